@@ -1,0 +1,62 @@
+/**
+ * The Hono app: request ids, per-request services, routes, and the one place errors become
+ * HTTP responses (application/problem+json, never a stack or a secret).
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import type { AppEnv } from "./context";
+import { problem } from "./problem";
+import { apiKeyAuth } from "./middleware/api-key";
+import { admin } from "./routes/admin";
+import { communications } from "./routes/communications";
+import { providers } from "./routes/providers";
+import { send } from "./routes/send";
+import { database } from "../db/client";
+import { readConfig } from "../env";
+import { AppError } from "../lib/errors";
+
+const MB = 1024 * 1024;
+const tooLarge = (max: string) => () => {
+  throw new AppError("payload_too_large", `request body is larger than ${max}`);
+};
+
+export function createApp() {
+  const app = new Hono<AppEnv>();
+
+  app.use(requestId());
+  app.use(async function services(c, next) {
+    c.set("config", readConfig(c.env));
+    c.set("db", database(c.env.DB));
+    await next();
+  });
+
+  app.get("/", (c) => c.json({ name: "herald", docs: "see README.md", health: "/health" }));
+  app.get("/health", (c) => c.json({ ok: true }));
+
+  app.use("/admin/*", bodyLimit({ maxSize: 64 * 1024, onError: tooLarge("64 KB") }));
+  app.route("/admin", admin);
+
+  app.use("/api/*", apiKeyAuth());
+  app.use("/api/communications/batch", bodyLimit({ maxSize: 10 * MB, onError: tooLarge("10 MB") }));
+  app.use("/api/*", async (c, next) => {
+    if (c.req.path === "/api/communications/batch") return next();
+    return bodyLimit({ maxSize: MB, onError: tooLarge("1 MB") })(c, next);
+  });
+  app.route("/api/providers", providers);
+  app.route("/api/communications", send);
+  app.route("/api/communications", communications);
+
+  app.notFound((c) => problem(404, "not_found", `no route for ${c.req.method} ${c.req.path}`, c.var.requestId ?? ""));
+
+  app.onError((error, c) => {
+    const id = c.var.requestId ?? "";
+    if (error instanceof AppError) return problem(error.status, error.code, error.message, id, error.errors);
+    if (error instanceof HTTPException && error.status < 500) return problem(error.status, "bad_request", error.message, id);
+    console.error(JSON.stringify({ msg: "unhandled error", requestId: id, path: c.req.path, error: String(error), stack: (error as Error).stack }));
+    return problem(500, "internal", "something went wrong on our side; the request id helps us find it", id);
+  });
+
+  return app;
+}

@@ -1,0 +1,15 @@
+/** The one generic that carries bindings and per-request variables through Hono. */
+import type { Config, Env } from "../env";
+import type { Db } from "../db/client";
+
+export type AppEnv = {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    config: Config;
+    db: Db;
+    /** Set by the API-key middleware on /api routes. */
+    tenantId: string;
+    apiKeyId: string;
+  };
+};

@@ -1,0 +1,82 @@
+/** How stored rows are shown to API clients: ISO dates, no internal bookkeeping, no secrets. */
+import type { CommunicationEventRow, CommunicationRow } from "../db/communications";
+import type { ProviderConfigRow } from "../db/providers";
+import { webhookUrl } from "../pipeline/provider-configs";
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function communicationDto(c: CommunicationRow) {
+  return {
+    id: c.id,
+    tenantId: c.tenantId,
+    channel: c.channel,
+    type: c.type,
+    status: c.status === "sending" ? "queued" : c.status,
+    priority: c.priority,
+    recipientType: c.recipientType,
+    recipientId: c.recipientId,
+    recipientName: c.recipientName,
+    recipientContact: c.recipientContact,
+    subject: c.subject,
+    content: c.content,
+    entityType: c.entityType,
+    entityId: c.entityId,
+    templateId: c.templateId,
+    templateVariables: c.templateVariables,
+    attachments: (c.attachments ?? []).map(({ filename, fileUrl, mimeType }) => ({ filename, fileUrl, mimeType })),
+    metadata: c.metadata,
+    scheduledAt: iso(c.scheduledAt),
+    sentAt: iso(c.sentAt),
+    deliveredAt: iso(c.deliveredAt),
+    openedAt: iso(c.openedAt),
+    clickedAt: iso(c.clickedAt),
+    bouncedAt: iso(c.bouncedAt),
+    failedAt: iso(c.failedAt),
+    cancelledAt: iso(c.cancelledAt),
+    errorMessage: c.errorMessage,
+    provider: c.provider,
+    providerConfigId: c.providerConfigId,
+    providerMessageId: c.providerMessageId,
+    retryCount: c.retryCount,
+    maxRetries: c.maxRetries,
+    nextRetryAt: iso(c.nextRetryAt),
+    originalCommunicationId: c.originalCommunicationId,
+    createdBy: c.createdBy,
+    createdAt: iso(c.createdAt),
+    updatedAt: iso(c.updatedAt),
+  };
+}
+
+/** The timeline, opened by the acceptance itself (derived from the row, not stored twice). */
+export function timelineDto(c: CommunicationRow, events: CommunicationEventRow[]) {
+  return [
+    { at: iso(c.createdAt), kind: "status", status: c.scheduledAt ? "scheduled" : "queued", detail: { accepted: true } },
+    ...events.map((e) => ({
+      at: iso(e.createdAt),
+      kind: e.kind,
+      status: e.status,
+      provider: e.provider,
+      providerConfigId: e.providerConfigId,
+      httpStatus: e.httpStatus,
+      error: e.error,
+      latencyMs: e.latencyMs,
+      detail: e.detail,
+    })),
+  ];
+}
+
+export function providerDto(p: ProviderConfigRow, publicUrl: string) {
+  return {
+    id: p.id,
+    channel: p.channel,
+    provider: p.provider,
+    priority: p.priority,
+    enabled: p.enabled,
+    settings: p.settings,
+    // Credentials are write-only: only the fact that they are set is ever shown.
+    credentials: "[encrypted]",
+    webhookUrl: webhookUrl(publicUrl, p),
+    createdAt: iso(p.createdAt),
+    updatedAt: iso(p.updatedAt),
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * `Idempotency-Key`: the first response to a key is stored in the same D1 transaction as the
+ * communications it created, so a retried request either replays that response (same body) or
+ * is refused (different body) — it never sends twice, even when two copies race.
+ */
+import type { Context } from "hono";
+import type { BatchItem } from "drizzle-orm/batch";
+import type { AppEnv } from "./context";
+import { isUniqueViolation } from "../db/client";
+import { getIdempotency, insertIdempotency } from "../db/communications";
+import { sha256Hex } from "../lib/crypto";
+import { AppError } from "../lib/errors";
+
+export type Reply = { status: 200 | 201; body: unknown };
+/** Gives the statement that records the reply; run it with the writes it describes. */
+export type RecordReply = (reply: Reply) => BatchItem<"sqlite">[];
+
+export async function idempotent(c: Context<AppEnv>, raw: string, run: (record: RecordReply) => Promise<Reply>): Promise<Response> {
+  const key = c.req.header("idempotency-key");
+  if (key === undefined) return send(c, await run(() => []));
+  if (key.length === 0 || key.length > 255) {
+    throw new AppError("validation_failed", "invalid Idempotency-Key", [{ field: "Idempotency-Key", message: "must be 1 to 255 characters" }]);
+  }
+  const { db, tenantId } = c.var;
+  const requestHash = await sha256Hex(`${c.req.method} ${c.req.path}\n${raw}`);
+
+  const replay = async () => {
+    const stored = await getIdempotency(db, tenantId, key);
+    if (!stored) return undefined;
+    if (stored.requestHash !== requestHash) {
+      throw new AppError("idempotency_mismatch", "this Idempotency-Key was used with a different request body", [
+        { field: "Idempotency-Key", message: "reuse a key only to retry the identical request" },
+      ]);
+    }
+    c.header("idempotent-replayed", "true");
+    return send(c, { status: stored.responseStatus as Reply["status"], body: JSON.parse(stored.responseBody) });
+  };
+
+  const earlier = await replay();
+  if (earlier) return earlier;
+  try {
+    const reply = await run((r) => [
+      insertIdempotency(db, {
+        tenantId,
+        key,
+        requestHash,
+        responseStatus: r.status,
+        responseBody: JSON.stringify(r.body),
+        createdAt: new Date(),
+      }),
+    ]);
+    return send(c, reply);
+  } catch (error) {
+    // A concurrent copy committed first; its transaction won and ours rolled back entirely.
+    if (isUniqueViolation(error)) {
+      const raced = await replay();
+      if (raced) return raced;
+    }
+    throw error;
+  }
+}
+
+const send = (c: Context<AppEnv>, reply: Reply) => c.json(reply.body as object, reply.status);

@@ -1,0 +1,59 @@
+/** Operator routes: create tenants and manage their API keys. Keys are shown once. */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../context";
+import { adminAuth } from "../middleware/admin";
+import { jsonBody } from "../validate";
+import { getTenant, insertApiKey, insertTenantWithKey, listApiKeys, revokeApiKey, type ApiKeyRow } from "../../db/tenants";
+import { sha256Hex } from "../../lib/crypto";
+import { notFound } from "../../lib/errors";
+import { newApiKey, uuidv7 } from "../../lib/ids";
+
+const CreateTenant = z.object({ name: z.string().trim().min(1).max(200) }).strict();
+const CreateKey = z.object({ name: z.string().trim().min(1).max(100).default("default") }).strict();
+
+async function mintKey(tenantId: string, name: string, now: Date): Promise<{ row: ApiKeyRow; secret: string }> {
+  const secret = newApiKey();
+  return {
+    secret,
+    row: { id: uuidv7(), tenantId, name, prefix: secret.slice(0, 8), hash: await sha256Hex(secret), createdAt: now, revokedAt: null },
+  };
+}
+
+const keyDto = (k: ApiKeyRow) => ({
+  id: k.id,
+  name: k.name,
+  prefix: k.prefix,
+  createdAt: k.createdAt.toISOString(),
+  revokedAt: k.revokedAt?.toISOString() ?? null,
+});
+
+export const admin = new Hono<AppEnv>()
+  .use(adminAuth())
+  .post("/tenants", async (c) => {
+    const { name } = await jsonBody(c, CreateTenant);
+    const now = new Date();
+    const tenant = { id: uuidv7(), name, createdAt: now };
+    const key = await mintKey(tenant.id, "default", now);
+    await insertTenantWithKey(c.var.db, tenant, key.row);
+    return c.json({ tenant: { ...tenant, createdAt: now.toISOString() }, apiKey: key.secret, apiKeyId: key.row.id }, 201);
+  })
+  .get("/tenants/:id", async (c) => {
+    const tenant = await getTenant(c.var.db, c.req.param("id"));
+    if (!tenant) throw notFound("tenant");
+    const keys = await listApiKeys(c.var.db, tenant.id);
+    return c.json({ tenant: { ...tenant, createdAt: tenant.createdAt.toISOString() }, apiKeys: keys.map(keyDto) });
+  })
+  .post("/tenants/:id/api-keys", async (c) => {
+    const tenant = await getTenant(c.var.db, c.req.param("id"));
+    if (!tenant) throw notFound("tenant");
+    const { name } = await jsonBody(c, CreateKey);
+    const key = await mintKey(tenant.id, name, new Date());
+    await insertApiKey(c.var.db, key.row);
+    return c.json({ ...keyDto(key.row), apiKey: key.secret }, 201);
+  })
+  .delete("/tenants/:id/api-keys/:keyId", async (c) => {
+    const revoked = await revokeApiKey(c.var.db, c.req.param("id"), c.req.param("keyId"), new Date());
+    if (!revoked) throw notFound("API key");
+    return c.body(null, 204);
+  });

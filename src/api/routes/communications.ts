@@ -1,0 +1,127 @@
+/** Communication history, detail with its timeline, resend and cancel (seed §4.1). */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../context";
+import { communicationDto, timelineDto } from "../dto";
+import { optionalJson, parseWith, queryOf } from "../validate";
+import { acceptContext } from "./send";
+import { runBatch } from "../../db/client";
+import {
+  cancelCommunication,
+  getCommunication,
+  insertEvent,
+  listCommunications,
+  listEvents,
+  CANCELLABLE,
+} from "../../db/communications";
+import { Channel, CommunicationStatus } from "../../domain";
+import { AppError, notFound } from "../../lib/errors";
+import { uuidv7 } from "../../lib/ids";
+import { buildCommunication, missingProviderChannels, noProviderError, storeAndEnqueue } from "../../pipeline/accept";
+import { SendRequest } from "../../pipeline/send-request";
+
+/** `YYYY-MM-DD` (a whole day) or an ISO date-time. */
+const day = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
+
+const ListQuery = z
+  .object({
+    page: z.coerce.number().int().min(1).default(1),
+    size: z.coerce.number().int().min(1).max(100).default(20),
+    channel: Channel.optional(),
+    status: CommunicationStatus.optional(),
+    type: z.string().optional(),
+    recipientId: z.string().optional(),
+    entityType: z.string().optional(),
+    entityId: z.string().optional(),
+    startDate: day.optional(),
+    endDate: day.optional(),
+  })
+  .strict();
+
+const ResendRequest = z
+  .object({ channel: Channel.optional(), recipientContact: z.string().min(1).max(320).optional() })
+  .strict();
+
+const endOfDay = (value: string) => (value.length === 10 ? new Date(`${value}T23:59:59.999Z`) : new Date(value));
+
+export const communications = new Hono<AppEnv>()
+  .get("/", async (c) => {
+    const q = queryOf(c, ListQuery);
+    const { results, count } = await listCommunications(
+      c.var.db,
+      c.var.tenantId,
+      {
+        ...q,
+        startDate: q.startDate ? new Date(q.startDate) : undefined,
+        endDate: q.endDate ? endOfDay(q.endDate) : undefined,
+      },
+      q.page,
+      q.size,
+    );
+    return c.json({ results: results.map(communicationDto), count, page: q.page, size: q.size });
+  })
+  .get("/:id", async (c) => {
+    const { db, tenantId } = c.var;
+    const row = await getCommunication(db, tenantId, c.req.param("id"));
+    if (!row) throw notFound("communication");
+    const events = await listEvents(db, tenantId, row.id);
+    return c.json({ ...communicationDto(row), events: timelineDto(row, events) });
+  })
+  .post("/:id/resend", async (c) => {
+    const { db, tenantId } = c.var;
+    const original = await getCommunication(db, tenantId, c.req.param("id"));
+    if (!original) throw notFound("communication");
+    const overrides = await optionalJson(c, ResendRequest, {});
+    const req = parseWith(
+      SendRequest,
+      Object.fromEntries(
+        Object.entries({
+          channel: overrides.channel ?? original.channel,
+          type: original.type,
+          recipientType: original.recipientType,
+          recipientId: original.recipientId,
+          recipientName: original.recipientName,
+          recipientContact: overrides.recipientContact ?? original.recipientContact,
+          subject: original.subject,
+          content: original.content,
+          entityType: original.entityType,
+          entityId: original.entityId,
+          attachments: original.attachments,
+          priority: original.priority,
+          metadata: original.metadata,
+        }).filter(([, v]) => v !== null && v !== undefined),
+      ),
+    );
+    const ctx = acceptContext(c);
+    if ((await missingProviderChannels(ctx, [req.channel])).size) throw noProviderError(req.channel);
+    const row = buildCommunication(ctx, req, { originalCommunicationId: original.id, templateId: original.templateId });
+    await storeAndEnqueue(ctx, [row]);
+    return c.json({ id: row.id, originalCommunicationId: original.id, status: row.status }, 201);
+  })
+  .post("/:id/cancel", async (c) => {
+    const { db, tenantId } = c.var;
+    const now = new Date();
+    const cancelled = await cancelCommunication(db, tenantId, c.req.param("id"), now);
+    if (!cancelled) {
+      const row = await getCommunication(db, tenantId, c.req.param("id"));
+      if (!row) throw notFound("communication");
+      throw new AppError("conflict", `a ${row.status === "sending" ? "queued" : row.status} communication cannot be cancelled; only ${CANCELLABLE.join(" or ")} ones can`);
+    }
+    await runBatch(db, [
+      insertEvent(db, {
+        id: uuidv7(),
+        tenantId,
+        communicationId: cancelled.id,
+        kind: "status",
+        status: "cancelled",
+        provider: null,
+        providerConfigId: null,
+        httpStatus: null,
+        error: null,
+        latencyMs: null,
+        detail: { by: c.var.apiKeyId },
+        createdAt: now,
+      }),
+    ]);
+    return c.json(communicationDto(cancelled));
+  });

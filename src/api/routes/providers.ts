@@ -1,0 +1,108 @@
+/**
+ * A tenant's provider configs. Credentials are validated against the provider's own schema,
+ * sealed before they touch D1, and never returned.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../context";
+import { providerDto } from "../dto";
+import { jsonBody, parseWith } from "../validate";
+import { PROVIDERS } from "../../channels/registry";
+import { ProviderKind } from "../../channels/kinds";
+import { Channel } from "../../domain";
+import {
+  deleteProviderConfig,
+  getProviderConfig,
+  insertProviderConfig,
+  listProviderConfigs,
+  updateProviderConfig,
+  type ProviderConfigRow,
+} from "../../db/providers";
+import { AppError, notFound } from "../../lib/errors";
+import { uuidv7 } from "../../lib/ids";
+import { sealCredentials } from "../../pipeline/provider-configs";
+
+const CreateProvider = z
+  .object({
+    channel: Channel,
+    provider: ProviderKind,
+    priority: z.number().int().min(0).max(1000).default(1),
+    credentials: z.record(z.string(), z.unknown()).default({}),
+    settings: z.record(z.string(), z.unknown()).default({}),
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+
+const UpdateProvider = z
+  .object({
+    priority: z.number().int().min(0).max(1000).optional(),
+    credentials: z.record(z.string(), z.unknown()).optional(),
+    settings: z.record(z.string(), z.unknown()).optional(),
+    enabled: z.boolean().optional(),
+  })
+  .strict();
+
+export const providers = new Hono<AppEnv>()
+  .post("/", async (c) => {
+    const body = await jsonBody(c, CreateProvider);
+    const definition = PROVIDERS[body.provider];
+    if (!definition.channels.includes(body.channel)) {
+      throw new AppError("validation_failed", `${body.provider} does not serve ${body.channel}`, [
+        { field: "channel", message: `${body.provider} serves: ${definition.channels.join(", ")}` },
+      ]);
+    }
+    const credentials = parseWith(definition.credentials, body.credentials, "credentials.");
+    // Stored as given (defaults are applied when used), after checking it is valid.
+    parseWith(definition.settings, body.settings, "settings.");
+    const { tenantId, config } = c.var;
+    const now = new Date();
+    const id = uuidv7();
+    const row: ProviderConfigRow = {
+      id,
+      tenantId,
+      channel: body.channel,
+      provider: body.provider,
+      priority: body.priority,
+      credentials: await sealCredentials(config.encryptionKey, tenantId, id, credentials),
+      settings: body.settings,
+      enabled: body.enabled,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await insertProviderConfig(c.var.db, row);
+    return c.json(providerDto(row, config.publicUrl), 201);
+  })
+  .get("/", async (c) => {
+    const rows = await listProviderConfigs(c.var.db, c.var.tenantId);
+    return c.json({ results: rows.map((r) => providerDto(r, c.var.config.publicUrl)) });
+  })
+  .get("/:id", async (c) => {
+    const row = await getProviderConfig(c.var.db, c.var.tenantId, c.req.param("id"));
+    if (!row) throw notFound("provider config");
+    return c.json(providerDto(row, c.var.config.publicUrl));
+  })
+  .patch("/:id", async (c) => {
+    const { db, tenantId, config } = c.var;
+    const existing = await getProviderConfig(db, tenantId, c.req.param("id"));
+    if (!existing) throw notFound("provider config");
+    const body = await jsonBody(c, UpdateProvider);
+    const definition = PROVIDERS[existing.provider];
+    const patch: Partial<ProviderConfigRow> = { updatedAt: new Date() };
+    if (body.priority !== undefined) patch.priority = body.priority;
+    if (body.enabled !== undefined) patch.enabled = body.enabled;
+    if (body.settings !== undefined) {
+      parseWith(definition.settings, body.settings, "settings.");
+      patch.settings = body.settings;
+    }
+    if (body.credentials !== undefined) {
+      const credentials = parseWith(definition.credentials, body.credentials, "credentials.");
+      patch.credentials = await sealCredentials(config.encryptionKey, tenantId, existing.id, credentials);
+    }
+    const row = await updateProviderConfig(db, tenantId, existing.id, patch);
+    if (!row) throw notFound("provider config");
+    return c.json(providerDto(row, config.publicUrl));
+  })
+  .delete("/:id", async (c) => {
+    if (!(await deleteProviderConfig(c.var.db, c.var.tenantId, c.req.param("id")))) throw notFound("provider config");
+    return c.body(null, 204);
+  });

@@ -1,0 +1,92 @@
+/**
+ * SendGrid v3 Mail Send (`POST /v3/mail/send`, Bearer key, JSON). Success is 202 with an empty
+ * body; the provider id is the `X-Message-Id` header, and webhook events carry our ids back
+ * through `custom_args` (values must be strings).
+ */
+import { z } from "zod";
+import { classifyHttpStatus, baseSettings } from "../settings";
+import { defineProvider, type OutboundMessage, type SendOutcome } from "../types";
+import { fetchWithTimeout, joinBase, parseRetryAfter } from "../../lib/http";
+import { htmlToText, looksLikeHtml } from "./content";
+
+const credentials = z.object({ apiKey: z.string().min(1) });
+const settings = baseSettings.extend({
+  from: z.email(),
+  replyTo: z.email().optional(),
+  /** base64 SPKI public key for the signed Event Webhook. */
+  webhookVerificationKey: z.string().optional(),
+});
+type Settings = z.infer<typeof settings>;
+
+export function sendgridRequestBody(message: OutboundMessage, s: Settings) {
+  const html = looksLikeHtml(message.content);
+  // SendGrid requires text/plain before text/html when both are present.
+  const content = html
+    ? [
+        { type: "text/plain", value: htmlToText(message.content) },
+        { type: "text/html", value: message.content },
+      ]
+    : [{ type: "text/plain", value: message.content }];
+  const attachments = message.attachments
+    .filter((a) => a.content)
+    .map((a) => ({
+      content: a.content!,
+      filename: a.filename,
+      ...(a.mimeType ? { type: a.mimeType } : {}),
+      disposition: "attachment",
+    }));
+  return {
+    personalizations: [
+      {
+        to: [{ email: message.to, ...(message.recipientName ? { name: message.recipientName } : {}) }],
+        custom_args: { herald_communication_id: message.communicationId, herald_tenant_id: message.tenantId },
+      },
+    ],
+    from: { email: s.from, ...(s.fromName ? { name: s.fromName } : {}) },
+    ...(s.replyTo ? { reply_to: { email: s.replyTo } } : {}),
+    subject: message.subject ?? "",
+    content,
+    ...(attachments.length ? { attachments } : {}),
+  };
+}
+
+export const sendgrid = defineProvider({
+  kind: "sendgrid",
+  channels: ["email"],
+  credentials,
+  settings,
+  create: (c, s) => ({
+    async send(message): Promise<SendOutcome> {
+      const res = await fetchWithTimeout(
+        joinBase(s.baseUrl ?? "https://api.sendgrid.com", "/v3/mail/send"),
+        {
+          method: "POST",
+          headers: { authorization: `Bearer ${c.apiKey}`, "content-type": "application/json" },
+          body: JSON.stringify(sendgridRequestBody(message, s)),
+        },
+        s.timeoutMs,
+      );
+      if (res.ok) {
+        await res.body?.cancel();
+        const id = res.headers.get("x-message-id");
+        return { ok: true, providerMessageId: id ?? `sendgrid-${message.communicationId}`, httpStatus: res.status };
+      }
+      const body = await res.text();
+      let reason = `SendGrid answered ${res.status}`;
+      try {
+        const parsed = JSON.parse(body) as { errors?: { message?: string; field?: string }[] };
+        const first = parsed.errors?.[0];
+        if (first?.message) reason += `: ${first.message}${first.field ? ` (${first.field})` : ""}`;
+      } catch {
+        // Non-JSON error bodies (proxies, outages) keep the status-only reason.
+      }
+      return {
+        ok: false,
+        failure: classifyHttpStatus(res.status),
+        reason,
+        httpStatus: res.status,
+        retryAfterSeconds: parseRetryAfter(res.headers.get("retry-after")),
+      };
+    },
+  }),
+});

@@ -1,0 +1,17 @@
+/** Settings every provider config accepts, and how HTTP answers map to failure kinds. */
+import { z } from "zod";
+import type { FailureKind } from "./types";
+
+export const baseSettings = z.object({
+  /** Replaces the provider's scheme and host (EU regions, proxies, local mocks). */
+  baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  fromName: z.string().max(200).optional(),
+  /** Per-call deadline; a hang counts as a retryable failure. */
+  timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+});
+
+export function classifyHttpStatus(status: number): FailureKind {
+  if (status === 429 || status >= 500) return "retryable";
+  if (status === 401 || status === 403) return "provider";
+  return "permanent";
+}

@@ -1,0 +1,177 @@
+/**
+ * The send ledger's queries. Every function that serves a tenant takes its id and filters by it;
+ * the sweep's selections are the only cross-tenant reads, and they return the tenant with each id.
+ */
+import { and, asc, count, desc, eq, gte, inArray, isNull, lte, or, type SQL } from "drizzle-orm";
+import type { Channel, CommunicationStatus } from "../domain";
+import type { Db } from "./client";
+import { communication, communicationEvent, idempotencyKey } from "./schema";
+
+export type CommunicationRow = typeof communication.$inferSelect;
+export type CommunicationEventRow = typeof communicationEvent.$inferSelect;
+export type IdempotencyRow = typeof idempotencyKey.$inferSelect;
+
+export const insertCommunication = (db: Db, row: CommunicationRow) => db.insert(communication).values(row);
+export const insertEvent = (db: Db, row: CommunicationEventRow) => db.insert(communicationEvent).values(row);
+export const insertIdempotency = (db: Db, row: IdempotencyRow) => db.insert(idempotencyKey).values(row);
+
+export const getIdempotency = (db: Db, tenantId: string, key: string) =>
+  db
+    .select()
+    .from(idempotencyKey)
+    .where(and(eq(idempotencyKey.tenantId, tenantId), eq(idempotencyKey.key, key)))
+    .get();
+
+export const getCommunication = (db: Db, tenantId: string, id: string) =>
+  db
+    .select()
+    .from(communication)
+    .where(and(eq(communication.tenantId, tenantId), eq(communication.id, id)))
+    .get();
+
+export const listEvents = (db: Db, tenantId: string, communicationId: string) =>
+  db
+    .select()
+    .from(communicationEvent)
+    .where(and(eq(communicationEvent.tenantId, tenantId), eq(communicationEvent.communicationId, communicationId)))
+    .orderBy(asc(communicationEvent.createdAt), asc(communicationEvent.id))
+    .all();
+
+export type CommunicationFilters = {
+  channel?: Channel;
+  status?: CommunicationStatus;
+  type?: string;
+  recipientId?: string;
+  entityType?: string;
+  entityId?: string;
+  startDate?: Date;
+  endDate?: Date;
+};
+
+export async function listCommunications(db: Db, tenantId: string, f: CommunicationFilters, page: number, size: number) {
+  const conditions: SQL[] = [eq(communication.tenantId, tenantId)];
+  if (f.channel) conditions.push(eq(communication.channel, f.channel));
+  if (f.status) conditions.push(eq(communication.status, f.status));
+  if (f.type) conditions.push(eq(communication.type, f.type));
+  if (f.recipientId) conditions.push(eq(communication.recipientId, f.recipientId));
+  if (f.entityType) conditions.push(eq(communication.entityType, f.entityType));
+  if (f.entityId) conditions.push(eq(communication.entityId, f.entityId));
+  if (f.startDate) conditions.push(gte(communication.createdAt, f.startDate));
+  if (f.endDate) conditions.push(lte(communication.createdAt, f.endDate));
+  const where = and(...conditions);
+  const [results, total] = await db.batch([
+    db
+      .select()
+      .from(communication)
+      .where(where)
+      .orderBy(desc(communication.createdAt), desc(communication.id))
+      .limit(size)
+      .offset((page - 1) * size),
+    db.select({ n: count() }).from(communication).where(where),
+  ]);
+  return { results, count: total[0]?.n ?? 0 };
+}
+
+/**
+ * Claims a communication for one delivery attempt: a conditional update, so of two deliveries of
+ * the same queue message only one gets the row back. `claimedAt` doubles as the claim's token.
+ */
+export const claimCommunication = (db: Db, tenantId: string, id: string, now: Date) =>
+  db
+    .update(communication)
+    .set({ status: "sending", claimedAt: now, updatedAt: now })
+    .where(
+      and(
+        eq(communication.tenantId, tenantId),
+        eq(communication.id, id),
+        inArray(communication.status, ["queued", "scheduled"]),
+        or(isNull(communication.scheduledAt), lte(communication.scheduledAt, now)),
+        or(isNull(communication.nextRetryAt), lte(communication.nextRetryAt, now)),
+      ),
+    )
+    .returning()
+    .get();
+
+/** Updates a claimed communication, only if the claim is still the one this attempt holds. */
+export const updateClaimed = (db: Db, claimed: CommunicationRow, patch: Partial<CommunicationRow>) =>
+  db
+    .update(communication)
+    .set(patch)
+    .where(
+      and(
+        eq(communication.tenantId, claimed.tenantId),
+        eq(communication.id, claimed.id),
+        eq(communication.status, "sending"),
+        eq(communication.claimedAt, claimed.claimedAt!),
+      ),
+    );
+
+export const CANCELLABLE: CommunicationStatus[] = ["scheduled", "queued"];
+
+export const cancelCommunication = (db: Db, tenantId: string, id: string, now: Date) =>
+  db
+    .update(communication)
+    .set({ status: "cancelled", cancelledAt: now, updatedAt: now })
+    .where(and(eq(communication.tenantId, tenantId), eq(communication.id, id), inArray(communication.status, CANCELLABLE)))
+    .returning()
+    .get();
+
+/** Marks a communication failed unless it already reached a state past sending. */
+export const failUnfinished = (db: Db, tenantId: string, id: string, reason: string, now: Date) =>
+  db
+    .update(communication)
+    .set({ status: "failed", failedAt: now, errorMessage: reason, updatedAt: now })
+    .where(
+      and(
+        eq(communication.tenantId, tenantId),
+        eq(communication.id, id),
+        inArray(communication.status, ["scheduled", "queued", "sending"]),
+      ),
+    )
+    .returning({ id: communication.id })
+    .get();
+
+export type SweepCandidate = { id: string; tenantId: string; status: CommunicationStatus };
+
+/**
+ * What the queue should be holding but may have lost, oldest first, at most `limit`:
+ * - `queued` whose last enqueue is older than `staleBefore` and whose retry time has come;
+ * - `scheduled` already due by a grace period whose last enqueue is as old;
+ * - `sending` whose attempt stopped reporting (the consumer died mid-send) before `staleBefore`.
+ */
+export const findSweepCandidates = (db: Db, now: Date, staleBefore: Date, graceBefore: Date, limit: number) =>
+  db
+    .select({ id: communication.id, tenantId: communication.tenantId, status: communication.status })
+    .from(communication)
+    .where(
+      or(
+        and(
+          eq(communication.status, "queued"),
+          lte(communication.enqueuedAt, staleBefore),
+          or(isNull(communication.nextRetryAt), lte(communication.nextRetryAt, now)),
+        ),
+        and(
+          eq(communication.status, "scheduled"),
+          lte(communication.scheduledAt, graceBefore),
+          lte(communication.enqueuedAt, graceBefore),
+        ),
+        and(eq(communication.status, "sending"), lte(communication.claimedAt, staleBefore)),
+      ),
+    )
+    .orderBy(asc(communication.enqueuedAt))
+    .limit(limit)
+    .all();
+
+/** Marks candidates re-enqueued; a stuck `sending` goes back to `queued` so it can be claimed again. */
+export const markReenqueued = (db: Db, c: SweepCandidate, now: Date) =>
+  db
+    .update(communication)
+    .set(c.status === "sending" ? { status: "queued", enqueuedAt: now, updatedAt: now, claimedAt: null } : { enqueuedAt: now })
+    .where(and(eq(communication.tenantId, c.tenantId), eq(communication.id, c.id), eq(communication.status, c.status)));
+
+export const touchEnqueued = (db: Db, tenantId: string, id: string, now: Date) =>
+  db
+    .update(communication)
+    .set({ enqueuedAt: now })
+    .where(and(eq(communication.tenantId, tenantId), eq(communication.id, id)));
+

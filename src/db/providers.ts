@@ -1,0 +1,60 @@
+/** Provider configurations, always filtered by tenant. */
+import { and, asc, eq, inArray } from "drizzle-orm";
+import type { Channel } from "../domain";
+import type { Db } from "./client";
+import { providerConfig } from "./schema";
+
+export type ProviderConfigRow = typeof providerConfig.$inferSelect;
+
+export const insertProviderConfig = (db: Db, row: ProviderConfigRow) => db.insert(providerConfig).values(row).run();
+
+export const listProviderConfigs = (db: Db, tenantId: string) =>
+  db
+    .select()
+    .from(providerConfig)
+    .where(eq(providerConfig.tenantId, tenantId))
+    .orderBy(asc(providerConfig.channel), asc(providerConfig.priority))
+    .all();
+
+export const getProviderConfig = (db: Db, tenantId: string, id: string) =>
+  db
+    .select()
+    .from(providerConfig)
+    .where(and(eq(providerConfig.tenantId, tenantId), eq(providerConfig.id, id)))
+    .get();
+
+export const updateProviderConfig = (db: Db, tenantId: string, id: string, patch: Partial<ProviderConfigRow>) =>
+  db
+    .update(providerConfig)
+    .set(patch)
+    .where(and(eq(providerConfig.tenantId, tenantId), eq(providerConfig.id, id)))
+    .returning()
+    .get();
+
+export async function deleteProviderConfig(db: Db, tenantId: string, id: string) {
+  const rows = await db
+    .delete(providerConfig)
+    .where(and(eq(providerConfig.tenantId, tenantId), eq(providerConfig.id, id)))
+    .returning({ id: providerConfig.id });
+  return rows.length > 0;
+}
+
+/** Enabled providers for one channel, in failover order. */
+export const providersForChannel = (db: Db, tenantId: string, channel: Channel) =>
+  db
+    .select()
+    .from(providerConfig)
+    .where(and(eq(providerConfig.tenantId, tenantId), eq(providerConfig.channel, channel), eq(providerConfig.enabled, true)))
+    .orderBy(asc(providerConfig.priority), asc(providerConfig.createdAt))
+    .all();
+
+/** Which of these channels have at least one enabled provider. */
+export async function channelsWithProviders(db: Db, tenantId: string, channels: Channel[]): Promise<Set<Channel>> {
+  if (channels.length === 0) return new Set();
+  const rows = await db
+    .selectDistinct({ channel: providerConfig.channel })
+    .from(providerConfig)
+    .where(and(eq(providerConfig.tenantId, tenantId), eq(providerConfig.enabled, true), inArray(providerConfig.channel, channels)))
+    .all();
+  return new Set(rows.map((r) => r.channel));
+}

@@ -1,0 +1,104 @@
+/**
+ * The send ledger (seed §2.1): one row per communication, its timeline of events, and the
+ * idempotency keys that make retried API calls safe. D1 is the source of truth; the queue only
+ * carries ids.
+ */
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { Channel, CommunicationStatus, EventKind, Priority } from "../../domain";
+import { tenant } from "./tenants";
+
+export type Attachment = { filename: string; fileUrl?: string; content?: string; mimeType?: string };
+
+export const communication = sqliteTable(
+  "communication",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenant.id),
+    /** The API key that created it (the seed's created_by). */
+    createdBy: text("created_by"),
+    recipientType: text("recipient_type").notNull(),
+    recipientId: text("recipient_id"),
+    recipientName: text("recipient_name"),
+    recipientContact: text("recipient_contact").notNull(),
+    channel: text("channel").$type<Channel>().notNull(),
+    type: text("type").notNull(),
+    subject: text("subject"),
+    content: text("content").notNull(),
+    entityType: text("entity_type"),
+    entityId: text("entity_id"),
+    templateId: text("template_id"),
+    templateVariables: text("template_variables", { mode: "json" }).$type<Record<string, unknown>>(),
+    attachments: text("attachments", { mode: "json" }).$type<Attachment[]>(),
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>(),
+    status: text("status").$type<CommunicationStatus>().notNull(),
+    priority: text("priority").$type<Priority>().notNull(),
+    scheduledAt: integer("scheduled_at", { mode: "timestamp_ms" }),
+    sentAt: integer("sent_at", { mode: "timestamp_ms" }),
+    deliveredAt: integer("delivered_at", { mode: "timestamp_ms" }),
+    openedAt: integer("opened_at", { mode: "timestamp_ms" }),
+    clickedAt: integer("clicked_at", { mode: "timestamp_ms" }),
+    bouncedAt: integer("bounced_at", { mode: "timestamp_ms" }),
+    failedAt: integer("failed_at", { mode: "timestamp_ms" }),
+    cancelledAt: integer("cancelled_at", { mode: "timestamp_ms" }),
+    errorMessage: text("error_message"),
+    provider: text("provider"),
+    providerConfigId: text("provider_config_id"),
+    providerMessageId: text("provider_message_id"),
+    providerResponse: text("provider_response", { mode: "json" }).$type<unknown>(),
+    retryCount: integer("retry_count").notNull().default(0),
+    maxRetries: integer("max_retries").notNull(),
+    nextRetryAt: integer("next_retry_at", { mode: "timestamp_ms" }),
+    /** When a queue message was last sent for it; the sweep re-enqueues only stale ones. */
+    enqueuedAt: integer("enqueued_at", { mode: "timestamp_ms" }),
+    /** When the current delivery attempt claimed it (status `sending`). */
+    claimedAt: integer("claimed_at", { mode: "timestamp_ms" }),
+    originalCommunicationId: text("original_communication_id"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    index("idx_communication_tenant_created").on(t.tenantId, t.createdAt),
+    index("idx_communication_tenant_status").on(t.tenantId, t.status),
+    index("idx_communication_tenant_recipient").on(t.tenantId, t.recipientId),
+    index("idx_communication_tenant_entity").on(t.tenantId, t.entityType, t.entityId),
+    index("idx_communication_provider_message").on(t.providerMessageId),
+    // The sweep scans by status and age across tenants.
+    index("idx_communication_status_enqueued").on(t.status, t.enqueuedAt),
+  ],
+);
+
+export const communicationEvent = sqliteTable(
+  "communication_event",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    communicationId: text("communication_id")
+      .notNull()
+      .references(() => communication.id),
+    kind: text("kind").$type<EventKind>().notNull(),
+    status: text("status").$type<CommunicationStatus>(),
+    provider: text("provider"),
+    providerConfigId: text("provider_config_id"),
+    httpStatus: integer("http_status"),
+    error: text("error"),
+    latencyMs: integer("latency_ms"),
+    detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("idx_event_communication").on(t.communicationId, t.createdAt)],
+);
+
+export const idempotencyKey = sqliteTable(
+  "idempotency_key",
+  {
+    tenantId: text("tenant_id").notNull(),
+    key: text("key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    responseStatus: integer("response_status").notNull(),
+    responseBody: text("response_body").notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.key] })],
+);

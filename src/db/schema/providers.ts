@@ -1,0 +1,28 @@
+/**
+ * A tenant's provider configurations: which provider serves which channel, in what order.
+ * Credentials are AES-GCM ciphertext (see src/lib/crypto.ts); settings are plain JSON.
+ */
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { Channel } from "../../domain";
+import type { ProviderKind } from "../../channels/kinds";
+import { tenant } from "./tenants";
+
+export const providerConfig = sqliteTable(
+  "provider_config",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenant.id),
+    channel: text("channel").$type<Channel>().notNull(),
+    provider: text("provider").$type<ProviderKind>().notNull(),
+    /** Lower goes first; failover walks up. */
+    priority: integer("priority").notNull(),
+    credentials: text("credentials").notNull(),
+    settings: text("settings", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("idx_provider_tenant_channel").on(t.tenantId, t.channel, t.priority)],
+);

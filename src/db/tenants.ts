@@ -1,0 +1,35 @@
+/** Tenants and API keys. */
+import { and, eq, isNull } from "drizzle-orm";
+import type { Db } from "./client";
+import { apiKey, tenant } from "./schema";
+
+export type TenantRow = typeof tenant.$inferSelect;
+export type ApiKeyRow = typeof apiKey.$inferSelect;
+
+export async function insertTenantWithKey(db: Db, t: TenantRow, key: ApiKeyRow) {
+  await db.batch([db.insert(tenant).values(t), db.insert(apiKey).values(key)]);
+}
+
+export const getTenant = (db: Db, id: string) => db.select().from(tenant).where(eq(tenant.id, id)).get();
+
+export const insertApiKey = (db: Db, key: ApiKeyRow) => db.insert(apiKey).values(key).run();
+
+export const listApiKeys = (db: Db, tenantId: string) =>
+  db.select().from(apiKey).where(eq(apiKey.tenantId, tenantId)).orderBy(apiKey.createdAt).all();
+
+export async function revokeApiKey(db: Db, tenantId: string, keyId: string, now: Date) {
+  const rows = await db
+    .update(apiKey)
+    .set({ revokedAt: now })
+    .where(and(eq(apiKey.id, keyId), eq(apiKey.tenantId, tenantId), isNull(apiKey.revokedAt)))
+    .returning({ id: apiKey.id });
+  return rows.length > 0;
+}
+
+/** The live key with this hash, if any. */
+export const findActiveKeyByHash = (db: Db, hash: string) =>
+  db
+    .select({ id: apiKey.id, tenantId: apiKey.tenantId })
+    .from(apiKey)
+    .where(and(eq(apiKey.hash, hash), isNull(apiKey.revokedAt)))
+    .get();

@@ -1,0 +1,38 @@
+/**
+ * The platform's closed vocabularies: channels, statuses, priorities. Everything that stores,
+ * validates or switches on one of these imports it from here, so a new value is added once.
+ */
+import { z } from "zod";
+
+export const CHANNELS = ["email", "sms", "whatsapp", "messenger"] as const;
+export const Channel = z.enum(CHANNELS);
+export type Channel = z.infer<typeof Channel>;
+
+/**
+ * `sending` is internal: a delivery attempt has claimed the communication. The rest are the
+ * states users see. Terminal ones end a communication's life (a `sent` message waits for a
+ * receipt; `opened`/`clicked` can still follow `delivered`).
+ */
+export const COMMUNICATION_STATUSES = [
+  "scheduled",
+  "queued",
+  "sending",
+  "sent",
+  "delivered",
+  "opened",
+  "clicked",
+  "bounced",
+  "failed",
+  "suppressed",
+  "cancelled",
+] as const;
+export const CommunicationStatus = z.enum(COMMUNICATION_STATUSES);
+export type CommunicationStatus = z.infer<typeof CommunicationStatus>;
+
+export const PRIORITIES = ["low", "normal", "high", "urgent"] as const;
+export const Priority = z.enum(PRIORITIES);
+export type Priority = z.infer<typeof Priority>;
+
+/** Kinds of entries on a communication's timeline. */
+export const EVENT_KINDS = ["status", "attempt", "retry", "failover", "note"] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];

@@ -1,0 +1,44 @@
+/**
+ * The bindings both Workers receive, and the typed configuration read from them once per
+ * request or batch. Secrets come from `wrangler secret put` in production and .dev.vars locally.
+ */
+import { z } from "zod";
+import type { SendMessage } from "./pipeline/queue-message";
+
+export type Env = {
+  DB: D1Database;
+  SEND_QUEUE: Queue<SendMessage>;
+  ADMIN_TOKEN?: string;
+  ENCRYPTION_KEY?: string;
+  PUBLIC_URL?: string;
+  SWEEP_STALE_SECONDS?: string;
+};
+
+const configSchema = z.object({
+  ADMIN_TOKEN: z.string().min(8).optional(),
+  ENCRYPTION_KEY: z.string().min(40, "ENCRYPTION_KEY must be 32 bytes, base64-encoded"),
+  PUBLIC_URL: z.url().default("http://127.0.0.1:8787"),
+  SWEEP_STALE_SECONDS: z.coerce.number().int().min(10).default(300),
+});
+export type Config = {
+  adminToken: string | undefined;
+  encryptionKey: string;
+  publicUrl: string;
+  sweepStaleMs: number;
+};
+
+/** Throws a plain Error naming the missing setting: a misconfigured deploy, not a bad request. */
+export function readConfig(env: Env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`configuration: ${issue.path.join(".")}: ${issue.message}`);
+  }
+  const c = parsed.data;
+  return {
+    adminToken: c.ADMIN_TOKEN,
+    encryptionKey: c.ENCRYPTION_KEY,
+    publicUrl: c.PUBLIC_URL.replace(/\/+$/, ""),
+    sweepStaleMs: c.SWEEP_STALE_SECONDS * 1000,
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * Identifiers. UUIDv7 (RFC 9562): time-ordered, so rows created together sit together in D1's
+ * B-trees and ids sort by creation time. API keys are 32 random bytes, base64url.
+ */
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+export function uuidv7(now = Date.now()): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  const ms = BigInt(now);
+  for (let i = 0; i < 6; i++) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const h = hex(bytes);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export function base64url(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** `hk_` + 43 characters: 256 bits of entropy, so a plain SHA-256 is a safe stored hash. */
+export function newApiKey(): string {
+  return `hk_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
+}

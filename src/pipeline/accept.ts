@@ -1,0 +1,117 @@
+/**
+ * Accepting sends: validated requests become communication rows, written to D1 in one batch
+ * (one round trip, one transaction) and then announced on the queue. D1 is the source of truth:
+ * if the queue send fails after the commit, the row is marked for the next sweep instead of being
+ * lost, and the caller still gets its 201.
+ */
+import type { BatchItem } from "drizzle-orm/batch";
+import type { Db } from "../db/client";
+import { runBatch } from "../db/client";
+import { insertCommunication, touchEnqueued, type CommunicationRow } from "../db/communications";
+import { channelsWithProviders } from "../db/providers";
+import type { Channel } from "../domain";
+import { AppError } from "../lib/errors";
+import { uuidv7 } from "../lib/ids";
+import { enqueueAll, MAX_QUEUE_DELAY_SECONDS, sendMessage, type SendMessage } from "./queue-message";
+import { DEFAULT_MAX_RETRIES } from "./retry-policy";
+import type { SendRequest } from "./send-request";
+
+export type AcceptContext = {
+  db: Db;
+  queue: Queue<SendMessage>;
+  tenantId: string;
+  createdBy: string | null;
+  now: Date;
+};
+
+/** Builds the row a request becomes; `scheduled` when it is due later than now. */
+export function buildCommunication(ctx: AcceptContext, req: SendRequest, extra: Partial<CommunicationRow> = {}): CommunicationRow {
+  const scheduledAt = req.scheduledAt ? new Date(req.scheduledAt) : null;
+  const later = scheduledAt !== null && scheduledAt.getTime() > ctx.now.getTime();
+  if (req.templateId) {
+    throw new AppError("validation_failed", "template not found", [{ field: "templateId", message: "no such template" }]);
+  }
+  return {
+    id: uuidv7(ctx.now.getTime()),
+    tenantId: ctx.tenantId,
+    createdBy: ctx.createdBy,
+    recipientType: req.recipientType,
+    recipientId: req.recipientId ?? null,
+    recipientName: req.recipientName ?? null,
+    recipientContact: req.recipientContact,
+    channel: req.channel,
+    type: req.type,
+    subject: req.subject ?? null,
+    content: req.content ?? "",
+    entityType: req.entityType ?? null,
+    entityId: req.entityId ?? null,
+    templateId: null,
+    templateVariables: req.templateVariables ?? null,
+    attachments: req.attachments ?? null,
+    metadata: req.metadata ?? null,
+    status: later ? "scheduled" : "queued",
+    priority: req.priority,
+    scheduledAt: later ? scheduledAt : null,
+    sentAt: null,
+    deliveredAt: null,
+    openedAt: null,
+    clickedAt: null,
+    bouncedAt: null,
+    failedAt: null,
+    cancelledAt: null,
+    errorMessage: null,
+    provider: null,
+    providerConfigId: null,
+    providerMessageId: null,
+    providerResponse: null,
+    retryCount: 0,
+    maxRetries: DEFAULT_MAX_RETRIES,
+    nextRetryAt: null,
+    enqueuedAt: ctx.now,
+    claimedAt: null,
+    originalCommunicationId: null,
+    createdAt: ctx.now,
+    updatedAt: ctx.now,
+    ...extra,
+  };
+}
+
+/** Which of the requested channels the tenant can send on at all. */
+export async function missingProviderChannels(ctx: AcceptContext, channels: Channel[]): Promise<Set<Channel>> {
+  const unique = [...new Set(channels)];
+  const ready = await channelsWithProviders(ctx.db, ctx.tenantId, unique);
+  return new Set(unique.filter((c) => !ready.has(c)));
+}
+
+export const noProviderError = (channel: Channel, field = "channel") =>
+  new AppError("no_provider", `no provider is configured for channel "${channel}"`, [
+    { field, message: `configure one with POST /api/providers before sending on ${channel}` },
+  ]);
+
+export const queueDelaySeconds = (row: CommunicationRow, now: Date) =>
+  row.scheduledAt ? Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil((row.scheduledAt.getTime() - now.getTime()) / 1000))) : 0;
+
+/**
+ * Stores the rows (plus any statements the caller needs in the same transaction, such as the
+ * idempotency record) and enqueues them.
+ */
+export async function storeAndEnqueue(ctx: AcceptContext, rows: CommunicationRow[], alongside: BatchItem<"sqlite">[] = []) {
+  const inserts = rows.map((row) => insertCommunication(ctx.db, row));
+  // Stay well below D1's per-batch limits for large batches; each chunk is its own transaction,
+  // and the idempotency record goes with the last so it exists only once everything is stored.
+  const CHUNK = 250;
+  for (let i = 0; i < inserts.length; i += CHUNK) {
+    const last = i + CHUNK >= inserts.length;
+    await runBatch(ctx.db, [...inserts.slice(i, i + CHUNK), ...(last ? alongside : [])]);
+  }
+  if (rows.length === 0 && alongside.length) await runBatch(ctx.db, alongside);
+  try {
+    await enqueueAll(
+      ctx.queue,
+      rows.map((row) => ({ body: sendMessage(row.tenantId, row.id), delaySeconds: queueDelaySeconds(row, ctx.now) })),
+    );
+  } catch (error) {
+    console.error(JSON.stringify({ msg: "enqueue failed; the sweep will pick these up", count: rows.length, error: String(error) }));
+    await runBatch(ctx.db, rows.map((row) => touchEnqueued(ctx.db, row.tenantId, row.id, new Date(0))));
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Queue batches → deliveries. Each message is acked only once its outcome is recorded in D1, and
+ * retried (with the delay deliver() chose) when it may still succeed. A message whose handling
+ * throws (D1 unavailable, a bug) is retried by the queue; one that keeps throwing ends in the
+ * dead-letter queue, whose handler records it as failed so nothing vanishes.
+ */
+import type { Env } from "../env";
+import { readConfig } from "../env";
+import { database } from "../db/client";
+import { failUnfinished, insertEvent } from "../db/communications";
+import { runBatch } from "../db/client";
+import { uuidv7 } from "../lib/ids";
+import { deliver, type DeliveryDeps } from "./deliver";
+import { SendMessage } from "./queue-message";
+
+const deps = (env: Env): DeliveryDeps => ({
+  db: database(env.DB),
+  queue: env.SEND_QUEUE,
+  config: readConfig(env),
+  now: () => new Date(),
+});
+
+/** Seconds before a message whose handling threw is tried again. */
+const CRASH_RETRY_SECONDS = 30;
+
+export async function consumeSends(env: Env, batch: MessageBatch<unknown>): Promise<void> {
+  const d = deps(env);
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      const parsed = SendMessage.safeParse(message.body);
+      if (!parsed.success) {
+        // Not ours or from an incompatible version: retrying cannot help.
+        console.error(JSON.stringify({ msg: "dropping malformed queue message", id: message.id }));
+        message.ack();
+        return;
+      }
+      try {
+        const decision = await deliver(d, parsed.data);
+        if (decision.action === "ack") message.ack();
+        else message.retry({ delaySeconds: decision.delaySeconds });
+      } catch (error) {
+        console.error(JSON.stringify({ msg: "delivery threw", communicationId: parsed.data.communicationId, error: String(error) }));
+        message.retry({ delaySeconds: CRASH_RETRY_SECONDS });
+      }
+    }),
+  );
+}
+
+export async function consumeDeadLetters(env: Env, batch: MessageBatch<unknown>): Promise<void> {
+  const db = database(env.DB);
+  for (const message of batch.messages) {
+    const parsed = SendMessage.safeParse(message.body);
+    if (!parsed.success) {
+      message.ack();
+      continue;
+    }
+    const { tenantId, communicationId } = parsed.data;
+    const now = new Date();
+    const reason = "delivery could not be processed after repeated errors (dead-lettered)";
+    const failed = await failUnfinished(db, tenantId, communicationId, reason, now);
+    if (failed) {
+      await runBatch(db, [
+        insertEvent(db, {
+          id: uuidv7(),
+          tenantId,
+          communicationId,
+          kind: "status",
+          status: "failed",
+          provider: null,
+          providerConfigId: null,
+          httpStatus: null,
+          error: reason,
+          latencyMs: null,
+          detail: { deadLettered: true },
+          createdAt: now,
+        }),
+      ]);
+    }
+    message.ack();
+  }
+}

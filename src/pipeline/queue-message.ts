@@ -1,0 +1,21 @@
+/** What travels on the send queue: ids only. The communication itself lives in D1. */
+import { z } from "zod";
+
+export const SendMessage = z.object({
+  v: z.literal(1),
+  tenantId: z.string().min(1),
+  communicationId: z.string().min(1),
+});
+export type SendMessage = z.infer<typeof SendMessage>;
+
+export const sendMessage = (tenantId: string, communicationId: string): SendMessage => ({ v: 1, tenantId, communicationId });
+
+/** Queues accept delays up to 12 h safely (docs disagree on 12 h vs 24 h); later sends hop. */
+export const MAX_QUEUE_DELAY_SECONDS = 12 * 60 * 60;
+
+/** `sendBatch` takes at most 100 messages per call. */
+export async function enqueueAll(queue: Queue<SendMessage>, messages: { body: SendMessage; delaySeconds?: number }[]) {
+  for (let i = 0; i < messages.length; i += 100) {
+    await queue.sendBatch(messages.slice(i, i + 100));
+  }
+}

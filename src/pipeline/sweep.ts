@@ -1,0 +1,28 @@
+/**
+ * The cron sweep: D1, not the queue, is the source of truth. Anything that should be on the queue
+ * but may not be (a producer that died between commit and enqueue, a local queue lost on restart,
+ * a consumer that died mid-send) is enqueued again. The claim in deliver() makes extra messages
+ * harmless. Each pass is bounded; a backlog drains over several passes.
+ */
+import type { Db } from "../db/client";
+import { runBatch } from "../db/client";
+import { findSweepCandidates, markReenqueued } from "../db/communications";
+import { enqueueAll, sendMessage, type SendMessage } from "./queue-message";
+
+export const SWEEP_LIMIT = 500;
+/** How late a scheduled send may be before the sweep assumes its queue message was lost. */
+const SCHEDULED_GRACE_MS = 60_000;
+
+export async function sweep(db: Db, queue: Queue<SendMessage>, staleMs: number, now = new Date()) {
+  const candidates = await findSweepCandidates(
+    db,
+    now,
+    new Date(now.getTime() - staleMs),
+    new Date(now.getTime() - SCHEDULED_GRACE_MS),
+    SWEEP_LIMIT,
+  );
+  if (candidates.length === 0) return { reenqueued: 0 };
+  await runBatch(db, candidates.map((c) => markReenqueued(db, c, now)));
+  await enqueueAll(queue, candidates.map((c) => ({ body: sendMessage(c.tenantId, c.id) })));
+  return { reenqueued: candidates.length };
+}

@@ -1,0 +1,18 @@
+/** The delivery Worker: hands each queue batch to src/pipeline. */
+import type { Env } from "../../../src/env";
+import { consumeDeadLetters, consumeSends } from "../../../src/pipeline/consume";
+
+export const QUEUES = { sends: "herald-sends", deadLetters: "herald-sends-dlq" } as const;
+
+export default {
+  async queue(batch, env) {
+    switch (batch.queue) {
+      case QUEUES.sends:
+        return consumeSends(env, batch);
+      case QUEUES.deadLetters:
+        return consumeDeadLetters(env, batch);
+      default:
+        throw new Error(`delivery worker has no handler for queue "${batch.queue}"`);
+    }
+  },
+} satisfies ExportedHandler<Env>;
