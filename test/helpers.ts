@@ -1,0 +1,133 @@
+/**
+ * Test helpers: drive the API Worker through `exports.default.fetch`, run the delivery Worker's
+ * real queue handler on the messages the API enqueued, and stand in for providers at the network
+ * boundary (global fetch), recording every request they receive.
+ */
+import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { vi } from "vitest";
+import delivery from "../workers/delivery/src/index";
+import type { Env } from "../src/env";
+import type { SendMessage } from "../src/pipeline/queue-message";
+
+export const testEnv: Env = env;
+export const ADMIN = "test-admin-token";
+export const BASE = "https://herald.test";
+
+export async function call(method: string, path: string, opts: { key?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.key) headers.authorization = `Bearer ${opts.key}`;
+  if (opts.body !== undefined) headers["content-type"] = "application/json";
+  const res = await exports.default.fetch(`${BASE}${path}`, {
+    method,
+    headers,
+    body: opts.body === undefined ? undefined : typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body),
+  });
+  const text = await res.text();
+  let json: any = undefined;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, json, text };
+}
+
+export async function createTenant(name = "Acme") {
+  const res = await call("POST", "/admin/tenants", { key: ADMIN, body: { name } });
+  if (res.status !== 201) throw new Error(`tenant creation failed: ${res.status} ${res.text}`);
+  return { tenantId: res.json.tenant.id as string, key: res.json.apiKey as string };
+}
+
+export async function addProvider(key: string, body: Record<string, unknown>) {
+  const res = await call("POST", "/api/providers", { key, body });
+  if (res.status !== 201) throw new Error(`provider creation failed: ${res.status} ${res.text}`);
+  return res.json as { id: string; webhookUrl: string };
+}
+
+export const SENDGRID = (overrides: Record<string, unknown> = {}) => ({
+  channel: "email",
+  provider: "sendgrid",
+  priority: 1,
+  credentials: { apiKey: "SG.test-key" },
+  settings: { from: "billing@acme.test", fromName: "Acme Billing", baseUrl: "https://sendgrid.mock" },
+  ...overrides,
+});
+
+export const TWILIO_SID = "AC" + "0123456789abcdef".repeat(2);
+export const TWILIO = (overrides: Record<string, unknown> = {}) => ({
+  channel: "sms",
+  provider: "twilio",
+  priority: 2,
+  credentials: { accountSid: TWILIO_SID, authToken: "twilio-auth-token" },
+  settings: { from: "+14155550100", baseUrl: "https://twilio.mock" },
+  ...overrides,
+});
+
+/** Spies on the queue producer so tests can hand exactly what the API enqueued to the consumer. */
+export function captureQueue() {
+  const sent: { body: SendMessage; delaySeconds?: number }[] = [];
+  const response = { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendResponse;
+  vi.spyOn(testEnv.SEND_QUEUE, "sendBatch").mockImplementation(async (messages) => {
+    for (const m of messages) sent.push({ body: m.body, delaySeconds: m.delaySeconds });
+    return response as unknown as QueueSendBatchResponse;
+  });
+  vi.spyOn(testEnv.SEND_QUEUE, "send").mockImplementation(async (body, options) => {
+    sent.push({ body, delaySeconds: options?.delaySeconds });
+    return response;
+  });
+  return {
+    sent,
+    /** Takes everything enqueued so far, leaving the capture empty. */
+    drain: () => sent.splice(0, sent.length),
+  };
+}
+
+let seq = 0;
+/** Runs the delivery Worker's queue handler on these bodies; returns the batch and its outcome. */
+export async function runDelivery(bodies: SendMessage[], opts: { queue?: string; attempts?: number } = {}) {
+  const batch = createMessageBatch<SendMessage>(
+    opts.queue ?? "herald-sends",
+    bodies.map((body) => ({ id: `msg-${++seq}`, timestamp: new Date(), attempts: opts.attempts ?? 1, body })),
+  );
+  const retrySpies = batch.messages.map((m) => vi.spyOn(m, "retry"));
+  const ctx = createExecutionContext();
+  await delivery.queue(batch as MessageBatch<unknown>, testEnv);
+  await waitOnExecutionContext(ctx);
+  const result = await getQueueResult(batch, ctx);
+  return { batch, result, retrySpies };
+}
+
+export type RecordedRequest = { url: string; method: string; headers: Headers; body: string };
+type Handler = (req: RecordedRequest) => Response | Promise<Response>;
+
+/**
+ * Replaces global fetch with a router of mock providers keyed by origin. Every request is
+ * recorded; a request to an origin with no handler fails the way a dead network does.
+ */
+export function mockProviders(routes: Record<string, Handler>) {
+  const requests: RecordedRequest[] = [];
+  const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init);
+    const recorded: RecordedRequest = {
+      url: request.url,
+      method: request.method,
+      headers: request.headers,
+      body: await request.text(),
+    };
+    requests.push(recorded);
+    const handler = routes[new URL(request.url).origin];
+    if (!handler) throw new TypeError(`network error: no route to ${request.url}`);
+    return handler(recorded);
+  });
+  return { requests, spy };
+}
+
+export const sendgridAccepts = (id = "sg-msg-1") => () => new Response(null, { status: 202, headers: { "x-message-id": id } });
+export const twilioAccepts = (sid = "SM" + "a".repeat(32)) => () =>
+  Response.json({ sid, status: "queued" }, { status: 201 });
+
+export async function getCommunication(key: string, id: string) {
+  const res = await call("GET", `/api/communications/${id}`, { key });
+  return res.json;
+}
