@@ -98,7 +98,7 @@ export async function runDelivery(bodies: SendMessage[], opts: { queue?: string;
   return { batch, result, retrySpies };
 }
 
-export type RecordedRequest = { url: string; method: string; headers: Headers; body: string };
+export type RecordedRequest = { url: string; method: string; headers: Headers; body: string; signal: AbortSignal | null };
 type Handler = (req: RecordedRequest) => Response | Promise<Response>;
 
 /**
@@ -114,6 +114,7 @@ export function mockProviders(routes: Record<string, Handler>) {
       method: request.method,
       headers: request.headers,
       body: await request.text(),
+      signal: init?.signal ?? null,
     };
     requests.push(recorded);
     const handler = routes[new URL(request.url).origin];
@@ -131,3 +132,13 @@ export async function getCommunication(key: string, id: string) {
   const res = await call("GET", `/api/communications/${id}`, { key });
   return res.json;
 }
+
+/** A provider that never answers: resolves only when the caller's deadline aborts the request. */
+export const hangs = (req: RecordedRequest) =>
+  new Promise<Response>((_, reject) => {
+    if (!req.signal) return;
+    req.signal.addEventListener("abort", () => reject(req.signal!.reason));
+  });
+
+export const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  () => Response.json(body, { status, headers });

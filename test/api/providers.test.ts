@@ -1,0 +1,68 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { addProvider, call, createTenant, SENDGRID, TWILIO } from "../helpers";
+
+describe("provider configs", () => {
+  it("stores credentials encrypted and never returns them", async () => {
+    const { key } = await createTenant();
+    const created = await call("POST", "/api/providers", { key, body: SENDGRID({ credentials: { apiKey: "SG.super-secret-value" } }) });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ channel: "email", provider: "sendgrid", priority: 1, enabled: true, credentials: "[encrypted]" });
+    expect(created.json.webhookUrl).toBe(`https://herald.test/webhooks/sendgrid/${created.json.id}`);
+    expect(created.text).not.toContain("super-secret-value");
+
+    const stored = await env.DB.prepare("SELECT credentials FROM provider_config WHERE id = ?").bind(created.json.id).first<{ credentials: string }>();
+    expect(stored!.credentials).toMatch(/^v1\./);
+    expect(stored!.credentials).not.toContain("super-secret");
+
+    const listed = await call("GET", "/api/providers", { key });
+    expect(listed.json.results).toHaveLength(1);
+    expect(listed.text).not.toContain("super-secret-value");
+  });
+
+  it("validates credentials and settings against the provider, naming the field", async () => {
+    const { key } = await createTenant();
+    const badSid = await call("POST", "/api/providers", { key, body: TWILIO({ credentials: { accountSid: "nope", authToken: "x" } }) });
+    expect(badSid.status).toBe(422);
+    expect(badSid.json.errors).toEqual([expect.objectContaining({ field: "credentials.accountSid" })]);
+
+    const badFrom = await call("POST", "/api/providers", { key, body: SENDGRID({ settings: { from: "not-an-email" } }) });
+    expect(badFrom.status).toBe(422);
+    expect(badFrom.json.errors[0].field).toBe("settings.from");
+
+    const wrongChannel = await call("POST", "/api/providers", { key, body: SENDGRID({ channel: "sms" }) });
+    expect(wrongChannel.status).toBe(422);
+    expect(wrongChannel.json.errors[0].field).toBe("channel");
+
+    const unknown = await call("POST", "/api/providers", { key, body: { channel: "email", provider: "carrier-pigeon" } });
+    expect(unknown.status).toBe(422);
+    expect(unknown.json.errors[0].field).toBe("provider");
+  });
+
+  it("updates priority, settings and credentials, and deletes", async () => {
+    const { key } = await createTenant();
+    const p = await addProvider(key, TWILIO());
+    const patched = await call("PATCH", `/api/providers/${p.id}`, { key, body: { priority: 7, settings: { from: "+14155550199" }, credentials: { accountSid: TWILIO().credentials.accountSid, authToken: "rotated" } } });
+    expect(patched.status).toBe(200);
+    expect(patched.json).toMatchObject({ priority: 7, settings: { from: "+14155550199" } });
+    expect(patched.text).not.toContain("rotated");
+
+    const invalid = await call("PATCH", `/api/providers/${p.id}`, { key, body: { settings: { baseUrl: "ftp://x" } } });
+    expect(invalid.status).toBe(422);
+
+    expect((await call("DELETE", `/api/providers/${p.id}`, { key })).status).toBe(204);
+    expect((await call("GET", `/api/providers/${p.id}`, { key })).status).toBe(404);
+  });
+
+  it("keeps each tenant's configs to itself", async () => {
+    const a = await createTenant("A");
+    const b = await createTenant("B");
+    const p = await addProvider(a.key, SENDGRID());
+    for (const [method, body] of [["GET"], ["PATCH", { priority: 3 }], ["DELETE"]] as const) {
+      const res = await call(method, `/api/providers/${p.id}`, { key: b.key, body });
+      expect(res.status, method).toBe(404);
+    }
+    expect((await call("GET", "/api/providers", { key: b.key })).json.results).toEqual([]);
+    expect((await call("GET", `/api/providers/${p.id}`, { key: a.key })).json.priority).toBe(1);
+  });
+});
