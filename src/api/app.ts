@@ -13,6 +13,7 @@ import { admin } from "./routes/admin";
 import { communications } from "./routes/communications";
 import { providers } from "./routes/providers";
 import { send } from "./routes/send";
+import { templates } from "./routes/templates";
 import { database } from "../db/client";
 import { readConfig } from "../env";
 import { AppError } from "../lib/errors";
@@ -47,6 +48,7 @@ export function createApp() {
   app.route("/api/providers", providers);
   app.route("/api/communications", send);
   app.route("/api/communications", communications);
+  app.route("/api/communication-templates", templates);
 
   app.notFound((c) => problem(404, "not_found", `no route for ${c.req.method} ${c.req.path}`, c.var.requestId ?? ""));
 

@@ -22,6 +22,8 @@ export function communicationDto(c: CommunicationRow) {
     entityType: c.entityType,
     entityId: c.entityId,
     templateId: c.templateId,
+    templateVersion: c.templateVersion,
+    locale: c.locale,
     templateVariables: c.templateVariables,
     attachments: (c.attachments ?? []).map(({ filename, fileUrl, mimeType }) => ({ filename, fileUrl, mimeType })),
     metadata: c.metadata,

@@ -1,5 +1,5 @@
 /**
- * Accepting sends: validated requests become communication rows, written to D1 in one batch
+ * Accepting sends (validate → render → store → enqueue): validated, rendered requests become communication rows, written to D1 in one batch
  * (one round trip, one transaction) and then announced on the queue. D1 is the source of truth:
  * if the queue send fails after the commit, the row is marked for the next sweep instead of being
  * lost, and the caller still gets its 201.
@@ -15,6 +15,7 @@ import { uuidv7 } from "../lib/ids";
 import { enqueueAll, MAX_QUEUE_DELAY_SECONDS, sendMessage, type SendMessage } from "./queue-message";
 import { DEFAULT_MAX_RETRIES } from "./retry-policy";
 import type { SendRequest } from "./send-request";
+import type { ResolvedContent } from "./template-content";
 
 export type AcceptContext = {
   db: Db;
@@ -24,13 +25,13 @@ export type AcceptContext = {
   now: Date;
 };
 
-/** Builds the row a request becomes; `scheduled` when it is due later than now. */
-export function buildCommunication(ctx: AcceptContext, req: SendRequest, extra: Partial<CommunicationRow> = {}): CommunicationRow {
+/**
+ * Builds the row a request becomes, with its rendered content; `scheduled` when it is due later
+ * than now.
+ */
+export function buildCommunication(ctx: AcceptContext, req: SendRequest, content: ResolvedContent, extra: Partial<CommunicationRow> = {}): CommunicationRow {
   const scheduledAt = req.scheduledAt ? new Date(req.scheduledAt) : null;
   const later = scheduledAt !== null && scheduledAt.getTime() > ctx.now.getTime();
-  if (req.templateId) {
-    throw new AppError("validation_failed", "template not found", [{ field: "templateId", message: "no such template" }]);
-  }
   return {
     id: uuidv7(ctx.now.getTime()),
     tenantId: ctx.tenantId,
@@ -41,11 +42,9 @@ export function buildCommunication(ctx: AcceptContext, req: SendRequest, extra: 
     recipientContact: req.recipientContact,
     channel: req.channel,
     type: req.type,
-    subject: req.subject ?? null,
-    content: req.content ?? "",
+    ...content,
     entityType: req.entityType ?? null,
     entityId: req.entityId ?? null,
-    templateId: null,
     templateVariables: req.templateVariables ?? null,
     attachments: req.attachments ?? null,
     metadata: req.metadata ?? null,

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { Channel, Priority, type Channel as ChannelT } from "../domain";
+import { LOCALE_PATTERN } from "../templates/locale";
 
 const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug (a-z, 0-9, _ . -), at most 64 characters");
 const noLineBreaks = (s: string) => !/[\r\n]/.test(s);
@@ -33,7 +34,7 @@ export function normaliseContact(channel: ChannelT, raw: string): { ok: true; va
 }
 
 /** Provider limits on body length, so an oversized body is refused at the API. */
-const MAX_CONTENT: Record<ChannelT, number> = { email: 500_000, sms: 1600, whatsapp: 4096, messenger: 2000 };
+export const MAX_CONTENT: Record<ChannelT, number> = { email: 500_000, sms: 1600, whatsapp: 4096, messenger: 2000 };
 
 const attachment = z
   .object({
@@ -55,6 +56,8 @@ export const SendRequest = z
     subject: z.string().max(500).refine(noLineBreaks, "must not contain line breaks").optional(),
     content: z.string().min(1).optional(),
     templateId: z.string().min(1).optional(),
+    templateCode: slug.optional(),
+    locale: z.string().regex(LOCALE_PATTERN, "must be a locale such as en, fr or fr-CA").optional(),
     templateVariables: z.record(z.string(), z.unknown()).optional(),
     entityType: z.string().min(1).max(50).optional(),
     entityId: z.string().min(1).max(255).optional(),
@@ -67,10 +70,13 @@ export const SendRequest = z
   .transform((req, ctx) => {
     const contact = normaliseContact(req.channel, req.recipientContact);
     if (!contact.ok) ctx.addIssue({ code: "custom", path: ["recipientContact"], message: contact.reason });
-    if (!req.content && !req.templateId) ctx.addIssue({ code: "custom", path: ["content"], message: "content or templateId is required" });
+    const template = req.templateId ?? req.templateCode;
+    if (!req.content && !template) ctx.addIssue({ code: "custom", path: ["content"], message: "content, templateId or templateCode is required" });
+    if (req.content && template) ctx.addIssue({ code: "custom", path: ["content"], message: "give content or a template, not both" });
+    if (req.templateId && req.templateCode) ctx.addIssue({ code: "custom", path: ["templateCode"], message: "give templateId or templateCode, not both" });
     if (req.content && req.content.length > MAX_CONTENT[req.channel])
       ctx.addIssue({ code: "custom", path: ["content"], message: `at most ${MAX_CONTENT[req.channel]} characters on ${req.channel}` });
-    if (req.channel === "email" && !req.subject && !req.templateId)
+    if (req.channel === "email" && !req.subject && !template)
       ctx.addIssue({ code: "custom", path: ["subject"], message: "email needs a subject" });
     const inline = (req.attachments ?? []).reduce((n, a) => n + (a.content?.length ?? 0), 0);
     // D1 rows cap at 1 MB; larger files belong behind a fileUrl.

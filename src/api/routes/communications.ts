@@ -94,7 +94,15 @@ export const communications = new Hono<AppEnv>()
     );
     const ctx = acceptContext(c);
     if ((await missingProviderChannels(ctx, [req.channel])).size) throw noProviderError(req.channel);
-    const row = buildCommunication(ctx, req, { originalCommunicationId: original.id, templateId: original.templateId });
+    // The copy carries the original's rendered content and the template version it came from.
+    const row = buildCommunication(ctx, req, {
+      subject: original.subject,
+      content: original.content,
+      textContent: original.textContent,
+      templateId: original.templateId,
+      templateVersion: original.templateVersion,
+      locale: original.locale,
+    }, { originalCommunicationId: original.id, templateVariables: original.templateVariables });
     await storeAndEnqueue(ctx, [row]);
     return c.json({ id: row.id, originalCommunicationId: original.id, status: row.status }, 201);
   })

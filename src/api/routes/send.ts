@@ -9,6 +9,7 @@ import type { CommunicationRow } from "../../db/communications";
 import { AppError, type FieldError } from "../../lib/errors";
 import { buildCommunication, missingProviderChannels, noProviderError, storeAndEnqueue, type AcceptContext } from "../../pipeline/accept";
 import { SendRequest } from "../../pipeline/send-request";
+import { contentResolver } from "../../pipeline/template-content";
 
 export const MAX_BATCH = 1000;
 
@@ -37,7 +38,7 @@ export const send = new Hono<AppEnv>()
     return idempotent(c, raw, async (record) => {
       const ctx = acceptContext(c);
       if ((await missingProviderChannels(ctx, [req.channel])).size) throw noProviderError(req.channel);
-      const row = buildCommunication(ctx, req);
+      const row = buildCommunication(ctx, req, await contentResolver(ctx.db, ctx.tenantId)(req));
       const body = { ...acceptedDto(row), communication: communicationDto(row) };
       await storeAndEnqueue(ctx, [row], record({ status: 201, body }));
       return { status: 201, body };
@@ -57,10 +58,11 @@ export const send = new Hono<AppEnv>()
       });
       const missing = await missingProviderChannels(ctx, parsed.map((p) => p.req.channel));
       const rows: CommunicationRow[] = [];
+      const resolve = contentResolver(ctx.db, ctx.tenantId);
       for (const { index, req } of parsed) {
         try {
           if (missing.has(req.channel)) throw noProviderError(req.channel, `items.${index}.channel`);
-          const row = buildCommunication(ctx, req);
+          const row = buildCommunication(ctx, req, await resolve(req, `items.${index}.`));
           rows.push(row);
           results.push({ index, ...acceptedDto(row) });
         } catch (error) {

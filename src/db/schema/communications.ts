@@ -26,9 +26,14 @@ export const communication = sqliteTable(
     type: text("type").notNull(),
     subject: text("subject"),
     content: text("content").notNull(),
+    /** Plain-text alternative of an HTML email, when the template gave or derived one. */
+    textContent: text("text_content"),
     entityType: text("entity_type"),
     entityId: text("entity_id"),
     templateId: text("template_id"),
+    /** The exact template version rendered, so "what did this customer receive?" has an answer. */
+    templateVersion: integer("template_version"),
+    locale: text("locale"),
     templateVariables: text("template_variables", { mode: "json" }).$type<Record<string, unknown>>(),
     attachments: text("attachments", { mode: "json" }).$type<Attachment[]>(),
     metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>(),

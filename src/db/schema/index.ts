@@ -1,3 +1,4 @@
 export * from "./tenants";
 export * from "./providers";
 export * from "./communications";
+export * from "./templates";

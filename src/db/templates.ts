@@ -1,0 +1,91 @@
+/** Template queries, always filtered by tenant. A template row is read with its active version. */
+import { and, asc, desc, eq, inArray, type SQL } from "drizzle-orm";
+import type { Channel } from "../domain";
+import type { Db } from "./client";
+import { template, templateVersion } from "./schema";
+
+export type TemplateRow = typeof template.$inferSelect;
+export type TemplateVersionRow = typeof templateVersion.$inferSelect;
+export type TemplateWithVersion = { template: TemplateRow; version: TemplateVersionRow };
+
+const withActiveVersion = (db: Db) =>
+  db
+    .select({ template, version: templateVersion })
+    .from(template)
+    .innerJoin(templateVersion, and(eq(templateVersion.templateId, template.id), eq(templateVersion.version, template.activeVersion)));
+
+export const insertTemplate = (db: Db, row: TemplateRow, version: TemplateVersionRow) =>
+  db.batch([db.insert(template).values(row), db.insert(templateVersion).values(version)]);
+
+export const getTemplate = (db: Db, tenantId: string, id: string): Promise<TemplateWithVersion | undefined> =>
+  withActiveVersion(db)
+    .where(and(eq(template.tenantId, tenantId), eq(template.id, id)))
+    .get();
+
+export type TemplateFilters = { channel?: Channel; type?: string; isActive?: boolean; code?: string };
+
+export function listTemplates(db: Db, tenantId: string, f: TemplateFilters) {
+  const conditions: SQL[] = [eq(template.tenantId, tenantId)];
+  if (f.channel) conditions.push(eq(template.channel, f.channel));
+  if (f.type) conditions.push(eq(template.type, f.type));
+  if (f.isActive !== undefined) conditions.push(eq(template.isActive, f.isActive));
+  if (f.code) conditions.push(eq(template.code, f.code));
+  return withActiveVersion(db)
+    .where(and(...conditions))
+    .orderBy(asc(template.code), asc(template.channel), asc(template.locale))
+    .all();
+}
+
+/** Active variants of a code on a channel in any of these locales. */
+export const findVariants = (db: Db, tenantId: string, code: string, channel: Channel, locales: string[]) =>
+  withActiveVersion(db)
+    .where(
+      and(
+        eq(template.tenantId, tenantId),
+        eq(template.code, code),
+        eq(template.channel, channel),
+        eq(template.isActive, true),
+        inArray(template.locale, locales),
+      ),
+    )
+    .all();
+
+export const updateTemplate = (db: Db, tenantId: string, id: string, patch: Partial<TemplateRow>) =>
+  db
+    .update(template)
+    .set(patch)
+    .where(and(eq(template.tenantId, tenantId), eq(template.id, id)));
+
+export const insertVersion = (db: Db, row: TemplateVersionRow) => db.insert(templateVersion).values(row);
+
+export const listVersions = (db: Db, tenantId: string, templateId: string) =>
+  db
+    .select()
+    .from(templateVersion)
+    .where(and(eq(templateVersion.tenantId, tenantId), eq(templateVersion.templateId, templateId)))
+    .orderBy(desc(templateVersion.version))
+    .all();
+
+export const getVersion = (db: Db, tenantId: string, templateId: string, version: number) =>
+  db
+    .select()
+    .from(templateVersion)
+    .where(and(eq(templateVersion.tenantId, tenantId), eq(templateVersion.templateId, templateId), eq(templateVersion.version, version)))
+    .get();
+
+export const latestVersionNumber = async (db: Db, tenantId: string, templateId: string) =>
+  (
+    await db
+      .select({ version: templateVersion.version })
+      .from(templateVersion)
+      .where(and(eq(templateVersion.tenantId, tenantId), eq(templateVersion.templateId, templateId)))
+      .orderBy(desc(templateVersion.version))
+      .limit(1)
+      .get()
+  )?.version ?? 0;
+
+export const deleteTemplate = (db: Db, tenantId: string, id: string) =>
+  db.batch([
+    db.delete(templateVersion).where(and(eq(templateVersion.tenantId, tenantId), eq(templateVersion.templateId, id))),
+    db.delete(template).where(and(eq(template.tenantId, tenantId), eq(template.id, id))).returning({ id: template.id }),
+  ]);

@@ -1,0 +1,131 @@
+/**
+ * Mustache rendering, pure and cached. `html` mode escapes variables; `text` mode (plain-text
+ * email, SMS, WhatsApp) inserts them as they are, so nothing is double-escaped. Syntax errors are
+ * reported with line and column; the variables a template needs are found from its parse tree,
+ * so a send can be refused before a customer ever reads "Dear ,".
+ */
+import Mustache from "mustache";
+import { applyHelper, HELPERS, LAMBDA_PREFIX, parseHelperArgs, rewriteHelpers, type FormatOptions, type Helper } from "./helpers";
+
+export type Mode = "html" | "text";
+type Token = [string, string, number, number, Token[]?, number?];
+
+export type SyntaxProblem = { message: string; line: number; column: number };
+
+/** Compiled forms, keyed by source. Isolate-wide: templates are immutable per version. */
+const cache = new Map<string, { source: string; tokens: Token[] }>();
+const CACHE_LIMIT = 1000;
+
+function compile(template: string): { source: string; tokens: Token[] } {
+  let compiled = cache.get(template);
+  if (!compiled) {
+    const source = rewriteHelpers(template);
+    compiled = { source, tokens: Mustache.parse(source) as unknown as Token[] };
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+    cache.set(template, compiled);
+  }
+  return compiled;
+}
+
+function position(template: string, index: number) {
+  const before = template.slice(0, index);
+  const line = before.split("\n").length;
+  return { line, column: index - before.lastIndexOf("\n") };
+}
+
+/** Parses a template; returns its syntax problem, if any, located in the text the author wrote. */
+export function checkSyntax(template: string): SyntaxProblem | undefined {
+  try {
+    // Helper rewriting changes offsets, so errors are located against a parse of the original:
+    // a helper call parses there as an ordinary (oddly named) variable.
+    Mustache.parse(template);
+    compile(template);
+    return undefined;
+  } catch (error) {
+    const message = (error as Error).message;
+    const { line, column } = position(template, errorIndex(template, message));
+    return { message: message.replace(/\s*at \d+\s*$/, ""), line, column };
+  }
+}
+
+/**
+ * Mustache reports unclosed sections and tags where the input ended; the author's mistake is at
+ * the opening tag, so point there.
+ */
+function errorIndex(template: string, message: string): number {
+  const section = /Unclosed section "([^"]+)"/.exec(message);
+  if (section) {
+    const name = section[1]!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const opens = [...template.matchAll(new RegExp(`\\{\\{\\s*[#^]\\s*${name}\\s*\\}\\}`, "g"))];
+    if (opens.length) return opens.at(-1)!.index!;
+  }
+  if (/Unclosed tag/.test(message)) return Math.max(0, template.lastIndexOf("{{"));
+  const at = /at (\d+)\s*$/.exec(message);
+  return at ? Number(at[1]) : 0;
+}
+
+const lookup = (view: Record<string, unknown>, path: string): unknown =>
+  path.split(".").reduce<unknown>((v, key) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined), view);
+
+const isBlank = (v: unknown) => v === undefined || v === null || (typeof v === "string" && v.trim() === "");
+
+/**
+ * Variables the template cannot render without: those used outside any section. Names inside a
+ * section may resolve against the section's item, and a section itself is how a template says
+ * "optional", so neither is required.
+ */
+export function requiredVariables(template: string): string[] {
+  const required = new Set<string>();
+  for (const token of compile(template).tokens) {
+    const [kind, name] = token;
+    if (kind === "name" || kind === "&") required.add(name);
+    else if (kind === "#" && name.startsWith(LAMBDA_PREFIX)) required.add(parseHelperArgs(helperText(token)).path);
+  }
+  return [...required];
+}
+
+/** Every top-level name a template refers to, for checking against `availableVariables`. */
+export function usedVariables(template: string): string[] {
+  const used = new Set<string>();
+  const walk = (tokens: Token[], depth: number) => {
+    for (const token of tokens) {
+      const [kind, name, , , children] = token;
+      if (kind === "name" || kind === "&") {
+        if (depth === 0) used.add(name.split(".")[0]!);
+      } else if (kind === "#" || kind === "^") {
+        if (name.startsWith(LAMBDA_PREFIX)) {
+          if (depth === 0) used.add(parseHelperArgs(helperText(token)).path.split(".")[0]!);
+        } else {
+          if (depth === 0) used.add(name.split(".")[0]!);
+          walk(children ?? [], depth + 1);
+        }
+      }
+    }
+  };
+  walk(compile(template).tokens, 0);
+  return [...used];
+}
+
+const helperText = (token: Token) => (token[4] ?? []).map((t) => (t[0] === "text" ? t[1] : "")).join("");
+
+export function missingVariables(template: string, variables: Record<string, unknown>): string[] {
+  return requiredVariables(template).filter((name) => isBlank(lookup(variables, name)));
+}
+
+const noEscape = (value: unknown) => String(value);
+
+export function render(template: string, variables: Record<string, unknown>, mode: Mode, format: FormatOptions): string {
+  const { source } = compile(template);
+  const escape = mode === "html" ? Mustache.escape : noEscape;
+  const view: Record<string, unknown> = { ...variables };
+  for (const helper of HELPERS) {
+    // Mustache calls a section's function to get the lambda, then the lambda with the raw text.
+    view[LAMBDA_PREFIX + helper] = () => (text: string, renderInContext: (t: string) => string) => {
+      const { path, arg } = parseHelperArgs(text);
+      const raw = renderInContext(`{{&${path}}}`);
+      const value = raw === "" ? undefined : raw;
+      return escape(applyHelper(helper as Helper, value, arg, format));
+    };
+  }
+  return Mustache.render(source, view, {}, { escape });
+}
