@@ -1,29 +1,52 @@
-// Tests run inside workerd with real D1 and Queues. The API Worker is the main Worker; the
-// delivery Worker's handler is imported by the tests (test/helpers.ts), which share its bindings.
+// Two projects, one `vitest run`:
+// - `workers`: tests run inside workerd with real D1 and Queues. The API Worker is the main
+//   Worker; the delivery Worker's handler is imported by the tests (test/helpers.ts), which share
+//   its bindings.
+// - `vendor`: Node-only cross-checks of our provider requests against the vendors' own SDKs
+//   (`twilio`, `@sendgrid/mail`) and OpenAPI specs (ajv). Those packages need Node built-ins, so
+//   they cannot load inside workerd; nothing in this project ships.
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
+
+const VENDOR_TESTS = "test/vendor/**/*.test.ts";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   return {
-    plugins: [
-      cloudflareTest({
-        wrangler: { configPath: "./wrangler.toml" },
-        miniflare: {
-          bindings: {
-            TEST_MIGRATIONS: migrations,
-            ADMIN_TOKEN: "test-admin-token",
-            ENCRYPTION_KEY: "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcyEhISE=",
-            PUBLIC_URL: "https://herald.test",
-          },
-          // Any request no test mocked is a leak: answer it with a status no provider uses.
-          outboundService: (req: Request) => new Response(`unmocked outbound ${req.method} ${req.url}`, { status: 599 }),
-        },
-      }),
-    ],
     test: {
-      setupFiles: ["./test/setup.ts"],
-      include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+      projects: [
+        {
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  ADMIN_TOKEN: "test-admin-token",
+                  ENCRYPTION_KEY: "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcyEhISE=",
+                  PUBLIC_URL: "https://herald.test",
+                },
+                // Any request no test mocked is a leak: answer it with a status no provider uses.
+                outboundService: (req: Request) =>
+                  new Response(`unmocked outbound ${req.method} ${req.url}`, { status: 599 }),
+              },
+            }),
+          ],
+          test: {
+            name: "workers",
+            setupFiles: ["./test/setup.ts"],
+            include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+            exclude: [...configDefaults.exclude, VENDOR_TESTS],
+          },
+        },
+        {
+          test: {
+            name: "vendor",
+            environment: "node",
+            include: [VENDOR_TESTS],
+          },
+        },
+      ],
     },
   };
 });

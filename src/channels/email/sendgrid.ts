@@ -20,13 +20,12 @@ type Settings = z.infer<typeof settings>;
 
 export function sendgridRequestBody(message: OutboundMessage, s: Settings) {
   const html = looksLikeHtml(message.content);
-  // SendGrid requires text/plain before text/html when both are present.
+  const text = html ? htmlToText(message.content) : message.content;
+  // SendGrid requires text/plain before text/html when both are present, and no empty values
+  // (HTML with no text, e.g. a single image, goes out as text/html alone).
   const content = html
-    ? [
-        { type: "text/plain", value: htmlToText(message.content) },
-        { type: "text/html", value: message.content },
-      ]
-    : [{ type: "text/plain", value: message.content }];
+    ? [...(text ? [{ type: "text/plain", value: text }] : []), { type: "text/html", value: message.content }]
+    : [{ type: "text/plain", value: text }];
   const attachments = message.attachments
     .filter((a) => a.content)
     .map((a) => ({
@@ -44,7 +43,9 @@ export function sendgridRequestBody(message: OutboundMessage, s: Settings) {
     ],
     from: { email: s.from, ...(s.fromName ? { name: s.fromName } : {}) },
     ...(s.replyTo ? { reply_to: { email: s.replyTo } } : {}),
-    subject: message.subject ?? "",
+    // Omitted, not "", when there is none: the spec gives `subject` minLength 1, and
+    // @sendgrid/mail leaves the field out too.
+    ...(message.subject ? { subject: message.subject } : {}),
     content,
     ...(attachments.length ? { attachments } : {}),
   };
