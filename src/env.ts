@@ -3,11 +3,14 @@
  * request or batch. Secrets come from `wrangler secret put` in production and .dev.vars locally.
  */
 import { z } from "zod";
+import type { EventMessage } from "./pipeline/event-message";
 import type { SendMessage } from "./pipeline/queue-message";
 
 export type Env = {
   DB: D1Database;
   SEND_QUEUE: Queue<SendMessage>;
+  /** Status changes for tenant webhooks, and their delivery attempts. */
+  EVENT_QUEUE: Queue<EventMessage>;
   ADMIN_TOKEN?: string;
   ENCRYPTION_KEY?: string;
   PUBLIC_URL?: string;

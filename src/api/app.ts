@@ -14,6 +14,9 @@ import { communications } from "./routes/communications";
 import { providers } from "./routes/providers";
 import { send } from "./routes/send";
 import { templates } from "./routes/templates";
+import { providerWebhooks } from "./routes/provider-webhooks";
+import { stats } from "./routes/stats";
+import { suppressions } from "./routes/suppressions";
 import { database } from "../db/client";
 import { readConfig } from "../env";
 import { AppError } from "../lib/errors";
@@ -39,6 +42,10 @@ export function createApp() {
   app.use("/admin/*", bodyLimit({ maxSize: 64 * 1024, onError: tooLarge("64 KB") }));
   app.route("/admin", admin);
 
+  // Providers authenticate by signature, checked per provider inside the route.
+  app.use("/webhooks/*", bodyLimit({ maxSize: 5 * MB, onError: tooLarge("5 MB") }));
+  app.route("/webhooks", providerWebhooks);
+
   app.use("/api/*", apiKeyAuth());
   app.use("/api/communications/batch", bodyLimit({ maxSize: 10 * MB, onError: tooLarge("10 MB") }));
   app.use("/api/*", async (c, next) => {
@@ -47,8 +54,10 @@ export function createApp() {
   });
   app.route("/api/providers", providers);
   app.route("/api/communications", send);
+  app.route("/api/communications", stats);
   app.route("/api/communications", communications);
   app.route("/api/communication-templates", templates);
+  app.route("/api/suppressions", suppressions);
 
   app.notFound((c) => problem(404, "not_found", `no route for ${c.req.method} ${c.req.path}`, c.var.requestId ?? ""));
 

@@ -7,6 +7,7 @@ import type { z } from "zod";
 import type { Attachment } from "../db/schema";
 import type { Channel } from "../domain";
 import type { ProviderKind } from "./kinds";
+import type { TrackedStatus } from "../pipeline/status";
 
 export type OutboundMessage = {
   communicationId: string;
@@ -16,6 +17,8 @@ export type OutboundMessage = {
   recipientName: string | null;
   subject: string | null;
   content: string;
+  /** Plain-text alternative of HTML content, when the template gave one. */
+  text?: string | null;
   attachments: Attachment[];
   /** Where the provider should report delivery status for this message. */
   statusCallbackUrl: string;
@@ -61,8 +64,41 @@ export type ProviderDefinition<C = unknown, S = unknown> = {
   credentials: z.ZodType<C>;
   settings: z.ZodType<S>;
   create(credentials: C, settings: S): ProviderAdapter;
+  webhook?: WebhookHandler<C, S>;
 };
 
-/** Keeps each definition's credential and settings types tied to its `create`. */
-export const defineProvider = <C, S>(definition: ProviderDefinition<C, S>) =>
-  definition as unknown as ProviderDefinition;
+/** Keeps each definition's credential and settings types, as its schemas give them, tied to `create`. */
+export const defineProvider = <CS extends z.ZodType, SS extends z.ZodType>(
+  definition: ProviderDefinition<z.output<CS>, z.output<SS>> & { credentials: CS; settings: SS },
+) => definition as unknown as ProviderDefinition;
+
+/** Why a contact goes on the suppression list. */
+export const SUPPRESSION_REASONS = ["bounce", "complaint", "unsubscribe", "opt_out", "invalid", "manual"] as const;
+export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
+
+/** A provider's delivery event, normalised. Either id may be missing; one must be present. */
+export type ProviderEvent = {
+  communicationId: string | null;
+  providerMessageId: string | null;
+  /** The status this event moves the communication to, if any (a deferral moves nothing). */
+  status: TrackedStatus | null;
+  /** The provider's own event name, for the timeline. */
+  name: string;
+  occurredAt: Date;
+  /** Stable per provider event: providers retry, and a retry must be a no-op. */
+  dedupeKey: string;
+  error?: string;
+  suppress?: { reason: SuppressionReason; detail?: string };
+  /** What to keep on the timeline: never secrets, never the whole payload. */
+  detail: Record<string, unknown>;
+};
+
+export type InboundWebhook = { url: string; rawBody: string; headers: Headers; now: Date };
+export type Verification = { ok: true } | { ok: false; reason: string };
+
+/** Receiving a provider's delivery webhooks: prove the sender, then read the events. */
+export type WebhookHandler<C, S> = {
+  verify(request: InboundWebhook, credentials: C, settings: S): Promise<Verification>;
+  /** Throws on a payload that is not the provider's format. */
+  parse(request: InboundWebhook): ProviderEvent[];
+};

@@ -2,14 +2,32 @@
  * The send ledger's queries. Every function that serves a tenant takes its id and filters by it;
  * the sweep's selections are the only cross-tenant reads, and they return the tenant with each id.
  */
-import { and, asc, count, desc, eq, gte, inArray, isNull, lte, or, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, inArray, isNull, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Channel, CommunicationStatus } from "../domain";
+import { uuidv7 } from "../lib/ids";
 import type { Db } from "./client";
 import { communication, communicationEvent, idempotencyKey } from "./schema";
 
 export type CommunicationRow = typeof communication.$inferSelect;
 export type CommunicationEventRow = typeof communicationEvent.$inferSelect;
 export type IdempotencyRow = typeof idempotencyKey.$inferSelect;
+
+/** A timeline entry with every optional field empty; callers give what they know. */
+export const eventRow = (
+  e: Pick<CommunicationEventRow, "tenantId" | "communicationId" | "kind"> & Partial<CommunicationEventRow>,
+): CommunicationEventRow => ({
+  id: uuidv7(),
+  status: null,
+  provider: null,
+  providerConfigId: null,
+  httpStatus: null,
+  error: null,
+  latencyMs: null,
+  detail: null,
+  dedupeKey: null,
+  createdAt: new Date(),
+  ...e,
+});
 
 export const insertCommunication = (db: Db, row: CommunicationRow) => db.insert(communication).values(row);
 export const insertEvent = (db: Db, row: CommunicationEventRow) => db.insert(communicationEvent).values(row);
@@ -92,19 +110,21 @@ export const claimCommunication = (db: Db, tenantId: string, id: string, now: Da
     .returning()
     .get();
 
-/** Updates a claimed communication, only if the claim is still the one this attempt holds. */
-export const updateClaimed = (db: Db, claimed: CommunicationRow, patch: Partial<CommunicationRow>) =>
-  db
+/**
+ * Updates a claimed communication, only if the claim is still the one this attempt holds. The
+ * status is replaced only while it is still `sending`: a provider's receipt that arrived before
+ * this write (a fast `delivered`) stays, and this write still fills in the provider's id.
+ */
+export function updateClaimed(db: Db, claimed: CommunicationRow, patch: Partial<CommunicationRow>) {
+  const { status, ...rest } = patch;
+  return db
     .update(communication)
-    .set(patch)
-    .where(
-      and(
-        eq(communication.tenantId, claimed.tenantId),
-        eq(communication.id, claimed.id),
-        eq(communication.status, "sending"),
-        eq(communication.claimedAt, claimed.claimedAt!),
-      ),
-    );
+    .set({
+      ...rest,
+      ...(status ? { status: sql<CommunicationStatus>`CASE WHEN ${communication.status} = 'sending' THEN ${status} ELSE ${communication.status} END` } : {}),
+    })
+    .where(and(eq(communication.tenantId, claimed.tenantId), eq(communication.id, claimed.id), eq(communication.claimedAt, claimed.claimedAt!)));
+}
 
 export const CANCELLABLE: CommunicationStatus[] = ["scheduled", "queued"];
 
@@ -128,7 +148,7 @@ export const failUnfinished = (db: Db, tenantId: string, id: string, reason: str
         inArray(communication.status, ["scheduled", "queued", "sending"]),
       ),
     )
-    .returning({ id: communication.id })
+    .returning()
     .get();
 
 export type SweepCandidate = { id: string; tenantId: string; status: CommunicationStatus };

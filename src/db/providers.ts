@@ -45,8 +45,7 @@ export const providersForChannel = (db: Db, tenantId: string, channel: Channel) 
     .select()
     .from(providerConfig)
     .where(and(eq(providerConfig.tenantId, tenantId), eq(providerConfig.channel, channel), eq(providerConfig.enabled, true)))
-    .orderBy(asc(providerConfig.priority), asc(providerConfig.createdAt))
-    .all();
+    .orderBy(asc(providerConfig.priority), asc(providerConfig.createdAt));
 
 /** Which of these channels have at least one enabled provider. */
 export async function channelsWithProviders(db: Db, tenantId: string, channels: Channel[]): Promise<Set<Channel>> {
@@ -58,3 +57,9 @@ export async function channelsWithProviders(db: Db, tenantId: string, channels: 
     .all();
   return new Set(rows.map((r) => r.channel));
 }
+
+/**
+ * The one look-up not scoped by tenant: a provider's webhook names only the config id in its URL.
+ * The caller must verify the request's signature with this config's secrets before trusting it.
+ */
+export const providerConfigForWebhook = (db: Db, id: string) => db.select().from(providerConfig).where(eq(providerConfig.id, id)).get();

@@ -53,3 +53,40 @@ export async function open(secret: string, sealed: string, associatedData: strin
 }
 
 export { toB64 as base64Encode, fromB64 as base64Decode };
+
+/** HMAC of a UTF-8 string; `key` is raw bytes or a UTF-8 string. */
+export async function hmac(hash: "SHA-1" | "SHA-256", key: Uint8Array | string, data: string): Promise<Uint8Array> {
+  const raw = typeof key === "string" ? encoder.encode(key) : key;
+  const k = await crypto.subtle.importKey("raw", raw, { name: "HMAC", hash }, false, ["sign"]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", k, encoder.encode(data)));
+}
+
+/** Compares two strings in time independent of where they differ. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const x = encoder.encode(a);
+  const y = encoder.encode(b);
+  if (x.length !== y.length) return false;
+  return crypto.subtle.timingSafeEqual(x, y);
+}
+
+/**
+ * ASN.1 DER `SEQUENCE { INTEGER r, INTEGER s }` → the fixed-width r‖s that WebCrypto's ECDSA
+ * verify takes (IEEE P1363). Providers (SendGrid) sign in DER; WebCrypto has no DER option.
+ */
+export function derToP1363(der: Uint8Array, size = 32): Uint8Array | undefined {
+  let i = 0;
+  if (der[i++] !== 0x30) return undefined;
+  let length = der[i++]!;
+  if (length & 0x80) i += length & 0x7f; // long-form length: skip its bytes
+  const out = new Uint8Array(size * 2);
+  for (const half of [0, 1]) {
+    if (der[i++] !== 0x02) return undefined;
+    length = der[i++]!;
+    let int = der.subarray(i, i + length);
+    i += length;
+    while (int.length > size && int[0] === 0) int = int.subarray(1);
+    if (int.length > size) return undefined;
+    out.set(int, half * size + (size - int.length));
+  }
+  return out;
+}

@@ -16,6 +16,7 @@ import { enqueueAll, MAX_QUEUE_DELAY_SECONDS, sendMessage, type SendMessage } fr
 import { DEFAULT_MAX_RETRIES } from "./retry-policy";
 import type { SendRequest } from "./send-request";
 import type { ResolvedContent } from "./template-content";
+import { statsStatements, transitionOf } from "./transitions";
 
 export type AcceptContext = {
   db: Db;
@@ -94,7 +95,9 @@ export const queueDelaySeconds = (row: CommunicationRow, now: Date) =>
  * Stores the rows (plus any statements the caller needs in the same transaction, such as the
  * idempotency record) and enqueues them.
  */
-export async function storeAndEnqueue(ctx: AcceptContext, rows: CommunicationRow[], alongside: BatchItem<"sqlite">[] = []) {
+export async function storeAndEnqueue(ctx: AcceptContext, rows: CommunicationRow[], extra: BatchItem<"sqlite">[] = []) {
+  const accepted = statsStatements(ctx.db, rows.map((row) => transitionOf(row, row.status, ctx.now)), () => "accepted");
+  const alongside = [...extra, ...accepted];
   const inserts = rows.map((row) => insertCommunication(ctx.db, row));
   // Stay well below D1's per-batch limits for large batches; each chunk is its own transaction,
   // and the idempotency record goes with the last so it exists only once everything is stored.

@@ -7,15 +7,16 @@
 import type { Env } from "../env";
 import { readConfig } from "../env";
 import { database } from "../db/client";
-import { failUnfinished, insertEvent } from "../db/communications";
+import { eventRow, failUnfinished, insertEvent } from "../db/communications";
 import { runBatch } from "../db/client";
-import { uuidv7 } from "../lib/ids";
 import { deliver, type DeliveryDeps } from "./deliver";
 import { SendMessage } from "./queue-message";
+import { announce, statsStatements, transitionOf } from "./transitions";
 
 const deps = (env: Env): DeliveryDeps => ({
   db: database(env.DB),
   queue: env.SEND_QUEUE,
+  events: env.EVENT_QUEUE,
   config: readConfig(env),
   now: () => new Date(),
 });
@@ -23,8 +24,18 @@ const deps = (env: Env): DeliveryDeps => ({
 /** Seconds before a message whose handling threw is tried again. */
 const CRASH_RETRY_SECONDS = 30;
 
+/** A misconfigured deploy fails every message; say so once, loudly, and let the queue retry. */
+function depsOrExplain(env: Env): DeliveryDeps {
+  try {
+    return deps(env);
+  } catch (error) {
+    console.error(JSON.stringify({ msg: "delivery worker is misconfigured", error: String(error) }));
+    throw error;
+  }
+}
+
 export async function consumeSends(env: Env, batch: MessageBatch<unknown>): Promise<void> {
-  const d = deps(env);
+  const d = depsOrExplain(env);
   await Promise.all(
     batch.messages.map(async (message) => {
       const parsed = SendMessage.safeParse(message.body);
@@ -59,22 +70,12 @@ export async function consumeDeadLetters(env: Env, batch: MessageBatch<unknown>)
     const reason = "delivery could not be processed after repeated errors (dead-lettered)";
     const failed = await failUnfinished(db, tenantId, communicationId, reason, now);
     if (failed) {
+      const moved = [transitionOf(failed, "failed", now)];
       await runBatch(db, [
-        insertEvent(db, {
-          id: uuidv7(),
-          tenantId,
-          communicationId,
-          kind: "status",
-          status: "failed",
-          provider: null,
-          providerConfigId: null,
-          httpStatus: null,
-          error: reason,
-          latencyMs: null,
-          detail: { deadLettered: true },
-          createdAt: now,
-        }),
+        insertEvent(db, eventRow({ tenantId, communicationId, kind: "status", status: "failed", error: reason, detail: { deadLettered: true }, createdAt: now })),
+        ...statsStatements(db, moved),
       ]);
+      await announce(env.EVENT_QUEUE, moved);
     }
     message.ack();
   }

@@ -9,6 +9,7 @@ import type { Db } from "../db/client";
 import { runBatch } from "../db/client";
 import {
   claimCommunication,
+  eventRow,
   getCommunication,
   insertEvent,
   touchEnqueued,
@@ -17,14 +18,17 @@ import {
   type CommunicationRow,
 } from "../db/communications";
 import { providersForChannel, type ProviderConfigRow } from "../db/providers";
+import { findSuppression } from "../db/tracking";
+import type { CommunicationStatus } from "../domain";
+import type { EventMessage } from "./event-message";
+import { announce, statsStatements, transitionOf, type Transition } from "./transitions";
 import type { OutboundMessage, SendOutcome } from "../channels/types";
-import { uuidv7 } from "../lib/ids";
 import { queueDelaySeconds } from "./accept";
 import { buildAdapter, webhookUrl } from "./provider-configs";
 import { sendMessage, type SendMessage } from "./queue-message";
 import { retryDelaySeconds } from "./retry-policy";
 
-export type DeliveryDeps = { db: Db; queue: Queue<SendMessage>; config: Config; now: () => Date };
+export type DeliveryDeps = { db: Db; queue: Queue<SendMessage>; events: Queue<EventMessage>; config: Config; now: () => Date };
 export type Decision = { action: "ack" } | { action: "retry"; delaySeconds: number };
 
 const ACK: Decision = { action: "ack" };
@@ -35,26 +39,25 @@ export async function deliver(deps: DeliveryDeps, msg: SendMessage): Promise<Dec
   const claimed = await claimCommunication(deps.db, msg.tenantId, msg.communicationId, now);
   if (!claimed) return notClaimable(deps, msg, now);
 
-  const configs = await providersForChannel(deps.db, claimed.tenantId, claimed.channel);
+  // One round trip for both: who can send, and whether we may send to this contact at all.
+  const [configs, suppressed] = await deps.db.batch([
+    providersForChannel(deps.db, claimed.tenantId, claimed.channel),
+    findSuppression(deps.db, claimed.tenantId, claimed.channel, claimed.recipientContact),
+  ]);
   const events: CommunicationEventRow[] = [];
   const event = (e: Partial<CommunicationEventRow> & Pick<CommunicationEventRow, "kind">) =>
-    events.push({
-      id: uuidv7(),
-      tenantId: claimed.tenantId,
-      communicationId: claimed.id,
-      status: null,
-      provider: null,
-      providerConfigId: null,
-      httpStatus: null,
-      error: null,
-      latencyMs: null,
-      detail: null,
-      createdAt: deps.now(),
-      ...e,
-    });
+    events.push(eventRow({ tenantId: claimed.tenantId, communicationId: claimed.id, createdAt: deps.now(), ...e }));
 
+  const transition = (status: CommunicationStatus, at: Date, extra: Partial<Transition> = {}) => transitionOf(claimed, status, at, extra);
+
+  const block = suppressed[0];
+  if (block) {
+    const reason = `suppressed: ${block.reason}${block.detail ? ` (${block.detail})` : ""} — lift it with DELETE /api/suppressions`;
+    event({ kind: "status", status: "suppressed", error: reason });
+    return finish(deps, claimed, events, { status: "suppressed", errorMessage: reason, updatedAt: now }, [transition("suppressed", now)]);
+  }
   if (configs.length === 0) {
-    return finish(deps, claimed, events, event, failedPatch(`no provider is configured for channel "${claimed.channel}"`, now));
+    return fail(deps, claimed, events, event, `no provider is configured for channel "${claimed.channel}"`, now, transition);
   }
 
   const failures: Failure[] = [];
@@ -75,7 +78,9 @@ export async function deliver(deps: DeliveryDeps, msg: SendMessage): Promise<Dec
       const at = deps.now();
       event({ kind: "status", status: "sent", provider: config.provider, providerConfigId: config.id });
       if (outcome.delivered) event({ kind: "status", status: "delivered", provider: config.provider, providerConfigId: config.id });
-      return finish(deps, claimed, events, event, {
+      const moves = [transition("sent", at, { sendLatencyMs: at.getTime() - (claimed.scheduledAt ?? claimed.createdAt).getTime() })];
+      if (outcome.delivered) moves.push(transition("delivered", at));
+      return finish(deps, claimed, events, {
         status: outcome.delivered ? "delivered" : "sent",
         sentAt: at,
         deliveredAt: outcome.delivered ? at : null,
@@ -85,11 +90,11 @@ export async function deliver(deps: DeliveryDeps, msg: SendMessage): Promise<Dec
         providerResponse: { httpStatus: outcome.httpStatus ?? null, attempt: claimed.retryCount + 1 },
         errorMessage: null,
         updatedAt: at,
-      });
+      }, moves);
     }
     failures.push(outcome);
     if (outcome.failure === "permanent") {
-      return finish(deps, claimed, events, event, failedPatch(outcome.reason, deps.now()), config);
+      return fail(deps, claimed, events, event, outcome.reason, deps.now(), transition, config);
     }
     const next = configs[index + 1];
     if (next) {
@@ -104,40 +109,52 @@ export async function deliver(deps: DeliveryDeps, msg: SendMessage): Promise<Dec
     const delaySeconds = retryDelaySeconds(retry, Math.max(...failures.map((f) => f.retryAfterSeconds ?? 0)));
     const at = deps.now();
     event({ kind: "retry", status: "queued", error: last.reason, detail: { retry, of: claimed.maxRetries, delaySeconds } });
-    await finish(deps, claimed, events, event, {
+    await finish(deps, claimed, events, {
       status: "queued",
       retryCount: retry,
       nextRetryAt: new Date(at.getTime() + delaySeconds * 1000),
       enqueuedAt: at,
       errorMessage: last.reason,
       updatedAt: at,
-    });
+    }, []);
     return { action: "retry", delaySeconds };
   }
   const why = retryable ? `gave up after ${claimed.retryCount + 1} attempts: ${last.reason}` : last.reason;
-  return finish(deps, claimed, events, event, failedPatch(why, deps.now()));
+  return fail(deps, claimed, events, event, why, deps.now(), transition);
 }
 
-const failedPatch = (reason: string, at: Date): Partial<CommunicationRow> => ({
-  status: "failed",
-  failedAt: at,
-  errorMessage: reason,
-  updatedAt: at,
-});
+type EventSink = (e: Partial<CommunicationEventRow> & Pick<CommunicationEventRow, "kind">) => void;
 
+function fail(
+  deps: DeliveryDeps,
+  claimed: CommunicationRow,
+  events: CommunicationEventRow[],
+  event: EventSink,
+  reason: string,
+  at: Date,
+  transition: (status: CommunicationStatus, at: Date) => Transition,
+  config?: ProviderConfigRow,
+): Promise<Decision> {
+  event({ kind: "status", status: "failed", error: reason, provider: config?.provider ?? null, providerConfigId: config?.id ?? null });
+  const patch: Partial<CommunicationRow> = { status: "failed", failedAt: at, errorMessage: reason, updatedAt: at };
+  if (config) Object.assign(patch, { provider: config.provider, providerConfigId: config.id });
+  return finish(deps, claimed, events, patch, [transition("failed", at)]);
+}
+
+/** Records the attempt's outcome, its timeline and its stats in one batch, then announces it. */
 async function finish(
   deps: DeliveryDeps,
   claimed: CommunicationRow,
   events: CommunicationEventRow[],
-  event: (e: Partial<CommunicationEventRow> & Pick<CommunicationEventRow, "kind">) => void,
   patch: Partial<CommunicationRow>,
-  config?: ProviderConfigRow,
+  transitions: Transition[],
 ): Promise<Decision> {
-  if (patch.status === "failed") {
-    event({ kind: "status", status: "failed", error: patch.errorMessage ?? null, provider: config?.provider ?? null, providerConfigId: config?.id ?? null });
-    if (config) Object.assign(patch, { provider: config.provider, providerConfigId: config.id });
-  }
-  await runBatch(deps.db, [updateClaimed(deps.db, claimed, patch), ...events.map((e) => insertEvent(deps.db, e))]);
+  await runBatch(deps.db, [
+    updateClaimed(deps.db, claimed, patch),
+    ...events.map((e) => insertEvent(deps.db, e)),
+    ...statsStatements(deps.db, transitions),
+  ]);
+  await announce(deps.events, transitions);
   return ACK;
 }
 
@@ -167,6 +184,7 @@ function toOutbound(config: Config, c: CommunicationRow, row: ProviderConfigRow)
     recipientName: c.recipientName,
     subject: c.subject,
     content: c.content,
+    text: c.textContent,
     attachments: c.attachments ?? [],
     statusCallbackUrl: `${webhookUrl(config.publicUrl, row)}?c=${encodeURIComponent(c.id)}`,
   };

@@ -8,6 +8,7 @@ import { acceptContext } from "./send";
 import { runBatch } from "../../db/client";
 import {
   cancelCommunication,
+  eventRow,
   getCommunication,
   insertEvent,
   listCommunications,
@@ -16,9 +17,9 @@ import {
 } from "../../db/communications";
 import { Channel, CommunicationStatus } from "../../domain";
 import { AppError, notFound } from "../../lib/errors";
-import { uuidv7 } from "../../lib/ids";
 import { buildCommunication, missingProviderChannels, noProviderError, storeAndEnqueue } from "../../pipeline/accept";
 import { SendRequest } from "../../pipeline/send-request";
+import { announce, statsStatements, transitionOf } from "../../pipeline/transitions";
 
 /** `YYYY-MM-DD` (a whole day) or an ISO date-time. */
 const day = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
@@ -113,23 +114,18 @@ export const communications = new Hono<AppEnv>()
     if (!cancelled) {
       const row = await getCommunication(db, tenantId, c.req.param("id"));
       if (!row) throw notFound("communication");
-      throw new AppError("conflict", `a ${row.status === "sending" ? "queued" : row.status} communication cannot be cancelled; only ${CANCELLABLE.join(" or ")} ones can`);
+      throw new AppError(
+        "conflict",
+        row.status === "sending"
+          ? "the communication is being sent right now and can no longer be cancelled"
+          : `a ${row.status} communication cannot be cancelled; only ${CANCELLABLE.join(" or ")} ones can`,
+      );
     }
+    const moved = [transitionOf(cancelled, "cancelled", now)];
     await runBatch(db, [
-      insertEvent(db, {
-        id: uuidv7(),
-        tenantId,
-        communicationId: cancelled.id,
-        kind: "status",
-        status: "cancelled",
-        provider: null,
-        providerConfigId: null,
-        httpStatus: null,
-        error: null,
-        latencyMs: null,
-        detail: { by: c.var.apiKeyId },
-        createdAt: now,
-      }),
+      insertEvent(db, eventRow({ tenantId, communicationId: cancelled.id, kind: "status", status: "cancelled", detail: { by: c.var.apiKeyId }, createdAt: now })),
+      ...statsStatements(db, moved),
     ]);
+    await announce(c.env.EVENT_QUEUE, moved);
     return c.json(communicationDto(cancelled));
   });

@@ -8,6 +8,7 @@ import { classifyHttpStatus, baseSettings } from "../settings";
 import { defineProvider, type OutboundMessage, type SendOutcome } from "../types";
 import { fetchWithTimeout, joinBase, parseRetryAfter } from "../../lib/http";
 import { htmlToText, looksLikeHtml } from "./content";
+import { sendgridWebhook } from "./sendgrid-webhook";
 
 const credentials = z.object({ apiKey: z.string().min(1) });
 const settings = baseSettings.extend({
@@ -20,7 +21,7 @@ type Settings = z.infer<typeof settings>;
 
 export function sendgridRequestBody(message: OutboundMessage, s: Settings) {
   const html = looksLikeHtml(message.content);
-  const text = html ? htmlToText(message.content) : message.content;
+  const text = html ? (message.text ?? htmlToText(message.content)) : message.content;
   // SendGrid requires text/plain before text/html when both are present, and no empty values
   // (HTML with no text, e.g. a single image, goes out as text/html alone).
   const content = html
@@ -56,6 +57,7 @@ export const sendgrid = defineProvider({
   channels: ["email"],
   credentials,
   settings,
+  webhook: sendgridWebhook,
   create: (c, s) => ({
     async send(message): Promise<SendOutcome> {
       const res = await fetchWithTimeout(

@@ -9,6 +9,7 @@ import type { Channel } from "../../domain";
 import { classifyHttpStatus, baseSettings } from "../settings";
 import { defineProvider, type FailureKind, type OutboundMessage, type SendOutcome } from "../types";
 import { fetchWithTimeout, joinBase, parseRetryAfter } from "../../lib/http";
+import { twilioWebhook } from "./twilio-webhook";
 
 const credentials = z.object({
   accountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, "must be an AC… Account SID"),
@@ -64,6 +65,7 @@ export const twilio = defineProvider({
   channels: ["sms", "whatsapp", "messenger"],
   credentials,
   settings,
+  webhook: twilioWebhook,
   create: (c, s) => ({
     async send(message): Promise<SendOutcome> {
       const { url, init } = twilioRequest(message, c, s);

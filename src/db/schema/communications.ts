@@ -3,7 +3,7 @@
  * idempotency keys that make retried API calls safe. D1 is the source of truth; the queue only
  * carries ids.
  */
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { Channel, CommunicationStatus, EventKind, Priority } from "../../domain";
 import { tenant } from "./tenants";
 
@@ -90,9 +90,14 @@ export const communicationEvent = sqliteTable(
     error: text("error"),
     latencyMs: integer("latency_ms"),
     detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
+    /** A provider event's own id (SendGrid sg_event_id, Twilio sid+status): providers retry. */
+    dedupeKey: text("dedupe_key"),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
   },
-  (t) => [index("idx_event_communication").on(t.communicationId, t.createdAt)],
+  (t) => [
+    index("idx_event_communication").on(t.communicationId, t.createdAt),
+    uniqueIndex("uq_event_dedupe").on(t.communicationId, t.dedupeKey),
+  ],
 );
 
 export const idempotencyKey = sqliteTable(

@@ -2,3 +2,4 @@ export * from "./tenants";
 export * from "./providers";
 export * from "./communications";
 export * from "./templates";
+export * from "./tracking";

@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+/**
+ * `npm start` / `npm run dev`: the whole local stack in one command.
+ *
+ * 1. Copies .dev.vars.example to .dev.vars when it is missing, and mirrors .dev.vars to
+ *    workers/delivery/.dev.vars (wrangler reads secrets from beside each config, and the delivery
+ *    Worker needs the same ENCRYPTION_KEY to open provider credentials).
+ * 2. Applies the D1 migrations to the local database.
+ * 3. Runs both Workers in one `wrangler dev` process, so they share the local D1 and the queue.
+ * 4. Once GET /health answers, makes sure a dev tenant with sandbox providers on every channel
+ *    exists (saved in .wrangler/herald-dev-tenant.json, reused while the API still knows it) and
+ *    prints its API key with a sample curl.
+ * 5. Passes Ctrl-C / SIGTERM on to wrangler and exits with its exit code.
+ *
+ * PORT overrides the port (default 8787). If the port is taken it stops at once, so it never sets up
+ * its tenant on some other server.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { constants } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const port = Number(process.env.PORT ?? 8787);
+const base = `http://127.0.0.1:${port}`;
+const wranglerBin = join(root, "node_modules/wrangler/bin/wrangler.js");
+const tenantFile = join(root, ".wrangler/herald-dev-tenant.json");
+const CHANNELS = ["email", "sms", "whatsapp", "messenger"];
+
+const log = (message) => console.log(`[herald] ${message}`);
+const fail = (message) => {
+  console.error(`[herald] ${message}`);
+  process.exit(1);
+};
+
+if (Number(process.versions.node.split(".")[0]) < 22) fail(`Node ${process.versions.node} is too old for wrangler; run \`npm start\`, which uses the project's Node 24.`);
+if (!existsSync(wranglerBin)) fail("wrangler is not installed; run `npm install` first.");
+if (!Number.isInteger(port) || port <= 0 || port > 65535) fail(`PORT must be a port number, not "${process.env.PORT}".`);
+
+// A server already answering on the port would get our dev tenant instead of this one.
+if (!(await portIsFree(port))) fail(`port ${port} is already in use; stop what is using it or set PORT.`);
+
+// 1. Local secrets.
+if (!existsSync(join(root, ".dev.vars"))) {
+  copyFileSync(join(root, ".dev.vars.example"), join(root, ".dev.vars"));
+  log("created .dev.vars from .dev.vars.example");
+}
+copyFileSync(join(root, ".dev.vars"), join(root, "workers/delivery/.dev.vars"));
+const adminToken = readDevVar("ADMIN_TOKEN");
+if (!adminToken) fail("ADMIN_TOKEN is not set in .dev.vars");
+
+// 2. Migrations. With stdin not a terminal, wrangler applies them without asking.
+const migrate = spawnSync(process.execPath, [wranglerBin, "d1", "migrations", "apply", "herald", "--local"], {
+  cwd: root,
+  stdio: ["ignore", "inherit", "inherit"],
+});
+if (migrate.status !== 0) fail("applying the local D1 migrations failed (see above)");
+
+// 3. Both Workers in one process.
+const wrangler = spawn(
+  process.execPath,
+  [wranglerBin, "dev", "-c", "wrangler.toml", "-c", "workers/delivery/wrangler.toml", "--ip", "127.0.0.1", "--port", String(port)],
+  { cwd: root, stdio: "inherit" },
+);
+let exited = false;
+wrangler.on("exit", (code, signal) => {
+  exited = true;
+  process.exit(code ?? 128 + (constants.signals[signal] ?? 0));
+});
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => wrangler.kill(signal));
+
+// 4. The dev tenant.
+try {
+  await waitForHealth();
+  const tenant = (await reuseTenant()) ?? (await createTenant());
+  banner(tenant);
+} catch (error) {
+  if (!exited) console.error(`[herald] dev tenant setup failed: ${error.message} (the servers keep running)`);
+}
+
+function readDevVar(name) {
+  const line = readFileSync(join(root, ".dev.vars"), "utf8")
+    .split(/\r?\n/)
+    .find((l) => l.startsWith(`${name}=`));
+  return line?.slice(name.length + 1).trim().replace(/^(["'])(.*)\1$/, "$2");
+}
+
+function portIsFree(p) {
+  return new Promise((resolve) => {
+    const server = createServer()
+      .once("error", () => resolve(false))
+      .once("listening", () => server.close(() => resolve(true)))
+      .listen(p, "127.0.0.1");
+  });
+}
+
+async function waitForHealth(timeoutMs = 180_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!exited && Date.now() < deadline) {
+    const res = await fetch(`${base}/health`).catch(() => undefined);
+    if (res?.ok) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(exited ? "wrangler exited" : `${base}/health did not answer within ${timeoutMs / 1000} s`);
+}
+
+async function call(method, path, token, body) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await res.json().catch(() => undefined);
+  return { status: res.status, json };
+}
+
+async function expectStatus(status, request) {
+  const res = await request;
+  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${JSON.stringify(res.json)}`);
+  return res.json;
+}
+
+/** The saved tenant, if the local database still has it; a revoked key is replaced. */
+async function reuseTenant() {
+  if (!existsSync(tenantFile)) return undefined;
+  const saved = JSON.parse(readFileSync(tenantFile, "utf8"));
+  const found = await call("GET", `/admin/tenants/${encodeURIComponent(saved.tenantId)}`, adminToken);
+  if (found.status === 404) return undefined;
+  if (found.status !== 200) throw new Error(`GET /admin/tenants/${saved.tenantId} answered ${found.status}: ${JSON.stringify(found.json)}`);
+  if ((await call("GET", "/api/providers", saved.apiKey)).status === 401) {
+    const key = await expectStatus(201, call("POST", `/admin/tenants/${saved.tenantId}/api-keys`, adminToken, { name: "dev" }));
+    return save({ tenantId: saved.tenantId, apiKey: key.apiKey });
+  }
+  return saved;
+}
+
+async function createTenant() {
+  const created = await expectStatus(201, call("POST", "/admin/tenants", adminToken, { name: "Herald dev" }));
+  for (const channel of CHANNELS) {
+    await expectStatus(201, call("POST", "/api/providers", created.apiKey, { channel, provider: "sandbox", priority: 1 }));
+  }
+  log(`created dev tenant ${created.tenant.id} with sandbox providers for ${CHANNELS.join(", ")}`);
+  return save({ tenantId: created.tenant.id, apiKey: created.apiKey });
+}
+
+function save(tenant) {
+  mkdirSync(dirname(tenantFile), { recursive: true });
+  writeFileSync(tenantFile, `${JSON.stringify(tenant, null, 2)}\n`, { mode: 0o600 });
+  return tenant;
+}
+
+function banner({ tenantId, apiKey }) {
+  console.log(`
+  Herald is running on ${base}
+  Dev tenant ${tenantId} (saved in .wrangler/herald-dev-tenant.json)
+  API key    ${apiKey}
+
+  Try it:
+    curl -s ${base}/api/communications/send \\
+      -H "Authorization: Bearer ${apiKey}" -H "Content-Type: application/json" \\
+      -d '{"channel":"email","recipientContact":"ada@example.com","subject":"Hello","content":"Hi from Herald"}'
+    curl -s "${base}/api/communications" -H "Authorization: Bearer ${apiKey}"
+`);
+}

@@ -1,0 +1,58 @@
+/**
+ * GET /api/communications/stats (seed §4.1, §12): read from the daily rollups, so the answer
+ * costs the same for a tenant with a million communications as for one with ten.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../context";
+import { queryOf } from "../validate";
+import { dayOf, METRICS, statsRows, type Metric } from "../../db/stats";
+import { AppError } from "../../lib/errors";
+
+const StatsQuery = z
+  .object({
+    startDate: z.iso.date().optional(),
+    endDate: z.iso.date().optional(),
+  })
+  .strict();
+
+const DAY_MS = 86_400_000;
+const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 10_000) / 10_000 : 0);
+
+export const stats = new Hono<AppEnv>().get("/stats", async (c) => {
+  const q = queryOf(c, StatsQuery);
+  const endDate = q.endDate ?? dayOf(new Date());
+  const startDate = q.startDate ?? dayOf(new Date(Date.parse(endDate) - 29 * DAY_MS));
+  if (startDate > endDate) {
+    throw new AppError("validation_failed", "startDate is after endDate", [{ field: "startDate", message: "must not be after endDate" }]);
+  }
+  const rows = await statsRows(c.var.db, c.var.tenantId, startDate, endDate);
+  const total = Object.fromEntries(METRICS.map((m) => [m, 0])) as Record<Metric, number>;
+  const byChannel: Record<string, number> = {};
+  const byType: Record<string, number> = {};
+  let latencyMs = 0;
+  let latencyCount = 0;
+  for (const r of rows) {
+    for (const m of METRICS) total[m] += r[m];
+    byChannel[r.channel] = (byChannel[r.channel] ?? 0) + r.accepted;
+    byType[r.type] = (byType[r.type] ?? 0) + r.accepted;
+    latencyMs += r.sendLatencyMs;
+    latencyCount += r.sendLatencyCount;
+  }
+  return c.json({
+    startDate,
+    endDate,
+    totalAccepted: total.accepted,
+    totalSent: total.sent,
+    byChannel,
+    byType,
+    /** How many of the period's communications reached each state. */
+    byStatus: Object.fromEntries(METRICS.filter((m) => m !== "accepted").map((m) => [m, total[m]])),
+    deliveryRate: ratio(total.delivered, total.sent),
+    openRate: ratio(total.opened, total.delivered),
+    clickRate: ratio(total.clicked, total.delivered),
+    bounceRate: ratio(total.bounced, total.sent),
+    failureRate: ratio(total.failed, total.accepted),
+    averageSendLatencyMs: latencyCount ? Math.round(latencyMs / latencyCount) : null,
+  });
+});

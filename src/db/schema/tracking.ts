@@ -1,0 +1,90 @@
+/**
+ * What delivery tracking keeps: the suppression list, daily stats rollups (so stats never scan
+ * the ledger), and the tenant's own webhook endpoints with their delivery log.
+ */
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { Channel } from "../../domain";
+import { tenant } from "./tenants";
+
+export const suppression = sqliteTable(
+  "suppression",
+  {
+    tenantId: text("tenant_id").notNull(),
+    channel: text("channel").$type<Channel>().notNull(),
+    contact: text("contact").notNull(),
+    /** bounce, complaint, unsubscribe, opt_out, invalid, manual */
+    reason: text("reason").notNull(),
+    detail: text("detail"),
+    source: text("source").notNull(),
+    communicationId: text("communication_id"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.channel, t.contact] })],
+);
+
+/**
+ * Counts per tenant, day of acceptance (UTC), channel and type, of communications that reached
+ * each state. Incremented by the transition that reached it, so a rate is a ratio of two sums.
+ */
+export const communicationStats = sqliteTable(
+  "communication_stats",
+  {
+    tenantId: text("tenant_id").notNull(),
+    day: text("day").notNull(),
+    channel: text("channel").$type<Channel>().notNull(),
+    type: text("type").notNull(),
+    accepted: integer("accepted").notNull().default(0),
+    sent: integer("sent").notNull().default(0),
+    delivered: integer("delivered").notNull().default(0),
+    opened: integer("opened").notNull().default(0),
+    clicked: integer("clicked").notNull().default(0),
+    bounced: integer("bounced").notNull().default(0),
+    failed: integer("failed").notNull().default(0),
+    suppressed: integer("suppressed").notNull().default(0),
+    cancelled: integer("cancelled").notNull().default(0),
+    /** Sum and count of accept-to-sent latency, for the average. */
+    sendLatencyMs: integer("send_latency_ms").notNull().default(0),
+    sendLatencyCount: integer("send_latency_count").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.day, t.channel, t.type] })],
+);
+
+export const webhookEndpoint = sqliteTable(
+  "webhook_endpoint",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenant.id),
+    url: text("url").notNull(),
+    description: text("description"),
+    eventTypes: text("event_types", { mode: "json" }).$type<string[]>().notNull(),
+    /** Sealed like provider credentials; shown once at creation. */
+    secret: text("secret").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("idx_webhook_endpoint_tenant").on(t.tenantId)],
+);
+
+export const webhookDelivery = sqliteTable(
+  "webhook_delivery",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    endpointId: text("endpoint_id").notNull(),
+    /** The Standard Webhooks `webhook-id`: stable per event, so receivers can dedupe. */
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    payload: text("payload").notNull(),
+    /** pending, succeeded, failed */
+    status: text("status").$type<"pending" | "succeeded" | "failed">().notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("idx_webhook_delivery_endpoint").on(t.tenantId, t.endpointId, t.createdAt)],
+);

@@ -1,0 +1,33 @@
+/** Stats rollups: upserts that add to the day's counters, and the range query behind /stats. */
+import { and, eq, gte, lte, sql } from "drizzle-orm";
+import type { Channel } from "../domain";
+import type { Db } from "./client";
+import { communicationStats } from "./schema";
+
+export const METRICS = ["accepted", "sent", "delivered", "opened", "clicked", "bounced", "failed", "suppressed", "cancelled"] as const;
+export type Metric = (typeof METRICS)[number];
+export type StatKey = { tenantId: string; day: string; channel: Channel; type: string };
+export type StatDelta = Partial<Record<Metric | "sendLatencyMs" | "sendLatencyCount", number>>;
+
+export const dayOf = (d: Date) => d.toISOString().slice(0, 10);
+
+const COUNTERS = [...METRICS, "sendLatencyMs", "sendLatencyCount"] as const;
+
+export function addToStats(db: Db, key: StatKey, delta: StatDelta) {
+  const values = Object.fromEntries(COUNTERS.map((m) => [m, delta[m] ?? 0]));
+  const set = Object.fromEntries(
+    COUNTERS.filter((m) => delta[m]).map((m) => [m, sql`${communicationStats[m]} + ${delta[m]}`]),
+  );
+  return db
+    .insert(communicationStats)
+    .values({ ...key, ...values })
+    .onConflictDoUpdate({ target: [communicationStats.tenantId, communicationStats.day, communicationStats.channel, communicationStats.type], set });
+}
+
+export function statsRows(db: Db, tenantId: string, startDay: string, endDay: string) {
+  return db
+    .select()
+    .from(communicationStats)
+    .where(and(eq(communicationStats.tenantId, tenantId), gte(communicationStats.day, startDay), lte(communicationStats.day, endDay)))
+    .all();
+}
