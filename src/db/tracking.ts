@@ -14,7 +14,9 @@ import { suppression } from "./schema";
 
 export type SuppressionRow = typeof suppression.$inferSelect;
 
-const MATCH = "tenant_id = ?1 AND (id = ?2 OR (provider_config_id = ?3 AND provider_message_id = ?4))";
+/** Our own id when the event carries it; otherwise the provider's id, within the same config. */
+const MATCH =
+  "tenant_id = ?1 AND id = COALESCE(?2, (SELECT id FROM communication WHERE tenant_id = ?1 AND provider_config_id = ?3 AND provider_message_id = ?4 LIMIT 1))";
 
 export type AppliedMove = { id: string; tenant_id: string; channel: Channel; type: string; created_at: number; status: string };
 
@@ -30,7 +32,7 @@ export function eventStatements(d1: D1Database, tenantId: string, configId: stri
         .prepare(
           `UPDATE communication SET status = ?5, ${ts} = COALESCE(${ts}, ?6), updated_at = ?7` +
             (ending ? ", error_message = ?8" : "") +
-            ` WHERE id = (SELECT id FROM communication WHERE ${MATCH} LIMIT 1) AND ${canMoveSql(e.status)}` +
+            ` WHERE ${MATCH} AND ${canMoveSql(e.status)}` +
             " RETURNING id, tenant_id, channel, type, created_at, status",
         )
         .bind(...match, e.status, e.occurredAt.getTime(), now.getTime(), ...(ending ? [e.error ?? `${provider}: ${e.name}`] : [])),
@@ -40,7 +42,7 @@ export function eventStatements(d1: D1Database, tenantId: string, configId: stri
     d1
       .prepare(
         "INSERT INTO communication_event (id, tenant_id, communication_id, kind, status, provider, provider_config_id, error, detail, dedupe_key, created_at) " +
-          `SELECT ?5, tenant_id, id, 'provider_event', ?6, ?7, ?3, ?8, ?9, ?10, ?11 FROM communication WHERE ${MATCH} LIMIT 1 ` +
+          `SELECT ?5, tenant_id, id, 'provider_event', ?6, ?7, ?3, ?8, ?9, ?10, ?11 FROM communication WHERE ${MATCH} ` +
           "ON CONFLICT DO NOTHING",
       )
       .bind(...match, uuidv7(now.getTime()), e.status, provider, e.error ?? null, JSON.stringify({ event: e.name, ...e.detail }), e.dedupeKey, e.occurredAt.getTime()),
@@ -50,7 +52,7 @@ export function eventStatements(d1: D1Database, tenantId: string, configId: stri
       d1
         .prepare(
           "INSERT INTO suppression (tenant_id, channel, contact, reason, detail, source, communication_id, created_at) " +
-            `SELECT tenant_id, channel, recipient_contact, ?5, ?6, ?7, id, ?8 FROM communication WHERE ${MATCH} LIMIT 1 ` +
+            `SELECT tenant_id, channel, recipient_contact, ?5, ?6, ?7, id, ?8 FROM communication WHERE ${MATCH} ` +
             "ON CONFLICT DO NOTHING",
         )
         .bind(...match, e.suppress.reason, e.suppress.detail ?? null, provider, now.getTime()),
