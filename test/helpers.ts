@@ -9,6 +9,7 @@ import { vi } from "vitest";
 import delivery from "../workers/delivery/src/index";
 import type { Env } from "../src/env";
 import type { SendMessage } from "../src/pipeline/queue-message";
+import type { EventMessage } from "../src/pipeline/event-message";
 
 export const testEnv: Env = env;
 export const ADMIN = "test-admin-token";
@@ -85,8 +86,8 @@ export function captureQueue() {
 
 let seq = 0;
 /** Runs the delivery Worker's queue handler on these bodies; returns the batch and its outcome. */
-export async function runDelivery(bodies: SendMessage[], opts: { queue?: string; attempts?: number } = {}) {
-  const batch = createMessageBatch<SendMessage>(
+export async function runDelivery(bodies: (SendMessage | EventMessage)[], opts: { queue?: string; attempts?: number } = {}) {
+  const batch = createMessageBatch<SendMessage | EventMessage>(
     opts.queue ?? "herald-sends",
     bodies.map((body) => ({ id: `msg-${++seq}`, timestamp: new Date(), attempts: opts.attempts ?? 1, body })),
   );
@@ -142,3 +143,18 @@ export const hangs = (req: RecordedRequest) =>
 
 export const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   () => Response.json(body, { status, headers });
+
+/** Spies on the events queue (status announcements, webhook deliveries). */
+export function captureEvents() {
+  const sent: EventMessage[] = [];
+  const ok = { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendResponse;
+  vi.spyOn(testEnv.EVENT_QUEUE, "sendBatch").mockImplementation(async (messages) => {
+    for (const m of messages) sent.push(m.body);
+    return ok as unknown as QueueSendBatchResponse;
+  });
+  vi.spyOn(testEnv.EVENT_QUEUE, "send").mockImplementation(async (body) => {
+    sent.push(body);
+    return ok;
+  });
+  return { sent, drain: () => sent.splice(0, sent.length) };
+}

@@ -17,6 +17,7 @@ import { templates } from "./routes/templates";
 import { providerWebhooks } from "./routes/provider-webhooks";
 import { stats } from "./routes/stats";
 import { suppressions } from "./routes/suppressions";
+import { webhooks } from "./routes/webhooks";
 import { database } from "../db/client";
 import { readConfig } from "../env";
 import { AppError } from "../lib/errors";
@@ -58,6 +59,7 @@ export function createApp() {
   app.route("/api/communications", communications);
   app.route("/api/communication-templates", templates);
   app.route("/api/suppressions", suppressions);
+  app.route("/api/webhooks", webhooks);
 
   app.notFound((c) => problem(404, "not_found", `no route for ${c.req.method} ${c.req.path}`, c.var.requestId ?? ""));
 

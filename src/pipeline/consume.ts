@@ -11,6 +11,8 @@ import { eventRow, failUnfinished, insertEvent } from "../db/communications";
 import { runBatch } from "../db/client";
 import { deliver, type DeliveryDeps } from "./deliver";
 import { SendMessage } from "./queue-message";
+import { EventMessage } from "./event-message";
+import { attemptDelivery, fanOut, type WebhookDeps } from "./tenant-webhooks";
 import { announce, statsStatements, transitionOf } from "./transitions";
 
 const deps = (env: Env): DeliveryDeps => ({
@@ -78,5 +80,24 @@ export async function consumeDeadLetters(env: Env, batch: MessageBatch<unknown>)
       await announce(env.EVENT_QUEUE, moved);
     }
     message.ack();
+  }
+}
+
+export async function consumeEvents(env: Env, batch: MessageBatch<unknown>): Promise<void> {
+  const d: WebhookDeps = { db: database(env.DB), events: env.EVENT_QUEUE, config: depsOrExplain(env).config, now: () => new Date() };
+  for (const message of batch.messages) {
+    const parsed = EventMessage.safeParse(message.body);
+    if (!parsed.success) {
+      message.ack();
+      continue;
+    }
+    try {
+      const outcome = parsed.data.kind === "status" ? await fanOut(d, parsed.data) : await attemptDelivery(d, parsed.data);
+      if (outcome.action === "ack") message.ack();
+      else message.retry({ delaySeconds: outcome.delaySeconds });
+    } catch (error) {
+      console.error(JSON.stringify({ msg: "event handling threw", kind: parsed.data.kind, error: String(error) }));
+      message.retry({ delaySeconds: CRASH_RETRY_SECONDS });
+    }
   }
 }
