@@ -11,7 +11,8 @@ import type { TrackedStatus } from "../../pipeline/status";
 export async function twilioSignature(authToken: string, url: string, params: URLSearchParams): Promise<string> {
   const names = [...new Set(params.keys())].sort();
   let data = url;
-  for (const name of names) for (const value of params.getAll(name).sort()) data += name + value;
+  // Repeated params (MediaUrl): Twilio's own validator drops duplicate values before sorting.
+  for (const name of names) for (const value of [...new Set(params.getAll(name))].sort()) data += name + value;
   return base64Encode(await hmac("SHA-1", authToken, data));
 }
 
