@@ -18,6 +18,8 @@ import { providerWebhooks } from "./routes/provider-webhooks";
 import { stats } from "./routes/stats";
 import { suppressions } from "./routes/suppressions";
 import { webhooks } from "./routes/webhooks";
+import { settings } from "./routes/settings";
+import { tracking } from "./routes/tracking";
 import { database } from "../db/client";
 import { readConfig } from "../env";
 import { AppError } from "../lib/errors";
@@ -46,6 +48,8 @@ export function createApp() {
   // Providers authenticate by signature, checked per provider inside the route.
   app.use("/webhooks/*", bodyLimit({ maxSize: 5 * MB, onError: tooLarge("5 MB") }));
   app.route("/webhooks", providerWebhooks);
+  // Open pixel and click redirect: the signed token in the URL is the credential.
+  app.route("/t", tracking);
 
   app.use("/api/*", apiKeyAuth());
   app.use("/api/communications/batch", bodyLimit({ maxSize: 10 * MB, onError: tooLarge("10 MB") }));
@@ -60,6 +64,7 @@ export function createApp() {
   app.route("/api/communication-templates", templates);
   app.route("/api/suppressions", suppressions);
   app.route("/api/webhooks", webhooks);
+  app.route("/api/settings", settings);
 
   app.notFound((c) => problem(404, "not_found", `no route for ${c.req.method} ${c.req.path}`, c.var.requestId ?? ""));
 

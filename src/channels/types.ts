@@ -19,6 +19,8 @@ export type OutboundMessage = {
   content: string;
   /** Plain-text alternative of HTML content, when the template gave one. */
   text?: string | null;
+  /** Email only: leave open/click tracking to the provider's own settings, or switch it off there. */
+  tracking?: "provider" | "herald" | "off";
   attachments: Attachment[];
   /** Where the provider should report delivery status for this message. */
   statusCallbackUrl: string;

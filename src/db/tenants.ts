@@ -1,7 +1,7 @@
 /** Tenants and API keys. */
 import { and, eq, isNull } from "drizzle-orm";
 import type { Db } from "./client";
-import { apiKey, tenant } from "./schema";
+import { apiKey, tenant, type TenantSettings } from "./schema";
 
 export type TenantRow = typeof tenant.$inferSelect;
 export type ApiKeyRow = typeof apiKey.$inferSelect;
@@ -11,6 +11,11 @@ export async function insertTenantWithKey(db: Db, t: TenantRow, key: ApiKeyRow) 
 }
 
 export const getTenant = (db: Db, id: string) => db.select().from(tenant).where(eq(tenant.id, id)).get();
+
+export const tenantSettings = (db: Db, id: string) => db.select({ settings: tenant.settings }).from(tenant).where(eq(tenant.id, id));
+
+export const updateTenantSettings = (db: Db, id: string, settings: TenantSettings) =>
+  db.update(tenant).set({ settings }).where(eq(tenant.id, id)).returning({ settings: tenant.settings }).get();
 
 export const insertApiKey = (db: Db, key: ApiKeyRow) => db.insert(apiKey).values(key).run();
 

@@ -21,7 +21,7 @@ const MATCH =
 export type AppliedMove = { id: string; tenant_id: string; channel: Channel; type: string; created_at: number; status: string };
 
 /** Three statements per event: status move, timeline entry (deduplicated), suppression. */
-export function eventStatements(d1: D1Database, tenantId: string, configId: string, provider: string, e: ProviderEvent, now: Date): D1PreparedStatement[] {
+export function eventStatements(d1: D1Database, tenantId: string, configId: string | null, provider: string, e: ProviderEvent, now: Date): D1PreparedStatement[] {
   const match = [tenantId, e.communicationId, configId, e.providerMessageId] as const;
   const statements: D1PreparedStatement[] = [];
   if (e.status) {
@@ -60,6 +60,12 @@ export function eventStatements(d1: D1Database, tenantId: string, configId: stri
   }
   return statements;
 }
+
+/** Counts one more open or click seen by Herald's own tracking. */
+export const countEngagement = (d1: D1Database, tenantId: string, id: string, status: "opened" | "clicked") =>
+  d1
+    .prepare(`UPDATE communication SET ${status === "opened" ? "open_count = open_count" : "click_count = click_count"} + 1 WHERE tenant_id = ?1 AND id = ?2`)
+    .bind(tenantId, id);
 
 export const findSuppression = (db: Db, tenantId: string, channel: Channel, contact: string) =>
   db

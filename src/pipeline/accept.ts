@@ -64,6 +64,8 @@ export function buildCommunication(ctx: AcceptContext, req: SendRequest, content
     providerConfigId: null,
     providerMessageId: null,
     providerResponse: null,
+    openCount: 0,
+    clickCount: 0,
     retryCount: 0,
     maxRetries: DEFAULT_MAX_RETRIES,
     nextRetryAt: null,

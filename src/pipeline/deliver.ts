@@ -19,6 +19,10 @@ import {
 } from "../db/communications";
 import { providersForChannel, type ProviderConfigRow } from "../db/providers";
 import { findSuppression } from "../db/tracking";
+import { tenantSettings } from "../db/tenants";
+import type { TenantSettings } from "../db/schema";
+import { looksLikeHtml } from "../channels/email/content";
+import { addTracking } from "./tracking-links";
 import type { CommunicationStatus } from "../domain";
 import type { EventMessage } from "./event-message";
 import { announce, statsStatements, transitionOf, type Transition } from "./transitions";
@@ -39,11 +43,14 @@ export async function deliver(deps: DeliveryDeps, msg: SendMessage): Promise<Dec
   const claimed = await claimCommunication(deps.db, msg.tenantId, msg.communicationId, now);
   if (!claimed) return notClaimable(deps, msg, now);
 
-  // One round trip for both: who can send, and whether we may send to this contact at all.
-  const [configs, suppressed] = await deps.db.batch([
+  // One round trip for all three: who can send, whether we may send to this contact at all, and
+  // the tenant's settings.
+  const [configs, suppressed, tenantRows] = await deps.db.batch([
     providersForChannel(deps.db, claimed.tenantId, claimed.channel),
     findSuppression(deps.db, claimed.tenantId, claimed.channel, claimed.recipientContact),
+    tenantSettings(deps.db, claimed.tenantId),
   ]);
+  const tracking = tenantRows[0]?.settings?.tracking ?? "provider";
   const events: CommunicationEventRow[] = [];
   const event = (e: Partial<CommunicationEventRow> & Pick<CommunicationEventRow, "kind">) =>
     events.push(eventRow({ tenantId: claimed.tenantId, communicationId: claimed.id, createdAt: deps.now(), ...e }));
@@ -60,10 +67,11 @@ export async function deliver(deps: DeliveryDeps, msg: SendMessage): Promise<Dec
     return fail(deps, claimed, events, event, `no provider is configured for channel "${claimed.channel}"`, now, transition);
   }
 
+  const outbound = await withTracking(deps.config, claimed, tracking);
   const failures: Failure[] = [];
   for (const [index, config] of configs.entries()) {
     const started = Date.now();
-    const outcome = await attempt(deps.config, config, toOutbound(deps.config, claimed, config));
+    const outcome = await attempt(deps.config, config, toOutbound(deps.config, outbound, config));
     const latencyMs = Date.now() - started;
     event({
       kind: "attempt",
@@ -175,7 +183,16 @@ async function attempt(config: Config, row: ProviderConfigRow, message: Outbound
   }
 }
 
-function toOutbound(config: Config, c: CommunicationRow, row: ProviderConfigRow): OutboundMessage {
+type Tracked = CommunicationRow & { tracking: TenantSettings["tracking"] };
+
+/** With Herald's own tracking, HTML email goes out with signed links and an open pixel. */
+async function withTracking(config: Config, c: CommunicationRow, tracking: TenantSettings["tracking"]): Promise<Tracked> {
+  if (c.channel !== "email" || tracking !== "herald" || !looksLikeHtml(c.content)) return { ...c, tracking };
+  const content = await addTracking(c.content, { secret: config.encryptionKey, publicUrl: config.publicUrl, tenantId: c.tenantId, communicationId: c.id });
+  return { ...c, content, tracking };
+}
+
+function toOutbound(config: Config, c: Tracked, row: ProviderConfigRow): OutboundMessage {
   return {
     communicationId: c.id,
     tenantId: c.tenantId,
@@ -185,6 +202,7 @@ function toOutbound(config: Config, c: CommunicationRow, row: ProviderConfigRow)
     subject: c.subject,
     content: c.content,
     text: c.textContent,
+    ...(c.channel === "email" ? { tracking: c.tracking } : {}),
     attachments: c.attachments ?? [],
     statusCallbackUrl: `${webhookUrl(config.publicUrl, row)}?c=${encodeURIComponent(c.id)}`,
   };

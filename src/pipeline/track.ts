@@ -6,7 +6,6 @@
 import type { ProviderEvent } from "../channels/types";
 import type { Db } from "../db/client";
 import { runBatch } from "../db/client";
-import type { ProviderConfigRow } from "../db/providers";
 import { eventStatements, type AppliedMove } from "../db/tracking";
 import type { CommunicationStatus } from "../domain";
 import type { EventMessage } from "./event-message";
@@ -15,15 +14,19 @@ import { announce, statsStatements, type Transition } from "./transitions";
 /** Statements per D1 batch: SendGrid posts hundreds of events at once. */
 const STATEMENTS_PER_BATCH = 300;
 
+/** Where events come from: a provider config, or Herald's own tracking (no config). */
+export type EventSource = { tenantId: string; configId: string | null; provider: string };
+
 export async function applyProviderEvents(
   db: Db,
   d1: D1Database,
   eventQueue: Queue<EventMessage>,
-  config: ProviderConfigRow,
+  source: EventSource,
   events: ProviderEvent[],
   now: Date,
+  alongside: D1PreparedStatement[] = [],
 ): Promise<{ moved: number }> {
-  const statements = events.flatMap((e) => eventStatements(d1, config.tenantId, config.id, config.provider, e, now));
+  const statements = [...events.flatMap((e) => eventStatements(d1, source.tenantId, source.configId, source.provider, e, now)), ...alongside];
   const moves: Transition[] = [];
   for (let i = 0; i < statements.length; i += STATEMENTS_PER_BATCH) {
     const results = await d1.batch<AppliedMove>(statements.slice(i, i + STATEMENTS_PER_BATCH));

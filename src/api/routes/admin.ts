@@ -33,7 +33,7 @@ export const admin = new Hono<AppEnv>()
   .post("/tenants", async (c) => {
     const { name } = await jsonBody(c, CreateTenant);
     const now = new Date();
-    const tenant = { id: uuidv7(), name, createdAt: now };
+    const tenant = { id: uuidv7(), name, settings: null, createdAt: now };
     const key = await mintKey(tenant.id, "default", now);
     await insertTenantWithKey(c.var.db, tenant, key.row);
     return c.json({ tenant: { ...tenant, createdAt: now.toISOString() }, apiKey: key.secret, apiKeyId: key.row.id }, 201);

@@ -38,6 +38,13 @@ export const providerWebhooks = new Hono<AppEnv>().post("/:provider/:configId", 
   } catch {
     throw new AppError("bad_request", `the body is not a ${row.provider} event payload`);
   }
-  const { moved } = await applyProviderEvents(db, c.env.DB, c.env.EVENT_QUEUE, row, events, request.now);
+  const { moved } = await applyProviderEvents(
+    db,
+    c.env.DB,
+    c.env.EVENT_QUEUE,
+    { tenantId: row.tenantId, configId: row.id, provider: row.provider },
+    events,
+    request.now,
+  );
   return c.json({ received: events.length, moved });
 });

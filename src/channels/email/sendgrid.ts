@@ -49,6 +49,10 @@ export function sendgridRequestBody(message: OutboundMessage, s: Settings) {
     ...(message.subject ? { subject: message.subject } : {}),
     content,
     ...(attachments.length ? { attachments } : {}),
+    // Herald tracks (or nobody does): SendGrid must not rewrite links or add its own pixel.
+    ...(message.tracking && message.tracking !== "provider"
+      ? { tracking_settings: { click_tracking: { enable: false, enable_text: false }, open_tracking: { enable: false } } }
+      : {}),
   };
 }
 

@@ -52,6 +52,9 @@ export const communication = sqliteTable(
     providerConfigId: text("provider_config_id"),
     providerMessageId: text("provider_message_id"),
     providerResponse: text("provider_response", { mode: "json" }).$type<unknown>(),
+    /** Every open and click Herald's own tracking saw, repeats included. */
+    openCount: integer("open_count").notNull().default(0),
+    clickCount: integer("click_count").notNull().default(0),
     retryCount: integer("retry_count").notNull().default(0),
     maxRetries: integer("max_retries").notNull(),
     nextRetryAt: integer("next_retry_at", { mode: "timestamp_ms" }),

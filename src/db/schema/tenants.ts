@@ -1,9 +1,15 @@
 /** Tenants and the API keys that act for them. Keys are stored only as SHA-256 hashes. */
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
+export type TenantSettings = {
+  /** Who tracks email opens and clicks: the provider (its own settings), Herald, or nobody. */
+  tracking?: "provider" | "herald" | "off";
+};
+
 export const tenant = sqliteTable("tenant", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
+  settings: text("settings", { mode: "json" }).$type<TenantSettings>(),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
 

@@ -1,0 +1,48 @@
+/**
+ * Herald's own open and click tracking. Links and the open pixel point at our edge with a token
+ * that names the communication (and, for clicks, the destination) and carries an HMAC, so a token
+ * cannot be forged, edited into an open redirect, or enumerated.
+ */
+import { base64url } from "../lib/ids";
+import { constantTimeEqual, hmac, base64Decode } from "../lib/crypto";
+
+export type TrackingToken = { k: "o" | "c"; t: string; c: string; u?: string };
+
+const fromBase64url = (s: string) => base64Decode(s.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (s.length % 4)) % 4));
+
+/** A key of its own for tracking tokens, derived from the master secret (domain separation). */
+const keyFor = (secret: string) => hmac("SHA-256", base64Decode(secret), "herald tracking tokens v1");
+
+export async function signToken(secret: string, token: TrackingToken): Promise<string> {
+  const payload = base64url(new TextEncoder().encode(JSON.stringify(token)));
+  const mac = base64url(await hmac("SHA-256", await keyFor(secret), payload));
+  return `${payload}.${mac}`;
+}
+
+export async function verifyToken(secret: string, raw: string): Promise<TrackingToken | undefined> {
+  const [payload, mac] = raw.split(".");
+  if (!payload || !mac) return undefined;
+  const expected = base64url(await hmac("SHA-256", await keyFor(secret), payload));
+  if (!constantTimeEqual(mac, expected)) return undefined;
+  try {
+    const token = JSON.parse(new TextDecoder().decode(fromBase64url(payload))) as TrackingToken;
+    return (token.k === "o" || (token.k === "c" && typeof token.u === "string")) && token.t && token.c ? token : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const LINK = /(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?:\/\/[^"']+)\2/gi;
+const unescapeAttr = (s: string) => s.replace(/&amp;/g, "&");
+
+/** Rewrites every http(s) link through the click redirect and appends the open pixel. */
+export async function addTracking(html: string, o: { secret: string; publicUrl: string; tenantId: string; communicationId: string }): Promise<string> {
+  const tokens = new Map<string, string>();
+  for (const match of html.matchAll(LINK)) {
+    const url = unescapeAttr(match[3]!);
+    if (!tokens.has(url)) tokens.set(url, await signToken(o.secret, { k: "c", t: o.tenantId, c: o.communicationId, u: url }));
+  }
+  const linked = html.replace(LINK, (_, before: string, quote: string, href: string) => `${before}${quote}${o.publicUrl}/t/c/${tokens.get(unescapeAttr(href))}${quote}`);
+  const pixel = `<img src="${o.publicUrl}/t/o/${await signToken(o.secret, { k: "o", t: o.tenantId, c: o.communicationId })}" width="1" height="1" alt="" style="display:none">`;
+  return /<\/body>/i.test(linked) ? linked.replace(/<\/body>/i, `${pixel}</body>`) : linked + pixel;
+}
