@@ -3,6 +3,7 @@
  * request or batch. Secrets come from `wrangler secret put` in production and .dev.vars locally.
  */
 import { z } from "zod";
+import type { LimiterNamespace } from "./durable/client";
 import type { EventMessage } from "./pipeline/event-message";
 import type { SendMessage } from "./pipeline/queue-message";
 
@@ -11,6 +12,8 @@ export type Env = {
   SEND_QUEUE: Queue<SendMessage>;
   /** Status changes for tenant webhooks, and their delivery attempts. */
   EVENT_QUEUE: Queue<EventMessage>;
+  /** Per-tenant rate limits, send rates and quotas (src/durable/tenant-limiter.ts), one object per tenant. */
+  LIMITER: LimiterNamespace;
   ADMIN_TOKEN?: string;
   ENCRYPTION_KEY?: string;
   PUBLIC_URL?: string;

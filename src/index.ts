@@ -1,11 +1,14 @@
 /**
- * The API Worker: the public HTTP API and the cron sweep. Delivery runs in the queue consumer
- * Worker (workers/delivery), which shares src/pipeline.
+ * The API Worker: the public HTTP API, the cron sweep and the per-tenant limiter Durable Object
+ * (which the delivery Worker reaches too). Delivery runs in the queue consumer Worker
+ * (workers/delivery), which shares src/pipeline.
  */
 import { createApp } from "./api/app";
 import { database } from "./db/client";
 import { readConfig, type Env } from "./env";
 import { sweep } from "./pipeline/sweep";
+
+export { TenantLimiter } from "./durable/tenant-limiter";
 
 const app = createApp();
 

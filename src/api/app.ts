@@ -9,17 +9,21 @@ import { requestId } from "hono/request-id";
 import type { AppEnv } from "./context";
 import { problem } from "./problem";
 import { apiKeyAuth } from "./middleware/api-key";
+import { perItem, rateLimit } from "./middleware/rate-limit";
 import { admin } from "./routes/admin";
 import { communications } from "./routes/communications";
 import { providers } from "./routes/providers";
-import { send } from "./routes/send";
+import { MAX_BATCH, send } from "./routes/send";
 import { templates } from "./routes/templates";
 import { providerWebhooks } from "./routes/provider-webhooks";
 import { stats } from "./routes/stats";
 import { suppressions } from "./routes/suppressions";
+import { usage } from "./routes/usage";
 import { webhooks } from "./routes/webhooks";
 import { settings } from "./routes/settings";
+import { preferences } from "./routes/preferences";
 import { tracking } from "./routes/tracking";
+import { unsubscribe } from "./routes/unsubscribe";
 import { database } from "../db/client";
 import { readConfig } from "../env";
 import { AppError } from "../lib/errors";
@@ -50,6 +54,7 @@ export function createApp() {
   app.route("/webhooks", providerWebhooks);
   // Open pixel and click redirect: the signed token in the URL is the credential.
   app.route("/t", tracking);
+  app.route("/u", unsubscribe);
 
   app.use("/api/*", apiKeyAuth());
   app.use("/api/communications/batch", bodyLimit({ maxSize: 10 * MB, onError: tooLarge("10 MB") }));
@@ -57,6 +62,8 @@ export function createApp() {
     if (c.req.path === "/api/communications/batch") return next();
     return bodyLimit({ maxSize: MB, onError: tooLarge("1 MB") })(c, next);
   });
+  // After the body limits: a batch costs one token per item, counted from its (size-checked) body.
+  app.use("/api/*", rateLimit({ cost: perItem("/api/communications/batch", MAX_BATCH) }));
   app.route("/api/providers", providers);
   app.route("/api/communications", send);
   app.route("/api/communications", stats);
@@ -64,13 +71,19 @@ export function createApp() {
   app.route("/api/communication-templates", templates);
   app.route("/api/suppressions", suppressions);
   app.route("/api/webhooks", webhooks);
+  app.route("/api/usage", usage);
   app.route("/api/settings", settings);
+  app.route("/api/communication-preferences", preferences);
 
   app.notFound((c) => problem(404, "not_found", `no route for ${c.req.method} ${c.req.path}`, c.var.requestId ?? ""));
 
   app.onError((error, c) => {
     const id = c.var.requestId ?? "";
-    if (error instanceof AppError) return problem(error.status, error.code, error.message, id, error.errors);
+    if (error instanceof AppError) {
+      const res = problem(error.status, error.code, error.message, id, error.errors);
+      for (const [name, value] of Object.entries(error.headers ?? {})) res.headers.set(name, value);
+      return res;
+    }
     if (error instanceof HTTPException && error.status < 500) return problem(error.status, "bad_request", error.message, id);
     console.error(JSON.stringify({ msg: "unhandled error", requestId: id, path: c.req.path, error: String(error), stack: (error as Error).stack }));
     return problem(500, "internal", "something went wrong on our side; the request id helps us find it", id);

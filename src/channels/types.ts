@@ -19,6 +19,8 @@ export type OutboundMessage = {
   content: string;
   /** Plain-text alternative of HTML content, when the template gave one. */
   text?: string | null;
+  /** Extra email headers (RFC 8058 one-click unsubscribe on marketing mail). */
+  headers?: Record<string, string>;
   /** Email only: leave open/click tracking to the provider's own settings, or switch it off there. */
   tracking?: "provider" | "herald" | "off";
   attachments: Attachment[];
@@ -67,6 +69,8 @@ export type ProviderDefinition<C = unknown, S = unknown> = {
   settings: z.ZodType<S>;
   create(credentials: C, settings: S): ProviderAdapter;
   webhook?: WebhookHandler<C, S>;
+  /** Whether, with these settings, the provider will report delivery back (silent failover waits only for those). */
+  reportsDelivery?(settings: S): boolean;
 };
 
 /** Keeps each definition's credential and settings types, as its schemas give them, tied to `create`. */
@@ -96,6 +100,8 @@ export type ProviderEvent = {
 };
 
 export type InboundWebhook = { url: string; rawBody: string; headers: Headers; now: Date };
+/** A message a recipient sent us (an SMS reply). */
+export type InboundMessage = { from: string; to: string; body: string };
 export type Verification = { ok: true } | { ok: false; reason: string };
 
 /** Receiving a provider's delivery webhooks: prove the sender, then read the events. */
@@ -103,4 +109,6 @@ export type WebhookHandler<C, S> = {
   verify(request: InboundWebhook, credentials: C, settings: S): Promise<Verification>;
   /** Throws on a payload that is not the provider's format. */
   parse(request: InboundWebhook): ProviderEvent[];
+  /** For providers that forward replies (Twilio): read one. Throws on a foreign payload. */
+  parseInbound?(request: InboundWebhook): InboundMessage;
 };

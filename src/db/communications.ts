@@ -195,3 +195,19 @@ export const touchEnqueued = (db: Db, tenantId: string, id: string, now: Date) =
     .set({ enqueuedAt: now })
     .where(and(eq(communication.tenantId, tenantId), eq(communication.id, id)));
 
+
+/** Takes back a communication still waiting on one provider's receipt (silent failover). */
+export const claimSilent = (db: Db, tenantId: string, id: string, providerConfigId: string, now: Date) =>
+  db
+    .update(communication)
+    .set({ status: "sending", claimedAt: now, updatedAt: now })
+    .where(
+      and(
+        eq(communication.tenantId, tenantId),
+        eq(communication.id, id),
+        eq(communication.status, "sent"),
+        eq(communication.providerConfigId, providerConfigId),
+      ),
+    )
+    .returning()
+    .get();

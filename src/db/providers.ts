@@ -1,5 +1,5 @@
 /** Provider configurations, always filtered by tenant. */
-import { and, asc, eq, inArray } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import type { Channel } from "../domain";
 import type { Db } from "./client";
 import { providerConfig } from "./schema";
@@ -47,16 +47,12 @@ export const providersForChannel = (db: Db, tenantId: string, channel: Channel) 
     .where(and(eq(providerConfig.tenantId, tenantId), eq(providerConfig.channel, channel), eq(providerConfig.enabled, true)))
     .orderBy(asc(providerConfig.priority), asc(providerConfig.createdAt));
 
-/** Which of these channels have at least one enabled provider. */
-export async function channelsWithProviders(db: Db, tenantId: string, channels: Channel[]): Promise<Set<Channel>> {
-  if (channels.length === 0) return new Set();
-  const rows = await db
+/** The channels with at least one enabled provider. */
+export const channelsWithProviders = (db: Db, tenantId: string) =>
+  db
     .selectDistinct({ channel: providerConfig.channel })
     .from(providerConfig)
-    .where(and(eq(providerConfig.tenantId, tenantId), eq(providerConfig.enabled, true), inArray(providerConfig.channel, channels)))
-    .all();
-  return new Set(rows.map((r) => r.channel));
-}
+    .where(and(eq(providerConfig.tenantId, tenantId), eq(providerConfig.enabled, true)));
 
 /**
  * The one look-up not scoped by tenant: a provider's webhook names only the config id in its URL.

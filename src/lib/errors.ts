@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   idempotency_mismatch: 422,
   no_provider: 422,
   rate_limited: 429,
+  quota_exceeded: 429,
   internal: 500,
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -26,6 +27,8 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly errors?: FieldError[],
+    /** Headers the response must carry (Retry-After, RateLimit). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = "AppError";

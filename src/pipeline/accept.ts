@@ -7,14 +7,14 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import { runBatch } from "../db/client";
-import { insertCommunication, touchEnqueued, type CommunicationRow } from "../db/communications";
-import { channelsWithProviders } from "../db/providers";
+import { eventRow, insertCommunication, insertEvent, touchEnqueued, type CommunicationRow } from "../db/communications";
 import type { Channel } from "../domain";
 import { AppError } from "../lib/errors";
 import { uuidv7 } from "../lib/ids";
 import { enqueueAll, MAX_QUEUE_DELAY_SECONDS, sendMessage, type SendMessage } from "./queue-message";
 import { DEFAULT_MAX_RETRIES } from "./retry-policy";
-import type { SendRequest } from "./send-request";
+import type { ConcreteSend } from "./send-request";
+import type { PlannedSend } from "./plan";
 import type { ResolvedContent } from "./template-content";
 import { statsStatements, transitionOf } from "./transitions";
 
@@ -30,7 +30,7 @@ export type AcceptContext = {
  * Builds the row a request becomes, with its rendered content; `scheduled` when it is due later
  * than now.
  */
-export function buildCommunication(ctx: AcceptContext, req: SendRequest, content: ResolvedContent, extra: Partial<CommunicationRow> = {}): CommunicationRow {
+export function buildCommunication(ctx: AcceptContext, req: ConcreteSend, content: ResolvedContent, extra: Partial<CommunicationRow> = {}): CommunicationRow {
   const scheduledAt = req.scheduledAt ? new Date(req.scheduledAt) : null;
   const later = scheduledAt !== null && scheduledAt.getTime() > ctx.now.getTime();
   return {
@@ -66,6 +66,7 @@ export function buildCommunication(ctx: AcceptContext, req: SendRequest, content
     providerResponse: null,
     openCount: 0,
     clickCount: 0,
+    receiptWindowSeconds: req.receiptWindowSeconds ?? null,
     retryCount: 0,
     maxRetries: DEFAULT_MAX_RETRIES,
     nextRetryAt: null,
@@ -78,11 +79,16 @@ export function buildCommunication(ctx: AcceptContext, req: SendRequest, content
   };
 }
 
-/** Which of the requested channels the tenant can send on at all. */
-export async function missingProviderChannels(ctx: AcceptContext, channels: Channel[]): Promise<Set<Channel>> {
-  const unique = [...new Set(channels)];
-  const ready = await channelsWithProviders(ctx.db, ctx.tenantId, unique);
-  return new Set(unique.filter((c) => !ready.has(c)));
+/**
+ * The row a planned send becomes, and the timeline notes it starts with: why it was suppressed,
+ * or why it is held.
+ */
+export function buildPlanned(ctx: AcceptContext, p: PlannedSend, content: ResolvedContent) {
+  const row = buildCommunication(ctx, p.req, content, p.blocked ? { status: "suppressed", errorMessage: p.blocked } : {});
+  const notes: BatchItem<"sqlite">[] = [];
+  if (p.blocked) notes.push(insertEvent(ctx.db, eventRow({ tenantId: row.tenantId, communicationId: row.id, kind: "status", status: "suppressed", error: p.blocked, createdAt: ctx.now })));
+  if (p.held) notes.push(insertEvent(ctx.db, eventRow({ tenantId: row.tenantId, communicationId: row.id, kind: "note", status: "scheduled", detail: { reason: p.held.reason }, createdAt: ctx.now })));
+  return { row, notes };
 }
 
 export const noProviderError = (channel: Channel, field = "channel") =>
@@ -99,7 +105,8 @@ export const queueDelaySeconds = (row: CommunicationRow, now: Date) =>
  */
 export async function storeAndEnqueue(ctx: AcceptContext, rows: CommunicationRow[], extra: BatchItem<"sqlite">[] = []) {
   const accepted = statsStatements(ctx.db, rows.map((row) => transitionOf(row, row.status, ctx.now)), () => "accepted");
-  const alongside = [...extra, ...accepted];
+  const suppressed = statsStatements(ctx.db, rows.filter((r) => r.status === "suppressed").map((row) => transitionOf(row, "suppressed", ctx.now)));
+  const alongside = [...extra, ...accepted, ...suppressed];
   const inserts = rows.map((row) => insertCommunication(ctx.db, row));
   // Stay well below D1's per-batch limits for large batches; each chunk is its own transaction,
   // and the idempotency record goes with the last so it exists only once everything is stored.
@@ -109,13 +116,14 @@ export async function storeAndEnqueue(ctx: AcceptContext, rows: CommunicationRow
     await runBatch(ctx.db, [...inserts.slice(i, i + CHUNK), ...(last ? alongside : [])]);
   }
   if (rows.length === 0 && alongside.length) await runBatch(ctx.db, alongside);
+  const deliverable = rows.filter((r) => r.status !== "suppressed");
   try {
     await enqueueAll(
       ctx.queue,
-      rows.map((row) => ({ body: sendMessage(row.tenantId, row.id), delaySeconds: queueDelaySeconds(row, ctx.now) })),
+      deliverable.map((row) => ({ body: sendMessage(row.tenantId, row.id), delaySeconds: queueDelaySeconds(row, ctx.now) })),
     );
   } catch (error) {
-    console.error(JSON.stringify({ msg: "enqueue failed; the sweep will pick these up", count: rows.length, error: String(error) }));
-    await runBatch(ctx.db, rows.map((row) => touchEnqueued(ctx.db, row.tenantId, row.id, new Date(0))));
+    console.error(JSON.stringify({ msg: "enqueue failed; the sweep will pick these up", count: deliverable.length, error: String(error) }));
+    await runBatch(ctx.db, deliverable.map((row) => touchEnqueued(ctx.db, row.tenantId, row.id, new Date(0))));
   }
 }

@@ -10,6 +10,7 @@ import { database } from "../db/client";
 import { eventRow, failUnfinished, insertEvent } from "../db/communications";
 import { runBatch } from "../db/client";
 import { deliver, type DeliveryDeps } from "./deliver";
+import { providerThrottle } from "../durable/provider-throttle";
 import { SendMessage } from "./queue-message";
 import { EventMessage } from "./event-message";
 import { attemptDelivery, fanOut, type WebhookDeps } from "./tenant-webhooks";
@@ -21,6 +22,7 @@ const deps = (env: Env): DeliveryDeps => ({
   events: env.EVENT_QUEUE,
   config: readConfig(env),
   now: () => new Date(),
+  throttle: providerThrottle(env.LIMITER),
 });
 
 /** Seconds before a message whose handling threw is tried again. */

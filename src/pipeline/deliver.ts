@@ -20,19 +20,32 @@ import {
 import { providersForChannel, type ProviderConfigRow } from "../db/providers";
 import { findSuppression } from "../db/tracking";
 import { tenantSettings } from "../db/tenants";
+import { getPreference } from "../db/preferences";
+import { blockedBecause, isMarketing, policyOf } from "../preferences/policy";
 import type { TenantSettings } from "../db/schema";
 import { looksLikeHtml } from "../channels/email/content";
-import { addTracking } from "./tracking-links";
+import { addTracking, signToken } from "./tracking-links";
+import { after, byHealth, claimForSilence, receiptCheck, receiptWindowSeconds, silenceStatements, watchesReceipt } from "./silent-failover";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { CommunicationStatus } from "../domain";
 import type { EventMessage } from "./event-message";
 import { announce, statsStatements, transitionOf, type Transition } from "./transitions";
 import type { OutboundMessage, SendOutcome } from "../channels/types";
 import { queueDelaySeconds } from "./accept";
 import { buildAdapter, webhookUrl } from "./provider-configs";
-import { sendMessage, type SendMessage } from "./queue-message";
+import { MAX_QUEUE_DELAY_SECONDS, sendMessage, type SendMessage } from "./queue-message";
 import { retryDelaySeconds } from "./retry-policy";
+import type { ProviderThrottle } from "../durable/provider-throttle";
 
-export type DeliveryDeps = { db: Db; queue: Queue<SendMessage>; events: Queue<EventMessage>; config: Config; now: () => Date };
+export type DeliveryDeps = {
+  db: Db;
+  queue: Queue<SendMessage>;
+  events: Queue<EventMessage>;
+  config: Config;
+  now: () => Date;
+  /** The tenant's send rate per provider config (src/durable/provider-throttle.ts). */
+  throttle: ProviderThrottle;
+};
 export type Decision = { action: "ack" } | { action: "retry"; delaySeconds: number };
 
 const ACK: Decision = { action: "ack" };
@@ -40,36 +53,73 @@ type Failure = Extract<SendOutcome, { ok: false }>;
 
 export async function deliver(deps: DeliveryDeps, msg: SendMessage): Promise<Decision> {
   const now = deps.now();
+  if (msg.check) {
+    // A receipt check: a no-op unless the provider that accepted the message went silent.
+    const taken = await claimForSilence(deps.db, { ...msg, check: msg.check }, now);
+    return taken ? deliverClaimed(deps, taken, now, msg.check) : ACK;
+  }
   const claimed = await claimCommunication(deps.db, msg.tenantId, msg.communicationId, now);
   if (!claimed) return notClaimable(deps, msg, now);
+  return deliverClaimed(deps, claimed, now);
+}
 
+/**
+ * Walks the providers for a claimed communication. With `silence`, the one that accepted it
+ * never reported delivery: start after it, and if nobody else takes it, keep waiting on it.
+ */
+async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now: Date, silence?: NonNullable<SendMessage["check"]>): Promise<Decision> {
   // One round trip for all three: who can send, whether we may send to this contact at all, and
   // the tenant's settings.
-  const [configs, suppressed, tenantRows] = await deps.db.batch([
+  const [found, suppressed, tenantRows, prefRows] = await deps.db.batch([
     providersForChannel(deps.db, claimed.tenantId, claimed.channel),
     findSuppression(deps.db, claimed.tenantId, claimed.channel, claimed.recipientContact),
     tenantSettings(deps.db, claimed.tenantId),
+    getPreference(deps.db, claimed.tenantId, { entityType: claimed.recipientType, entityId: claimed.recipientId ?? "" }),
   ]);
-  const tracking = tenantRows[0]?.settings?.tracking ?? "provider";
+  const settings = tenantRows[0]?.settings;
+  const healthy = byHealth(found, now);
+  const silent = silence ? healthy.find((c) => c.id === silence.providerConfigId) : undefined;
+  const configs = silence ? after(healthy, silence.providerConfigId) : healthy;
+  const tracking = settings?.tracking ?? "provider";
   const events: CommunicationEventRow[] = [];
   const event = (e: Partial<CommunicationEventRow> & Pick<CommunicationEventRow, "kind">) =>
     events.push(eventRow({ tenantId: claimed.tenantId, communicationId: claimed.id, createdAt: deps.now(), ...e }));
 
   const transition = (status: CommunicationStatus, at: Date, extra: Partial<Transition> = {}) => transitionOf(claimed, status, at, extra);
 
+  // Preferences may have changed since the send was accepted (a scheduled send, an opt-out).
   const block = suppressed[0];
-  if (block) {
-    const reason = `suppressed: ${block.reason}${block.detail ? ` (${block.detail})` : ""} — lift it with DELETE /api/suppressions`;
+  const unwanted = claimed.recipientId ? blockedBecause(prefRows[0], policyOf(settings), claimed.channel, claimed.type) : undefined;
+  if (block || unwanted) {
+    const reason = block
+      ? `suppressed: ${block.reason}${block.detail ? ` (${block.detail})` : ""} — lift it with DELETE /api/suppressions`
+      : `suppressed: ${unwanted}`;
     event({ kind: "status", status: "suppressed", error: reason });
     return finish(deps, claimed, events, { status: "suppressed", errorMessage: reason, updatedAt: now }, [transition("suppressed", now)]);
+  }
+  const health: BatchItem<"sqlite">[] = [];
+  if (silence) {
+    const waited = `no delivery receipt from ${silent?.provider ?? "the provider"} within ${silence.windowSeconds} s`;
+    if (silent) health.push(...silenceStatements(deps.db, claimed, silent, now));
+    if (configs.length === 0) {
+      event({ kind: "note", error: `${waited}, and no other provider to fail over to` });
+      return finish(deps, claimed, events, { status: "sent", updatedAt: now }, [], health);
+    }
+    event({ kind: "failover", provider: configs[0]!.provider, providerConfigId: configs[0]!.id, error: waited, detail: { silent: true, waitedSeconds: silence.windowSeconds } });
   }
   if (configs.length === 0) {
     return fail(deps, claimed, events, event, `no provider is configured for channel "${claimed.channel}"`, now, transition);
   }
 
   const outbound = await withTracking(deps.config, claimed, tracking);
+  if (claimed.channel === "email" && isMarketing(policyOf(settings), claimed.type)) {
+    outbound.headers = await unsubscribeHeaders(deps.config, claimed);
+  }
   const failures: Failure[] = [];
   for (const [index, config] of configs.entries()) {
+    // Our own send rate for this provider: wait for it rather than fail over.
+    const waitMs = await deps.throttle.take(config, claimed.id);
+    if (waitMs > 0) return deferForRate(deps, claimed, events, event, config, waitMs);
     const started = Date.now();
     const outcome = await attempt(deps.config, config, toOutbound(deps.config, outbound, config));
     const latencyMs = Date.now() - started;
@@ -82,13 +132,17 @@ export async function deliver(deps: DeliveryDeps, msg: SendMessage): Promise<Dec
       latencyMs,
       detail: outcome.ok ? { providerMessageId: outcome.providerMessageId } : { failure: outcome.failure },
     });
+    if (!outcome.ok && outcome.httpStatus === 429) await deps.throttle.slowDown(config, outcome.retryAfterSeconds);
     if (outcome.ok) {
       const at = deps.now();
       event({ kind: "status", status: "sent", provider: config.provider, providerConfigId: config.id });
       if (outcome.delivered) event({ kind: "status", status: "delivered", provider: config.provider, providerConfigId: config.id });
-      const moves = [transition("sent", at, { sendLatencyMs: at.getTime() - (claimed.scheduledAt ?? claimed.createdAt).getTime() })];
+      // A failover after silence was already counted as sent the first time.
+      const moves = silence ? [] : [transition("sent", at, { sendLatencyMs: at.getTime() - (claimed.scheduledAt ?? claimed.createdAt).getTime() })];
       if (outcome.delivered) moves.push(transition("delivered", at));
-      return finish(deps, claimed, events, {
+      const windowSeconds = receiptWindowSeconds(claimed, settings);
+      const check = !outcome.delivered && watchesReceipt(config, configs.length - index - 1, windowSeconds) ? receiptCheck(claimed, config, windowSeconds) : undefined;
+      const decision = await finish(deps, claimed, events, {
         status: outcome.delivered ? "delivered" : "sent",
         sentAt: at,
         deliveredAt: outcome.delivered ? at : null,
@@ -98,7 +152,9 @@ export async function deliver(deps: DeliveryDeps, msg: SendMessage): Promise<Dec
         providerResponse: { httpStatus: outcome.httpStatus ?? null, attempt: claimed.retryCount + 1 },
         errorMessage: null,
         updatedAt: at,
-      }, moves);
+      }, moves, health);
+      if (check) await deps.queue.send(check.body, { delaySeconds: check.delaySeconds });
+      return decision;
     }
     failures.push(outcome);
     if (outcome.failure === "permanent") {
@@ -111,6 +167,11 @@ export async function deliver(deps: DeliveryDeps, msg: SendMessage): Promise<Dec
   }
 
   const last = failures.at(-1)!;
+  if (silence) {
+    // Nobody else took it; the silent provider did accept it, so keep waiting on that one.
+    event({ kind: "note", error: `no other provider accepted it (${last.reason}); still waiting on ${silent?.provider ?? "the first provider"}` });
+    return finish(deps, claimed, events, { status: "sent", updatedAt: deps.now() }, [], health);
+  }
   const retryable = failures.some((f) => f.failure === "retryable");
   if (retryable && claimed.retryCount < claimed.maxRetries) {
     const retry = claimed.retryCount + 1;
@@ -149,6 +210,26 @@ function fail(
   return finish(deps, claimed, events, patch, [transition("failed", at)]);
 }
 
+/**
+ * The tenant's send rate for this provider is used up: release the claim (back to `queued` until
+ * the slot the limiter booked for this communication) and have the queue bring the message back
+ * then. Not a retry (nothing failed, so no retry is counted) and not a reason to fail over.
+ */
+async function deferForRate(
+  deps: DeliveryDeps,
+  claimed: CommunicationRow,
+  events: CommunicationEventRow[],
+  event: EventSink,
+  config: ProviderConfigRow,
+  waitMs: number,
+): Promise<Decision> {
+  const delaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(1, Math.ceil(waitMs / 1000)));
+  const at = deps.now();
+  event({ kind: "note", provider: config.provider, providerConfigId: config.id, detail: { throttled: true, delaySeconds } });
+  await finish(deps, claimed, events, { status: "queued", nextRetryAt: new Date(at.getTime() + delaySeconds * 1000), enqueuedAt: at, updatedAt: at }, []);
+  return { action: "retry", delaySeconds };
+}
+
 /** Records the attempt's outcome, its timeline and its stats in one batch, then announces it. */
 async function finish(
   deps: DeliveryDeps,
@@ -156,11 +237,13 @@ async function finish(
   events: CommunicationEventRow[],
   patch: Partial<CommunicationRow>,
   transitions: Transition[],
+  extra: BatchItem<"sqlite">[] = [],
 ): Promise<Decision> {
   await runBatch(deps.db, [
     updateClaimed(deps.db, claimed, patch),
     ...events.map((e) => insertEvent(deps.db, e)),
     ...statsStatements(deps.db, transitions),
+    ...extra,
   ]);
   await announce(deps.events, transitions);
   return ACK;
@@ -183,7 +266,13 @@ async function attempt(config: Config, row: ProviderConfigRow, message: Outbound
   }
 }
 
-type Tracked = CommunicationRow & { tracking: TenantSettings["tracking"] };
+type Tracked = CommunicationRow & { tracking: TenantSettings["tracking"]; headers?: Record<string, string> };
+
+/** RFC 8058: marketing mail names a signed one-click unsubscribe URL that takes a bare POST. */
+async function unsubscribeHeaders(config: Config, c: CommunicationRow) {
+  const token = await signToken(config.encryptionKey, { k: "u", t: c.tenantId, c: c.id });
+  return { "List-Unsubscribe": `<${config.publicUrl}/u/${token}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" };
+}
 
 /** With Herald's own tracking, HTML email goes out with signed links and an open pixel. */
 async function withTracking(config: Config, c: CommunicationRow, tracking: TenantSettings["tracking"]): Promise<Tracked> {
@@ -202,7 +291,7 @@ function toOutbound(config: Config, c: Tracked, row: ProviderConfigRow): Outboun
     subject: c.subject,
     content: c.content,
     text: c.textContent,
-    ...(c.channel === "email" ? { tracking: c.tracking } : {}),
+    ...(c.channel === "email" ? { tracking: c.tracking, headers: c.headers } : {}),
     attachments: c.attachments ?? [],
     statusCallbackUrl: `${webhookUrl(config.publicUrl, row)}?c=${encodeURIComponent(c.id)}`,
   };

@@ -5,6 +5,8 @@ export const SendMessage = z.object({
   v: z.literal(1),
   tenantId: z.string().min(1),
   communicationId: z.string().min(1),
+  /** A delivery-receipt check: did the provider that accepted it report back in time? */
+  check: z.object({ providerConfigId: z.string(), windowSeconds: z.number() }).optional(),
 });
 export type SendMessage = z.infer<typeof SendMessage>;
 

@@ -3,7 +3,8 @@
  * channel so a bad address is a 422 naming `recipientContact`, never a provider error later.
  */
 import { z } from "zod";
-import { Channel, Priority, type Channel as ChannelT } from "../domain";
+import { Channel, CHANNELS, Priority, type Channel as ChannelT } from "../domain";
+import type { FieldError } from "../lib/errors";
 import { LOCALE_PATTERN } from "../templates/locale";
 
 const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug (a-z, 0-9, _ . -), at most 64 characters");
@@ -45,14 +46,45 @@ const attachment = z
   })
   .refine((a) => !!a.fileUrl !== !!a.content, { message: "give exactly one of fileUrl or content" });
 
+/** A send whose channel and contact are known: what the rest of the pipeline works with. */
+export type ConcreteSend = Omit<SendRequest, "channel" | "channels" | "strategy" | "recipientContact"> & {
+  channel: ChannelT;
+  recipientContact: string;
+};
+
+/**
+ * The checks that depend on the channel: the contact's shape (normalised on the way), body length,
+ * an email's subject. Run when the request names both, or once preferences have chosen them.
+ */
+export function channelIssues(
+  req: Pick<SendRequest, "content" | "subject" | "templateId" | "templateCode"> & { channel: ChannelT; recipientContact: string },
+  prefix = "",
+): { contact: string; issues: FieldError[] } {
+  const issues: FieldError[] = [];
+  const contact = normaliseContact(req.channel, req.recipientContact);
+  if (!contact.ok) issues.push({ field: `${prefix}recipientContact`, message: contact.reason });
+  if (req.content && req.content.length > MAX_CONTENT[req.channel]) {
+    issues.push({ field: `${prefix}content`, message: `at most ${MAX_CONTENT[req.channel]} characters on ${req.channel}` });
+  }
+  if (req.channel === "email" && !req.subject && !req.templateId && !req.templateCode) {
+    issues.push({ field: `${prefix}subject`, message: "email needs a subject" });
+  }
+  return { contact: contact.ok ? contact.value : req.recipientContact, issues };
+}
+
 export const SendRequest = z
   .object({
-    channel: Channel,
+    /** A channel, or "auto" to let the recipient's preferences choose. */
+    channel: z.union([Channel, z.literal("auto")]).optional(),
+    /** Channels to route among by the recipient's preferences. */
+    channels: z.array(Channel).min(1).max(CHANNELS.length).optional(),
+    /** With routing: send on every chosen channel, or only on the first. */
+    strategy: z.enum(["all", "first"]).default("all"),
     type: slug.default("general_notification"),
     recipientType: slug.default("customer"),
     recipientId: z.string().min(1).max(255).optional(),
     recipientName: z.string().max(255).refine(noLineBreaks, "must not contain line breaks").optional(),
-    recipientContact: z.string().min(1).max(320),
+    recipientContact: z.string().min(1).max(320).optional(),
     subject: z.string().max(500).refine(noLineBreaks, "must not contain line breaks").optional(),
     content: z.string().min(1).optional(),
     templateId: z.string().min(1).optional(),
@@ -64,23 +96,31 @@ export const SendRequest = z
     attachments: z.array(attachment).max(10).optional(),
     scheduledAt: z.iso.datetime({ offset: true }).optional(),
     priority: Priority.default("normal"),
+    /** Seconds to wait for a delivery receipt before trying the next provider; 0 turns it off. */
+    receiptWindowSeconds: z.number().int().min(0).max(12 * 3600).optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()
   .transform((req, ctx) => {
-    const contact = normaliseContact(req.channel, req.recipientContact);
-    if (!contact.ok) ctx.addIssue({ code: "custom", path: ["recipientContact"], message: contact.reason });
+    const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+    const routed = req.channel === "auto" || req.channels !== undefined;
+    if (!req.channel && !req.channels) issue("channel", "give a channel, \"auto\", or channels to route among");
+    if (req.channel && req.channels) issue("channels", "give channel or channels, not both");
+    if (routed && !req.recipientId) issue("recipientId", "routing by preferences needs recipientType and recipientId");
+    if (routed && req.recipientContact) issue("recipientContact", "a routed send uses the recipient's preferred contacts; leave it out");
+    if (!routed && !req.recipientContact && !req.recipientId) issue("recipientContact", "give recipientContact, or recipientId to use the recipient's preferred contact");
     const template = req.templateId ?? req.templateCode;
-    if (!req.content && !template) ctx.addIssue({ code: "custom", path: ["content"], message: "content, templateId or templateCode is required" });
-    if (req.content && template) ctx.addIssue({ code: "custom", path: ["content"], message: "give content or a template, not both" });
-    if (req.templateId && req.templateCode) ctx.addIssue({ code: "custom", path: ["templateCode"], message: "give templateId or templateCode, not both" });
-    if (req.content && req.content.length > MAX_CONTENT[req.channel])
-      ctx.addIssue({ code: "custom", path: ["content"], message: `at most ${MAX_CONTENT[req.channel]} characters on ${req.channel}` });
-    if (req.channel === "email" && !req.subject && !template)
-      ctx.addIssue({ code: "custom", path: ["subject"], message: "email needs a subject" });
+    if (!req.content && !template) issue("content", "content, templateId or templateCode is required");
+    if (req.content && template) issue("content", "give content or a template, not both");
+    if (req.templateId && req.templateCode) issue("templateCode", "give templateId or templateCode, not both");
     const inline = (req.attachments ?? []).reduce((n, a) => n + (a.content?.length ?? 0), 0);
     // D1 rows cap at 1 MB; larger files belong behind a fileUrl.
-    if (inline > 700_000) ctx.addIssue({ code: "custom", path: ["attachments"], message: "inline attachment content is limited to 700 KB in total; use fileUrl" });
-    return { ...req, recipientContact: contact.ok ? contact.value : req.recipientContact };
+    if (inline > 700_000) issue("attachments", "inline attachment content is limited to 700 KB in total; use fileUrl");
+    if (req.channel && req.channel !== "auto" && req.recipientContact) {
+      const checked = channelIssues({ ...req, channel: req.channel, recipientContact: req.recipientContact });
+      for (const i of checked.issues) issue(i.field, i.message);
+      return { ...req, recipientContact: checked.contact };
+    }
+    return req;
   });
 export type SendRequest = z.infer<typeof SendRequest>;

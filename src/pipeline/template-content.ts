@@ -10,7 +10,7 @@ import { AppError } from "../lib/errors";
 import { templateByCode, templateById, type TemplateView } from "../templates/catalog";
 import { renderContent } from "../templates/content";
 import { formatOptions } from "../templates/format";
-import { MAX_CONTENT, type SendRequest } from "./send-request";
+import { MAX_CONTENT, type ConcreteSend } from "./send-request";
 
 export type ResolvedContent = Pick<CommunicationRow, "subject" | "content" | "textContent" | "templateId" | "templateVersion" | "locale">;
 
@@ -25,7 +25,7 @@ export function contentResolver(db: Db, tenantId: string) {
     return hit;
   };
 
-  return async function resolve(req: SendRequest, prefix = ""): Promise<ResolvedContent> {
+  return async function resolve(req: ConcreteSend, prefix = ""): Promise<ResolvedContent> {
     if (!req.templateId && !req.templateCode) {
       return { subject: req.subject ?? null, content: req.content!, textContent: null, templateId: null, templateVersion: null, locale: req.locale ?? null };
     }

@@ -7,6 +7,7 @@ import type { ProviderEvent } from "../channels/types";
 import type { Db } from "../db/client";
 import { runBatch } from "../db/client";
 import { eventStatements, type AppliedMove } from "../db/tracking";
+import { resetSilence } from "../db/provider-health";
 import type { CommunicationStatus } from "../domain";
 import type { EventMessage } from "./event-message";
 import { announce, statsStatements, type Transition } from "./transitions";
@@ -27,6 +28,9 @@ export async function applyProviderEvents(
   alongside: D1PreparedStatement[] = [],
 ): Promise<{ moved: number }> {
   const statements = [...events.flatMap((e) => eventStatements(d1, source.tenantId, source.configId, source.provider, e, now)), ...alongside];
+  // A provider that reports delivery is not silent: its breaker closes.
+  const reported = events.some((e) => e.status === "delivered" || e.status === "opened" || e.status === "clicked");
+  if (source.configId && reported) statements.push(resetSilence(d1, source.tenantId, source.configId));
   const moves: Transition[] = [];
   for (let i = 0; i < statements.length; i += STATEMENTS_PER_BATCH) {
     const results = await d1.batch<AppliedMove>(statements.slice(i, i + STATEMENTS_PER_BATCH));

@@ -6,7 +6,8 @@
 import { base64url } from "../lib/ids";
 import { constantTimeEqual, hmac, base64Decode } from "../lib/crypto";
 
-export type TrackingToken = { k: "o" | "c"; t: string; c: string; u?: string };
+/** o: open pixel, c: click (with its destination), u: one-click unsubscribe. */
+export type TrackingToken = { k: "o" | "c" | "u"; t: string; c: string; u?: string };
 
 const fromBase64url = (s: string) => base64Decode(s.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (s.length % 4)) % 4));
 
@@ -26,7 +27,8 @@ export async function verifyToken(secret: string, raw: string): Promise<Tracking
   if (!constantTimeEqual(mac, expected)) return undefined;
   try {
     const token = JSON.parse(new TextDecoder().decode(fromBase64url(payload))) as TrackingToken;
-    return (token.k === "o" || (token.k === "c" && typeof token.u === "string")) && token.t && token.c ? token : undefined;
+    const shaped = token.k === "o" || token.k === "u" || (token.k === "c" && typeof token.u === "string");
+    return shaped && token.t && token.c ? token : undefined;
   } catch {
     return undefined;
   }

@@ -1,9 +1,14 @@
-/** Operator routes: create tenants and manage their API keys. Keys are shown once. */
+/**
+ * Operator routes: create tenants, manage their API keys (shown once), and read or change their
+ * limits (API rate limit, monthly quotas), which live in the tenant's limiter object.
+ */
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
 import { adminAuth } from "../middleware/admin";
 import { jsonBody } from "../validate";
+import { tenantLimiter } from "../../durable/client";
+import { Quotas, RateLimit } from "../../durable/limits";
 import { getTenant, insertApiKey, insertTenantWithKey, listApiKeys, revokeApiKey, type ApiKeyRow } from "../../db/tenants";
 import { sha256Hex } from "../../lib/crypto";
 import { notFound } from "../../lib/errors";
@@ -11,6 +16,8 @@ import { newApiKey, uuidv7 } from "../../lib/ids";
 
 const CreateTenant = z.object({ name: z.string().trim().min(1).max(200) }).strict();
 const CreateKey = z.object({ name: z.string().trim().min(1).max(100).default("default") }).strict();
+/** `rateLimit: null` goes back to the default; a quota of null removes that channel's cap. */
+const UpdateTenant = z.object({ rateLimit: RateLimit.nullable().optional(), quotas: Quotas.optional() }).strict();
 
 async function mintKey(tenantId: string, name: string, now: Date): Promise<{ row: ApiKeyRow; secret: string }> {
   const secret = newApiKey();
@@ -41,8 +48,15 @@ export const admin = new Hono<AppEnv>()
   .get("/tenants/:id", async (c) => {
     const tenant = await getTenant(c.var.db, c.req.param("id"));
     if (!tenant) throw notFound("tenant");
-    const keys = await listApiKeys(c.var.db, tenant.id);
-    return c.json({ tenant: { ...tenant, createdAt: tenant.createdAt.toISOString() }, apiKeys: keys.map(keyDto) });
+    const [keys, limits] = await Promise.all([listApiKeys(c.var.db, tenant.id), tenantLimiter(c.env.LIMITER, tenant.id).limits()]);
+    return c.json({ tenant: { ...tenant, createdAt: tenant.createdAt.toISOString() }, apiKeys: keys.map(keyDto), limits });
+  })
+  .patch("/tenants/:id", async (c) => {
+    const tenant = await getTenant(c.var.db, c.req.param("id"));
+    if (!tenant) throw notFound("tenant");
+    const patch = await jsonBody(c, UpdateTenant);
+    const limits = await tenantLimiter(c.env.LIMITER, tenant.id).configure(patch);
+    return c.json({ tenantId: tenant.id, limits });
   })
   .post("/tenants/:id/api-keys", async (c) => {
     const tenant = await getTenant(c.var.db, c.req.param("id"));

@@ -17,7 +17,8 @@ import {
 } from "../../db/communications";
 import { Channel, CommunicationStatus } from "../../domain";
 import { AppError, notFound } from "../../lib/errors";
-import { buildCommunication, missingProviderChannels, noProviderError, storeAndEnqueue } from "../../pipeline/accept";
+import { buildPlanned, storeAndEnqueue } from "../../pipeline/accept";
+import { loadRecipients, planSend } from "../../pipeline/plan";
 import { SendRequest } from "../../pipeline/send-request";
 import { announce, statsStatements, transitionOf } from "../../pipeline/transitions";
 
@@ -94,17 +95,20 @@ export const communications = new Hono<AppEnv>()
       ),
     );
     const ctx = acceptContext(c);
-    if ((await missingProviderChannels(ctx, [req.channel])).size) throw noProviderError(req.channel);
+    // A resend is a new send: today's preferences and quiet hours apply to it.
+    const [planned] = planSend(req, await loadRecipients(db, tenantId, [req]), ctx.now);
     // The copy carries the original's rendered content and the template version it came from.
-    const row = buildCommunication(ctx, req, {
+    const { row, notes } = buildPlanned(ctx, planned!, {
       subject: original.subject,
       content: original.content,
       textContent: original.textContent,
       templateId: original.templateId,
       templateVersion: original.templateVersion,
       locale: original.locale,
-    }, { originalCommunicationId: original.id, templateVariables: original.templateVariables });
-    await storeAndEnqueue(ctx, [row]);
+    });
+    row.originalCommunicationId = original.id;
+    row.templateVariables = original.templateVariables;
+    await storeAndEnqueue(ctx, [row], notes);
     return c.json({ id: row.id, originalCommunicationId: original.id, status: row.status }, 201);
   })
   .post("/:id/cancel", async (c) => {

@@ -3,7 +3,7 @@
  * Nothing is read or changed before the request proves it comes from the provider, with that
  * config's own secrets; then its events move communications through their states.
  */
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import type { AppEnv } from "../context";
 import { PROVIDERS } from "../../channels/registry";
 import type { InboundWebhook } from "../../channels/types";
@@ -11,13 +11,15 @@ import { providerConfigForWebhook } from "../../db/providers";
 import { AppError, notFound } from "../../lib/errors";
 import { readProviderConfig } from "../../pipeline/provider-configs";
 import { applyProviderEvents } from "../../pipeline/track";
+import { applySmsKeyword } from "../../pipeline/opt-out";
+import { normaliseContact } from "../../pipeline/send-request";
 
-export const providerWebhooks = new Hono<AppEnv>().post("/:provider/:configId", async (c) => {
+/** Finds the config a webhook URL names and proves the request came from its provider. */
+async function verified(c: Context<AppEnv>) {
   const { db, config } = c.var;
-  const row = await providerConfigForWebhook(db, c.req.param("configId"));
+  const row = await providerConfigForWebhook(db, c.req.param("configId")!);
   const definition = row && row.provider === c.req.param("provider") ? PROVIDERS[row.provider] : undefined;
   if (!row || !definition?.webhook) throw notFound("webhook endpoint");
-
   const incoming = new URL(c.req.url);
   const request: InboundWebhook = {
     // The URL we gave the provider: behind a custom domain the Worker may see another host.
@@ -31,20 +33,45 @@ export const providerWebhooks = new Hono<AppEnv>().post("/:provider/:configId", 
   if (!verdict.ok) {
     throw new AppError(/missing/.test(verdict.reason) ? "unauthorized" : "forbidden", `webhook rejected: ${verdict.reason}`);
   }
+  return { row, handler: definition.webhook, request };
+}
 
-  let events;
-  try {
-    events = definition.webhook.parse(request);
-  } catch {
-    throw new AppError("bad_request", `the body is not a ${row.provider} event payload`);
-  }
-  const { moved } = await applyProviderEvents(
-    db,
-    c.env.DB,
-    c.env.EVENT_QUEUE,
-    { tenantId: row.tenantId, configId: row.id, provider: row.provider },
-    events,
-    request.now,
-  );
-  return c.json({ received: events.length, moved });
-});
+export const providerWebhooks = new Hono<AppEnv>()
+  .post("/:provider/:configId/inbound", async (c) => {
+    const { row, handler, request } = await verified(c);
+    if (!handler.parseInbound) throw notFound("webhook endpoint");
+    let message;
+    try {
+      message = handler.parseInbound(request);
+    } catch {
+      throw new AppError("bad_request", `the body is not a ${row.provider} inbound message`);
+    }
+    const channel = message.from.startsWith("whatsapp:") ? "whatsapp" : "sms";
+    const contact = normaliseContact(channel, message.from);
+    if (contact.ok) {
+      const outcome = await applySmsKeyword(c.var.db, row.tenantId, channel, contact.value, message.body, request.now);
+      console.log(JSON.stringify({ msg: "inbound message", provider: row.provider, channel, outcome }));
+    }
+    // An empty TwiML answer: Twilio sends its own compliance replies to STOP and HELP.
+    return c.body('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', 200, { "content-type": "text/xml" });
+  })
+  .post("/:provider/:configId", async (c) => {
+    const { db } = c.var;
+    const { row, handler, request } = await verified(c);
+
+    let events;
+    try {
+      events = handler.parse(request);
+    } catch {
+      throw new AppError("bad_request", `the body is not a ${row.provider} event payload`);
+    }
+    const { moved } = await applyProviderEvents(
+      db,
+      c.env.DB,
+      c.env.EVENT_QUEUE,
+      { tenantId: row.tenantId, configId: row.id, provider: row.provider },
+      events,
+      request.now,
+    );
+    return c.json({ received: events.length, moved });
+  });

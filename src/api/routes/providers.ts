@@ -66,6 +66,8 @@ export const providers = new Hono<AppEnv>()
       credentials: await sealCredentials(config.encryptionKey, tenantId, id, credentials),
       settings: body.settings,
       enabled: body.enabled,
+      silentStreak: 0,
+      breakerOpenUntil: null,
       createdAt: now,
       updatedAt: now,
     };

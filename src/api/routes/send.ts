@@ -1,13 +1,20 @@
-/** POST /api/communications/send and /batch: validate, store, enqueue (seed §4.1). */
+/**
+ * POST /api/communications/send and /batch (seed §4.1): validate → plan by preferences → render →
+ * store → enqueue. A routed send (`channel: "auto"` or `channels`) answers with every
+ * communication it made.
+ */
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
 import { communicationDto } from "../dto";
 import { idempotent } from "../idempotency";
 import { fieldErrors, parseWith, readJson } from "../validate";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { CommunicationRow } from "../../db/communications";
+import { withinQuota } from "../../durable/quota";
 import { AppError, type FieldError } from "../../lib/errors";
-import { buildCommunication, missingProviderChannels, noProviderError, storeAndEnqueue, type AcceptContext } from "../../pipeline/accept";
+import { buildPlanned, storeAndEnqueue, type AcceptContext } from "../../pipeline/accept";
+import { loadRecipients, planSend, type Recipients } from "../../pipeline/plan";
 import { SendRequest } from "../../pipeline/send-request";
 import { contentResolver } from "../../pipeline/template-content";
 
@@ -23,13 +30,32 @@ export const acceptContext = (c: Context<AppEnv>): AcceptContext => ({
 
 export const acceptedDto = (row: CommunicationRow) => ({
   id: row.id,
+  channel: row.channel,
   status: row.status,
   estimatedSendTime: (row.scheduledAt ?? row.createdAt).toISOString(),
+  ...(row.status === "suppressed" ? { reason: row.errorMessage } : {}),
 });
+
+const isRouted = (req: SendRequest) => req.channel === "auto" || req.channels !== undefined;
+
+/** Plans, renders and builds the rows for one request; throws AppErrors naming fields under `prefix`. */
+export async function prepare(ctx: AcceptContext, recipients: Recipients, resolve: ReturnType<typeof contentResolver>, req: SendRequest, prefix = "") {
+  const rows: CommunicationRow[] = [];
+  const notes: BatchItem<"sqlite">[] = [];
+  for (const planned of planSend(req, recipients, ctx.now, prefix)) {
+    const built = buildPlanned(ctx, planned, await resolve(planned.req, prefix));
+    rows.push(built.row);
+    notes.push(...built.notes);
+  }
+  return { rows, notes };
+}
 
 const BatchRequest = z.object({ items: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict();
 
-type ItemResult = ({ index: number } & ReturnType<typeof acceptedDto>) | { index: number; error: { code: string; detail: string; errors: FieldError[] } };
+type ItemResult =
+  | ({ index: number } & ReturnType<typeof acceptedDto>)
+  | { index: number; routed: ReturnType<typeof acceptedDto>[] }
+  | { index: number; error: { code: string; detail: string; errors: FieldError[] } };
 
 export const send = new Hono<AppEnv>()
   .post("/send", async (c) => {
@@ -37,10 +63,12 @@ export const send = new Hono<AppEnv>()
     const req = parseWith(SendRequest, json);
     return idempotent(c, raw, async (record) => {
       const ctx = acceptContext(c);
-      if ((await missingProviderChannels(ctx, [req.channel])).size) throw noProviderError(req.channel);
-      const row = buildCommunication(ctx, req, await contentResolver(ctx.db, ctx.tenantId)(req));
-      const body = { ...acceptedDto(row), communication: communicationDto(row) };
-      await storeAndEnqueue(ctx, [row], record({ status: 201, body }));
+      const recipients = await loadRecipients(ctx.db, ctx.tenantId, [req]);
+      const { rows, notes } = await prepare(ctx, recipients, contentResolver(ctx.db, ctx.tenantId), req);
+      const body = isRouted(req)
+        ? { results: rows.map(acceptedDto), communications: rows.map(communicationDto) }
+        : { ...acceptedDto(rows[0]!), communication: communicationDto(rows[0]!) };
+      await withinQuota(c.env.LIMITER, ctx.tenantId, rows, () => storeAndEnqueue(ctx, rows, [...record({ status: 201, body }), ...notes]));
       return { status: 201, body };
     });
   })
@@ -56,15 +84,16 @@ export const send = new Hono<AppEnv>()
         if (r.success) parsed.push({ index, req: r.data });
         else results.push({ index, error: { code: "validation_failed", detail: "invalid item", errors: fieldErrors(r.error, `items.${index}.`) } });
       });
-      const missing = await missingProviderChannels(ctx, parsed.map((p) => p.req.channel));
-      const rows: CommunicationRow[] = [];
+      const recipients = await loadRecipients(ctx.db, ctx.tenantId, parsed.map((p) => p.req));
       const resolve = contentResolver(ctx.db, ctx.tenantId);
+      const rows: CommunicationRow[] = [];
+      const notes: BatchItem<"sqlite">[] = [];
       for (const { index, req } of parsed) {
         try {
-          if (missing.has(req.channel)) throw noProviderError(req.channel, `items.${index}.channel`);
-          const row = buildCommunication(ctx, req, await resolve(req, `items.${index}.`));
-          rows.push(row);
-          results.push({ index, ...acceptedDto(row) });
+          const prepared = await prepare(ctx, recipients, resolve, req, `items.${index}.`);
+          rows.push(...prepared.rows);
+          notes.push(...prepared.notes);
+          results.push(isRouted(req) ? { index, routed: prepared.rows.map(acceptedDto) } : { index, ...acceptedDto(prepared.rows[0]!) });
         } catch (error) {
           if (!(error instanceof AppError)) throw error;
           results.push({ index, error: { code: error.code, detail: error.message, errors: error.errors ?? [] } });
@@ -75,8 +104,9 @@ export const send = new Hono<AppEnv>()
         const errors = results.flatMap((r) => ("error" in r ? r.error.errors : []));
         throw new AppError("validation_failed", "no item in the batch was accepted", errors);
       }
-      const body = { accepted: rows.length, rejected: items.length - rows.length, results };
-      await storeAndEnqueue(ctx, rows, record({ status: 201, body }));
+      const accepted = results.filter((r) => !("error" in r)).length;
+      const body = { accepted, rejected: items.length - accepted, communications: rows.length, results };
+      await withinQuota(c.env.LIMITER, ctx.tenantId, rows, () => storeAndEnqueue(ctx, rows, [...record({ status: 201, body }), ...notes]));
       return { status: 201, body };
     });
   });

@@ -4,14 +4,35 @@ import { z } from "zod";
 import type { AppEnv } from "../context";
 import { jsonBody } from "../validate";
 import { tenantSettings, updateTenantSettings } from "../../db/tenants";
+import type { TenantSettings } from "../../db/schema";
+import { policyOf } from "../../preferences/policy";
+import { DEFAULT_RECEIPT_WINDOWS } from "../../pipeline/silent-failover";
+import { HHMM, isValidTimeZone } from "../../preferences/quiet-hours";
+
+const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug");
 
 const Settings = z
   .object({
     tracking: z.enum(["provider", "herald", "off"]).optional(),
+    /** Seconds to wait for a delivery receipt, per message type, before failing over; 0 turns it off. */
+    receiptWindows: z.record(slug, z.number().int().min(0).max(12 * 3600)).optional(),
+    preferences: z
+      .object({
+        timezone: z.string().refine(isValidTimeZone, "must be an IANA time zone such as Europe/Paris").optional(),
+        quietHours: z.object({ start: z.string().regex(HHMM, "HH:MM"), end: z.string().regex(HHMM, "HH:MM") }).strict().nullable().optional(),
+        requiredTypes: z.array(slug).max(100).optional(),
+        marketingTypes: z.array(slug).max(100).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
-const withDefaults = (s: z.infer<typeof Settings> | null | undefined) => ({ tracking: s?.tracking ?? "provider" });
+const withDefaults = (s: TenantSettings | null | undefined) => ({
+  tracking: s?.tracking ?? "provider",
+  receiptWindows: { ...DEFAULT_RECEIPT_WINDOWS, ...s?.receiptWindows },
+  preferences: policyOf(s),
+});
 
 export const settings = new Hono<AppEnv>()
   .get("/", async (c) => {
@@ -21,6 +42,13 @@ export const settings = new Hono<AppEnv>()
   .patch("/", async (c) => {
     const patch = await jsonBody(c, Settings);
     const [row] = await tenantSettings(c.var.db, c.var.tenantId);
-    const updated = await updateTenantSettings(c.var.db, c.var.tenantId, { ...(row?.settings ?? {}), ...patch });
+    const before = row?.settings ?? {};
+    const merged: TenantSettings = {
+      ...before,
+      ...patch,
+      receiptWindows: { ...before.receiptWindows, ...patch.receiptWindows },
+      preferences: { ...before.preferences, ...patch.preferences },
+    };
+    const updated = await updateTenantSettings(c.var.db, c.var.tenantId, merged);
     return c.json(withDefaults(updated?.settings));
   });

@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { AppEnv } from "../context";
 import { queryOf } from "../validate";
 import { dayOf, METRICS, statsRows, type Metric } from "../../db/stats";
+import { silentFailoversBetween } from "../../db/provider-health";
 import { AppError } from "../../lib/errors";
 
 const StatsQuery = z
@@ -26,7 +27,16 @@ export const stats = new Hono<AppEnv>().get("/stats", async (c) => {
   if (startDate > endDate) {
     throw new AppError("validation_failed", "startDate is after endDate", [{ field: "startDate", message: "must not be after endDate" }]);
   }
-  const rows = await statsRows(c.var.db, c.var.tenantId, startDate, endDate);
+  const [rows, silences] = await Promise.all([
+    statsRows(c.var.db, c.var.tenantId, startDate, endDate),
+    silentFailoversBetween(c.var.db, c.var.tenantId, startDate, endDate),
+  ]);
+  const silentFailovers = new Map<string, { providerConfigId: string; provider: string; count: number }>();
+  for (const s of silences) {
+    const entry = silentFailovers.get(s.providerConfigId) ?? { providerConfigId: s.providerConfigId, provider: s.provider, count: 0 };
+    entry.count += s.silentFailovers;
+    silentFailovers.set(s.providerConfigId, entry);
+  }
   const total = Object.fromEntries(METRICS.map((m) => [m, 0])) as Record<Metric, number>;
   const byChannel: Record<string, number> = {};
   const byType: Record<string, number> = {};
@@ -54,5 +64,7 @@ export const stats = new Hono<AppEnv>().get("/stats", async (c) => {
     bounceRate: ratio(total.bounced, total.sent),
     failureRate: ratio(total.failed, total.accepted),
     averageSendLatencyMs: latencyCount ? Math.round(latencyMs / latencyCount) : null,
+    /** Per provider: how often it accepted a message and then went silent past the receipt window. */
+    silentFailovers: [...silentFailovers.values()],
   });
 });

@@ -44,6 +44,7 @@ export function sendgridRequestBody(message: OutboundMessage, s: Settings) {
     ],
     from: { email: s.from, ...(s.fromName ? { name: s.fromName } : {}) },
     ...(s.replyTo ? { reply_to: { email: s.replyTo } } : {}),
+    ...(message.headers && Object.keys(message.headers).length ? { headers: message.headers } : {}),
     // Omitted, not "", when there is none: the spec gives `subject` minLength 1, and
     // @sendgrid/mail leaves the field out too.
     ...(message.subject ? { subject: message.subject } : {}),
@@ -62,6 +63,7 @@ export const sendgrid = defineProvider({
   credentials,
   settings,
   webhook: sendgridWebhook,
+  reportsDelivery: (s) => !!s.webhookVerificationKey,
   create: (c, s) => ({
     async send(message): Promise<SendOutcome> {
       const res = await fetchWithTimeout(

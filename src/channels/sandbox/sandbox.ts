@@ -18,6 +18,8 @@ export const sandbox = defineProvider({
   channels: CHANNELS,
   credentials: z.object({}).passthrough(),
   settings,
+  // `sent` stands for a provider that accepts and then never reports: a silent one.
+  reportsDelivery: (s) => s.outcome === "sent",
   create: (_c, s) => ({
     async send(message): Promise<SendOutcome> {
       switch (s.outcome) {

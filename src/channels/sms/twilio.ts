@@ -66,6 +66,8 @@ export const twilio = defineProvider({
   credentials,
   settings,
   webhook: twilioWebhook,
+  // Every send names our StatusCallback.
+  reportsDelivery: () => true,
   create: (c, s) => ({
     async send(message): Promise<SendOutcome> {
       const { url, init } = twilioRequest(message, c, s);

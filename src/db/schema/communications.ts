@@ -55,6 +55,8 @@ export const communication = sqliteTable(
     /** Every open and click Herald's own tracking saw, repeats included. */
     openCount: integer("open_count").notNull().default(0),
     clickCount: integer("click_count").notNull().default(0),
+    /** This send's delivery-receipt window (silent failover); null: the tenant's setting for its type. */
+    receiptWindowSeconds: integer("receipt_window_seconds"),
     retryCount: integer("retry_count").notNull().default(0),
     maxRetries: integer("max_retries").notNull(),
     nextRetryAt: integer("next_retry_at", { mode: "timestamp_ms" }),

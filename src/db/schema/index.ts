@@ -3,3 +3,4 @@ export * from "./providers";
 export * from "./communications";
 export * from "./templates";
 export * from "./tracking";
+export * from "./preferences";

@@ -21,6 +21,10 @@ export const providerConfig = sqliteTable(
     credentials: text("credentials").notNull(),
     settings: text("settings", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    /** Delivery receipts this provider failed to send in time, in a row (reset by any receipt). */
+    silentStreak: integer("silent_streak").notNull().default(0),
+    /** While set and in the future, the provider goes last in failover order (circuit breaker). */
+    breakerOpenUntil: integer("breaker_open_until", { mode: "timestamp_ms" }),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
   },

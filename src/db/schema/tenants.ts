@@ -4,6 +4,17 @@ import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 export type TenantSettings = {
   /** Who tracks email opens and clicks: the provider (its own settings), Herald, or nobody. */
   tracking?: "provider" | "herald" | "off";
+  /** Delivery-receipt window per message type, in seconds: silent providers are failed over. */
+  receiptWindows?: Record<string, number>;
+  /** Defaults for recipients without their own, and which message types are which. */
+  preferences?: {
+    timezone?: string;
+    quietHours?: { start: string; end: string } | null;
+    /** Types that bypass type and channel preferences (never an opt-out): password resets, codes. */
+    requiredTypes?: string[];
+    /** Types that are marketing: they carry one-click unsubscribe and need marketing consent. */
+    marketingTypes?: string[];
+  };
 };
 
 export const tenant = sqliteTable("tenant", {

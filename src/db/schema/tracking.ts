@@ -88,3 +88,16 @@ export const webhookDelivery = sqliteTable(
   },
   (t) => [index("idx_webhook_delivery_endpoint").on(t.tenantId, t.endpointId, t.createdAt)],
 );
+
+/** Per provider config and day: how often silent failover left it behind. */
+export const providerStats = sqliteTable(
+  "provider_stats",
+  {
+    tenantId: text("tenant_id").notNull(),
+    day: text("day").notNull(),
+    providerConfigId: text("provider_config_id").notNull(),
+    provider: text("provider").notNull(),
+    silentFailovers: integer("silent_failovers").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.day, t.providerConfigId] })],
+);

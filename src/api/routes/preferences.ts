@@ -1,0 +1,142 @@
+/**
+ * Recipients' preferences (seed §4.3): `GET/PATCH /api/communication-preferences/:entityType/:entityId`
+ * and their consent trail. A PATCH changes only the fields it names; consent records are an
+ * append-only audit log, and each one also updates the preference it speaks for.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../context";
+import { jsonBody, parseWith } from "../validate";
+import { getPreference, insertConsent, listConsents, upsertPreference, type PreferenceRow, type RecipientKey } from "../../db/preferences";
+import { applyConsent, blankPreference } from "../../preferences/consent";
+import { Channel, CHANNELS } from "../../domain";
+import { uuidv7 } from "../../lib/ids";
+import { HHMM, isValidTimeZone } from "../../preferences/quiet-hours";
+import { LOCALE_PATTERN } from "../../templates/locale";
+import { normaliseContact } from "../../pipeline/send-request";
+
+const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug");
+const contact = (channel: Channel) =>
+  z
+    .string()
+    .transform((v, ctx) => {
+      const n = normaliseContact(channel, v);
+      if (!n.ok) ctx.addIssue({ code: "custom", message: n.reason });
+      return n.ok ? n.value : v;
+    })
+    .nullable()
+    .optional();
+const toggle = z.boolean().nullable().optional();
+
+const PatchPreferences = z
+  .object({
+    emailEnabled: toggle,
+    smsEnabled: toggle,
+    whatsappEnabled: toggle,
+    messengerEnabled: toggle,
+    pushEnabled: toggle,
+    inAppEnabled: toggle,
+    /** Merged by type; a type set to null goes back to "any channel". */
+    preferences: z.record(slug, z.array(Channel).max(CHANNELS.length).nullable()).optional(),
+    preferredEmail: contact("email"),
+    preferredPhone: contact("sms"),
+    preferredWhatsapp: contact("whatsapp"),
+    preferredMessengerId: contact("messenger"),
+    optedOut: z.boolean().optional(),
+    optedOutReason: z.string().max(500).nullable().optional(),
+    locale: z.string().regex(LOCALE_PATTERN).nullable().optional(),
+    timezone: z.string().refine(isValidTimeZone, "must be an IANA time zone such as Europe/Paris").nullable().optional(),
+    quietHours: z.object({ start: z.string().regex(HHMM, "HH:MM"), end: z.string().regex(HHMM, "HH:MM") }).strict().nullable().optional(),
+  })
+  .strict();
+
+const ConsentRecord = z
+  .object({
+    channel: Channel,
+    scope: z.enum(["all", "marketing"]).default("all"),
+    status: z.enum(["granted", "revoked"]),
+    source: z.string().min(1).max(100),
+    ip: z.string().max(64).optional(),
+    userAgent: z.string().max(500).optional(),
+  })
+  .strict();
+
+const Recipient = z.object({ entityType: slug, entityId: z.string().min(1).max(255) });
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const preferenceDto = (p: PreferenceRow, exists: boolean) => ({
+  entityType: p.entityType,
+  entityId: p.entityId,
+  exists,
+  emailEnabled: p.emailEnabled ?? true,
+  smsEnabled: p.smsEnabled ?? true,
+  whatsappEnabled: p.whatsappEnabled ?? true,
+  messengerEnabled: p.messengerEnabled ?? true,
+  pushEnabled: p.pushEnabled ?? true,
+  inAppEnabled: p.inAppEnabled ?? true,
+  preferences: p.preferences ?? {},
+  preferredEmail: p.preferredEmail,
+  preferredPhone: p.preferredPhone,
+  preferredWhatsapp: p.preferredWhatsapp,
+  preferredMessengerId: p.preferredMessengerId,
+  marketingUnsubscribed: p.marketingRevoked ?? [],
+  optedOutAt: iso(p.optedOutAt),
+  optedOutReason: p.optedOutReason,
+  locale: p.locale,
+  timezone: p.timezone,
+  quietHours: p.quietHours,
+  updatedAt: exists ? iso(p.updatedAt) : null,
+});
+
+async function current(c: { var: AppEnv["Variables"] }, r: RecipientKey) {
+  const [row] = await getPreference(c.var.db, c.var.tenantId, r);
+  return row;
+}
+
+export const preferences = new Hono<AppEnv>()
+  .get("/:entityType/:entityId", async (c) => {
+    const r = parseWith(Recipient, c.req.param());
+    const row = await current(c, r);
+    return c.json(preferenceDto(row ?? blankPreference(c.var.tenantId, r, new Date()), !!row));
+  })
+  .patch("/:entityType/:entityId", async (c) => {
+    const r = parseWith(Recipient, c.req.param());
+    const patch = await jsonBody(c, PatchPreferences);
+    const now = new Date();
+    const before = (await current(c, r)) ?? blankPreference(c.var.tenantId, r, now);
+    const next: PreferenceRow = { ...before, updatedAt: now };
+    const { preferences: byType, optedOut, ...fields } = patch;
+    for (const [k, v] of Object.entries(fields)) if (v !== undefined) (next as Record<string, unknown>)[k] = v;
+    if (byType) {
+      const merged = { ...(before.preferences ?? {}) };
+      for (const [type, channels] of Object.entries(byType)) {
+        if (channels === null) delete merged[type];
+        else merged[type] = channels;
+      }
+      next.preferences = merged;
+    }
+    if (optedOut === true) next.optedOutAt = before.optedOutAt ?? now;
+    if (optedOut === false) {
+      next.optedOutAt = null;
+      next.optedOutReason = null;
+    }
+    const [saved] = await upsertPreference(c.var.db, next);
+    return c.json(preferenceDto(saved!, true));
+  })
+  .get("/:entityType/:entityId/consents", async (c) => {
+    const r = parseWith(Recipient, c.req.param());
+    const rows = await listConsents(c.var.db, c.var.tenantId, r);
+    return c.json({
+      results: rows.map(({ tenantId: _t, createdAt, ...rest }) => ({ ...rest, createdAt: createdAt.toISOString() })),
+    });
+  })
+  .post("/:entityType/:entityId/consents", async (c) => {
+    const r = parseWith(Recipient, c.req.param());
+    const body = await jsonBody(c, ConsentRecord);
+    const now = new Date();
+    const { db, tenantId } = c.var;
+    const before = (await current(c, r)) ?? blankPreference(tenantId, r, now);
+    const record = { id: uuidv7(), tenantId, ...r, ...body, ip: body.ip ?? null, userAgent: body.userAgent ?? null, createdAt: now };
+    await db.batch([insertConsent(db, record), upsertPreference(db, { ...applyConsent(before, body), updatedAt: now })]);
+    return c.json({ ...record, tenantId: undefined, createdAt: now.toISOString() }, 201);
+  });

@@ -1,0 +1,93 @@
+/**
+ * The preferences step of accepting a send: who exactly gets what, on which channel, when.
+ * A request may name a channel and contact, or only a recipient (the contact comes from their
+ * preferred fields), or let Herald route it (`channel: "auto"` or `channels`). Each resulting
+ * send is checked against the recipient's preferences — blocked ones are recorded as
+ * `suppressed` with the reason, never dropped — and held past the recipient's quiet hours.
+ */
+import type { Db } from "../db/client";
+import { runBatch } from "../db/client";
+import { preferencesOf, type PreferenceRow, type RecipientKey } from "../db/preferences";
+import { tenantSettings } from "../db/tenants";
+import { channelsWithProviders } from "../db/providers";
+import { noProviderError } from "./accept";
+import { CHANNELS, type Channel } from "../domain";
+import { AppError } from "../lib/errors";
+import { blockedBecause, policyOf, preferredContact, routeChannels, type Policy } from "../preferences/policy";
+import { quietUntil } from "../preferences/quiet-hours";
+import { channelIssues, type ConcreteSend, type SendRequest } from "./send-request";
+
+export type PlannedSend = { req: ConcreteSend; blocked?: string; held?: { until: Date; reason: string } };
+export type Recipients = { policy: Policy; preferences: Map<string, PreferenceRow>; ready: Set<Channel> };
+
+const keyOf = (r: RecipientKey) => `${r.entityType}\u0000${r.entityId}`;
+/** D1 allows 100 bound parameters; each recipient takes two. */
+const RECIPIENTS_PER_QUERY = 45;
+
+/** The tenant's policy and the named recipients' preferences, in one D1 round trip. */
+export async function loadRecipients(db: Db, tenantId: string, reqs: SendRequest[]): Promise<Recipients> {
+  const keys = new Map<string, RecipientKey>();
+  for (const r of reqs) if (r.recipientId) keys.set(keyOf({ entityType: r.recipientType, entityId: r.recipientId }), { entityType: r.recipientType, entityId: r.recipientId });
+  const unique = [...keys.values()];
+  const chunks: RecipientKey[][] = [];
+  for (let i = 0; i < unique.length; i += RECIPIENTS_PER_QUERY) chunks.push(unique.slice(i, i + RECIPIENTS_PER_QUERY));
+  const [settings, ready, ...found] = (await runBatch(db, [
+    tenantSettings(db, tenantId),
+    channelsWithProviders(db, tenantId),
+    ...chunks.map((c) => preferencesOf(db, tenantId, c)),
+  ])) as [{ settings: Parameters<typeof policyOf>[0] }[], { channel: Channel }[], ...PreferenceRow[][]];
+  return {
+    policy: policyOf(settings?.[0]?.settings),
+    preferences: new Map(found.flat().map((p) => [keyOf(p), p])),
+    ready: new Set(ready.map((r) => r.channel)),
+  };
+}
+
+const invalid = (field: string, message: string) => new AppError("validation_failed", `${field}: ${message}`, [{ field, message }]);
+
+export function planSend(req: SendRequest, recipients: Recipients, now: Date, prefix = ""): PlannedSend[] {
+  const { policy } = recipients;
+  const pref = req.recipientId ? recipients.preferences.get(keyOf({ entityType: req.recipientType, entityId: req.recipientId })) : undefined;
+
+  let channels: Channel[];
+  if (req.channel && req.channel !== "auto") {
+    if (!recipients.ready.has(req.channel)) throw noProviderError(req.channel, prefix + "channel");
+    channels = [req.channel];
+  } else {
+    const candidates = (req.channels ?? [...CHANNELS]).filter((c) => recipients.ready.has(c));
+    if (candidates.length === 0) throw noProviderError((req.channels ?? CHANNELS)[0]!, prefix + (req.channels ? "channels" : "channel"));
+    channels = routeChannels(pref, policy, req.type, candidates);
+    // Nothing allowed: record why on the first channel we could have used, rather than nothing.
+    if (channels.length === 0) {
+      const reachable = candidates.find((c) => preferredContact(pref, c));
+      if (!reachable) throw invalid(prefix + (req.channels ? "channels" : "channel"), `the recipient has no preferred contact on ${candidates.join(", ")}`);
+      channels = [reachable];
+    }
+    if (req.strategy === "first") channels = channels.slice(0, 1);
+  }
+
+  return channels.map((channel) => {
+    const raw = req.recipientContact ?? preferredContact(pref, channel);
+    if (!raw) throw invalid(prefix + "recipientContact", `no recipientContact given and the recipient has no preferred ${channel} contact`);
+    const { contact, issues } = channelIssues({ ...req, channel, recipientContact: raw }, prefix);
+    if (issues.length) throw new AppError("validation_failed", `invalid request: ${issues.map((i) => i.field).join(", ")}`, issues);
+    const { channels: _c, strategy: _s, ...rest } = req;
+    const concrete: ConcreteSend = { ...rest, channel, recipientContact: contact, locale: req.locale ?? pref?.locale ?? undefined };
+
+    const blocked = blockedBecause(pref, policy, channel, req.type);
+    if (blocked) return { req: concrete, blocked };
+    const window = pref?.quietHours !== undefined && pref?.quietHours !== null ? pref.quietHours : policy.quietHours;
+    if (window && req.priority !== "urgent") {
+      const timeZone = pref?.timezone ?? policy.timezone;
+      const at = req.scheduledAt ? new Date(req.scheduledAt) : now;
+      const until = quietUntil(at, window, timeZone);
+      if (until) {
+        return {
+          req: { ...concrete, scheduledAt: until.toISOString() },
+          held: { until, reason: `held for quiet hours (${window.start}–${window.end} ${timeZone}) until ${until.toISOString()}` },
+        };
+      }
+    }
+    return { req: concrete };
+  });
+}
