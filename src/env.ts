@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { LimiterNamespace } from "./durable/client";
 import type { EventMessage } from "./pipeline/event-message";
+import type { Inbox } from "./durable/inbox";
 import type { SendMessage } from "./pipeline/queue-message";
 
 export type Env = {
@@ -14,6 +15,8 @@ export type Env = {
   EVENT_QUEUE: Queue<EventMessage>;
   /** Per-tenant rate limits, send rates and quotas (src/durable/tenant-limiter.ts), one object per tenant. */
   LIMITER: LimiterNamespace;
+  /** One in-app inbox per recipient (src/durable/inbox.ts). */
+  INBOX: DurableObjectNamespace<Inbox>;
   ADMIN_TOKEN?: string;
   ENCRYPTION_KEY?: string;
   PUBLIC_URL?: string;

@@ -10,6 +10,8 @@ import { sweep } from "./pipeline/sweep";
 
 export { TenantLimiter } from "./durable/tenant-limiter";
 
+export { Inbox } from "./durable/inbox";
+
 const app = createApp();
 
 export default {

@@ -24,6 +24,7 @@ import { settings } from "./routes/settings";
 import { preferences } from "./routes/preferences";
 import { tracking } from "./routes/tracking";
 import { unsubscribe } from "./routes/unsubscribe";
+import { inbox, inboxTokens } from "./routes/inbox";
 import { database } from "../db/client";
 import { readConfig } from "../env";
 import { AppError } from "../lib/errors";
@@ -56,6 +57,9 @@ export function createApp() {
   app.route("/t", tracking);
   app.route("/u", unsubscribe);
 
+  // The inbox's browser-facing routes authenticate with recipient tokens, not API keys.
+  app.route("/api/inbox", inbox);
+
   app.use("/api/*", apiKeyAuth());
   app.use("/api/communications/batch", bodyLimit({ maxSize: 10 * MB, onError: tooLarge("10 MB") }));
   app.use("/api/*", async (c, next) => {
@@ -74,6 +78,7 @@ export function createApp() {
   app.route("/api/usage", usage);
   app.route("/api/settings", settings);
   app.route("/api/communication-preferences", preferences);
+  app.route("/api/inbox", inboxTokens);
 
   app.notFound((c) => problem(404, "not_found", `no route for ${c.req.method} ${c.req.path}`, c.var.requestId ?? ""));
 

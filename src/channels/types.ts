@@ -26,7 +26,14 @@ export type OutboundMessage = {
   attachments: Attachment[];
   /** Where the provider should report delivery status for this message. */
   statusCallbackUrl: string;
+  /**
+   * A template approved at the provider (WhatsApp: required outside the 24-hour customer-service
+   * window). The pipeline fills it from the communication's `metadata.whatsappTemplate`.
+   */
+  providerTemplate?: ProviderTemplate;
 };
+
+export type ProviderTemplate = { name: string; language: string; components?: unknown[] };
 
 /**
  * How a failed attempt should be handled:
@@ -111,4 +118,8 @@ export type WebhookHandler<C, S> = {
   parse(request: InboundWebhook): ProviderEvent[];
   /** For providers that forward replies (Twilio): read one. Throws on a foreign payload. */
   parseInbound?(request: InboundWebhook): InboundMessage;
+  /** For providers that post replies to the same URL as statuses (Meta): the replies in one payload. */
+  parseReplies?(request: InboundWebhook): InboundMessage[];
+  /** A subscription handshake (Meta's GET `hub.challenge`): the body to answer, or undefined to refuse. */
+  challenge?(query: URLSearchParams, credentials: C, settings: S): string | undefined;
 };

@@ -4,7 +4,7 @@
  * bucket backs off. The provider itself is called by the consumer, never inside the object.
  */
 import type { ProviderConfigRow } from "../db/providers";
-import { tenantLimiter, type LimiterNamespace } from "./client";
+import { sendRateLimiter, type LimiterNamespace } from "./client";
 import { providerRateLimit } from "./limits";
 
 /** When the limiter cannot be reached we hold sends back rather than risk the tenant's account. */
@@ -25,7 +25,7 @@ export function providerThrottle(ns: LimiterNamespace): ProviderThrottle {
       const limit = providerRateLimit(config);
       if (!limit) return 0;
       try {
-        return await tenantLimiter(ns, config.tenantId).takeProvider(bucketName(config), limit, communicationId);
+        return await sendRateLimiter(ns, config.tenantId).takeProvider(bucketName(config), limit, communicationId);
       } catch (error) {
         console.error(JSON.stringify({ msg: "send-rate limiter unreachable; holding the send back", providerConfigId: config.id, error: String(error) }));
         return UNREACHABLE_WAIT_MS;
@@ -35,7 +35,7 @@ export function providerThrottle(ns: LimiterNamespace): ProviderThrottle {
       const limit = providerRateLimit(config);
       if (!limit) return;
       try {
-        await tenantLimiter(ns, config.tenantId).slowProvider(bucketName(config), limit, retryAfterSeconds ?? null);
+        await sendRateLimiter(ns, config.tenantId).slowProvider(bucketName(config), limit, retryAfterSeconds ?? null);
       } catch (error) {
         // The message that got the 429 is retried either way; only the back-off for others is lost.
         console.error(JSON.stringify({ msg: "could not slow the send rate down after a 429", providerConfigId: config.id, error: String(error) }));

@@ -23,6 +23,7 @@ const deps = (env: Env): DeliveryDeps => ({
   config: readConfig(env),
   now: () => new Date(),
   throttle: providerThrottle(env.LIMITER),
+  inbox: env.INBOX,
 });
 
 /** Seconds before a message whose handling threw is tried again. */

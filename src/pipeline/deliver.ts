@@ -27,6 +27,8 @@ import { looksLikeHtml } from "../channels/email/content";
 import { addTracking, signToken } from "./tracking-links";
 import { after, byHealth, claimForSilence, receiptCheck, receiptWindowSeconds, silenceStatements, watchesReceipt } from "./silent-failover";
 import type { BatchItem } from "drizzle-orm/batch";
+import type { Inbox } from "../durable/inbox";
+import { deliverToInbox } from "./inbox-delivery";
 import type { CommunicationStatus } from "../domain";
 import type { EventMessage } from "./event-message";
 import { announce, statsStatements, transitionOf, type Transition } from "./transitions";
@@ -45,6 +47,8 @@ export type DeliveryDeps = {
   now: () => Date;
   /** The tenant's send rate per provider config (src/durable/provider-throttle.ts). */
   throttle: ProviderThrottle;
+  /** Recipients' in-app inboxes, for the `in_app` channel. */
+  inbox: DurableObjectNamespace<Inbox>;
 };
 export type Decision = { action: "ack" } | { action: "retry"; delaySeconds: number };
 
@@ -96,6 +100,23 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
       : `suppressed: ${unwanted}`;
     event({ kind: "status", status: "suppressed", error: reason });
     return finish(deps, claimed, events, { status: "suppressed", errorMessage: reason, updatedAt: now }, [transition("suppressed", now)]);
+  }
+  if (claimed.channel === "in_app") {
+    // Herald's own inbox: no provider to walk; stored in the recipient's inbox is delivered.
+    const started = Date.now();
+    await deliverToInbox(deps.inbox, claimed);
+    const at = deps.now();
+    event({ kind: "attempt", provider: "inbox", latencyMs: Date.now() - started, detail: { stored: true } });
+    event({ kind: "status", status: "sent", provider: "inbox" });
+    event({ kind: "status", status: "delivered", provider: "inbox" });
+    const latency = at.getTime() - (claimed.scheduledAt ?? claimed.createdAt).getTime();
+    return finish(
+      deps,
+      claimed,
+      events,
+      { status: "delivered", sentAt: at, deliveredAt: at, provider: "inbox", providerMessageId: `inbox-${claimed.id}`, errorMessage: null, updatedAt: at },
+      [transition("sent", at, { sendLatencyMs: latency }), transition("delivered", at)],
+    );
   }
   const health: BatchItem<"sqlite">[] = [];
   if (silence) {

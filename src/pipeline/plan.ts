@@ -13,7 +13,7 @@ import { channelsWithProviders } from "../db/providers";
 import { noProviderError } from "./accept";
 import { CHANNELS, type Channel } from "../domain";
 import { AppError } from "../lib/errors";
-import { blockedBecause, policyOf, preferredContact, routeChannels, type Policy } from "../preferences/policy";
+import { blockedBecause, inboxAddress, policyOf, preferredContact, routeChannels, type Policy } from "../preferences/policy";
 import { quietUntil } from "../preferences/quiet-hours";
 import { channelIssues, type ConcreteSend, type SendRequest } from "./send-request";
 
@@ -39,7 +39,8 @@ export async function loadRecipients(db: Db, tenantId: string, reqs: SendRequest
   return {
     policy: policyOf(settings?.[0]?.settings),
     preferences: new Map(found.flat().map((p) => [keyOf(p), p])),
-    ready: new Set(ready.map((r) => r.channel)),
+    // The in-app inbox is Herald's own: it needs no provider.
+    ready: new Set<Channel>([...ready.map((r) => r.channel), "in_app"]),
   };
 }
 
@@ -67,7 +68,10 @@ export function planSend(req: SendRequest, recipients: Recipients, now: Date, pr
   }
 
   return channels.map((channel) => {
-    const raw = req.recipientContact ?? preferredContact(pref, channel);
+    const raw =
+      channel === "in_app"
+        ? req.recipientId && inboxAddress(req.recipientType, req.recipientId)
+        : (req.recipientContact ?? preferredContact(pref, channel));
     if (!raw) throw invalid(prefix + "recipientContact", `no recipientContact given and the recipient has no preferred ${channel} contact`);
     const { contact, issues } = channelIssues({ ...req, channel, recipientContact: raw }, prefix);
     if (issues.length) throw new AppError("validation_failed", `invalid request: ${issues.map((i) => i.field).join(", ")}`, issues);

@@ -31,11 +31,14 @@ export function normaliseContact(channel: ChannelT, raw: string): { ok: true; va
       const psid = value.replace(/^messenger:/, "");
       return PSID.test(psid) ? { ok: true, value: psid } : { ok: false, reason: "must be a Messenger page-scoped id (digits)" };
     }
+    case "in_app":
+      // The inbox address is the recipient itself: `<recipientType>/<recipientId>`.
+      return /^[a-z][a-z0-9_.-]{0,63}\/.{1,255}$/.test(value) ? { ok: true, value } : { ok: false, reason: "in_app sends address the recipient by recipientType and recipientId" };
   }
 }
 
 /** Provider limits on body length, so an oversized body is refused at the API. */
-export const MAX_CONTENT: Record<ChannelT, number> = { email: 500_000, sms: 1600, whatsapp: 4096, messenger: 2000 };
+export const MAX_CONTENT: Record<ChannelT, number> = { email: 500_000, sms: 1600, whatsapp: 4096, messenger: 2000, in_app: 10_000 };
 
 const attachment = z
   .object({

@@ -36,6 +36,7 @@ const ENABLED: Record<Channel, keyof PreferenceRow> = {
   sms: "smsEnabled",
   whatsapp: "whatsappEnabled",
   messenger: "messengerEnabled",
+  in_app: "inAppEnabled",
 };
 
 /** Why this message must not go to this recipient on this channel, or undefined if it may. */
@@ -51,6 +52,9 @@ export function blockedBecause(pref: PreferenceRow | undefined, policy: Policy, 
   return undefined;
 }
 
+/** A recipient's in-app inbox address: the recipient itself. */
+export const inboxAddress = (recipientType: string, recipientId: string) => `${recipientType}/${recipientId}`;
+
 /** The recipient's preferred address for a channel. */
 export function preferredContact(pref: PreferenceRow | undefined, channel: Channel): string | null {
   if (!pref) return null;
@@ -63,6 +67,8 @@ export function preferredContact(pref: PreferenceRow | undefined, channel: Chann
       return pref.preferredWhatsapp ?? pref.preferredPhone;
     case "messenger":
       return pref.preferredMessengerId;
+    case "in_app":
+      return inboxAddress(pref.entityType, pref.entityId);
   }
 }
 

@@ -4,7 +4,7 @@
  * rehearse failures (a retryable outage, a permanent rejection) without a network.
  */
 import { z } from "zod";
-import { CHANNELS } from "../../domain";
+import { PROVIDER_CHANNELS } from "../../domain";
 import { baseSettings } from "../settings";
 import { defineProvider, type SendOutcome } from "../types";
 
@@ -15,7 +15,7 @@ const settings = baseSettings.extend({
 
 export const sandbox = defineProvider({
   kind: "sandbox",
-  channels: CHANNELS,
+  channels: PROVIDER_CHANNELS,
   credentials: z.object({}).passthrough(),
   settings,
   // `sent` stands for a provider that accepts and then never reports: a silent one.

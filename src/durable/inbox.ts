@@ -1,0 +1,225 @@
+/**
+ * One Durable Object per recipient: their in-app inbox in the object's own SQLite, and their
+ * connected devices as hibernatable WebSockets (idle sockets cost nothing; heartbeats are answered
+ * by the runtime without waking the object). New items and every read/archive change are pushed
+ * to all of the recipient's devices; reads and clicks flow back to the communication's status.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+import { database } from "../db/client";
+import { applyProviderEvents } from "../pipeline/track";
+import { uuidv7 } from "../lib/ids";
+import { ClientMessage, type Counts, type InboxItem, type MarkAction, type NewItem, type ServerMessage } from "../inbox/protocol";
+
+type Row = {
+  id: string;
+  version: number;
+  title: string | null;
+  body: string;
+  action_url: string | null;
+  category: string;
+  data: string | null;
+  created_at: number;
+  seen_at: number | null;
+  read_at: number | null;
+  archived_at: number | null;
+};
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const toItem = (r: Row): InboxItem => ({
+  id: r.id,
+  version: r.version,
+  title: r.title,
+  body: r.body,
+  actionUrl: r.action_url,
+  category: r.category,
+  data: r.data === null ? null : JSON.parse(r.data),
+  createdAt: new Date(r.created_at).toISOString(),
+  seenAt: iso(r.seen_at),
+  readAt: iso(r.read_at),
+  archivedAt: iso(r.archived_at),
+});
+
+export type ListQuery = { before?: number; limit: number; unread?: boolean; archived?: boolean };
+
+export class Inbox extends DurableObject<Env> {
+  private sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS item (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL,
+      title TEXT, body TEXT NOT NULL, action_url TEXT, category TEXT NOT NULL, data TEXT,
+      created_at INTEGER NOT NULL, seen_at INTEGER, read_at INTEGER, archived_at INTEGER)`);
+    this.sql.exec("CREATE INDEX IF NOT EXISTS item_version ON item (version)");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+  }
+
+  private meta(key: string): string | undefined {
+    return this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value;
+  }
+
+  private nextVersion(): number {
+    const v = Number(this.meta("version") ?? "0") + 1;
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", String(v));
+    return v;
+  }
+
+  private cursor = () => Number(this.meta("version") ?? "0");
+
+  counts(): Counts {
+    const row = this.sql
+      .exec<{ unread: number; unseen: number; total: number }>(
+        "SELECT count(*) FILTER (WHERE read_at IS NULL) AS unread, count(*) FILTER (WHERE seen_at IS NULL) AS unseen, count(*) AS total FROM item WHERE archived_at IS NULL",
+      )
+      .one();
+    return { unread: row.unread, unseen: row.unseen, total: row.total };
+  }
+
+  /** Stores an item (idempotent on the communication id) and pushes it to every device. */
+  deliver(tenantId: string, item: NewItem): { version: number; duplicate: boolean } {
+    if (!this.meta("tenant")) this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('tenant', ?)", tenantId);
+    const existing = this.sql.exec<{ version: number }>("SELECT version FROM item WHERE id = ?", item.id).toArray()[0];
+    if (existing) return { version: existing.version, duplicate: true };
+    const version = this.nextVersion();
+    this.sql.exec(
+      "INSERT INTO item (id, version, title, body, action_url, category, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      item.id,
+      version,
+      item.title,
+      item.body,
+      item.actionUrl,
+      item.category,
+      item.data === undefined || item.data === null ? null : JSON.stringify(item.data),
+      item.createdAt,
+    );
+    this.broadcast({ type: "items", items: this.changedSince(version - 1), counts: this.counts(), cursor: version });
+    return { version, duplicate: false };
+  }
+
+  list(q: ListQuery): { items: InboxItem[]; counts: Counts; nextBefore: number | null } {
+    const where = ["1 = 1"];
+    const binds: unknown[] = [];
+    if (q.before !== undefined) (where.push("seq < ?"), binds.push(q.before));
+    if (q.unread !== undefined) where.push(q.unread ? "read_at IS NULL" : "read_at IS NOT NULL");
+    where.push(q.archived ? "archived_at IS NOT NULL" : "archived_at IS NULL");
+    const rows = this.sql
+      .exec<Row & { seq: number }>(`SELECT * FROM item WHERE ${where.join(" AND ")} ORDER BY seq DESC LIMIT ?`, ...binds, q.limit + 1)
+      .toArray();
+    const page = rows.slice(0, q.limit);
+    return { items: page.map(toItem), counts: this.counts(), nextBefore: rows.length > q.limit ? page.at(-1)!.seq : null };
+  }
+
+  private changedSince(cursor: number): InboxItem[] {
+    return this.sql.exec<Row>("SELECT * FROM item WHERE version > ? ORDER BY version LIMIT 500", cursor).toArray().map(toItem);
+  }
+
+  /** Applies a read/seen/archive change; echoes it to every device; reports engagement. */
+  async mark(ids: string[], action: MarkAction): Promise<{ items: InboxItem[]; counts: Counts }> {
+    const now = Date.now();
+    const set: Record<MarkAction, string> = {
+      seen: "seen_at = COALESCE(seen_at, ?1)",
+      read: "seen_at = COALESCE(seen_at, ?1), read_at = COALESCE(read_at, ?1)",
+      click: "seen_at = COALESCE(seen_at, ?1), read_at = COALESCE(read_at, ?1)",
+      unread: "read_at = NULL",
+      archive: "archived_at = COALESCE(archived_at, ?1)",
+      unarchive: "archived_at = NULL",
+    };
+    const changed: string[] = [];
+    for (const id of ids) {
+      const version = this.nextVersion();
+      const result = this.sql.exec(`UPDATE item SET ${set[action]}, version = ?2 WHERE id = ?3`, now, version, id);
+      if (result.rowsWritten > 0) changed.push(id);
+    }
+    const items = changed.length
+      ? this.sql.exec<Row>(`SELECT * FROM item WHERE id IN (${changed.map(() => "?").join(",")}) ORDER BY version`, ...changed).toArray().map(toItem)
+      : [];
+    const counts = this.counts();
+    if (items.length) this.broadcast({ type: "items", items, counts, cursor: this.cursor() });
+    if (action === "read" || action === "click") await this.report(changed, action === "read" ? "opened" : "clicked");
+    return { items, counts };
+  }
+
+  async markAllRead(): Promise<{ counts: Counts }> {
+    const ids = this.sql.exec<{ id: string }>("SELECT id FROM item WHERE read_at IS NULL AND archived_at IS NULL").toArray().map((r) => r.id);
+    for (let i = 0; i < ids.length; i += 100) await this.mark(ids.slice(i, i + 100), "read");
+    return { counts: this.counts() };
+  }
+
+  /** Reads and clicks are the inbox's engagement events: they move the communications forward. */
+  private async report(ids: string[], status: "opened" | "clicked") {
+    const tenantId = this.meta("tenant");
+    if (!tenantId || ids.length === 0) return;
+    const now = new Date();
+    await applyProviderEvents(
+      database(this.env.DB),
+      this.env.DB,
+      this.env.EVENT_QUEUE,
+      { tenantId, configId: null, provider: "inbox" },
+      ids.map((id) => ({ communicationId: id, providerMessageId: null, status, name: status === "opened" ? "read" : "click", occurredAt: now, dedupeKey: `inbox:${uuidv7()}`, detail: {} })),
+      now,
+    );
+  }
+
+  /** WebSocket upgrade, already authenticated by the Worker: sends counts and what changed since `cursor`. */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
+    const cursor = Number(new URL(request.url).searchParams.get("cursor") ?? "0") || 0;
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server);
+    this.send(server, { type: "hello", counts: this.counts(), cursor: this.cursor() });
+    this.sync(server, cursor);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer) {
+    let message: ClientMessage;
+    try {
+      message = ClientMessage.parse(JSON.parse(typeof raw === "string" ? raw : new TextDecoder().decode(raw)));
+    } catch {
+      return this.send(ws, { type: "error", message: "unrecognised message; see the inbox protocol in the README" });
+    }
+    switch (message.type) {
+      case "mark":
+        await this.mark(message.ids, message.action);
+        return;
+      case "markAllRead":
+        await this.markAllRead();
+        return;
+      case "sync":
+        return this.sync(ws, message.cursor);
+    }
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string) {
+    // 1005 (no status) and 1006 (abnormal) describe a close; they may not be sent in one.
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // Already closed.
+    }
+  }
+
+  private sync(ws: WebSocket, cursor: number) {
+    const items = this.changedSince(cursor);
+    if (items.length) this.send(ws, { type: "items", items, counts: this.counts(), cursor: this.cursor() });
+  }
+
+  private send(ws: WebSocket, message: ServerMessage) {
+    try {
+      ws.send(JSON.stringify(message));
+    } catch {
+      // A socket closing under us: the client resumes from its cursor when it reconnects.
+    }
+  }
+
+  private broadcast(message: ServerMessage) {
+    for (const ws of this.ctx.getWebSockets()) this.send(ws, message);
+  }
+}
+
+/** The inbox of one recipient of one tenant. */
+export const inboxStub = (ns: DurableObjectNamespace<Inbox>, tenantId: string, recipientType: string, recipientId: string) =>
+  ns.get(ns.idFromName(`${tenantId}\u0000${recipientType}\u0000${recipientId}`));

@@ -1,0 +1,22 @@
+/**
+ * Delivery on the `in_app` channel: no provider, the recipient's inbox object stores the item and
+ * pushes it to their devices. Stored is delivered. Optional `metadata.actionUrl` and
+ * `metadata.data` become the item's action link and payload.
+ */
+import type { CommunicationRow } from "../db/communications";
+import { inboxStub, type Inbox } from "../durable/inbox";
+
+export async function deliverToInbox(ns: DurableObjectNamespace<Inbox>, c: CommunicationRow) {
+  const slash = c.recipientContact.indexOf("/");
+  const stub = inboxStub(ns, c.tenantId, c.recipientContact.slice(0, slash), c.recipientContact.slice(slash + 1));
+  const meta = c.metadata ?? {};
+  return stub.deliver(c.tenantId, {
+    id: c.id,
+    title: c.subject,
+    body: c.content,
+    actionUrl: typeof meta.actionUrl === "string" ? meta.actionUrl : null,
+    category: c.type,
+    data: meta.data ?? null,
+    createdAt: c.createdAt.getTime(),
+  });
+}
