@@ -178,3 +178,16 @@ describe("in-app inbox", () => {
     expect((await call("POST", "/api/inbox/tokens", { body: { recipientId: "u6" } })).status).toBe(401);
   });
 });
+
+describe("inbox client and demo page", () => {
+  it("serves a dependency-free client module and a demo page that uses it", async () => {
+    const js = await exports.default.fetch("https://herald.test/inbox/client.js");
+    expect(js.headers.get("content-type")).toMatch(/^text\/javascript/);
+    const source = await js.text();
+    expect(source).toContain("export function connectInbox");
+    expect(source).not.toMatch(/^import /m);
+    const demo = await exports.default.fetch("https://herald.test/inbox/demo");
+    expect(demo.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(await demo.text()).toContain('import { connectInbox } from "./client.js"');
+  });
+});

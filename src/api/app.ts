@@ -24,7 +24,7 @@ import { settings } from "./routes/settings";
 import { preferences } from "./routes/preferences";
 import { tracking } from "./routes/tracking";
 import { unsubscribe } from "./routes/unsubscribe";
-import { inbox, inboxTokens } from "./routes/inbox";
+import { inbox, inboxAssets, inboxTokens } from "./routes/inbox";
 import { database } from "../db/client";
 import { readConfig } from "../env";
 import { AppError } from "../lib/errors";
@@ -59,6 +59,7 @@ export function createApp() {
 
   // The inbox's browser-facing routes authenticate with recipient tokens, not API keys.
   app.route("/api/inbox", inbox);
+  app.route("/inbox", inboxAssets);
 
   app.use("/api/*", apiKeyAuth());
   app.use("/api/communications/batch", bodyLimit({ maxSize: 10 * MB, onError: tooLarge("10 MB") }));

@@ -10,6 +10,7 @@ import { jsonBody, queryOf } from "../validate";
 import { bearerToken } from "../middleware/api-key";
 import { inboxStub } from "../../durable/inbox";
 import { MARK_ACTIONS } from "../../inbox/protocol";
+import { INBOX_CLIENT_JS, INBOX_DEMO_HTML } from "../../inbox/client-script";
 import { mintInboxToken, readInboxToken, type Recipient } from "../../inbox/token";
 import { AppError } from "../../lib/errors";
 
@@ -35,6 +36,11 @@ const ListQuery = z
   .strict();
 
 const Mark = z.object({ ids: z.array(z.string().min(1)).min(1).max(100), action: z.enum(MARK_ACTIONS) }).strict();
+
+/** The browser client and a demo page, public: they hold no data until given a token. */
+export const inboxAssets = new Hono<AppEnv>()
+  .get("/client.js", (c) => c.body(INBOX_CLIENT_JS, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=300" }))
+  .get("/demo", (c) => c.html(INBOX_DEMO_HTML));
 
 /** Minting needs the tenant's API key. */
 export const inboxTokens = new Hono<AppEnv>().post("/tokens", async (c) => {
