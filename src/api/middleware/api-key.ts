@@ -1,6 +1,11 @@
 /**
  * Tenant authentication for /api: `Authorization: Bearer <apiKey>`. The key is hashed and looked
  * up; only live keys match. Sets `tenantId` and `apiKeyId` for the routes.
+ *
+ * Known keys are remembered per isolate for KEY_TTL_MS, which takes a D1 round trip off nearly
+ * every request. The price: a key revoked through another isolate keeps working there for at most
+ * that long (the isolate that revokes it forgets it at once). Unknown keys are never cached, so a
+ * new key works immediately.
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
@@ -10,11 +15,37 @@ import { AppError } from "../../lib/errors";
 
 export const bearerToken = (header: string | undefined) => /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1];
 
+const KEY_TTL_MS = 30_000;
+const MAX_KEYS = 10_000;
+type Known = { id: string; tenantId: string; until: number };
+// Isolate-wide on purpose (see above); bounded so it cannot grow without limit.
+const known = new Map<string, Known>();
+
+/** Forgets a key at once in this isolate (called when it is revoked). */
+export function forgetApiKey(keyId: string) {
+  for (const [hash, k] of known) if (k.id === keyId) known.delete(hash);
+}
+
+async function lookUp(c: Parameters<MiddlewareHandler<AppEnv>>[0], hash: string): Promise<Known | undefined> {
+  const now = Date.now();
+  const hit = known.get(hash);
+  if (hit && hit.until > now) return hit;
+  const row = await findActiveKeyByHash(c.var.db, hash);
+  if (!row) {
+    known.delete(hash);
+    return undefined;
+  }
+  if (known.size >= MAX_KEYS) known.delete(known.keys().next().value!);
+  const entry = { id: row.id, tenantId: row.tenantId, until: now + KEY_TTL_MS };
+  known.set(hash, entry);
+  return entry;
+}
+
 export function apiKeyAuth(): MiddlewareHandler<AppEnv> {
   return async function apiKeyAuth(c, next) {
     const token = bearerToken(c.req.header("authorization"));
     if (!token) throw new AppError("unauthorized", "missing API key: send Authorization: Bearer <apiKey>");
-    const key = await findActiveKeyByHash(c.var.db, await sha256Hex(token));
+    const key = await lookUp(c, await sha256Hex(token));
     if (!key) throw new AppError("unauthorized", "invalid or revoked API key");
     c.set("tenantId", key.tenantId);
     c.set("apiKeyId", key.id);

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
 import { adminAuth } from "../middleware/admin";
+import { forgetApiKey } from "../middleware/api-key";
 import { jsonBody } from "../validate";
 import { tenantLimiter } from "../../durable/client";
 import { Quotas, RateLimit } from "../../durable/limits";
@@ -68,6 +69,7 @@ export const admin = new Hono<AppEnv>()
   })
   .delete("/tenants/:id/api-keys/:keyId", async (c) => {
     const revoked = await revokeApiKey(c.var.db, c.req.param("id"), c.req.param("keyId"), new Date());
+    forgetApiKey(c.req.param("keyId"));
     if (!revoked) throw notFound("API key");
     return c.body(null, 204);
   });
