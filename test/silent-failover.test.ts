@@ -63,7 +63,8 @@ describe("failover on silence", () => {
     // The first receipt from either provider makes it delivered; a late one changes nothing.
     expect((await receipt(primary, id, "SM-primary")).moved).toBe(1);
     expect((await receipt(secondary, id, "SM-secondary")).moved).toBe(0);
-    expect((await detail(id)).status).toBe("delivered");
+    // The detail names the provider that delivered it: here the slow primary, after all.
+    expect(await detail(id)).toMatchObject({ status: "delivered", providerConfigId: primary.id });
   });
 
   it("does nothing when the receipt arrives inside the window: exactly one provider call", async () => {

@@ -32,10 +32,18 @@ export function eventStatements(d1: D1Database, tenantId: string, configId: stri
         .prepare(
           `UPDATE communication SET status = ?5, ${ts} = COALESCE(${ts}, ?6), updated_at = ?7` +
             (ending ? ", error_message = ?8" : "") +
+            // After a silent failover, whichever provider's receipt comes first is the one that delivered.
+            (e.status === "delivered" && configId ? ", provider_config_id = ?3, provider = ?8" : "") +
             ` WHERE ${MATCH} AND ${canMoveSql(e.status)}` +
             " RETURNING id, tenant_id, channel, type, created_at, status",
         )
-        .bind(...match, e.status, e.occurredAt.getTime(), now.getTime(), ...(ending ? [e.error ?? `${provider}: ${e.name}`] : [])),
+        .bind(
+          ...match,
+          e.status,
+          e.occurredAt.getTime(),
+          now.getTime(),
+          ...(ending ? [e.error ?? `${provider}: ${e.name}`] : e.status === "delivered" && configId ? [provider] : []),
+        ),
     );
   }
   statements.push(
