@@ -27,6 +27,7 @@ import { fmt } from "./format.mjs";
 import { hit } from "./load.mjs";
 import { limiterFailures, measureLimiter, printLimiter } from "./limiter.mjs";
 import { startStack } from "./stack.mjs";
+import { measureRenders } from "./render.mjs";
 import { findFailures, printSummary } from "./summary.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -82,6 +83,8 @@ setTimeout(() => shutdown(2, `\nFAIL: the bench did not finish within ${WATCHDOG
 
 try {
   printContext();
+  const renders = await measureRenders(ROOT);
+  console.log(`\ntemplate rendering: ${fmt(renders.perSecond)} renders/s — ${renders.template}`);
   console.log("\nbuilding both Workers (wrangler deploy --dry-run) and starting Miniflare…");
   await startStack(ROOT, (created) => (stack = created));
   keepOnlyOurSignalHandlers();

@@ -52,6 +52,7 @@ export function contentResolver(db: Db, tenantId: string) {
     return {
       subject,
       content: r.body,
+      // Kept only when the template wrote its own; the email adapter derives one from the HTML otherwise.
       textContent: r.html ? r.text : null,
       templateId: template.id,
       templateVersion: template.version,

@@ -15,7 +15,8 @@ export type TemplateContent = {
   textTemplate: string | null;
 };
 
-export type Rendered = { subject: string | null; body: string; html: string | null; text: string };
+/** `text` is null for HTML email whose template has no text part, unless asked to derive one. */
+export type Rendered = { subject: string | null; body: string; html: string | null; text: string | null };
 export type RenderResult = { ok: true; value: Rendered; missing: string[] } | { ok: false; missing: string[] };
 
 /** Which source renders as HTML and which as text, for this channel. */
@@ -28,15 +29,23 @@ export function sources(channel: Channel, c: TemplateContent) {
 
 /**
  * Renders content. With `strict`, any missing variable fails the render (sends); without it,
- * missing ones render empty and are reported (previews).
+ * missing ones render empty and are reported (previews). Deriving a text part from HTML is left to
+ * whoever needs it (a preview, or the email adapter at send time), since sends rarely do.
  */
-export function renderContent(channel: Channel, c: TemplateContent, variables: Record<string, unknown>, format: FormatOptions, strict: boolean): RenderResult {
+export function renderContent(
+  channel: Channel,
+  c: TemplateContent,
+  variables: Record<string, unknown>,
+  format: FormatOptions,
+  strict: boolean,
+  deriveText = !strict,
+): RenderResult {
   const s = sources(channel, c);
   const missing = [...new Set([s.subject, s.html, s.text].flatMap((t) => (t ? missingVariables(t, variables) : [])))];
   if (strict && missing.length) return { ok: false, missing };
   // A subject is a header: it must stay on one line whatever the variables hold.
   const subject = s.subject ? render(s.subject, variables, "text", format).replace(/[\r\n]+/g, " ").trim() : null;
   const html = s.html ? render(s.html, variables, "html", format) : null;
-  const text = s.text !== null ? render(s.text, variables, "text", format) : htmlToText(html ?? "");
-  return { ok: true, value: { subject, html, text, body: html ?? text }, missing };
+  const text = s.text !== null ? render(s.text, variables, "text", format) : deriveText ? htmlToText(html ?? "") : null;
+  return { ok: true, value: { subject, html, text, body: html ?? text ?? "" }, missing };
 }

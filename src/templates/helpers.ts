@@ -30,6 +30,25 @@ const DATE_STYLES = ["full", "long", "medium", "short"] as const;
 type DateStyle = (typeof DATE_STYLES)[number];
 const dateStyle = (arg: string | undefined): DateStyle => (DATE_STYLES as readonly string[]).includes(arg ?? "") ? (arg as DateStyle) : "medium";
 
+/**
+ * Building an Intl formatter costs far more than using one, so formatters are kept per locale and
+ * options. Isolate-wide on purpose: they are immutable, and the set of keys is small and bounded.
+ */
+const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+function cached<T extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => T): T {
+  let f = formatters.get(key) as T | undefined;
+  if (!f) {
+    if (formatters.size > 500) formatters.clear();
+    f = make();
+    formatters.set(key, f);
+  }
+  return f;
+}
+const numberFormat = (key: string, locale: string, options: Intl.NumberFormatOptions) =>
+  cached(`n|${locale}|${key}`, () => new Intl.NumberFormat(locale, options));
+const dateFormat = (key: string, locale: string, options: Intl.DateTimeFormatOptions) =>
+  cached(`d|${locale}|${key}`, () => new Intl.DateTimeFormat(locale, options));
+
 /** Formats `value` with `helper`; a value that cannot be formatted is returned as given. */
 export function applyHelper(helper: Helper, value: unknown, arg: string | undefined, o: FormatOptions): string {
   if (value === undefined || value === null) return "";
@@ -44,13 +63,14 @@ export function applyHelper(helper: Helper, value: unknown, arg: string | undefi
     case "currency": {
       const n = Number(value);
       if (!Number.isFinite(n)) return String(value);
-      return safe(() => new Intl.NumberFormat(o.locale, { style: "currency", currency: (arg ?? o.currency).toUpperCase() }).format(n));
+      const currency = (arg ?? o.currency).toUpperCase();
+      return safe(() => numberFormat(`c${currency}`, o.locale, { style: "currency", currency }).format(n));
     }
     case "number": {
       const n = Number(value);
       const digits = arg !== undefined && /^\d+$/.test(arg) ? Number(arg) : undefined;
       return Number.isFinite(n)
-        ? safe(() => new Intl.NumberFormat(o.locale, digits === undefined ? {} : { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n))
+        ? safe(() => numberFormat(`f${digits ?? ""}`, o.locale, digits === undefined ? {} : { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n))
         : String(value);
     }
     case "date":
@@ -59,7 +79,7 @@ export function applyHelper(helper: Helper, value: unknown, arg: string | undefi
       if (Number.isNaN(d.getTime())) return String(value);
       const style = dateStyle(arg);
       return safe(() =>
-        new Intl.DateTimeFormat(o.locale, {
+        dateFormat(`${helper}|${style}|${o.timeZone ?? "UTC"}`, o.locale, {
           dateStyle: style,
           ...(helper === "datetime" ? { timeStyle: "short" } : {}),
           timeZone: o.timeZone ?? "UTC",

@@ -114,18 +114,35 @@ export function missingVariables(template: string, variables: Record<string, unk
 
 const noEscape = (value: unknown) => String(value);
 
+/**
+ * The helper lambdas for one mode and format, built once: every render's view inherits them, so a
+ * render allocates no closures. Mustache finds them through the prototype (it looks names up with
+ * `in`).
+ */
+const helperViews = new Map<string, Record<string, unknown>>();
+function helpersFor(mode: Mode, format: FormatOptions): Record<string, unknown> {
+  const key = `${mode}|${format.locale}|${format.currency}|${format.timeZone ?? ""}`;
+  let proto = helperViews.get(key);
+  if (!proto) {
+    const escape = mode === "html" ? Mustache.escape : noEscape;
+    proto = {};
+    for (const helper of HELPERS) {
+      // Mustache calls a section's function to get the lambda, then the lambda with the raw text.
+      const lambda = (text: string, renderInContext: (t: string) => string) => {
+        const { path, arg } = parseHelperArgs(text);
+        const raw = renderInContext(`{{&${path}}}`);
+        return escape(applyHelper(helper as Helper, raw === "" ? undefined : raw, arg, format));
+      };
+      proto[LAMBDA_PREFIX + helper] = () => lambda;
+    }
+    if (helperViews.size > 200) helperViews.clear();
+    helperViews.set(key, proto);
+  }
+  return proto;
+}
+
 export function render(template: string, variables: Record<string, unknown>, mode: Mode, format: FormatOptions): string {
   const { source } = compile(template);
-  const escape = mode === "html" ? Mustache.escape : noEscape;
-  const view: Record<string, unknown> = { ...variables };
-  for (const helper of HELPERS) {
-    // Mustache calls a section's function to get the lambda, then the lambda with the raw text.
-    view[LAMBDA_PREFIX + helper] = () => (text: string, renderInContext: (t: string) => string) => {
-      const { path, arg } = parseHelperArgs(text);
-      const raw = renderInContext(`{{&${path}}}`);
-      const value = raw === "" ? undefined : raw;
-      return escape(applyHelper(helper as Helper, value, arg, format));
-    };
-  }
-  return Mustache.render(source, view, {}, { escape });
+  const view = Object.assign(Object.create(helpersFor(mode, format)) as Record<string, unknown>, variables);
+  return Mustache.render(source, view, {}, { escape: mode === "html" ? Mustache.escape : noEscape });
 }

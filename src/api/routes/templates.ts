@@ -259,6 +259,6 @@ export const templates = new Hono<AppEnv>()
       html,
       text,
       warnings: result.missing.map((name) => `missing variable "${name}" rendered empty`),
-      ...(t.channel === "sms" ? { sms: smsSegments(text) } : {}),
+      ...(t.channel === "sms" ? { sms: smsSegments(text ?? body) } : {}),
     });
   });
