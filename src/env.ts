@@ -7,12 +7,15 @@ import type { LimiterNamespace } from "./durable/client";
 import type { EventMessage } from "./pipeline/event-message";
 import type { Inbox } from "./durable/inbox";
 import type { SendMessage } from "./pipeline/queue-message";
+import type { AutomationMessage } from "./automation/message";
 
 export type Env = {
   DB: D1Database;
   SEND_QUEUE: Queue<SendMessage>;
   /** Status changes for tenant webhooks, and their delivery attempts. */
   EVENT_QUEUE: Queue<EventMessage>;
+  /** Business events to run trigger rules for (src/automation), off the request path. */
+  AUTOMATION_QUEUE: Queue<AutomationMessage>;
   /** Per-tenant rate limits, send rates and quotas (src/durable/tenant-limiter.ts), one object per tenant. */
   LIMITER: LimiterNamespace;
   /** One in-app inbox per recipient (src/durable/inbox.ts). */

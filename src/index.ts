@@ -7,6 +7,8 @@ import { createApp } from "./api/app";
 import { database } from "./db/client";
 import { readConfig, type Env } from "./env";
 import { sweep } from "./pipeline/sweep";
+import { automationDeps } from "./automation/deps";
+import { runAutomationPasses } from "./automation/cron";
 
 export { TenantLimiter } from "./durable/tenant-limiter";
 
@@ -16,12 +18,13 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  async scheduled(_controller, env, ctx) {
+  async scheduled(controller, env, ctx) {
     const config = readConfig(env);
     ctx.waitUntil(
       sweep(database(env.DB), env.SEND_QUEUE, config.sweepStaleMs).then((r) => {
         if (r.reenqueued) console.log(JSON.stringify({ msg: "sweep re-enqueued", ...r }));
       }),
     );
+    ctx.waitUntil(runAutomationPasses(automationDeps(env), new Date(controller.scheduledTime)).then((r) => console.log(JSON.stringify({ msg: "automation passes", ...r }))));
   },
 } satisfies ExportedHandler<Env>;

@@ -10,6 +10,7 @@ import delivery from "../workers/delivery/src/index";
 import type { Env } from "../src/env";
 import type { SendMessage } from "../src/pipeline/queue-message";
 import type { EventMessage } from "../src/pipeline/event-message";
+import type { AutomationMessage } from "../src/automation/message";
 
 export const testEnv: Env = env;
 export const ADMIN = "test-admin-token";
@@ -157,4 +158,31 @@ export function captureEvents() {
     return ok;
   });
   return { sent, drain: () => sent.splice(0, sent.length) };
+}
+
+/** Spies on the automation queue (business events waiting for their trigger rules). */
+export function captureAutomation() {
+  const sent: AutomationMessage[] = [];
+  const ok = { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendResponse;
+  vi.spyOn(testEnv.AUTOMATION_QUEUE, "sendBatch").mockImplementation(async (messages) => {
+    for (const m of messages) sent.push(m.body);
+    return ok as unknown as QueueSendBatchResponse;
+  });
+  vi.spyOn(testEnv.AUTOMATION_QUEUE, "send").mockImplementation(async (body) => {
+    sent.push(body);
+    return ok;
+  });
+  return { sent, drain: () => sent.splice(0, sent.length) };
+}
+
+/** Runs the delivery Worker's handler for the automation queue on these messages. */
+export async function runAutomation(bodies: AutomationMessage[]) {
+  const batch = createMessageBatch<AutomationMessage>(
+    "herald-automation",
+    bodies.map((body) => ({ id: `msg-${++seq}`, timestamp: new Date(), attempts: 1, body })),
+  );
+  const ctx = createExecutionContext();
+  await delivery.queue(batch as MessageBatch<unknown>, testEnv);
+  await waitOnExecutionContext(ctx);
+  return getQueueResult(batch, ctx);
 }

@@ -6,6 +6,7 @@
 import { env, exports } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { CHANNELS } from "../src/domain";
 import type { TenantLimiter } from "../src/durable/tenant-limiter";
 import { ADMIN, addProvider, BASE, call, captureQueue, createTenant, SENDGRID } from "./helpers";
 
@@ -25,6 +26,8 @@ const setLimits = (id: string, body: unknown) => call("PATCH", `/admin/tenants/$
 const email = (i = 0) => ({ channel: "email", recipientContact: `user${i}@example.com`, subject: "Hi", content: "Hello" });
 const batch = (n: number) => call("POST", "/api/communications/batch", { key, body: { items: Array.from({ length: n }, (_, i) => email(i)) } });
 const usage = (k = key) => call("GET", "/api/usage", { key: k });
+/** Every channel uncapped, except those given. */
+const quotas = (caps: Record<string, number> = {}) => ({ ...Object.fromEntries(CHANNELS.map((c) => [c, null])), ...caps });
 
 /** Freezes Date (the test's and the limiter object's) at `iso`; returns a way to move it on. */
 function freezeClock(iso = "2026-11-20T12:00:00Z") {
@@ -145,17 +148,17 @@ describe("the API bucket", () => {
     expect(theirs.headers.get("ratelimit")).toMatch(/^"api";r=1999;t=\d+$/);
   });
 
-  it("keeps its state in the tenant's object, written through on each admitted request", async () => {
+  it("keeps its counts in memory and writes them behind within a second; settings at once", async () => {
     freezeClock();
     await setLimits(tenantId, { rateLimit: { perSecond: 1, burst: 10 } });
     await usage();
     await usage();
-    await runInDurableObject(env.LIMITER.getByName(tenantId), (_instance: TenantLimiter, state) => {
-      const bucket = state.storage.sql.exec("SELECT tokens FROM bucket WHERE name = 'api'").one();
-      expect(bucket.tokens).toBe(8);
-      const setting = state.storage.sql.exec("SELECT value FROM setting WHERE name = 'rateLimit'").one();
-      expect(JSON.parse(setting.value as string)).toEqual({ perSecond: 1, burst: 10 });
-    });
+    const stub = env.LIMITER.getByName(tenantId);
+    const stored = (sql: string) => runInDurableObject(stub, (_instance: TenantLimiter, state) => state.storage.sql.exec(sql).toArray()[0]);
+    expect(JSON.parse((await stored("SELECT value FROM setting WHERE name = 'rateLimit'"))!.value as string)).toEqual({ perSecond: 1, burst: 10 });
+    expect(await stored("SELECT tokens FROM bucket WHERE name = 'api'")).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await stored("SELECT tokens FROM bucket WHERE name = 'api'")).toEqual({ tokens: 8 });
   });
 });
 
@@ -165,14 +168,14 @@ describe("PATCH /admin/tenants/:id", () => {
     const before = await call("GET", `/admin/tenants/${tenantId}`, { key: ADMIN });
     expect(before.json.limits).toEqual({
       rateLimit: { perSecond: 100, burst: 2000 },
-      quotas: { email: null, sms: null, whatsapp: null, messenger: null },
+      quotas: quotas(),
     });
 
     const res = await setLimits(tenantId, { rateLimit: { perSecond: 1, burst: 1 }, quotas: { email: 50000 } });
     expect(res.status).toBe(200);
     expect(res.json).toEqual({
       tenantId,
-      limits: { rateLimit: { perSecond: 1, burst: 1 }, quotas: { email: 50000, sms: null, whatsapp: null, messenger: null } },
+      limits: { rateLimit: { perSecond: 1, burst: 1 }, quotas: quotas({ email: 50000 }) },
     });
     // The very next requests see the new bucket of one.
     expect((await usage()).status).toBe(200);
@@ -180,7 +183,7 @@ describe("PATCH /admin/tenants/:id", () => {
 
     // null: back to the default rate limit, and no cap on email.
     const reset = await setLimits(tenantId, { rateLimit: null, quotas: { email: null } });
-    expect(reset.json.limits).toEqual({ rateLimit: { perSecond: 100, burst: 2000 }, quotas: { email: null, sms: null, whatsapp: null, messenger: null } });
+    expect(reset.json.limits).toEqual({ rateLimit: { perSecond: 100, burst: 2000 }, quotas: quotas() });
     expect((await call("GET", `/admin/tenants/${tenantId}`, { key: ADMIN })).json.limits).toEqual(reset.json.limits);
   });
 

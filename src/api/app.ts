@@ -25,6 +25,9 @@ import { preferences } from "./routes/preferences";
 import { tracking } from "./routes/tracking";
 import { unsubscribe } from "./routes/unsubscribe";
 import { inbox, inboxAssets, inboxTokens } from "./routes/inbox";
+import { events } from "./routes/events";
+import { triggers } from "./routes/triggers";
+import { reminders } from "./routes/reminders";
 import { database } from "../db/client";
 import { readConfig } from "../env";
 import { AppError } from "../lib/errors";
@@ -80,6 +83,9 @@ export function createApp() {
   app.route("/api/settings", settings);
   app.route("/api/communication-preferences", preferences);
   app.route("/api/inbox", inboxTokens);
+  app.route("/api/events", events);
+  app.route("/api/triggers", triggers);
+  app.route("/api/reminders", reminders);
 
   app.notFound((c) => problem(404, "not_found", `no route for ${c.req.method} ${c.req.path}`, c.var.requestId ?? ""));
 

@@ -11,7 +11,7 @@ import { getIdempotency, insertIdempotency } from "../db/communications";
 import { sha256Hex } from "../lib/crypto";
 import { AppError } from "../lib/errors";
 
-export type Reply = { status: 200 | 201; body: unknown };
+export type Reply = { status: 200 | 201 | 202; body: unknown };
 /** Gives the statement that records the reply; run it with the writes it describes. */
 export type RecordReply = (reply: Reply) => BatchItem<"sqlite">[];
 

@@ -83,8 +83,8 @@ export function buildCommunication(ctx: AcceptContext, req: ConcreteSend, conten
  * The row a planned send becomes, and the timeline notes it starts with: why it was suppressed,
  * or why it is held.
  */
-export function buildPlanned(ctx: AcceptContext, p: PlannedSend, content: ResolvedContent) {
-  const row = buildCommunication(ctx, p.req, content, p.blocked ? { status: "suppressed", errorMessage: p.blocked } : {});
+export function buildPlanned(ctx: AcceptContext, p: PlannedSend, content: ResolvedContent, extra: Partial<CommunicationRow> = {}) {
+  const row = buildCommunication(ctx, p.req, content, { ...(p.blocked ? { status: "suppressed", errorMessage: p.blocked } : {}), ...extra });
   const notes: BatchItem<"sqlite">[] = [];
   if (p.blocked) notes.push(insertEvent(ctx.db, eventRow({ tenantId: row.tenantId, communicationId: row.id, kind: "status", status: "suppressed", error: p.blocked, createdAt: ctx.now })));
   if (p.held) notes.push(insertEvent(ctx.db, eventRow({ tenantId: row.tenantId, communicationId: row.id, kind: "note", status: "scheduled", detail: { reason: p.held.reason }, createdAt: ctx.now })));
@@ -103,7 +103,12 @@ export const queueDelaySeconds = (row: CommunicationRow, now: Date) =>
  * Stores the rows (plus any statements the caller needs in the same transaction, such as the
  * idempotency record) and enqueues them.
  */
-export async function storeAndEnqueue(ctx: AcceptContext, rows: CommunicationRow[], extra: BatchItem<"sqlite">[] = []) {
+export async function storeAndEnqueue(
+  ctx: AcceptContext,
+  rows: CommunicationRow[],
+  extra: BatchItem<"sqlite">[] = [],
+  followUps: { body: SendMessage; delaySeconds?: number }[] = [],
+) {
   const accepted = statsStatements(ctx.db, rows.map((row) => transitionOf(row, row.status, ctx.now)), () => "accepted");
   const suppressed = statsStatements(ctx.db, rows.filter((r) => r.status === "suppressed").map((row) => transitionOf(row, "suppressed", ctx.now)));
   const alongside = [...extra, ...accepted, ...suppressed];
@@ -120,7 +125,7 @@ export async function storeAndEnqueue(ctx: AcceptContext, rows: CommunicationRow
   try {
     await enqueueAll(
       ctx.queue,
-      deliverable.map((row) => ({ body: sendMessage(row.tenantId, row.id), delaySeconds: queueDelaySeconds(row, ctx.now) })),
+      [...deliverable.map((row) => ({ body: sendMessage(row.tenantId, row.id), delaySeconds: queueDelaySeconds(row, ctx.now) })), ...followUps],
     );
   } catch (error) {
     console.error(JSON.stringify({ msg: "enqueue failed; the sweep will pick these up", count: deliverable.length, error: String(error) }));

@@ -15,6 +15,9 @@ import { SendMessage } from "./queue-message";
 import { EventMessage } from "./event-message";
 import { attemptDelivery, fanOut, type WebhookDeps } from "./tenant-webhooks";
 import { announce, statsStatements, transitionOf } from "./transitions";
+import { AutomationMessage } from "../automation/message";
+import { automationDeps } from "../automation/deps";
+import { processEvent } from "../automation/process";
 
 const deps = (env: Env): DeliveryDeps => ({
   db: database(env.DB),
@@ -100,6 +103,26 @@ export async function consumeEvents(env: Env, batch: MessageBatch<unknown>): Pro
       else message.retry({ delaySeconds: outcome.delaySeconds });
     } catch (error) {
       console.error(JSON.stringify({ msg: "event handling threw", kind: parsed.data.kind, error: String(error) }));
+      message.retry({ delaySeconds: CRASH_RETRY_SECONDS });
+    }
+  }
+}
+
+/** Business events: each is claimed in D1 before its rules run, so a redelivered message is harmless. */
+export async function consumeAutomation(env: Env, batch: MessageBatch<unknown>): Promise<void> {
+  const d = automationDeps(env);
+  for (const message of batch.messages) {
+    const parsed = AutomationMessage.safeParse(message.body);
+    if (!parsed.success) {
+      console.error(JSON.stringify({ msg: "dropping malformed automation message", id: message.id }));
+      message.ack();
+      continue;
+    }
+    try {
+      await processEvent(d, parsed.data.tenantId, parsed.data.eventId, new Date());
+      message.ack();
+    } catch (error) {
+      console.error(JSON.stringify({ msg: "event processing threw", eventId: parsed.data.eventId, error: String(error) }));
       message.retry({ delaySeconds: CRASH_RETRY_SECONDS });
     }
   }

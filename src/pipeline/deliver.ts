@@ -29,6 +29,8 @@ import { after, byHealth, claimForSilence, receiptCheck, receiptWindowSeconds, s
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Inbox } from "../durable/inbox";
 import { deliverToInbox } from "./inbox-delivery";
+import { escalate } from "./escalation";
+import { whatsappTemplate } from "../channels/whatsapp/template";
 import type { CommunicationStatus } from "../domain";
 import type { EventMessage } from "./event-message";
 import { announce, statsStatements, transitionOf, type Transition } from "./transitions";
@@ -57,6 +59,10 @@ type Failure = Extract<SendOutcome, { ok: false }>;
 
 export async function deliver(deps: DeliveryDeps, msg: SendMessage): Promise<Decision> {
   const now = deps.now();
+  if (msg.escalate) {
+    await escalate({ db: deps.db, queue: deps.queue, tenantId: msg.tenantId, createdBy: "system:escalation", now }, { ...msg, escalate: msg.escalate });
+    return ACK;
+  }
   if (msg.check) {
     // A receipt check: a no-op unless the provider that accepted the message went silent.
     const taken = await claimForSilence(deps.db, { ...msg, check: msg.check }, now);
@@ -313,6 +319,8 @@ function toOutbound(config: Config, c: Tracked, row: ProviderConfigRow): Outboun
     content: c.content,
     text: c.textContent,
     ...(c.channel === "email" ? { tracking: c.tracking, headers: c.headers } : {}),
+    // An approved WhatsApp template (metadata.whatsappTemplate) for sends outside the 24-hour window.
+    ...(c.channel === "whatsapp" ? { providerTemplate: whatsappTemplate(c.metadata) } : {}),
     attachments: c.attachments ?? [],
     statusCallbackUrl: `${webhookUrl(config.publicUrl, row)}?c=${encodeURIComponent(c.id)}`,
   };

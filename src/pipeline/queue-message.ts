@@ -7,6 +7,15 @@ export const SendMessage = z.object({
   communicationId: z.string().min(1),
   /** A delivery-receipt check: did the provider that accepted it report back in time? */
   check: z.object({ providerConfigId: z.string(), windowSeconds: z.number() }).optional(),
+  /** An escalation: if the communication was not delivered (or opened) by now, send on this channel. */
+  escalate: z
+    .object({
+      channel: z.string(),
+      afterSeconds: z.number(),
+      until: z.enum(["delivered", "opened"]),
+      recipientContact: z.string().optional(),
+    })
+    .optional(),
 });
 export type SendMessage = z.infer<typeof SendMessage>;
 

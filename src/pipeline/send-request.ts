@@ -99,6 +99,16 @@ export const SendRequest = z
     attachments: z.array(attachment).max(10).optional(),
     scheduledAt: z.iso.datetime({ offset: true }).optional(),
     priority: Priority.default("normal"),
+    /** Escalation: send on another channel if this one is not delivered (or opened) in time. */
+    fallback: z
+      .object({
+        channel: Channel,
+        afterSeconds: z.number().int().min(30).max(12 * 3600),
+        until: z.enum(["delivered", "opened"]).default("delivered"),
+        recipientContact: z.string().min(1).max(320).optional(),
+      })
+      .strict()
+      .optional(),
     /** Seconds to wait for a delivery receipt before trying the next provider; 0 turns it off. */
     receiptWindowSeconds: z.number().int().min(0).max(12 * 3600).optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
@@ -116,6 +126,7 @@ export const SendRequest = z
     if (!req.content && !template) issue("content", "content, templateId or templateCode is required");
     if (req.content && template) issue("content", "give content or a template, not both");
     if (req.templateId && req.templateCode) issue("templateCode", "give templateId or templateCode, not both");
+    if (req.fallback && req.channel === req.fallback.channel) issue("fallback", "the fallback channel must differ from the channel");
     const inline = (req.attachments ?? []).reduce((n, a) => n + (a.content?.length ?? 0), 0);
     // D1 rows cap at 1 MB; larger files belong behind a fileUrl.
     if (inline > 700_000) issue("attachments", "inline attachment content is limited to 700 KB in total; use fileUrl");

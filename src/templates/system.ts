@@ -92,6 +92,16 @@ export const SYSTEM_TEMPLATES: SystemTemplate[] = [
     bodyTemplate: "Hi {{customerName}}, pay your invoice {{invoiceNumber}} here: {{paymentLink}}",
   }),
   define({
+    code: "payment_link",
+    name: "Payment link (WhatsApp)",
+    description: "The payment link on WhatsApp, for customers who prefer it (seed §6.2).",
+    channel: "whatsapp",
+    type: "payment_link",
+    locale: "en",
+    availableVariables: ["customerName", "invoiceNumber", "paymentLink"],
+    bodyTemplate: "Hi {{customerName}}, you can pay invoice {{invoiceNumber}} securely here: {{paymentLink}}",
+  }),
+  define({
     code: "payment_confirmation",
     name: "Payment confirmation",
     description: "Confirms a payment was received.",
@@ -116,6 +126,16 @@ export const SYSTEM_TEMPLATES: SystemTemplate[] = [
     bodyTemplate: emailFrame(
       "<p>{{itemCount}} items are running low at <strong>{{locationName}}</strong>.</p>{{#items.length}}<ul>{{#items}}<li>{{name}}: {{quantity}} left</li>{{/items}}</ul>{{/items.length}}",
     ),
+  }),
+  define({
+    code: "low_stock_alert",
+    name: "Low-stock alert (SMS)",
+    description: "Low-stock alert for managers who prefer SMS (seed §6.4).",
+    channel: "sms",
+    type: "low_stock_alert",
+    locale: "en",
+    availableVariables: ["locationName", "itemCount"],
+    bodyTemplate: "Low stock at {{locationName}}: {{itemCount}} items are running low.",
   }),
   define({
     code: "welcome",

@@ -1,12 +1,13 @@
 /**
  * Provider delivery webhooks: `POST /webhooks/:provider/:configId` (each config's `webhookUrl`).
  * Nothing is read or changed before the request proves it comes from the provider, with that
- * config's own secrets; then its events move communications through their states.
+ * config's own secrets; then its events move communications through their states. Providers that
+ * confirm a subscription first (Meta) do so with `GET` on the same URL.
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../context";
 import { PROVIDERS } from "../../channels/registry";
-import type { InboundWebhook } from "../../channels/types";
+import type { InboundMessage, InboundWebhook } from "../../channels/types";
 import { providerConfigForWebhook } from "../../db/providers";
 import { AppError, notFound } from "../../lib/errors";
 import { readProviderConfig } from "../../pipeline/provider-configs";
@@ -36,7 +37,25 @@ async function verified(c: Context<AppEnv>) {
   return { row, handler: definition.webhook, request };
 }
 
+/** A recipient's reply: STOP and START change what may be sent to them. */
+async function applyReply(c: Context<AppEnv>, row: { tenantId: string; provider: string }, message: InboundMessage, now: Date) {
+  const channel = message.from.startsWith("whatsapp:") ? "whatsapp" : "sms";
+  const contact = normaliseContact(channel, message.from);
+  if (!contact.ok) return;
+  const outcome = await applySmsKeyword(c.var.db, row.tenantId, channel, contact.value, message.body, now);
+  console.log(JSON.stringify({ msg: "inbound message", provider: row.provider, channel, outcome }));
+}
+
 export const providerWebhooks = new Hono<AppEnv>()
+  .get("/:provider/:configId", async (c) => {
+    const row = await providerConfigForWebhook(c.var.db, c.req.param("configId"));
+    const handler = row && row.provider === c.req.param("provider") ? PROVIDERS[row.provider].webhook : undefined;
+    if (!row || !handler?.challenge) throw notFound("webhook endpoint");
+    const { credentials, settings } = await readProviderConfig(c.var.config.encryptionKey, row);
+    const answer = handler.challenge(new URL(c.req.url).searchParams, credentials, settings);
+    if (answer === undefined) throw new AppError("forbidden", "webhook subscription refused: the verify token does not match this config's webhookVerifyToken");
+    return c.text(answer);
+  })
   .post("/:provider/:configId/inbound", async (c) => {
     const { row, handler, request } = await verified(c);
     if (!handler.parseInbound) throw notFound("webhook endpoint");
@@ -46,12 +65,7 @@ export const providerWebhooks = new Hono<AppEnv>()
     } catch {
       throw new AppError("bad_request", `the body is not a ${row.provider} inbound message`);
     }
-    const channel = message.from.startsWith("whatsapp:") ? "whatsapp" : "sms";
-    const contact = normaliseContact(channel, message.from);
-    if (contact.ok) {
-      const outcome = await applySmsKeyword(c.var.db, row.tenantId, channel, contact.value, message.body, request.now);
-      console.log(JSON.stringify({ msg: "inbound message", provider: row.provider, channel, outcome }));
-    }
+    await applyReply(c, row, message, request.now);
     // An empty TwiML answer: Twilio sends its own compliance replies to STOP and HELP.
     return c.body('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', 200, { "content-type": "text/xml" });
   })
@@ -59,9 +73,10 @@ export const providerWebhooks = new Hono<AppEnv>()
     const { db } = c.var;
     const { row, handler, request } = await verified(c);
 
-    let events;
+    let events, replies;
     try {
       events = handler.parse(request);
+      replies = handler.parseReplies?.(request) ?? [];
     } catch {
       throw new AppError("bad_request", `the body is not a ${row.provider} event payload`);
     }
@@ -73,5 +88,6 @@ export const providerWebhooks = new Hono<AppEnv>()
       events,
       request.now,
     );
+    for (const reply of replies) await applyReply(c, row, reply, request.now);
     return c.json({ received: events.length, moved });
   });

@@ -13,8 +13,9 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { CommunicationRow } from "../../db/communications";
 import { withinQuota } from "../../durable/quota";
 import { AppError, type FieldError } from "../../lib/errors";
-import { buildPlanned, storeAndEnqueue, type AcceptContext } from "../../pipeline/accept";
-import { loadRecipients, planSend, type Recipients } from "../../pipeline/plan";
+import { storeAndEnqueue, type AcceptContext } from "../../pipeline/accept";
+import { loadRecipients } from "../../pipeline/plan";
+import { prepare } from "../../pipeline/prepare";
 import { SendRequest } from "../../pipeline/send-request";
 import { contentResolver } from "../../pipeline/template-content";
 
@@ -38,17 +39,7 @@ export const acceptedDto = (row: CommunicationRow) => ({
 
 const isRouted = (req: SendRequest) => req.channel === "auto" || req.channels !== undefined;
 
-/** Plans, renders and builds the rows for one request; throws AppErrors naming fields under `prefix`. */
-export async function prepare(ctx: AcceptContext, recipients: Recipients, resolve: ReturnType<typeof contentResolver>, req: SendRequest, prefix = "") {
-  const rows: CommunicationRow[] = [];
-  const notes: BatchItem<"sqlite">[] = [];
-  for (const planned of planSend(req, recipients, ctx.now, prefix)) {
-    const built = buildPlanned(ctx, planned, await resolve(planned.req, prefix));
-    rows.push(built.row);
-    notes.push(...built.notes);
-  }
-  return { rows, notes };
-}
+export { prepare };
 
 const BatchRequest = z.object({ items: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict();
 
@@ -64,11 +55,11 @@ export const send = new Hono<AppEnv>()
     return idempotent(c, raw, async (record) => {
       const ctx = acceptContext(c);
       const recipients = await loadRecipients(ctx.db, ctx.tenantId, [req]);
-      const { rows, notes } = await prepare(ctx, recipients, contentResolver(ctx.db, ctx.tenantId), req);
+      const { rows, notes, followUps } = await prepare(ctx, recipients, contentResolver(ctx.db, ctx.tenantId), req);
       const body = isRouted(req)
         ? { results: rows.map(acceptedDto), communications: rows.map(communicationDto) }
         : { ...acceptedDto(rows[0]!), communication: communicationDto(rows[0]!) };
-      await withinQuota(c.env.LIMITER, ctx.tenantId, rows, () => storeAndEnqueue(ctx, rows, [...record({ status: 201, body }), ...notes]));
+      await withinQuota(c.env.LIMITER, ctx.tenantId, rows, () => storeAndEnqueue(ctx, rows, [...record({ status: 201, body }), ...notes], followUps));
       return { status: 201, body };
     });
   })
@@ -88,11 +79,13 @@ export const send = new Hono<AppEnv>()
       const resolve = contentResolver(ctx.db, ctx.tenantId);
       const rows: CommunicationRow[] = [];
       const notes: BatchItem<"sqlite">[] = [];
+      const followUps: Awaited<ReturnType<typeof prepare>>["followUps"] = [];
       for (const { index, req } of parsed) {
         try {
           const prepared = await prepare(ctx, recipients, resolve, req, `items.${index}.`);
           rows.push(...prepared.rows);
           notes.push(...prepared.notes);
+          followUps.push(...prepared.followUps);
           results.push(isRouted(req) ? { index, routed: prepared.rows.map(acceptedDto) } : { index, ...acceptedDto(prepared.rows[0]!) });
         } catch (error) {
           if (!(error instanceof AppError)) throw error;
@@ -106,7 +99,7 @@ export const send = new Hono<AppEnv>()
       }
       const accepted = results.filter((r) => !("error" in r)).length;
       const body = { accepted, rejected: items.length - accepted, communications: rows.length, results };
-      await withinQuota(c.env.LIMITER, ctx.tenantId, rows, () => storeAndEnqueue(ctx, rows, [...record({ status: 201, body }), ...notes]));
+      await withinQuota(c.env.LIMITER, ctx.tenantId, rows, () => storeAndEnqueue(ctx, rows, [...record({ status: 201, body }), ...notes], followUps));
       return { status: 201, body };
     });
   });

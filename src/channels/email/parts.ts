@@ -21,10 +21,14 @@ export function bodies(message: OutboundMessage): { html?: string; text?: string
 // A display name is header text: control characters (CR/LF above all) must never reach a header.
 const clean = (name: string) => name.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
 
-/** `"Display Name" <address>` (RFC 5322 quoted-string), or the bare address without a name. */
+/**
+ * `Display Name <address>`, the name quoted (RFC 5322 quoted-string) only when it holds a special
+ * character, as the providers' own examples write it; the bare address without a name.
+ */
 export function mailbox(address: string, name?: string | null): string {
   const display = name ? clean(name) : "";
-  return display ? `"${display.replace(/(["\\])/g, "\\$1")}" <${address}>` : address;
+  if (!display) return address;
+  return /[()<>[\]:;@\\,."]/.test(display) ? `"${display.replace(/(["\\])/g, "\\$1")}" <${address}>` : `${display} <${address}>`;
 }
 
 /**

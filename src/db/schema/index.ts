@@ -4,3 +4,4 @@ export * from "./communications";
 export * from "./templates";
 export * from "./tracking";
 export * from "./preferences";
+export * from "./automation";

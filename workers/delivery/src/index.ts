@@ -1,8 +1,8 @@
 /** The delivery Worker: hands each queue batch to src/pipeline. */
 import type { Env } from "../../../src/env";
-import { consumeDeadLetters, consumeEvents, consumeSends } from "../../../src/pipeline/consume";
+import { consumeAutomation, consumeDeadLetters, consumeEvents, consumeSends } from "../../../src/pipeline/consume";
 
-export const QUEUES = { sends: "herald-sends", deadLetters: "herald-sends-dlq", events: "herald-events" } as const;
+export const QUEUES = { sends: "herald-sends", deadLetters: "herald-sends-dlq", events: "herald-events", automation: "herald-automation" } as const;
 
 export default {
   async queue(batch, env) {
@@ -13,6 +13,8 @@ export default {
         return consumeDeadLetters(env, batch);
       case QUEUES.events:
         return consumeEvents(env, batch);
+      case QUEUES.automation:
+        return consumeAutomation(env, batch);
       default:
         throw new Error(`delivery worker has no handler for queue "${batch.queue}"`);
     }

@@ -1,0 +1,95 @@
+/**
+ * Reminder sequences (`/api/reminders`, seed §6.3): start one for an entity, see where it is and
+ * what it sent, stop it with DELETE. Trigger rules with a `reminder` action start them from events.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../context";
+import { jsonBody, queryOf } from "../validate";
+import { cancelReminder, getReminder, insertReminder, listReminders, sequenceCommunications, type ReminderRow } from "../../db/reminders";
+import { AppError, notFound } from "../../lib/errors";
+import { EventRecipient, EventType } from "../../automation/event";
+import { cancelPendingSends, sequenceRow, totalSteps } from "../../automation/reminders";
+import { ReminderSchedule, scheduleIssue, SendStep } from "../../automation/rule";
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export const reminderDto = (r: ReminderRow) => ({
+  id: r.id,
+  name: r.name,
+  entityType: r.entityType,
+  entityId: r.entityId,
+  recipient: r.recipient,
+  variables: r.variables,
+  schedule: { firstAt: iso(r.firstAt), everyDays: r.everyDays, offsetsDays: r.offsetsDays, maxSteps: r.maxSteps },
+  steps: r.steps,
+  cancelOn: r.cancelOn,
+  status: r.status,
+  stepsSent: r.stepsSent,
+  stepCount: totalSteps(r),
+  nextAt: iso(r.nextAt),
+  triggerRuleId: r.triggerRuleId,
+  cancelledAt: iso(r.cancelledAt),
+  cancelReason: r.cancelReason,
+  createdAt: iso(r.createdAt),
+});
+
+const CreateReminder = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug").default("reminder"),
+    entityType: z.string().min(1).max(50),
+    entityId: z.string().min(1).max(255),
+    recipient: EventRecipient,
+    variables: z.record(z.string(), z.unknown()).default({}),
+    /** When the first reminder goes out; now when omitted. */
+    firstAt: z.iso.datetime({ offset: true }).optional(),
+    schedule: ReminderSchedule,
+    steps: z.array(SendStep).min(1).max(20),
+    cancelOn: z.array(EventType).max(10).default([]),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    const issue = scheduleIssue(r.schedule);
+    if (issue) ctx.addIssue({ code: "custom", path: ["schedule", issue.path], message: issue.message });
+  });
+
+const ListQuery = z
+  .object({
+    entityType: z.string().max(50).optional(),
+    entityId: z.string().max(255).optional(),
+    status: z.enum(["active", "completed", "cancelled"]).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+  })
+  .strict();
+
+export const reminders = new Hono<AppEnv>()
+  .post("/", async (c) => {
+    const input = await jsonBody(c, CreateReminder);
+    const now = new Date();
+    const row = sequenceRow(c.var.tenantId, { ...input, firstAt: input.firstAt ? new Date(input.firstAt) : now, triggerRuleId: null }, now);
+    const [inserted] = await insertReminder(c.var.db, row);
+    if (!inserted) throw new AppError("conflict", `a "${input.name}" sequence is already active for ${input.entityType} ${input.entityId}; DELETE it first`);
+    return c.json(reminderDto(inserted), 201);
+  })
+  .get("/", async (c) => {
+    const q = queryOf(c, ListQuery);
+    return c.json({ results: (await listReminders(c.var.db, c.var.tenantId, q, q.limit)).map(reminderDto) });
+  })
+  .get("/:id", async (c) => {
+    const row = await getReminder(c.var.db, c.var.tenantId, c.req.param("id"));
+    if (!row) throw notFound("reminder sequence");
+    const sent = await sequenceCommunications(c.var.db, c.var.tenantId, row.id);
+    return c.json({ ...reminderDto(row), communications: sent.map((s) => ({ ...s, scheduledAt: iso(s.scheduledAt), createdAt: iso(s.createdAt) })) });
+  })
+  .delete("/:id", async (c) => {
+    const { db, tenantId } = c.var;
+    const now = new Date();
+    const cancelled = await cancelReminder(db, tenantId, c.req.param("id"), "cancelled by DELETE", now);
+    if (!cancelled) {
+      const row = await getReminder(db, tenantId, c.req.param("id"));
+      if (!row) throw notFound("reminder sequence");
+      throw new AppError("conflict", `the sequence is already ${row.status}`);
+    }
+    await cancelPendingSends(db, c.env.EVENT_QUEUE, tenantId, [cancelled.id], "reminder sequence cancelled by DELETE", now);
+    return c.json(reminderDto(cancelled));
+  });

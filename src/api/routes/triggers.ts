@@ -1,0 +1,90 @@
+/**
+ * Trigger rules (`/api/triggers`): event type + conditions → a send, a digest or a reminder
+ * sequence. `GET /presets` lists the seed's workflows; `POST { "preset": code, …overrides }`
+ * enables one as an ordinary rule (the overrides' `action` fields replace the preset's one by one).
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../context";
+import { parseWith, readJson } from "../validate";
+import { deleteTriggerRule, getTriggerRule, insertTriggerRule, listTriggerRules, updateTriggerRule, type TriggerRuleRow } from "../../db/business-events";
+import { AppError, notFound } from "../../lib/errors";
+import { uuidv7 } from "../../lib/ids";
+import { PRESETS, presetByCode } from "../../automation/presets";
+import { TriggerRuleInput } from "../../automation/rule";
+
+const iso = (d: Date) => d.toISOString();
+
+export const triggerDto = (r: TriggerRuleRow) => ({
+  id: r.id,
+  name: r.name,
+  preset: r.preset,
+  eventType: r.eventType,
+  conditions: r.conditions,
+  action: r.action,
+  enabled: r.enabled,
+  createdAt: iso(r.createdAt),
+  updatedAt: iso(r.updatedAt),
+});
+
+const Overrides = z
+  .object({
+    name: z.unknown().optional(),
+    eventType: z.unknown().optional(),
+    conditions: z.unknown().optional(),
+    enabled: z.unknown().optional(),
+    action: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+const FromPreset = Overrides.extend({ preset: z.string() }).strict();
+
+/** Overrides on top of a base rule; `action` merges field by field. */
+function merged(base: Record<string, unknown>, overrides: z.infer<typeof Overrides>) {
+  const { action, ...rest } = overrides;
+  const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+  return { ...base, ...defined, action: { ...(base.action as Record<string, unknown>), ...(action ?? {}) } };
+}
+
+export const triggers = new Hono<AppEnv>()
+  .get("/presets", (c) => c.json({ results: PRESETS.map((p) => ({ code: p.code, description: p.description, rule: p.rule })) }))
+  .get("/", async (c) => c.json({ results: (await listTriggerRules(c.var.db, c.var.tenantId)).map(triggerDto) }))
+  .post("/", async (c) => {
+    const { json } = await readJson(c);
+    let preset: string | null = null;
+    let input: TriggerRuleInput;
+    if (json !== null && typeof json === "object" && "preset" in json) {
+      const { preset: code, ...overrides } = parseWith(FromPreset, json);
+      const found = presetByCode(code);
+      if (!found) {
+        throw new AppError("validation_failed", `preset: no preset "${code}"`, [{ field: "preset", message: `one of ${PRESETS.map((p) => p.code).join(", ")}` }]);
+      }
+      preset = code;
+      input = parseWith(TriggerRuleInput, merged(found.rule, overrides));
+    } else {
+      input = parseWith(TriggerRuleInput, json);
+    }
+    const now = new Date();
+    const row = await insertTriggerRule(c.var.db, { id: uuidv7(now.getTime()), tenantId: c.var.tenantId, preset, ...input, createdAt: now, updatedAt: now });
+    return c.json(triggerDto(row), 201);
+  })
+  .get("/:id", async (c) => {
+    const row = await getTriggerRule(c.var.db, c.var.tenantId, c.req.param("id"));
+    if (!row) throw notFound("trigger rule");
+    return c.json(triggerDto(row));
+  })
+  .patch("/:id", async (c) => {
+    const { db, tenantId } = c.var;
+    const existing = await getTriggerRule(db, tenantId, c.req.param("id"));
+    if (!existing) throw notFound("trigger rule");
+    const overrides = parseWith(Overrides, (await readJson(c)).json);
+    const { name, eventType, conditions, action, enabled } = existing;
+    const input = parseWith(TriggerRuleInput, merged({ name, eventType, conditions, action, enabled }, overrides));
+    const row = await updateTriggerRule(db, tenantId, existing.id, { ...input, updatedAt: new Date() });
+    if (!row) throw notFound("trigger rule");
+    return c.json(triggerDto(row));
+  })
+  .delete("/:id", async (c) => {
+    const row = await deleteTriggerRule(c.var.db, c.var.tenantId, c.req.param("id"));
+    if (!row) throw notFound("trigger rule");
+    return c.body(null, 204);
+  });

@@ -1,0 +1,33 @@
+/**
+ * What the automation passes need, built once per queue batch or cron run from the bindings.
+ * `now` is passed in, never read deep inside, so tests drive the clock.
+ */
+import type { Db } from "../db/client";
+import type { LimiterNamespace } from "../durable/client";
+import type { Env } from "../env";
+import { database } from "../db/client";
+import type { EventMessage } from "../pipeline/event-message";
+import type { SendMessage } from "../pipeline/queue-message";
+import type { AutomationMessage } from "./message";
+import type { DispatchDeps } from "./dispatch";
+
+export type AutomationDeps = {
+  db: Db;
+  sends: Queue<SendMessage>;
+  events: Queue<EventMessage>;
+  automation: Queue<AutomationMessage>;
+  limiter: LimiterNamespace;
+};
+
+export const automationDeps = (env: Env): AutomationDeps => ({
+  db: database(env.DB),
+  sends: env.SEND_QUEUE,
+  events: env.EVENT_QUEUE,
+  automation: env.AUTOMATION_QUEUE,
+  limiter: env.LIMITER,
+});
+
+/** A claim older than this belongs to a run that died; another run may take it over. */
+export const STALE_CLAIM_MS = 5 * 60_000;
+
+export const forTenant = (d: AutomationDeps, tenantId: string, now: Date): DispatchDeps => ({ db: d.db, queue: d.sends, limiter: d.limiter, tenantId, now });

@@ -1,0 +1,116 @@
+/**
+ * Mailgun webhooks (one JSON event per POST). The signature is hex(HMAC-SHA256(webhook signing
+ * key, timestamp + token)); a subaccount's events also carry `parent-signature`, made the same
+ * way with the parent account's key, so either key may be configured. Mailgun signs only the
+ * timestamp and token, not the event: the timestamp window below is what limits the reuse of a
+ * captured signature, and events are deduplicated by `event-data.id`.
+ */
+import { z } from "zod";
+import type { ProviderEvent, Verification, WebhookHandler } from "../types";
+import { constantTimeEqual, hmac } from "../../lib/crypto";
+import type { TrackedStatus } from "../../pipeline/status";
+import { COMMUNICATION_TAG } from "./parts";
+
+/**
+ * Mailgun is reported to resend the original signature block when it retries (after 5, 10, 15
+ * min, then hours; its docs do not say): an hour admits the first three retries and bounds how
+ * long a captured signature stays usable.
+ */
+export const REPLAY_WINDOW_SECONDS = 60 * 60;
+
+const Payload = z.object({
+  signature: z.object({
+    timestamp: z.union([z.string(), z.number()]).transform(String),
+    token: z.string().min(1),
+    signature: z.string().min(1),
+    "parent-signature": z.string().optional(),
+  }),
+  "event-data": z
+    .object({
+      event: z.string(),
+      id: z.string().min(1),
+      timestamp: z.number(),
+      severity: z.string().optional(),
+      reason: z.string().optional(),
+      url: z.string().optional(),
+      "user-variables": z.record(z.string(), z.unknown()).optional(),
+      message: z.object({ headers: z.object({ "message-id": z.string().optional() }).loose() }).loose().optional(),
+      "delivery-status": z.object({ code: z.number().optional(), message: z.string().optional(), description: z.string().optional() }).loose().optional(),
+    })
+    .loose(),
+});
+type EventData = z.infer<typeof Payload>["event-data"];
+
+export async function mailgunSignature(signingKey: string, timestamp: string, token: string): Promise<string> {
+  return Array.from(await hmac("SHA-256", signingKey, timestamp + token), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Mailgun's `reason` on a permanent failure, when it says the address must not be mailed again. */
+const SUPPRESSING = { bounce: "bounce", "suppress-bounce": "bounce", "suppress-complaint": "complaint", "suppress-unsubscribe": "unsubscribe" } as const;
+
+function toEvent(e: EventData): ProviderEvent {
+  const communicationId = e["user-variables"]?.[COMMUNICATION_TAG];
+  const status = e["delivery-status"];
+  const smtp = [status?.code, status?.description || status?.message].filter(Boolean).join(" ");
+  const base = {
+    communicationId: typeof communicationId === "string" ? communicationId : null,
+    providerMessageId: e.message?.headers["message-id"] ?? null,
+    name: e.event,
+    occurredAt: new Date(e.timestamp * 1000),
+    dedupeKey: `mailgun:${e.id}`,
+    detail: {
+      ...(e.severity ? { severity: e.severity } : {}),
+      ...(e.reason ? { reason: e.reason } : {}),
+      ...(status?.code ? { code: status.code } : {}),
+      ...(e.url ? { url: e.url } : {}),
+    },
+  };
+  const to = (s: TrackedStatus | null, extra: Partial<ProviderEvent> = {}): ProviderEvent => ({ ...base, status: s, ...extra });
+  switch (e.event) {
+    case "accepted":
+      return to("sent");
+    case "delivered":
+      return to("delivered");
+    case "opened":
+      return to("opened");
+    case "clicked":
+      return to("clicked");
+    case "rejected":
+      return to("failed", { error: `rejected by Mailgun${e.reason ? `: ${e.reason}` : ""}` });
+    case "failed": {
+      // A temporary failure is a deferral: Mailgun keeps trying, and reports again.
+      if (e.severity !== "permanent") return to(null);
+      const suppress = SUPPRESSING[e.reason as keyof typeof SUPPRESSING];
+      const error = `${e.reason ?? "failed"}${smtp ? `: ${smtp}` : ""}`;
+      if (suppress === "bounce") return to("bounced", { error: `bounced: ${error}`, suppress: { reason: "bounce", detail: smtp || e.reason } });
+      return to("failed", { error: `failed permanently: ${error}`, ...(suppress ? { suppress: { reason: suppress, detail: e.reason } } : {}) });
+    }
+    case "complained":
+      return to(null, { suppress: { reason: "complaint", detail: "spam complaint" } });
+    case "unsubscribed":
+      return to(null, { suppress: { reason: "unsubscribe", detail: "unsubscribed through Mailgun" } });
+    default:
+      // stored, list events…: on the timeline, no status change.
+      return to(null);
+  }
+}
+
+export const mailgunWebhook: WebhookHandler<{ webhookSigningKey?: string }, unknown> = {
+  async verify(request, credentials): Promise<Verification> {
+    if (!credentials.webhookSigningKey) return { ok: false, reason: "no webhookSigningKey is configured for this provider" };
+    let signed;
+    try {
+      signed = z.object({ signature: Payload.shape.signature }).parse(JSON.parse(request.rawBody)).signature;
+    } catch {
+      return { ok: false, reason: "missing signature" };
+    }
+    const age = request.now.getTime() / 1000 - Number(signed.timestamp);
+    if (!Number.isFinite(age) || Math.abs(age) > REPLAY_WINDOW_SECONDS) return { ok: false, reason: "timestamp outside the replay window" };
+    const expected = await mailgunSignature(credentials.webhookSigningKey, signed.timestamp, signed.token);
+    const given = [signed.signature, signed["parent-signature"]].filter((s): s is string => !!s);
+    return given.some((s) => constantTimeEqual(s.toLowerCase(), expected)) ? { ok: true } : { ok: false, reason: "bad signature" };
+  },
+  parse(request) {
+    return [toEvent(Payload.parse(JSON.parse(request.rawBody))["event-data"])];
+  },
+};
