@@ -1,5 +1,6 @@
 /** Settings every provider config accepts, and how HTTP answers map to failure kinds. */
 import { z } from "zod";
+import { RateLimit } from "../durable/limits";
 import type { FailureKind } from "./types";
 
 export const baseSettings = z.object({
@@ -8,6 +9,8 @@ export const baseSettings = z.object({
   fromName: z.string().max(200).optional(),
   /** Per-call deadline; a hang counts as a retryable failure. */
   timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+  /** Our own send rate for this config (see src/durable/limits.ts for the defaults). */
+  rateLimit: RateLimit.optional(),
 });
 
 export function classifyHttpStatus(status: number): FailureKind {

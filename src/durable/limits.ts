@@ -32,6 +32,15 @@ const PROVIDER_DEFAULTS: Partial<Record<`${ProviderKind}:${Channel}`, RateLimit>
   "twilio:sms": { perSecond: 5, burst: 50 },
   "twilio:whatsapp": { perSecond: 4, burst: 40 },
   "twilio:messenger": { perSecond: 4, burst: 40 },
+  // Conservative starting points from each vendor's documented defaults (providers.md); a tenant
+  // whose account allows more sets settings.rateLimit on the config.
+  "mailgun:email": { perSecond: 50, burst: 100 },
+  "ses:email": { perSecond: 14, burst: 14 }, // SES's default production sending rate
+  "postmark:email": { perSecond: 50, burst: 100 },
+  "resend:email": { perSecond: 2, burst: 2 }, // Resend's default API rate
+  "vonage:sms": { perSecond: 30, burst: 30 },
+  "meta_whatsapp:whatsapp": { perSecond: 80, burst: 80 }, // Cloud API default throughput
+  "meta_messenger:messenger": { perSecond: 40, burst: 40 },
 };
 /** The seed's fallback for a provider and channel it does not list. */
 const UNLISTED_PROVIDER: RateLimit = { perSecond: 1, burst: 10 };

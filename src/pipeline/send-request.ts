@@ -6,6 +6,7 @@ import { z } from "zod";
 import { Channel, CHANNELS, Priority, type Channel as ChannelT } from "../domain";
 import type { FieldError } from "../lib/errors";
 import { LOCALE_PATTERN } from "../templates/locale";
+import { WhatsappTemplate } from "../channels/whatsapp/template";
 
 const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug (a-z, 0-9, _ . -), at most 64 characters");
 const noLineBreaks = (s: string) => !/[\r\n]/.test(s);
@@ -111,7 +112,12 @@ export const SendRequest = z
       .optional(),
     /** Seconds to wait for a delivery receipt before trying the next provider; 0 turns it off. */
     receiptWindowSeconds: z.number().int().min(0).max(12 * 3600).optional(),
-    metadata: z.record(z.string(), z.unknown()).optional(),
+    metadata: z
+      .record(z.string(), z.unknown())
+      .refine((m) => m.whatsappTemplate === undefined || WhatsappTemplate.safeParse(m.whatsappTemplate).success, {
+        message: "whatsappTemplate must be { name, language, components? }",
+      })
+      .optional(),
   })
   .strict()
   .transform((req, ctx) => {

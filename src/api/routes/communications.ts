@@ -18,6 +18,7 @@ import {
 import { Channel, CommunicationStatus } from "../../domain";
 import { AppError, notFound } from "../../lib/errors";
 import { buildPlanned, storeAndEnqueue } from "../../pipeline/accept";
+import { withinQuota } from "../../durable/quota";
 import { loadRecipients, planSend } from "../../pipeline/plan";
 import { SendRequest } from "../../pipeline/send-request";
 import { announce, statsStatements, transitionOf } from "../../pipeline/transitions";
@@ -108,7 +109,7 @@ export const communications = new Hono<AppEnv>()
     });
     row.originalCommunicationId = original.id;
     row.templateVariables = original.templateVariables;
-    await storeAndEnqueue(ctx, [row], notes);
+    await withinQuota(c.env.LIMITER, ctx.tenantId, [row], () => storeAndEnqueue(ctx, [row], notes));
     return c.json({ id: row.id, originalCommunicationId: original.id, status: row.status }, 201);
   })
   .post("/:id/cancel", async (c) => {
