@@ -27,44 +27,44 @@ export type TemplateView = {
   updatedAt: Date | null;
 };
 
-export function fromStored({ template: t, version: v }: TemplateWithVersion): TemplateView {
-  return {
-    id: t.id,
-    code: t.code,
-    name: t.name,
-    description: t.description,
-    channel: t.channel,
-    type: t.type,
-    locale: t.locale,
-    availableVariables: t.availableVariables,
-    isActive: t.isActive,
-    isSystem: false,
-    version: v.version,
-    content: { subjectTemplate: v.subjectTemplate, bodyTemplate: v.bodyTemplate, htmlTemplate: v.htmlTemplate, textTemplate: v.textTemplate },
-    createdAt: t.createdAt,
-    updatedAt: t.updatedAt,
-  };
-}
+/** What every variant has, wherever it is kept. */
+const identity = (t: Pick<TemplateView, "id" | "code" | "name" | "description" | "channel" | "type" | "locale" | "availableVariables">) => ({
+  id: t.id,
+  code: t.code,
+  name: t.name,
+  description: t.description,
+  channel: t.channel,
+  type: t.type,
+  locale: t.locale,
+  availableVariables: t.availableVariables,
+});
 
-export function fromSystem(t: SystemTemplate): TemplateView {
-  const { subjectTemplate, bodyTemplate, htmlTemplate, textTemplate } = t;
-  return {
-    id: t.id,
-    code: t.code,
-    name: t.name,
-    description: t.description,
-    channel: t.channel,
-    type: t.type,
-    locale: t.locale,
-    availableVariables: t.availableVariables,
-    isActive: true,
-    isSystem: true,
-    version: 1,
-    content: { subjectTemplate, bodyTemplate, htmlTemplate, textTemplate },
-    createdAt: null,
-    updatedAt: null,
-  };
-}
+const contentOf = (c: TemplateContent): TemplateContent => ({
+  subjectTemplate: c.subjectTemplate,
+  bodyTemplate: c.bodyTemplate,
+  htmlTemplate: c.htmlTemplate,
+  textTemplate: c.textTemplate,
+});
+
+export const fromStored = ({ template: t, version: v }: TemplateWithVersion): TemplateView => ({
+  ...identity(t),
+  isActive: t.isActive,
+  isSystem: false,
+  version: v.version,
+  content: contentOf(v),
+  createdAt: t.createdAt,
+  updatedAt: t.updatedAt,
+});
+
+export const fromSystem = (t: SystemTemplate): TemplateView => ({
+  ...identity(t),
+  isActive: true,
+  isSystem: true,
+  version: 1,
+  content: contentOf(t),
+  createdAt: null,
+  updatedAt: null,
+});
 
 export async function templateById(db: Db, tenantId: string, id: string): Promise<TemplateView | undefined> {
   const system = systemTemplate(id);

@@ -103,21 +103,11 @@ function checkContent(channel: Channel, content: TemplateContent, availableVaria
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
-const templateDto = (t: TemplateView) => ({
-  id: t.id,
-  code: t.code,
-  name: t.name,
-  description: t.description,
-  channel: t.channel,
-  type: t.type,
-  locale: t.locale,
-  availableVariables: t.availableVariables,
-  isActive: t.isActive,
-  isSystem: t.isSystem,
-  version: t.version,
-  ...t.content,
-  createdAt: iso(t.createdAt),
-  updatedAt: iso(t.updatedAt),
+const templateDto = ({ content, createdAt, updatedAt, ...rest }: TemplateView) => ({
+  ...rest,
+  ...content,
+  createdAt: iso(createdAt),
+  updatedAt: iso(updatedAt),
 });
 
 const readOnly = () => new AppError("forbidden", "system templates are read-only; create a template with the same code, channel and locale to override it");
