@@ -25,6 +25,11 @@ export default {
         if (r.reenqueued) console.log(JSON.stringify({ msg: "sweep re-enqueued", ...r }));
       }),
     );
-    ctx.waitUntil(runAutomationPasses(automationDeps(env), new Date(controller.scheduledTime)).then((r) => console.log(JSON.stringify({ msg: "automation passes", ...r }))));
+    // Due reminder steps, closed digests, lost business events, retention (src/automation/cron.ts).
+    ctx.waitUntil(
+      runAutomationPasses(automationDeps(env), new Date(controller.scheduledTime)).then((r) =>
+        console.log(JSON.stringify({ msg: "automation passes", ...r })),
+      ),
+    );
   },
 } satisfies ExportedHandler<Env>;

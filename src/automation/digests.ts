@@ -12,6 +12,7 @@ import { forTenant, STALE_CLAIM_MS, type AutomationDeps } from "./deps";
 import { dispatch } from "./dispatch";
 import { recipientKey, type EventRecipient } from "./event";
 import { variablesFor } from "./requests";
+import { failureSummary } from "./reminders";
 import type { Db } from "../db/client";
 
 export const DIGEST_BATCH = 100;
@@ -36,6 +37,7 @@ export function digestStatement(
     closesAt: new Date(receivedAt.getTime() + windowSeconds * 1000),
     claimedAt: null,
     flushedAt: null,
+    error: null,
     createdAt: receivedAt,
   };
   return appendToDigest(db, row);
@@ -45,7 +47,7 @@ async function flush(d: AutomationDeps, claimed: DigestRow, now: Date) {
   const rule = await getTriggerRule(d.db, claimed.tenantId, claimed.triggerRuleId);
   // The rule was deleted or turned into something else while the window was open: nothing to send.
   if (!rule || rule.action.kind !== "send" || !rule.enabled) {
-    await runBatch(d.db, [markFlushed(d.db, claimed, now)]);
+    await runBatch(d.db, [markFlushed(d.db, claimed, "the rule was deleted, disabled or changed while the window was open", now)]);
     return { rows: [], errors: [] };
   }
   const latest = claimed.items[claimed.items.length - 1] ?? {};
@@ -64,7 +66,7 @@ async function flush(d: AutomationDeps, claimed: DigestRow, now: Date) {
         },
       },
     ],
-    () => [markFlushed(d.db, claimed, now)],
+    (_rows, errors) => [markFlushed(d.db, claimed, failureSummary(errors), now)],
   );
 }
 

@@ -12,9 +12,9 @@ import type { PreferenceRow } from "../db/preferences";
 import type { LimiterNamespace } from "../durable/client";
 import { withinQuota } from "../durable/quota";
 import { AppError } from "../lib/errors";
-import { prepare } from "../api/routes/send";
 import { storeAndEnqueue, type AcceptContext } from "../pipeline/accept";
 import { loadRecipients, type Recipients } from "../pipeline/plan";
+import { prepare } from "../pipeline/prepare";
 import { SendRequest } from "../pipeline/send-request";
 import { contentResolver } from "../pipeline/template-content";
 import { fieldErrors } from "../api/validate";
@@ -48,6 +48,7 @@ export async function dispatch(d: DispatchDeps, sends: AutomatedSend[], bookkeep
   const errors: SendError[] = [];
   const rows: CommunicationRow[] = [];
   const notes: BatchItem<"sqlite">[] = [];
+  const followUps: Awaited<ReturnType<typeof prepare>>["followUps"] = [];
   if (sends.length) {
     const recipients = await preferencesFor(d, sends);
     const prefs = new Map<string, PreferenceRow>([...recipients.preferences.values()].map((p) => [prefKey(p.entityType, p.entityId), p]));
@@ -68,6 +69,7 @@ export async function dispatch(d: DispatchDeps, sends: AutomatedSend[], bookkeep
           }
           rows.push(...prepared.rows);
           notes.push(...prepared.notes);
+          followUps.push(...prepared.followUps);
         } catch (error) {
           if (!(error instanceof AppError)) throw error;
           errors.push({ label: s.label, field: error.errors?.[0]?.field, message: error.message });
@@ -76,7 +78,7 @@ export async function dispatch(d: DispatchDeps, sends: AutomatedSend[], bookkeep
     }
   }
   try {
-    await withinQuota(d.limiter, d.tenantId, rows, () => storeAndEnqueue(ctx, rows, [...notes, ...bookkeeping(rows, errors)]));
+    await withinQuota(d.limiter, d.tenantId, rows, () => storeAndEnqueue(ctx, rows, [...notes, ...bookkeeping(rows, errors)], followUps));
     return { rows, errors };
   } catch (error) {
     if (!(error instanceof AppError) || error.code !== "quota_exceeded") throw error;

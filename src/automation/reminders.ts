@@ -13,7 +13,7 @@ import { uuidv7 } from "../lib/ids";
 import type { EventMessage } from "../pipeline/event-message";
 import { announce, statsStatements, transitionOf, type Transition } from "../pipeline/transitions";
 import { forTenant, STALE_CLAIM_MS, type AutomationDeps } from "./deps";
-import { dispatch } from "./dispatch";
+import { dispatch, type SendError } from "./dispatch";
 import type { EventRecipient } from "./event";
 import { variablesFor } from "./requests";
 import type { ReminderSchedule, SendStep } from "./rule";
@@ -74,6 +74,7 @@ export function sequenceRow(tenantId: string, s: NewSequence, now: Date): Remind
     triggerRuleId: s.triggerRuleId,
     cancelledAt: null,
     cancelReason: null,
+    lastError: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -86,6 +87,10 @@ function stepVariables(seq: ReminderRow, i: number, now: Date): Record<string, u
   if (!Number.isNaN(due) && seq.variables.daysOverdue === undefined) v.daysOverdue = Math.max(0, Math.floor((now.getTime() - due) / DAY_MS));
   return v;
 }
+
+/** One line for a step's or a digest's failed sends, kept on the row for the API to show. */
+export const failureSummary = (errors: SendError[]) =>
+  errors.length ? errors.map((e) => (e.field ? `${e.field}: ${e.message.replace(`${e.field}: `, "")}` : e.message)).join("; ").slice(0, 1000) : null;
 
 export const sequenceCreatedBy = (id: string) => `system:reminder:${id}`;
 
@@ -109,7 +114,7 @@ async function sendStep(d: AutomationDeps, seq: ReminderRow, now: Date) {
         },
       },
     ],
-    () => [advanceReminder(d.db, seq, nextDueAt(seq, i, now), now)],
+    (_rows, errors) => [advanceReminder(d.db, seq, nextDueAt(seq, i, now), failureSummary(errors), now)],
   );
 }
 

@@ -43,10 +43,10 @@ export const claimDigest = (db: Db, c: { tenantId: string; id: string }, now: Da
     .returning()
     .get();
 
-export const markFlushed = (db: Db, claimed: DigestRow, now: Date) =>
+export const markFlushed = (db: Db, claimed: DigestRow, error: string | null, now: Date) =>
   db
     .update(digest)
-    .set({ status: "flushed", flushedAt: now })
+    .set({ status: "flushed", flushedAt: now, error })
     .where(and(eq(digest.tenantId, claimed.tenantId), eq(digest.id, claimed.id), eq(digest.claimedAt, claimed.claimedAt!)));
 
 export async function deleteFlushedDigests(db: Db, before: Date, limit: number) {

@@ -95,7 +95,7 @@ export const claimReminder = (db: Db, c: { tenantId: string; id: string; stepsSe
  * Moves a claimed sequence past its step. A sequence cancelled while the step was being prepared
  * stays cancelled; the step itself was already claimed and goes out.
  */
-export const advanceReminder = (db: Db, claimed: ReminderRow, nextAt: Date | null, now: Date) =>
+export const advanceReminder = (db: Db, claimed: ReminderRow, nextAt: Date | null, lastError: string | null, now: Date) =>
   db
     .update(reminderSequence)
     .set({
@@ -103,6 +103,7 @@ export const advanceReminder = (db: Db, claimed: ReminderRow, nextAt: Date | nul
       nextAt: sql`CASE WHEN ${reminderSequence.status} = 'active' THEN ${nextAt?.getTime() ?? null} ELSE NULL END`,
       status: nextAt ? sql`${reminderSequence.status}` : sql`CASE WHEN ${reminderSequence.status} = 'active' THEN 'completed' ELSE ${reminderSequence.status} END`,
       claimedAt: null,
+      lastError,
       updatedAt: now,
     })
     .where(and(eq(reminderSequence.tenantId, claimed.tenantId), eq(reminderSequence.id, claimed.id), eq(reminderSequence.claimedAt, claimed.claimedAt!)));

@@ -1,5 +1,5 @@
 /** Tenants and API keys. */
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, gt, isNull, or } from "drizzle-orm";
 import type { Db } from "./client";
 import { apiKey, tenant, type TenantSettings } from "./schema";
 
@@ -31,10 +31,26 @@ export async function revokeApiKey(db: Db, tenantId: string, keyId: string, now:
   return rows.length > 0;
 }
 
-/** The live key with this hash, if any. */
-export const findActiveKeyByHash = (db: Db, hash: string) =>
+/** The live key with this hash, if any: not revoked, not expired. */
+export const findActiveKeyByHash = (db: Db, hash: string, now: Date) =>
   db
-    .select({ id: apiKey.id, tenantId: apiKey.tenantId })
+    .select({ id: apiKey.id, tenantId: apiKey.tenantId, scopes: apiKey.scopes, expiresAt: apiKey.expiresAt })
     .from(apiKey)
-    .where(and(eq(apiKey.hash, hash), isNull(apiKey.revokedAt)))
+    .where(and(eq(apiKey.hash, hash), isNull(apiKey.revokedAt), or(isNull(apiKey.expiresAt), gt(apiKey.expiresAt, now))))
     .get();
+
+export const getApiKey = (db: Db, tenantId: string, id: string) =>
+  db
+    .select()
+    .from(apiKey)
+    .where(and(eq(apiKey.tenantId, tenantId), eq(apiKey.id, id)))
+    .get();
+
+/** Issues the new key and shortens the old one's life to the overlap, in one transaction. */
+export const rotateApiKey = (db: Db, fresh: ApiKeyRow, old: ApiKeyRow, oldExpiresAt: Date) =>
+  db.batch([
+    db.insert(apiKey).values(fresh),
+    db.update(apiKey).set({ expiresAt: oldExpiresAt }).where(and(eq(apiKey.tenantId, old.tenantId), eq(apiKey.id, old.id))),
+  ]);
+
+export const touchApiKey = (db: Db, id: string, now: Date) => db.update(apiKey).set({ lastUsedAt: now }).where(eq(apiKey.id, id));

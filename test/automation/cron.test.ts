@@ -87,6 +87,18 @@ describe("the automation cron", () => {
     expect(await communications(key, "&entityId=dead")).toHaveLength(1);
   });
 
+  it("takes over a digest whose flush died after claiming it, once the claim is stale", async () => {
+    await trigger(key, { name: "d", eventType: "stock.low", action: { kind: "send", templateCode: "low_stock_alert", channels: ["email"], digest: { windowSeconds: 60 } } });
+    await postEvent(key, { type: "stock.low", recipient: { type: "user", id: "w", name: "W", email: "w@acme.test" }, data: { locationName: "L", name: "n", quantity: 1 } });
+    await processEvents(q);
+    const at = Date.now() + 2 * 60_000;
+    await env.DB.prepare("UPDATE digest SET status = 'flushing', claimed_at = ? WHERE recipient_key = 'user/w'").bind(at).run();
+    await cron(at + 60_000);
+    expect(await communications(key, "&recipientId=w")).toHaveLength(0);
+    await Promise.all([cron(at + 6 * 60_000), cron(at + 6 * 60_000)]);
+    expect(await communications(key, "&recipientId=w")).toHaveLength(1);
+  });
+
   it("deletes processed events past retention, in bounded chunks", async () => {
     for (let i = 0; i < 3; i++) await postEvent(key, { type: "thing.happened" });
     await processEvents(q);

@@ -105,6 +105,15 @@ describe("a reminder sequence", () => {
     expect(await history("inv-5")).toHaveLength(1);
   });
 
+  it("records why a step sent nothing, and moves on", async () => {
+    const seq = await start({ entityId: "inv-8", variables: { invoiceNumber: "INV-8" }, schedule: { everyDays: 1, maxSteps: 2 }, steps: [{ templateCode: "collection_notice", channels: ["email"] }] });
+    await cron(at(0, 1));
+    const after = await sequence(seq.id);
+    expect(after).toMatchObject({ stepsSent: 1, status: "active" });
+    expect(after.lastError).toMatch(/^templateVariables: missing /);
+    expect(await history("inv-8")).toHaveLength(0);
+  });
+
   it("is one per name and entity while active", async () => {
     await start({ entityId: "inv-6" });
     const again = await call("POST", "/api/reminders", { key, body: body({ entityId: "inv-6" }) });

@@ -9,7 +9,8 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
-import { findActiveKeyByHash } from "../../db/tenants";
+import { findActiveKeyByHash, touchApiKey } from "../../db/tenants";
+import { allows, requiredScope } from "../scopes";
 import { sha256Hex } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
 
@@ -17,7 +18,7 @@ export const bearerToken = (header: string | undefined) => /^Bearer\s+(\S+)\s*$/
 
 const KEY_TTL_MS = 30_000;
 const MAX_KEYS = 10_000;
-type Known = { id: string; tenantId: string; until: number };
+type Known = { id: string; tenantId: string; scopes: string[]; expiresAt: number | null; until: number };
 // Isolate-wide on purpose (see above); bounded so it cannot grow without limit.
 const known = new Map<string, Known>();
 
@@ -29,14 +30,16 @@ export function forgetApiKey(keyId: string) {
 async function lookUp(c: Parameters<MiddlewareHandler<AppEnv>>[0], hash: string): Promise<Known | undefined> {
   const now = Date.now();
   const hit = known.get(hash);
-  if (hit && hit.until > now) return hit;
-  const row = await findActiveKeyByHash(c.var.db, hash);
+  if (hit && hit.until > now && (hit.expiresAt === null || hit.expiresAt > now)) return hit;
+  const row = await findActiveKeyByHash(c.var.db, hash, new Date(now));
   if (!row) {
     known.delete(hash);
     return undefined;
   }
+  // lastUsedAt moves when the key is (re)looked up: at most once per KEY_TTL_MS per isolate.
+  c.executionCtx.waitUntil(touchApiKey(c.var.db, row.id, new Date(now)).run());
   if (known.size >= MAX_KEYS) known.delete(known.keys().next().value!);
-  const entry = { id: row.id, tenantId: row.tenantId, until: now + KEY_TTL_MS };
+  const entry = { id: row.id, tenantId: row.tenantId, scopes: row.scopes, expiresAt: row.expiresAt?.getTime() ?? null, until: now + KEY_TTL_MS };
   known.set(hash, entry);
   return entry;
 }
@@ -47,6 +50,10 @@ export function apiKeyAuth(): MiddlewareHandler<AppEnv> {
     if (!token) throw new AppError("unauthorized", "missing API key: send Authorization: Bearer <apiKey>");
     const key = await lookUp(c, await sha256Hex(token));
     if (!key) throw new AppError("unauthorized", "invalid or revoked API key");
+    const needed = requiredScope(c.req.method, c.req.path);
+    if (!allows(key.scopes, needed)) {
+      throw new AppError("forbidden", `this API key lacks the scope "${needed}"`, [{ field: "scope", message: `requires ${needed}` }]);
+    }
     c.set("tenantId", key.tenantId);
     c.set("apiKeyId", key.id);
     await next();

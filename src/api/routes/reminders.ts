@@ -31,6 +31,7 @@ export const reminderDto = (r: ReminderRow) => ({
   triggerRuleId: r.triggerRuleId,
   cancelledAt: iso(r.cancelledAt),
   cancelReason: r.cancelReason,
+  lastError: r.lastError,
   createdAt: iso(r.createdAt),
 });
 

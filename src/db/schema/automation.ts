@@ -89,6 +89,8 @@ export const reminderSequence = sqliteTable(
     triggerRuleId: text("trigger_rule_id"),
     cancelledAt: integer("cancelled_at", { mode: "timestamp_ms" }),
     cancelReason: text("cancel_reason"),
+    /** Why the last step sent nothing (no contact, a missing variable, over quota); null when it went out. */
+    lastError: text("last_error"),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
   },
@@ -119,6 +121,8 @@ export const digest = sqliteTable(
     closesAt: integer("closes_at", { mode: "timestamp_ms" }).notNull(),
     claimedAt: integer("claimed_at", { mode: "timestamp_ms" }),
     flushedAt: integer("flushed_at", { mode: "timestamp_ms" }),
+    /** Why the flush sent nothing, if it did not. */
+    error: text("error"),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
   },
   (t) => [

@@ -35,7 +35,13 @@ export const apiKey = sqliteTable(
     /** First characters of the key, shown in listings so people can tell keys apart. */
     prefix: text("prefix").notNull(),
     hash: text("hash").notNull().unique(),
+    /** What the key may do (src/api/scopes.ts); `*` is full access. */
+    scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull().default(["*"]),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    /** Optional end of life; rotation sets it on the old key to give callers an overlap. */
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
+    /** Refreshed at most every KEY_TTL_MS per isolate, not on every request. */
+    lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
     revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
   },
   (t) => [index("idx_api_key_tenant").on(t.tenantId)],

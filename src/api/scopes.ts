@@ -1,0 +1,62 @@
+/**
+ * API key scopes (seed §10.3 plus what the platform added). One table says which scope each /api
+ * route needs: reads need the `:read` scope, anything else the `:write` one (for sends,
+ * `communications:send`). A path the table does not know needs the full-access scope `*`, so a new
+ * route is closed to scoped keys until it is listed here.
+ */
+import { z } from "zod";
+
+export const SCOPES = [
+  "*",
+  "communications:send",
+  "communications:read",
+  "stats:read",
+  "templates:read",
+  "templates:write",
+  "preferences:read",
+  "preferences:write",
+  "providers:read",
+  "providers:write",
+  "suppressions:read",
+  "suppressions:write",
+  "webhooks:read",
+  "webhooks:write",
+  "settings:read",
+  "settings:write",
+  "inbox:tokens",
+  "automation:read",
+  "automation:write",
+  "recipients:read",
+  "recipients:erase",
+] as const;
+export const Scope = z.enum(SCOPES);
+export type Scope = z.infer<typeof Scope>;
+
+type Rule = { prefix: string; read: Scope; write: Scope };
+
+// Longest prefix wins; order here is only for reading.
+const RULES: Rule[] = [
+  { prefix: "/api/communications/stats", read: "stats:read", write: "stats:read" },
+  { prefix: "/api/usage", read: "stats:read", write: "stats:read" },
+  { prefix: "/api/communications", read: "communications:read", write: "communications:send" },
+  { prefix: "/api/communication-templates", read: "templates:read", write: "templates:write" },
+  { prefix: "/api/communication-preferences", read: "preferences:read", write: "preferences:write" },
+  { prefix: "/api/providers", read: "providers:read", write: "providers:write" },
+  { prefix: "/api/suppressions", read: "suppressions:read", write: "suppressions:write" },
+  { prefix: "/api/webhooks", read: "webhooks:read", write: "webhooks:write" },
+  { prefix: "/api/settings", read: "settings:read", write: "settings:write" },
+  { prefix: "/api/inbox/tokens", read: "inbox:tokens", write: "inbox:tokens" },
+  { prefix: "/api/events", read: "automation:read", write: "automation:write" },
+  { prefix: "/api/triggers", read: "automation:read", write: "automation:write" },
+  { prefix: "/api/reminders", read: "automation:read", write: "automation:write" },
+  { prefix: "/api/recipients", read: "recipients:read", write: "recipients:erase" },
+];
+const BY_LENGTH = [...RULES].sort((a, b) => b.prefix.length - a.prefix.length);
+
+export function requiredScope(method: string, path: string): Scope {
+  const rule = BY_LENGTH.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`));
+  if (!rule) return "*";
+  return method === "GET" || method === "HEAD" ? rule.read : rule.write;
+}
+
+export const allows = (granted: readonly string[], needed: Scope) => granted.includes("*") || granted.includes(needed);
