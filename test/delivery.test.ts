@@ -277,6 +277,14 @@ describe("at-least-once queue delivery", () => {
     expect(d.events.at(-1)).toMatchObject({ kind: "status", status: "failed", detail: { deadLettered: true } });
   });
 
+  it("never fails a communication because a follow-up message (receipt check) was dead-lettered", async () => {
+    await addProvider(key, { channel: "sms", provider: "sandbox", settings: { outcome: "sent" } });
+    const id = await send(smsBody);
+    await deliverEnqueued();
+    await runDelivery([{ v: 1, tenantId, communicationId: id, check: { providerConfigId: "x", windowSeconds: 30 } }], { queue: "herald-sends-dlq" });
+    expect((await detail(id)).status).toBe("sent");
+  });
+
   it("leaves a dead-lettered message alone if it was delivered meanwhile", async () => {
     await addProvider(key, { channel: "sms", provider: "sandbox" });
     const id = await send(smsBody);

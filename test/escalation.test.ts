@@ -59,6 +59,20 @@ describe("channel escalation", () => {
     expect((await list()).find((c) => c.channel === "sms")!.content).toBe("Invoice 42 is due (SMS)");
   });
 
+  it("waits while the original is held for quiet hours: the clock starts when it goes out", async () => {
+    const h = new Date().getUTCHours();
+    const hh = (n: number) => String((n + 24) % 24).padStart(2, "0") + ":00";
+    await call("PATCH", "/api/communication-preferences/user/u1", { key, body: { timezone: "UTC", quietHours: { start: hh(h - 1), end: hh(h + 2) } } });
+    const res = await call("POST", "/api/communications/send", { key, body: { channel: "email", recipientType: "user", recipientId: "u1", subject: "s", content: "x", fallback: { channel: "sms", afterSeconds: 60 } } });
+    expect(res.json.status).toBe("scheduled");
+    const escalation = queue.drain().find((m) => m.body.escalate)!;
+    await runDelivery([escalation.body]);
+    expect((await list()).filter((c) => c.channel === "sms")).toHaveLength(0);
+    const again = queue.drain();
+    expect(again).toHaveLength(1);
+    expect(again[0]!.delaySeconds).toBeGreaterThan(3600 + 60 - 5);
+  });
+
   it("records why it could not escalate, and validates the fallback", async () => {
     await call("PATCH", "/api/communication-preferences/user/u1", { key, body: { preferredPhone: null } });
     const { id, escalation } = await send({ channel: "email", subject: "s", content: "x", fallback: { channel: "sms", afterSeconds: 60 } });

@@ -179,6 +179,34 @@ describe("in-app inbox", () => {
   });
 });
 
+describe("catching up from far behind", () => {
+  it("sends everything in pages whose cursors never run ahead of what was sent", async () => {
+    const stub = inboxStub(env.INBOX, tenantId, "user", "bulk");
+    for (let i = 0; i < 520; i++) {
+      await stub.deliver(tenantId, { id: `item-${i}`, title: null, body: `n${i}`, actionUrl: null, category: "t", data: null, createdAt: Date.now() });
+    }
+    const device = await connect(await tokenFor("bulk"));
+    expect((await device.next((m) => m.type === "hello")).cursor).toBe(0);
+    const first = await device.next((m) => m.type === "items");
+    const second = await device.next((m) => m.type === "items");
+    expect([first.items.length, second.items.length]).toEqual([500, 20]);
+    expect(first.cursor).toBe(first.items.at(-1).version);
+    expect(second.cursor).toBe(second.items.at(-1).version);
+    expect(new Set([...first.items, ...second.items].map((i: { id: string }) => i.id)).size).toBe(520);
+    device.ws.close();
+  });
+
+  it("does not re-broadcast or re-record a mark that changes nothing", async () => {
+    const id = await notify("u7", "once");
+    const token = await tokenFor("u7");
+    await inboxApi(token, "POST", "/items/mark", { ids: [id], action: "read" });
+    const again = await inboxApi(token, "POST", "/items/mark", { ids: [id], action: "read" });
+    expect(again.json.items).toEqual([]);
+    const events = (await call("GET", `/api/communications/${id}`, { key })).json.events.filter((e: { kind: string }) => e.kind === "provider_event");
+    expect(events).toHaveLength(1);
+  });
+});
+
 describe("inbox client and demo page", () => {
   it("serves a dependency-free client module and a demo page that uses it", async () => {
     const js = await exports.default.fetch("https://herald.test/inbox/client.js");

@@ -39,6 +39,8 @@ export function communicationDto(c: CommunicationRow) {
     provider: c.provider,
     providerConfigId: c.providerConfigId,
     providerMessageId: c.providerMessageId,
+    openCount: c.openCount,
+    clickCount: c.clickCount,
     retryCount: c.retryCount,
     maxRetries: c.maxRetries,
     nextRetryAt: iso(c.nextRetryAt),

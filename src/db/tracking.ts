@@ -101,6 +101,12 @@ export const upsertSuppression = (db: Db, row: SuppressionRow) =>
     .values(row)
     .onConflictDoUpdate({ target: [suppression.tenantId, suppression.channel, suppression.contact], set: { reason: row.reason, detail: row.detail, source: row.source, createdAt: row.createdAt } });
 
+/** A START reply lifts the opt-out it answers, not a bounce or a manual entry. */
+export const liftOptOut = (db: Db, tenantId: string, channel: Channel, contact: string) =>
+  db
+    .delete(suppression)
+    .where(and(eq(suppression.tenantId, tenantId), eq(suppression.channel, channel), eq(suppression.contact, contact), eq(suppression.reason, "opt_out")));
+
 export async function deleteSuppression(db: Db, tenantId: string, channel: Channel, contact: string) {
   const rows = await db
     .delete(suppression)

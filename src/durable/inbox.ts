@@ -40,6 +40,9 @@ const toItem = (r: Row): InboxItem => ({
   archivedAt: iso(r.archived_at),
 });
 
+/** Items per catch-up message. */
+const SYNC_PAGE = 500;
+
 export type ListQuery = { before?: number; limit: number; unread?: boolean; archived?: boolean };
 
 export class Inbox extends DurableObject<Env> {
@@ -66,8 +69,6 @@ export class Inbox extends DurableObject<Env> {
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", String(v));
     return v;
   }
-
-  private cursor = () => Number(this.meta("version") ?? "0");
 
   counts(): Counts {
     const row = this.sql
@@ -113,32 +114,37 @@ export class Inbox extends DurableObject<Env> {
   }
 
   private changedSince(cursor: number): InboxItem[] {
-    return this.sql.exec<Row>("SELECT * FROM item WHERE version > ? ORDER BY version LIMIT 500", cursor).toArray().map(toItem);
+    return this.sql.exec<Row>("SELECT * FROM item WHERE version > ? ORDER BY version LIMIT ?", cursor, SYNC_PAGE).toArray().map(toItem);
   }
 
   /** Applies a read/seen/archive change; echoes it to every device; reports engagement. */
   async mark(ids: string[], action: MarkAction): Promise<{ items: InboxItem[]; counts: Counts }> {
     const now = Date.now();
-    const set: Record<MarkAction, string> = {
-      seen: "seen_at = COALESCE(seen_at, ?1)",
-      read: "seen_at = COALESCE(seen_at, ?1), read_at = COALESCE(read_at, ?1)",
-      click: "seen_at = COALESCE(seen_at, ?1), read_at = COALESCE(read_at, ?1)",
-      unread: "read_at = NULL",
-      archive: "archived_at = COALESCE(archived_at, ?1)",
-      unarchive: "archived_at = NULL",
+    // Each change, and only a real change, gets a new version: marking a read item read again is
+    // a no-op that neither re-broadcasts nor grows the timeline.
+    const change: Record<MarkAction, { set: string; when: string }> = {
+      seen: { set: "seen_at = ?1", when: "seen_at IS NULL" },
+      read: { set: "seen_at = COALESCE(seen_at, ?1), read_at = ?1", when: "read_at IS NULL" },
+      click: { set: "seen_at = COALESCE(seen_at, ?1), read_at = ?1", when: "read_at IS NULL" },
+      unread: { set: "read_at = NULL", when: "read_at IS NOT NULL" },
+      archive: { set: "archived_at = ?1", when: "archived_at IS NULL" },
+      unarchive: { set: "archived_at = NULL", when: "archived_at IS NOT NULL" },
     };
     const changed: string[] = [];
     for (const id of ids) {
-      const version = this.nextVersion();
-      const result = this.sql.exec(`UPDATE item SET ${set[action]}, version = ?2 WHERE id = ?3`, now, version, id);
-      if (result.rowsWritten > 0) changed.push(id);
+      const pending = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM item WHERE id = ? AND ${change[action].when}`, id).one().n;
+      if (!pending) continue;
+      this.sql.exec(`UPDATE item SET ${change[action].set}, version = ?2 WHERE id = ?3`, now, this.nextVersion(), id);
+      changed.push(id);
     }
     const items = changed.length
       ? this.sql.exec<Row>(`SELECT * FROM item WHERE id IN (${changed.map(() => "?").join(",")}) ORDER BY version`, ...changed).toArray().map(toItem)
       : [];
     const counts = this.counts();
-    if (items.length) this.broadcast({ type: "items", items, counts, cursor: this.cursor() });
-    if (action === "read" || action === "click") await this.report(changed, action === "read" ? "opened" : "clicked");
+    if (items.length) this.broadcast({ type: "items", items, counts, cursor: items.at(-1)!.version });
+    if (action === "read") await this.report(changed, "opened");
+    // A click counts even on an item read before: it is engagement of its own.
+    if (action === "click") await this.report(ids.filter((id) => this.sql.exec("SELECT 1 FROM item WHERE id = ?", id).toArray().length), "clicked");
     return { items, counts };
   }
 
@@ -169,7 +175,8 @@ export class Inbox extends DurableObject<Env> {
     const cursor = Number(new URL(request.url).searchParams.get("cursor") ?? "0") || 0;
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
-    this.send(server, { type: "hello", counts: this.counts(), cursor: this.cursor() });
+    // `hello` echoes the client's own cursor: the catch-up that follows is what moves it forward.
+    this.send(server, { type: "hello", counts: this.counts(), cursor });
     this.sync(server, cursor);
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -202,9 +209,15 @@ export class Inbox extends DurableObject<Env> {
     }
   }
 
+  /** Everything changed since `cursor`, in pages; each page's cursor is the last version it carries. */
   private sync(ws: WebSocket, cursor: number) {
-    const items = this.changedSince(cursor);
-    if (items.length) this.send(ws, { type: "items", items, counts: this.counts(), cursor: this.cursor() });
+    for (;;) {
+      const items = this.changedSince(cursor);
+      if (items.length === 0) return;
+      cursor = items.at(-1)!.version;
+      this.send(ws, { type: "items", items, counts: this.counts(), cursor });
+      if (items.length < SYNC_PAGE) return;
+    }
   }
 
   private send(ws: WebSocket, message: ServerMessage) {

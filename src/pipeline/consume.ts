@@ -74,6 +74,12 @@ export async function consumeDeadLetters(env: Env, batch: MessageBatch<unknown>)
       continue;
     }
     const { tenantId, communicationId } = parsed.data;
+    if (parsed.data.check || parsed.data.escalate) {
+      // A receipt check or an escalation that kept failing: the communication itself is fine.
+      console.error(JSON.stringify({ msg: "dropping a dead-lettered follow-up", communicationId, kind: parsed.data.check ? "receipt check" : "escalation" }));
+      message.ack();
+      continue;
+    }
     const now = new Date();
     const reason = "delivery could not be processed after repeated errors (dead-lettered)";
     const failed = await failUnfinished(db, tenantId, communicationId, reason, now);

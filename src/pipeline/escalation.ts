@@ -61,6 +61,12 @@ async function fallbackRequest(db: Db, o: CommunicationRow, e: Escalate) {
 export async function escalate(ctx: AcceptContext, msg: SendMessage & { escalate: Escalate }): Promise<void> {
   const original = await getCommunication(ctx.db, msg.tenantId, msg.communicationId);
   if (!original || original.status === "cancelled" || REACHED[msg.escalate.until].includes(original.status)) return;
+  if (original.status === "scheduled" && original.scheduledAt && original.scheduledAt > ctx.now) {
+    // Still held (quiet hours, a later send time): the clock starts when it goes out.
+    const wait = Math.ceil((original.scheduledAt.getTime() - ctx.now.getTime()) / 1000) + msg.escalate.afterSeconds;
+    await ctx.queue.send({ ...msg }, { delaySeconds: Math.min(wait, MAX_QUEUE_DELAY_SECONDS) });
+    return;
+  }
   const note = (error: string, detail: Record<string, unknown> = {}) =>
     insertEvent(ctx.db, eventRow({ tenantId: original.tenantId, communicationId: original.id, kind: "note", error, detail, createdAt: ctx.now }));
   const why = `not ${msg.escalate.until} within ${msg.escalate.afterSeconds} s`;

@@ -6,7 +6,7 @@
 import type { Db } from "../db/client";
 import type { CommunicationRow } from "../db/communications";
 import { getPreference, insertConsent, upsertPreference } from "../db/preferences";
-import { deleteSuppression, upsertSuppression } from "../db/tracking";
+import { liftOptOut, upsertSuppression } from "../db/tracking";
 import type { Channel } from "../domain";
 import { uuidv7 } from "../lib/ids";
 import { applyConsent, blankPreference } from "../preferences/consent";
@@ -67,8 +67,7 @@ export async function applySmsKeyword(db: Db, tenantId: string, channel: Channel
     return "stop";
   }
   if (START_WORDS.includes(word)) {
-    await db.batch([consent("granted")]);
-    await deleteSuppression(db, tenantId, channel, contact);
+    await db.batch([consent("granted"), liftOptOut(db, tenantId, channel, contact)]);
     return "start";
   }
   return word === "help" || word === "info" ? "help" : "message";
