@@ -169,6 +169,25 @@ export class Inbox extends DurableObject<Env> {
     );
   }
 
+  /** Every item, archived or not, for a data-protection export. */
+  exportAll(): InboxItem[] {
+    return this.sql.exec<Row>("SELECT * FROM item ORDER BY seq").toArray().map(toItem);
+  }
+
+  /** Erases the inbox: every item, every setting, every connected device. */
+  async erase(): Promise<{ items: number }> {
+    const items = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM item").one().n;
+    for (const ws of this.ctx.getWebSockets()) ws.close(4001, "inbox erased");
+    await this.ctx.storage.deleteAll();
+    // deleteAll drops the tables too; recreate them so the object stays usable.
+    this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS item (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL,
+      title TEXT, body TEXT NOT NULL, action_url TEXT, category TEXT NOT NULL, data TEXT,
+      created_at INTEGER NOT NULL, seen_at INTEGER, read_at INTEGER, archived_at INTEGER)`);
+    return { items };
+  }
+
   /** WebSocket upgrade, already authenticated by the Worker: sends counts and what changed since `cursor`. */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });

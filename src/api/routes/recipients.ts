@@ -1,0 +1,103 @@
+/**
+ * Data-protection requests for one recipient (issue 14): `GET /api/recipients/:type/:id/export`
+ * returns everything Herald holds about them as JSON; `DELETE /api/recipients/:type/:id` erases it
+ * — communications redacted in place, timeline details, consents, suppressions and the inbox gone —
+ * and leaves only an opt-out marker, so messaging them again needs a new, deliberate opt-in.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../context";
+import { communicationDto, timelineDto } from "../dto";
+import { parseWith } from "../validate";
+import { runBatch } from "../../db/client";
+import { getPreference, listConsents, upsertPreference } from "../../db/preferences";
+import {
+  communicationsOf,
+  deleteConsents,
+  deleteSuppressions,
+  eventsOf,
+  redactCommunications,
+  redactEvents,
+  suppressionsOf,
+  type RecipientRef,
+} from "../../db/recipients";
+import { inboxStub } from "../../durable/inbox";
+import { sha256Hex } from "../../lib/crypto";
+import { blankPreference } from "../../preferences/consent";
+
+const Recipient = z.object({ type: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug"), id: z.string().min(1).max(255) });
+
+/** D1 binds at most 100 parameters per statement. */
+const chunks = <T>(items: T[], size = 90) => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+const MAX_COMMUNICATIONS = 10_000;
+
+async function gather(c: { var: AppEnv["Variables"] }, r: RecipientRef) {
+  const { db } = c.var;
+  const [pref] = await getPreference(db, r.tenantId, { entityType: r.recipientType, entityId: r.recipientId });
+  const communications = await communicationsOf(db, r, MAX_COMMUNICATIONS);
+  const contacts = [
+    ...new Set(
+      [pref?.preferredEmail, pref?.preferredPhone, pref?.preferredWhatsapp, pref?.preferredMessengerId, ...communications.map((x) => x.recipientContact)].filter(
+        (x): x is string => !!x && x !== "[erased]",
+      ),
+    ),
+  ];
+  return { pref, communications, contacts };
+}
+
+export const recipients = new Hono<AppEnv>()
+  .get("/:type/:id/export", async (c) => {
+    const { type, id } = parseWith(Recipient, c.req.param());
+    const r: RecipientRef = { tenantId: c.var.tenantId, recipientType: type, recipientId: id };
+    const { pref, communications, contacts } = await gather(c, r);
+    const events = (await Promise.all(chunks(communications.map((x) => x.id)).map((ids) => eventsOf(c.var.db, r.tenantId, ids)))).flat();
+    const [consents, suppressions, inbox] = await Promise.all([
+      listConsents(c.var.db, r.tenantId, { entityType: type, entityId: id }),
+      suppressionsOf(c.var.db, r.tenantId, contacts),
+      inboxStub(c.env.INBOX, r.tenantId, type, id).exportAll(),
+    ]);
+    return c.json({
+      recipient: { type, id },
+      exportedAt: new Date().toISOString(),
+      preferences: pref ?? null,
+      consents,
+      communications: communications.map((x) => ({ ...communicationDto(x), events: timelineDto(x, events.filter((e) => e.communicationId === x.id)) })),
+      suppressions,
+      inbox,
+      truncated: communications.length === MAX_COMMUNICATIONS,
+    });
+  })
+  .delete("/:type/:id", async (c) => {
+    const { type, id } = parseWith(Recipient, c.req.param());
+    const r: RecipientRef = { tenantId: c.var.tenantId, recipientType: type, recipientId: id };
+    const { db } = c.var;
+    const now = new Date();
+    const pseudonym = `erased:${(await sha256Hex(`${r.tenantId}|${type}|${id}`)).slice(0, 16)}`;
+    const { contacts } = await gather(c, r);
+    const [consents, suppressions] = await Promise.all([
+      listConsents(db, r.tenantId, { entityType: type, entityId: id }),
+      suppressionsOf(db, r.tenantId, contacts),
+    ]);
+    // Redacting a page renames its rows, so the next look finds the rest: at most MAX per pass.
+    let erased = 0;
+    for (let page = await communicationsOf(db, r, MAX_COMMUNICATIONS); page.length; page = await communicationsOf(db, r, MAX_COMMUNICATIONS)) {
+      const ids = page.map((x) => x.id);
+      await runBatch(db, [...chunks(ids).map((part) => redactEvents(db, r.tenantId, part)), redactCommunications(db, r, pseudonym)]);
+      erased += ids.length;
+    }
+    await runBatch(db, [
+      deleteConsents(db, r),
+      ...chunks(contacts).map((part) => deleteSuppressions(db, r.tenantId, part)),
+      // What stays: an opt-out under the tenant's own opaque id, with no contact or content.
+      upsertPreference(db, {
+        ...blankPreference(r.tenantId, { entityType: type, entityId: id }, now),
+        optedOutAt: now,
+        optedOutReason: "erased; record a new opt-in before messaging again",
+      }),
+    ]);
+    const inbox = await inboxStub(c.env.INBOX, r.tenantId, type, id).erase();
+    return c.json({
+      erased: { communications: erased, consents: consents.length, suppressions: suppressions.length, inboxItems: inbox.items, preferences: true },
+      at: now.toISOString(),
+    });
+  });
