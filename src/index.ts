@@ -7,6 +7,7 @@ import { createApp } from "./api/app";
 import { database } from "./db/client";
 import { readConfig, type Env } from "./env";
 import { sweep } from "./pipeline/sweep";
+import { applyRetention } from "./pipeline/retention";
 import { automationDeps } from "./automation/deps";
 import { runAutomationPasses } from "./automation/cron";
 
@@ -23,6 +24,11 @@ export default {
     ctx.waitUntil(
       sweep(database(env.DB), env.SEND_QUEUE, config.sweepStaleMs).then((r) => {
         if (r.reenqueued) console.log(JSON.stringify({ msg: "sweep re-enqueued", ...r }));
+      }),
+    );
+    ctx.waitUntil(
+      applyRetention(database(env.DB), new Date(controller.scheduledTime)).then((r) => {
+        if (r.redacted) console.log(JSON.stringify({ msg: "retention redacted", ...r }));
       }),
     );
     // Due reminder steps, closed digests, lost business events, retention (src/automation/cron.ts).

@@ -89,3 +89,33 @@ describe("recipient export and erasure", () => {
     expect((await call("GET", "/api/recipients/customer/ada/export", { key })).json.communications).toHaveLength(3);
   });
 });
+
+describe("retention", () => {
+  it("redacts finished communications older than the tenant's policy on the cron pass, keeping stats", async () => {
+    const { createExecutionContext, createScheduledController, waitOnExecutionContext } = await import("cloudflare:test");
+    const api = (await import("../../src/index")).default;
+    const set = await call("PATCH", "/api/settings", { key, body: { retentionDays: 30 } });
+    expect(set.json.retentionDays).toBe(30);
+    const ids = await seedAda();
+    const pending = await call("POST", "/api/communications/send", { key, body: { channel: "sms", recipientContact: "+14155550188", content: "later", scheduledAt: new Date(Date.now() + 3600_000).toISOString() } });
+    const old = Date.now() - 31 * 86_400_000;
+    await env.DB.prepare("UPDATE communication SET created_at = ? WHERE tenant_id = ?").bind(old, tenantId).run();
+    await env.DB.prepare("UPDATE communication SET created_at = ? WHERE id = ?").bind(Date.now(), ids[2]).run();
+    const statsBefore = (await call("GET", "/api/communications/stats?startDate=2020-01-01", { key })).json;
+
+    const run = async () => {
+      const ctx = createExecutionContext();
+      await api.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }), env, ctx);
+      await waitOnExecutionContext(ctx);
+    };
+    await run();
+    await run(); // idempotent
+
+    const detail = async (id: string) => (await call("GET", `/api/communications/${id}`, { key })).json;
+    expect(await detail(ids[0]!)).toMatchObject({ content: "[redacted]", recipientContact: "[redacted]", subject: null, status: "delivered" });
+    expect(await detail(ids[1]!)).toMatchObject({ content: "[redacted]" });
+    expect((await detail(ids[2]!)).content).toBe("Welcome, Ada");
+    expect((await detail(pending.json.id)).content).toBe("later");
+    expect((await call("GET", "/api/communications/stats?startDate=2020-01-01", { key })).json.totalAccepted).toBe(statsBefore.totalAccepted);
+  });
+});

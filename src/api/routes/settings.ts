@@ -14,6 +14,8 @@ const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase s
 const Settings = z
   .object({
     tracking: z.enum(["provider", "herald", "off"]).optional(),
+    /** Days before content and contacts are redacted (stats stay); null keeps them. */
+    retentionDays: z.number().int().min(1).max(3650).nullable().optional(),
     /** Seconds to wait for a delivery receipt, per message type, before failing over; 0 turns it off. */
     receiptWindows: z.record(slug, z.number().int().min(0).max(12 * 3600)).optional(),
     preferences: z
@@ -30,6 +32,7 @@ const Settings = z
 
 const withDefaults = (s: TenantSettings | null | undefined) => ({
   tracking: s?.tracking ?? "provider",
+  retentionDays: s?.retentionDays ?? null,
   receiptWindows: { ...DEFAULT_RECEIPT_WINDOWS, ...s?.receiptWindows },
   preferences: policyOf(s),
 });

@@ -4,6 +4,8 @@ import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 export type TenantSettings = {
   /** Who tracks email opens and clicks: the provider (its own settings), Herald, or nobody. */
   tracking?: "provider" | "herald" | "off";
+  /** Days a communication keeps its content and contacts; null or absent: kept. */
+  retentionDays?: number | null;
   /** Delivery-receipt window per message type, in seconds: silent providers are failed over. */
   receiptWindows?: Record<string, number>;
   /** Defaults for recipients without their own, and which message types are which. */

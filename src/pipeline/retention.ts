@@ -1,0 +1,26 @@
+/**
+ * The retention cron pass (issue 14): for each tenant with a retention policy, redact what has
+ * outlived it. Bounded per pass, idempotent (redacted rows are skipped), and never touches a
+ * communication still on its way out.
+ */
+import type { Db } from "../db/client";
+import { runBatch } from "../db/client";
+import { redactEvents } from "../db/recipients";
+import { redactBefore, retentionDays, tenantsWithRetention } from "../db/retention";
+
+const TENANTS_PER_PASS = 100;
+const ROWS_PER_TENANT = 500;
+const DAY_MS = 86_400_000;
+
+export async function applyRetention(db: Db, now: Date) {
+  let redacted = 0;
+  for (const t of await tenantsWithRetention(db, TENANTS_PER_PASS)) {
+    const days = retentionDays(t.settings);
+    if (!days) continue;
+    const ids = await redactBefore(db, t.id, new Date(now.getTime() - days * DAY_MS), ROWS_PER_TENANT);
+    const chunks = Array.from({ length: Math.ceil(ids.length / 90) }, (_, i) => ids.slice(i * 90, (i + 1) * 90));
+    await runBatch(db, chunks.map((part) => redactEvents(db, t.id, part)));
+    redacted += ids.length;
+  }
+  return { redacted };
+}
