@@ -1,7 +1,9 @@
 /**
- * WebCrypto helpers: SHA-256 hashing, and AES-256-GCM sealing of provider credentials.
- * Sealed values are `v1.<iv>.<ciphertext>` (base64); the associated data binds a ciphertext to
- * the record it belongs to, so a credential copied onto another tenant's row will not open.
+ * WebCrypto helpers: SHA-256 hashing, and AES-256-GCM sealing of tenants' secrets (provider
+ * credentials, webhook signing secrets). New values are `v2.<iv>.<ciphertext>` (base64), sealed
+ * with a key derived for the one tenant from the master secret (HKDF-SHA256), so one tenant's key
+ * says nothing about another's. `v1.` values, sealed with the master key itself, still open. The
+ * associated data binds a ciphertext to the record it belongs to, so a copied one will not open.
  */
 const encoder = new TextEncoder();
 
@@ -31,24 +33,45 @@ function importKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-export async function seal(secret: string, plaintext: string, associatedData: string): Promise<string> {
+// Deriving costs a little CPU; a tenant's key does not change within an isolate's life.
+const tenantKeys = new Map<string, Promise<CryptoKey>>();
+
+function tenantKey(secret: string, tenantId: string): Promise<CryptoKey> {
+  const cacheKey = `${secret}\u0000${tenantId}`;
+  let key = tenantKeys.get(cacheKey);
+  if (!key) {
+    key = crypto.subtle
+      .importKey("raw", fromB64(secret), "HKDF", false, ["deriveKey"])
+      .then((master) =>
+        crypto.subtle.deriveKey(
+          { name: "HKDF", hash: "SHA-256", salt: encoder.encode(tenantId), info: encoder.encode("herald tenant data key v2") },
+          master,
+          { name: "AES-GCM", length: 256 },
+          false,
+          ["encrypt", "decrypt"],
+        ),
+      );
+    if (tenantKeys.size > 10_000) tenantKeys.clear();
+    tenantKeys.set(cacheKey, key);
+  }
+  return key;
+}
+
+export async function seal(secret: string, tenantId: string, plaintext: string, associatedData: string): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const ct = await crypto.subtle.encrypt(
     { name: "AES-GCM", iv, additionalData: encoder.encode(associatedData) },
-    await importKey(secret),
+    await tenantKey(secret, tenantId),
     encoder.encode(plaintext),
   );
-  return `v1.${toB64(iv)}.${toB64(ct)}`;
+  return `v2.${toB64(iv)}.${toB64(ct)}`;
 }
 
-export async function open(secret: string, sealed: string, associatedData: string): Promise<string> {
+export async function open(secret: string, tenantId: string, sealed: string, associatedData: string): Promise<string> {
   const [version, iv, ct] = sealed.split(".");
-  if (version !== "v1" || !iv || !ct) throw new Error("unrecognised sealed value");
-  const pt = await crypto.subtle.decrypt(
-    { name: "AES-GCM", iv: fromB64(iv), additionalData: encoder.encode(associatedData) },
-    await importKey(secret),
-    fromB64(ct),
-  );
+  if ((version !== "v1" && version !== "v2") || !iv || !ct) throw new Error("unrecognised sealed value");
+  const key = version === "v2" ? await tenantKey(secret, tenantId) : await importKey(secret);
+  const pt = await crypto.subtle.decrypt({ name: "AES-GCM", iv: fromB64(iv), additionalData: encoder.encode(associatedData) }, key, fromB64(ct));
   return new TextDecoder().decode(pt);
 }
 

@@ -10,12 +10,12 @@ import { open, seal } from "../lib/crypto";
 const aad = (tenantId: string, id: string) => `provider_config:${tenantId}:${id}`;
 
 export const sealCredentials = (key: string, tenantId: string, id: string, credentials: unknown) =>
-  seal(key, JSON.stringify(credentials), aad(tenantId, id));
+  seal(key, tenantId, JSON.stringify(credentials), aad(tenantId, id));
 
 /** A stored config's definition with its credentials opened and its settings defaulted. */
 export async function readProviderConfig(key: string, row: ProviderConfigRow) {
   const definition = PROVIDERS[row.provider];
-  const credentials = definition.credentials.parse(JSON.parse(await open(key, row.credentials, aad(row.tenantId, row.id))));
+  const credentials = definition.credentials.parse(JSON.parse(await open(key, row.tenantId, row.credentials, aad(row.tenantId, row.id))));
   const settings = definition.settings.parse(row.settings);
   return { definition, credentials, settings };
 }

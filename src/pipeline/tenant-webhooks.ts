@@ -87,7 +87,7 @@ export async function attemptDelivery(deps: WebhookDeps, m: Extract<EventMessage
     await updateDelivery(deps.db, m.tenantId, delivery.id, { status: "failed", lastError: "endpoint deleted or disabled", updatedAt: deps.now() });
     return ACK;
   }
-  const secret = await open(deps.config.encryptionKey, endpoint.secret, endpointSecretAad(endpoint.tenantId, endpoint.id));
+  const secret = await open(deps.config.encryptionKey, endpoint.tenantId, endpoint.secret, endpointSecretAad(endpoint.tenantId, endpoint.id));
   const now = deps.now();
   const headers = await signWebhook(secret, delivery.eventId, Math.floor(now.getTime() / 1000), delivery.payload);
   let status: number | null = null;

@@ -12,7 +12,7 @@ describe("provider configs", () => {
     expect(created.text).not.toContain("super-secret-value");
 
     const stored = await env.DB.prepare("SELECT credentials FROM provider_config WHERE id = ?").bind(created.json.id).first<{ credentials: string }>();
-    expect(stored!.credentials).toMatch(/^v1\./);
+    expect(stored!.credentials).toMatch(/^v2\./);
     expect(stored!.credentials).not.toContain("super-secret");
 
     const listed = await call("GET", "/api/providers", { key });

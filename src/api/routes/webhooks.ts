@@ -90,7 +90,7 @@ export const webhooks = new Hono<AppEnv>()
       url: body.url,
       description: body.description ?? null,
       eventTypes: body.eventTypes,
-      secret: await seal(config.encryptionKey, secret, endpointSecretAad(tenantId, id)),
+      secret: await seal(config.encryptionKey, tenantId, secret, endpointSecretAad(tenantId, id)),
       enabled: body.enabled,
       createdAt: now,
       updatedAt: now,
