@@ -7,7 +7,7 @@
  * any secret.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { captureEvents, captureQueue, runDelivery } from "./helpers";
+import { captureAutomation, captureEvents, captureQueue, runDelivery } from "./helpers";
 import { sendgridSigner, twilioHeaders } from "./signing";
 import { ADMIN, type Answer, created, expectNoSecretLeaked, expectWellFormed, fuzzTenant, hit, type HitOptions, providersWithSecrets, registerStoredSecrets } from "./hostile/fuzz";
 
@@ -29,6 +29,11 @@ type Fixture = {
   delivery: string;
   suppressed: string;
   recipient: string;
+  event: string;
+  trigger: string;
+  reminder: string;
+  inboxToken: string;
+  inboxItem: string;
 };
 
 let queue: ReturnType<typeof captureQueue>;
@@ -57,6 +62,7 @@ async function tenantWithEverything(name: string): Promise<Fixture> {
   const delivered = (await created("POST", "/api/communications/send", key, { channel: "sms", recipientContact: "+14155550123", content: `for ${name}`, recipientId: recipient, entityType: "order", entityId: `order-${slug}` })).id;
   const scheduled = (await created("POST", "/api/communications/send", key, { channel: "sms", recipientContact: "+14155550123", content: "later", scheduledAt: new Date(Date.now() + 86_400_000).toISOString() })).id;
   const email = (await created("POST", "/api/communications/send", key, { channel: "email", recipientContact: "ann@acme.test", subject: "s", content: "c", type: "invoice" })).id;
+  await created("POST", "/api/communications/send", key, { channel: "in_app", recipientId: recipient, content: `inbox for ${name}` });
   await runDelivery(queue.drain().map((m) => m.body).filter((m) => m.communicationId !== scheduled));
   // Fan the status events out to the endpoint: delivery rows, not yet attempted.
   await runDelivery(events.drain(), { queue: "herald-events" });
@@ -64,6 +70,19 @@ async function tenantWithEverything(name: string): Promise<Fixture> {
   const log = await hit("GET", `/api/webhooks/${endpoint}/deliveries`, { key });
   const delivery = log.json.results[0].id as string;
   const keys = await hit("GET", `/admin/tenants/${tenantId}`, { key: ADMIN });
+  const event = (await created("POST", "/api/events", key, { type: "sale.created", entityType: "sale", entityId: `sale-${slug}`, recipient: { id: recipient } })).id;
+  const trigger = (await created("POST", "/api/triggers", key, { preset: "low_stock_alert" })).id;
+  const reminder = (await created("POST", "/api/reminders", key, {
+    entityType: "invoice",
+    entityId: `inv-${slug}`,
+    recipient: { id: recipient },
+    firstAt: new Date(Date.now() + 86_400_000).toISOString(),
+    schedule: { everyDays: 3, maxSteps: 2 },
+    steps: [{ templateCode: templateCode, channels: ["sms"] }],
+  })).id;
+  const inboxToken = (await created("POST", "/api/inbox/tokens", key, { recipientId: recipient }, (j) => j?.token)).token;
+  const inbox = await hit("GET", "/api/inbox/items", { key: inboxToken });
+  expect(inbox.json.items, `${name}'s inbox`).toHaveLength(1);
   return {
     tenantId,
     key,
@@ -82,6 +101,11 @@ async function tenantWithEverything(name: string): Promise<Fixture> {
     delivery,
     suppressed,
     recipient,
+    event,
+    trigger,
+    reminder,
+    inboxToken,
+    inboxItem: inbox.json.items[0].id,
   };
 }
 
@@ -104,6 +128,10 @@ const MISSING = (): Fixture => {
     delivery: id(),
     suppressed: "nobody@acme.test",
     recipient: "cust-nobody",
+    event: id(),
+    trigger: id(),
+    reminder: id(),
+    inboxItem: id(),
   };
 };
 
@@ -111,7 +139,7 @@ const MISSING = (): Fixture => {
  * A's ids and content, none of which may appear in any answer B gets. (A's suppressed contact is
  * not here: it is only an address, and B sends to it in the matrix.)
  */
-const aIds = () => [A.tenantId, A.apiKeyId, A.sendgrid.id, A.twilio.id, A.sandbox, A.delivered, A.scheduled, A.email, A.template, A.endpoint, A.delivery, A.templateCode, `for Tenant A`];
+const aIds = () => [A.tenantId, A.apiKeyId, A.sendgrid.id, A.twilio.id, A.sandbox, A.delivered, A.scheduled, A.email, A.template, A.endpoint, A.delivery, A.templateCode, A.event, A.trigger, A.reminder, A.inboxItem, `for Tenant A`];
 
 async function asB(method: string, path: string, o: HitOptions = {}): Promise<Answer> {
   const a = await hit(method, path, { key: B.key, ...o });
@@ -126,6 +154,7 @@ async function asB(method: string, path: string, o: HitOptions = {}): Promise<An
 beforeAll(async () => {
   queue = captureQueue();
   events = captureEvents();
+  captureAutomation();
   A = await tenantWithEverything("Tenant A");
   B = await tenantWithEverything("Tenant B");
   await hit("PATCH", "/api/settings", { key: A.key, json: { tracking: "herald", receiptWindows: { invoice: 120 } } });
@@ -153,7 +182,12 @@ async function snapshot(f: Fixture) {
     settings: await get("/api/settings"),
     stats: await get("/api/communications/stats"),
     usage: await get("/api/usage"),
-    admin: (await hit("GET", `/admin/tenants/${f.tenantId}`, { key: ADMIN })).json,
+    events: await get("/api/events"),
+    triggers: await get("/api/triggers"),
+    reminders: await Promise.all([get("/api/reminders"), get(`/api/reminders/${f.reminder}`)]),
+    inbox: (await hit("GET", "/api/inbox/items", { key: f.inboxToken })).json,
+    // Minus when each key was last used: reading the snapshot uses A's key.
+    admin: JSON.parse(JSON.stringify((await hit("GET", `/admin/tenants/${f.tenantId}`, { key: ADMIN })).json), (k, v) => (k === "lastUsedAt" ? undefined : v)),
   };
 }
 
@@ -213,6 +247,12 @@ const ROWS: Row[] = [
     status: 201,
     ignore: ["id", "entityId", "createdAt"],
   },
+  { name: "GET business event", method: "GET", path: (f) => `/api/events/${f.event}`, status: 404 },
+  { name: "GET trigger rule", method: "GET", path: (f) => `/api/triggers/${f.trigger}`, status: 404 },
+  { name: "PATCH trigger rule", method: "PATCH", path: (f) => `/api/triggers/${f.trigger}`, body: () => ({ enabled: false }), status: 404 },
+  { name: "DELETE trigger rule", method: "DELETE", path: (f) => `/api/triggers/${f.trigger}`, status: 404 },
+  { name: "GET reminder sequence", method: "GET", path: (f) => `/api/reminders/${f.reminder}`, status: 404 },
+  { name: "DELETE reminder sequence", method: "DELETE", path: (f) => `/api/reminders/${f.reminder}`, status: 404 },
   { name: "revoke an API key under one's own tenant id", method: "DELETE", path: (f) => `/admin/tenants/${B.tenantId}/api-keys/${f.apiKeyId}`, status: 404, admin: true },
 ];
 
@@ -299,6 +339,25 @@ describe("lists", () => {
     // B recorded its own consent for that recipient id in the matrix; A's ("signup") is not there.
     const consents = (await asB("GET", `/api/communication-preferences/customer/${A.recipient}/consents`)).json.results as { source: string }[];
     expect(consents.map((c) => c.source)).toEqual(["b"]);
+  });
+
+  it("events, triggers and reminders list only one's own", async () => {
+    expect((await asB("GET", "/api/events?entityType=sale&entityId=sale-tenanta")).json.results).toEqual([]);
+    expect((await asB("GET", "/api/reminders?entityType=invoice&entityId=inv-tenanta")).json.results).toEqual([]);
+    expect((await asB("GET", "/api/events")).json.results.map((e: { id: string }) => e.id)).toEqual([B.event]);
+    expect((await asB("GET", "/api/triggers")).json.results.map((t: { id: string }) => t.id)).toEqual([B.trigger]);
+  });
+
+  it("B's inbox token for A's recipient opens B's inbox, exactly like a token for nobody", async () => {
+    const mint = async (recipientId: string) => (await asB("POST", "/api/inbox/tokens", { json: { recipientId }, reveals: (j) => j?.token })).json.token as string;
+    const theirs = await mint(A.recipient);
+    const nobody = await mint("cust-nobody");
+    const items = async (token: string) => comparable(await asB("GET", "/api/inbox/items", { key: token }));
+    expect(await items(theirs)).toEqual(await items(nobody));
+    expect((await items(theirs)).json.items).toEqual([]);
+    const mark = async (token: string, id: string) => comparable(await asB("POST", "/api/inbox/items/mark", { key: token, json: { ids: [id], action: "archive" } }));
+    expect(await mark(theirs, A.inboxItem)).toEqual(await mark(nobody, crypto.randomUUID()));
+    expect((await hit("GET", "/api/inbox/items", { key: A.inboxToken })).json.items[0]).toMatchObject({ id: A.inboxItem, archivedAt: null });
   });
 
   it("stats and usage count each tenant's own messages", async () => {
