@@ -62,6 +62,7 @@ export function createApp() {
   app.route("/u", unsubscribe);
 
   // The inbox's browser-facing routes authenticate with recipient tokens, not API keys.
+  app.use("/api/inbox/*", bodyLimit({ maxSize: MB, onError: tooLarge("1 MB") }));
   app.route("/api/inbox", inbox);
   app.route("/inbox", inboxAssets);
 

@@ -6,7 +6,7 @@ import type { FailureKind } from "./types";
 export const baseSettings = z.object({
   /** Replaces the provider's scheme and host (EU regions, proxies, local mocks). */
   baseUrl: z.url({ protocol: /^https?$/ }).optional(),
-  fromName: z.string().max(200).optional(),
+  fromName: z.string().max(200).refine((v) => !/[\r\n]/.test(v), "must not contain line breaks").optional(),
   /** Per-call deadline; a hang counts as a retryable failure. */
   timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
   /** Our own send rate for this config (see src/durable/limits.ts for the defaults). */

@@ -14,6 +14,7 @@ import { countSilence } from "../db/provider-health";
 import type { TenantSettings } from "../db/schema";
 import { dayOf } from "../db/stats";
 import type { SendMessage } from "./queue-message";
+import { own } from "../lib/own";
 
 /** Where a late code hurts more than a duplicate. Tenants set their own per type. */
 export const DEFAULT_RECEIPT_WINDOWS: Record<string, number> = { otp: 60, one_time_code: 60 };
@@ -22,7 +23,7 @@ export const BREAKER_THRESHOLD = 3;
 export const BREAKER_OPEN_MS = 5 * 60_000;
 
 export function receiptWindowSeconds(c: Pick<CommunicationRow, "type" | "receiptWindowSeconds">, settings: TenantSettings | null | undefined): number {
-  return c.receiptWindowSeconds ?? settings?.receiptWindows?.[c.type] ?? DEFAULT_RECEIPT_WINDOWS[c.type] ?? 0;
+  return c.receiptWindowSeconds ?? own(settings?.receiptWindows, c.type) ?? own(DEFAULT_RECEIPT_WINDOWS, c.type) ?? 0;
 }
 
 /** Whether to wait for `config`'s receipt: a window, a provider that reports, and somewhere to go. */

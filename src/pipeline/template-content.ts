@@ -42,7 +42,7 @@ export function contentResolver(db: Db, tenantId: string) {
     const variables = req.templateVariables ?? {};
     const locale = req.locale ?? template.locale;
     const result = renderContent(template.channel, template.content, variables, formatOptions(locale, variables), true);
-    if (!result.ok) throw invalid(prefix + "templateVariables", `missing ${result.missing.join(", ")}`);
+    if (!result.ok) throw invalid(prefix + "templateVariables", result.error ?? `missing ${result.missing.join(", ")}`);
     const r = result.value;
     if (r.body.length > MAX_CONTENT[req.channel]) {
       throw invalid(prefix + "templateVariables", `the rendered message is ${r.body.length} characters; ${req.channel} allows ${MAX_CONTENT[req.channel]}`);

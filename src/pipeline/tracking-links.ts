@@ -34,7 +34,8 @@ export async function verifyToken(secret: string, raw: string): Promise<Tracking
   }
 }
 
-const LINK = /(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?:\/\/[^"']+)\2/gi;
+// No whitespace inside a link: a URL with a line break in it is not one we will redirect to.
+const LINK = /(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?:\/\/[^"'\s]+)\2/gi;
 const unescapeAttr = (s: string) => s.replace(/&amp;/g, "&");
 
 /** Rewrites every http(s) link through the click redirect and appends the open pixel. */
@@ -42,9 +43,13 @@ export async function addTracking(html: string, o: { secret: string; publicUrl: 
   const tokens = new Map<string, string>();
   for (const match of html.matchAll(LINK)) {
     const url = unescapeAttr(match[3]!);
-    if (!tokens.has(url)) tokens.set(url, await signToken(o.secret, { k: "c", t: o.tenantId, c: o.communicationId, u: url }));
+    if (!tokens.has(url) && URL.canParse(url)) tokens.set(url, await signToken(o.secret, { k: "c", t: o.tenantId, c: o.communicationId, u: url }));
   }
-  const linked = html.replace(LINK, (_, before: string, quote: string, href: string) => `${before}${quote}${o.publicUrl}/t/c/${tokens.get(unescapeAttr(href))}${quote}`);
+  // Links that are not URLs stay as they were, untracked.
+  const linked = html.replace(LINK, (whole: string, before: string, quote: string, href: string) => {
+    const token = tokens.get(unescapeAttr(href));
+    return token ? `${before}${quote}${o.publicUrl}/t/c/${token}${quote}` : whole;
+  });
   const pixel = `<img src="${o.publicUrl}/t/o/${await signToken(o.secret, { k: "o", t: o.tenantId, c: o.communicationId })}" width="1" height="1" alt="" style="display:none">`;
   return /<\/body>/i.test(linked) ? linked.replace(/<\/body>/i, `${pixel}</body>`) : linked + pixel;
 }

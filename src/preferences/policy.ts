@@ -7,6 +7,7 @@ import type { Channel } from "../domain";
 import type { PreferenceRow } from "../db/preferences";
 import type { TenantSettings } from "../db/schema";
 import type { QuietHours } from "./quiet-hours";
+import { own } from "../lib/own";
 
 /** Seed §2.1 types that are transactional by nature and that people expect to get. */
 export const DEFAULT_REQUIRED_TYPES = ["password_reset", "otp", "one_time_code", "security_alert"];
@@ -47,7 +48,7 @@ export function blockedBecause(pref: PreferenceRow | undefined, policy: Policy, 
   if (isMarketing(policy, type) && pref.marketingRevoked?.includes(channel)) return `recipient unsubscribed from marketing on ${channel}`;
   if (policy.requiredTypes.includes(type)) return undefined;
   if (pref[ENABLED[channel]] === false) return `recipient disabled ${channel}`;
-  const wanted = pref.preferences?.[type];
+  const wanted = own(pref.preferences, type);
   if (wanted && !wanted.includes(channel)) return `recipient does not want ${type} on ${channel} (prefers ${wanted.join(", ") || "none"})`;
   return undefined;
 }
@@ -77,7 +78,7 @@ export function preferredContact(pref: PreferenceRow | undefined, channel: Chann
  * this type, else every channel they have an address for, in a fixed order, minus blocked ones.
  */
 export function routeChannels(pref: PreferenceRow | undefined, policy: Policy, type: string, candidates: Channel[]): Channel[] {
-  const wanted = pref?.preferences?.[type];
+  const wanted = own(pref?.preferences, type);
   const ordered = wanted ? wanted.filter((c) => candidates.includes(c)) : candidates;
   return ordered.filter((c) => preferredContact(pref, c) !== null && !blockedBecause(pref, policy, c, type));
 }

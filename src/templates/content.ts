@@ -6,7 +6,7 @@
 import type { Channel } from "../domain";
 import { htmlToText, looksLikeHtml } from "../channels/email/content";
 import type { FormatOptions } from "./helpers";
-import { missingVariables, render } from "./render";
+import { missingVariables, render, RenderError } from "./render";
 
 export type TemplateContent = {
   subjectTemplate: string | null;
@@ -17,7 +17,7 @@ export type TemplateContent = {
 
 /** `text` is null for HTML email whose template has no text part, unless asked to derive one. */
 export type Rendered = { subject: string | null; body: string; html: string | null; text: string | null };
-export type RenderResult = { ok: true; value: Rendered; missing: string[] } | { ok: false; missing: string[] };
+export type RenderResult = { ok: true; value: Rendered; missing: string[] } | { ok: false; missing: string[]; error?: string };
 
 /** Which source renders as HTML and which as text, for this channel. */
 export function sources(channel: Channel, c: TemplateContent) {
@@ -40,6 +40,15 @@ export function renderContent(
   strict: boolean,
   deriveText = !strict,
 ): RenderResult {
+  try {
+    return renderParts(channel, c, variables, format, strict, deriveText);
+  } catch (error) {
+    if (error instanceof RenderError) return { ok: false, missing: [], error: error.message.replace(/ at \d+$/, "") };
+    throw error;
+  }
+}
+
+function renderParts(channel: Channel, c: TemplateContent, variables: Record<string, unknown>, format: FormatOptions, strict: boolean, deriveText: boolean): RenderResult {
   const s = sources(channel, c);
   const missing = [...new Set([s.subject, s.html, s.text].flatMap((t) => (t ? missingVariables(t, variables) : [])))];
   if (strict && missing.length) return { ok: false, missing };

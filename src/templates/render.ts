@@ -16,9 +16,19 @@ export type SyntaxProblem = { message: string; line: number; column: number };
 const cache = new Map<string, { source: string; tokens: Token[] }>();
 const CACHE_LIMIT = 1000;
 
+/** A template that cannot be rendered for these variables: refused, never a crash. */
+export class RenderError extends Error {}
+
+/** Element visits one render may make: nested sections over arrays multiply fast. */
+const MAX_ITEM_VISITS = 100_000;
+/** Characters one rendered part may have. */
+export const MAX_OUTPUT = 1_000_000;
+
 function compile(template: string): { source: string; tokens: Token[] } {
   let compiled = cache.get(template);
   if (!compiled) {
+    // The helper lambdas live under these names; a template may only reach them through helpers.
+    if (/\{\{[^}]*__h_/.test(template)) throw new RenderError(`names starting with ${LAMBDA_PREFIX} are reserved at 0`);
     const source = rewriteHelpers(template);
     compiled = { source, tokens: Mustache.parse(source) as unknown as Token[] };
     if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
@@ -65,7 +75,34 @@ function errorIndex(template: string, message: string): number {
 }
 
 const lookup = (view: Record<string, unknown>, path: string): unknown =>
-  path.split(".").reduce<unknown>((v, key) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined), view);
+  path
+    .split(".")
+    .reduce<unknown>((v, key) => (v !== null && typeof v === "object" && Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined), view);
+
+/**
+ * The variables as the renderer sees them: objects without a prototype (so `{{constructor}}` or
+ * `{{__defineGetter__}}` finds nothing, instead of a built-in mustache would call), and arrays
+ * that count their element reads against the render's budget.
+ */
+function guard(value: unknown, budget: { left: number }): unknown {
+  if (Array.isArray(value)) {
+    const copy = value.map((v) => guard(v, budget));
+    return new Proxy(copy, {
+      get(target, prop, receiver) {
+        if (typeof prop === "string" && /^\d+$/.test(prop) && --budget.left < 0) {
+          throw new RenderError("the template repeats more than these variables allow; simplify its sections");
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+  }
+  if (value !== null && typeof value === "object") {
+    const out = Object.create(null) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(value)) out[k] = guard(v, budget);
+    return out;
+  }
+  return value;
+}
 
 const isBlank = (v: unknown) => v === undefined || v === null || (typeof v === "string" && v.trim() === "");
 
@@ -125,7 +162,7 @@ function helpersFor(mode: Mode, format: FormatOptions): Record<string, unknown> 
   let proto = helperViews.get(key);
   if (!proto) {
     const escape = mode === "html" ? Mustache.escape : noEscape;
-    proto = {};
+    proto = Object.create(null) as Record<string, unknown>;
     for (const helper of HELPERS) {
       // Mustache calls a section's function to get the lambda, then the lambda with the raw text.
       const lambda = (text: string, renderInContext: (t: string) => string) => {
@@ -141,8 +178,17 @@ function helpersFor(mode: Mode, format: FormatOptions): Record<string, unknown> 
   return proto;
 }
 
+/** Throws RenderError when the template cannot be rendered safely for these variables. */
 export function render(template: string, variables: Record<string, unknown>, mode: Mode, format: FormatOptions): string {
   const { source } = compile(template);
-  const view = Object.assign(Object.create(helpersFor(mode, format)) as Record<string, unknown>, variables);
-  return Mustache.render(source, view, {}, { escape: mode === "html" ? Mustache.escape : noEscape });
+  const view = Object.assign(Object.create(helpersFor(mode, format)) as Record<string, unknown>, guard(variables, { left: MAX_ITEM_VISITS }));
+  let out: string;
+  try {
+    out = Mustache.render(source, view, {}, { escape: mode === "html" ? Mustache.escape : noEscape });
+  } catch (error) {
+    if (error instanceof RenderError) throw error;
+    throw new RenderError(`the template could not be rendered: ${(error as Error).message}`);
+  }
+  if (out.length > MAX_OUTPUT) throw new RenderError(`the rendered text is over ${MAX_OUTPUT} characters`);
+  return out;
 }

@@ -45,7 +45,6 @@ type BodyRoute = {
   limit: number;
   reveals?: HitOptions["reveals"];
   /** A known bug that makes the size-limit test fail: kept as `it.fails` until fixed. */
-  noLimitBug?: true;
 };
 
 let key = "";
@@ -324,7 +323,6 @@ const ROUTES: BodyRoute[] = [
     base: () => ({ ids: ["item-1"], action: "read" }),
     fields: { ids: ["array"], action: s },
     limit: MB,
-    noLimitBug: true,
   },
   {
     name: "POST /api/inbox/items/read-all (inbox token)",
@@ -335,7 +333,6 @@ const ROUTES: BodyRoute[] = [
     base: () => ({}),
     fields: {},
     limit: MB,
-    noLimitBug: true,
   },
   {
     name: "POST /api/events",
@@ -462,10 +459,10 @@ describe.each(ROUTES)("$name", (r) => {
     if (r.use !== "ignored") expect(nul.status, nul.text).toBe(422);
   });
 
-  // BUG (no body limit on the inbox routes): /api/inbox/{ws,items,counts,items/mark,items/read-all}
+  // Regression test for a fixed bug (no body limit on the inbox routes): /api/inbox/{ws,items,counts,items/mark,items/read-all}
   // are mounted in src/api/app.ts before the /api/* body limit (and rate limit), so a body of any
   // size is read and parsed there; the 1 MB limit should apply to them too.
-  (r.noLimitBug ? it.fails : it)(`${r.noLimitBug ? "BUG: " : ""}refuses a body over its limit with 413, announced or streamed`, async () => {
+  it("refuses a body over its limit with 413, announced or streamed", async () => {
     const over = sized(r.limit + 1);
     for (const raw of [over, streamOf(over)] as BodyInit[]) {
       const a = await send(r, { raw, headers: { "content-type": "application/json" } });
@@ -494,29 +491,29 @@ describe("size and depth extremes", () => {
   // Nesting a few hundred levels deep is covered by the properties above; these go to the depth a
   // 1 MB body allows, where recursive JSON.stringify and String() run out of stack.
 
-  // BUG (deep nesting): the send is stored and enqueued, then answering it (JSON.stringify of the
+  // Regression test for a fixed bug (deep nesting): the send is stored and enqueued, then answering it (JSON.stringify of the
   // metadata in the 201) throws RangeError → 500, so a client that retries sends twice.
-  it.fails("BUG: a send with 200,000-deep metadata is refused with a 4xx before anything is stored", async () => {
+  it("a send with 200,000-deep metadata is refused with a 4xx before anything is stored", async () => {
     const before = await count();
     const a = await hit("POST", "/api/communications/send", { key, raw: `{"channel":"sms","recipientContact":"+14155550123","content":"x","metadata":{"a":${deep(200_000)}}}` });
     expect(await count()).toBe(before);
     expectWellFormed(a);
   });
 
-  // BUG (deep nesting): templateVariables are stored with the communication and echoed → 500 after commit.
-  it.fails("BUG: a send with 200,000-deep templateVariables is refused with a 4xx", async () => {
+  // Regression test for a fixed bug (deep nesting): templateVariables are stored with the communication and echoed → 500 after commit.
+  it("a send with 200,000-deep templateVariables is refused with a 4xx", async () => {
     const a = await hit("POST", "/api/communications/send", { key, raw: `{"channel":"sms","recipientContact":"+14155550123","content":"x","templateVariables":{"a":${deep(200_000)}}}` });
     expectWellFormed(a);
   });
 
-  // BUG (deep nesting): provider settings are stored as given, then echoed → 500 after the insert.
-  it.fails("BUG: a provider with 200,000-deep settings is refused with a 4xx", async () => {
+  // Regression test for a fixed bug (deep nesting): provider settings are stored as given, then echoed → 500 after the insert.
+  it("a provider with 200,000-deep settings is refused with a 4xx", async () => {
     const a = await hit("POST", "/api/providers", { key, raw: `{"channel":"sms","provider":"sandbox","priority":999,"settings":{"a":${deep(200_000)}}}` });
     expectWellFormed(a);
   });
 
-  // BUG (deep nesting): rendering `{{x}}` calls String() on the nested array → RangeError → 500.
-  it.fails("BUG: a preview with a 200,000-deep variable is refused with a 4xx", async () => {
+  // Regression test for a fixed bug (deep nesting): rendering `{{x}}` calls String() on the nested array → RangeError → 500.
+  it("a preview with a 200,000-deep variable is refused with a 4xx", async () => {
     const a = await hit("POST", `/api/communication-templates/${ids.patchTemplate}/preview`, { key, raw: `{"variables":{"name":${deep(200_000)}}}` });
     expectWellFormed(a);
   });

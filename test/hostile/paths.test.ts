@@ -166,7 +166,7 @@ describe("ids in paths", () => {
   }, 60_000);
 
   it("lifting a suppression with any channel and contact gets 204, 404 or 422", async () => {
-    // Contacts with "%" are left out: they hit the double-decoding BUG pinned below.
+    // Contacts with "%" are left out: the double-decoding regression test below covers them.
     const contact = fc.oneof(nastyString, fc.emailAddress(), fc.constantFrom("+14155550123", "whatsapp:+14155550123")).filter((s) => !s.includes("%"));
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.constantFrom("email", "sms", "whatsapp", "messenger", "in_app"), nastyString), contact, async (channel, c) => {
@@ -177,14 +177,14 @@ describe("ids in paths", () => {
     );
   }, 60_000);
 
-  // BUG (suppression contact decoded twice): Hono already decodes `:contact`, and the route calls
+  // Regression test for a fixed bug (suppression contact decoded twice): Hono already decodes `:contact`, and the route calls
   // decodeURIComponent on it again (src/api/routes/suppressions.ts), so a contact containing "%"
   // not followed by two hex digits throws URIError → 500; one containing "%40" is read as "@".
-  it.fails("BUG: DELETE /api/suppressions/email/%25 is a 4xx, not a 500", async () => {
+  it("DELETE /api/suppressions/email/%25 is a 4xx, not a 500", async () => {
     await probe("DELETE", "/api/suppressions/email/%25", { key });
   });
 
-  it.fails("BUG: a contact is decoded once: DELETE …/a%2540b.test lifts the contact a%40b.test, not a@b.test", async () => {
+  it("a contact is decoded once: DELETE …/a%2540b.test lifts the contact a%40b.test, not a@b.test", async () => {
     await probe("POST", "/api/suppressions", { key, json: { channel: "email", contact: "a@b.test" } });
     const a = await probe("DELETE", `/api/suppressions/email/${encodeURIComponent("a%40b.test")}`, { key });
     expect(a.status).not.toBe(204);

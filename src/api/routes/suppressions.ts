@@ -69,7 +69,7 @@ export const suppressions = new Hono<AppEnv>()
     return c.json(dto(row), 201);
   })
   .delete("/:channel/:contact", async (c) => {
-    const { channel, contact } = parseWith(contactFor, { channel: c.req.param("channel"), contact: decodeURIComponent(c.req.param("contact")) });
+    const { channel, contact } = parseWith(contactFor, { channel: c.req.param("channel"), contact: c.req.param("contact") });
     if (!(await deleteSuppression(c.var.db, c.var.tenantId, channel, contact))) throw notFound("suppression");
     return c.body(null, 204);
   });

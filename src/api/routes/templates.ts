@@ -241,7 +241,7 @@ export const templates = new Hono<AppEnv>()
     if (!t) throw notFound("template");
     const { variables, locale } = await jsonBody(c, Preview);
     const result = renderContent(t.channel, t.content, variables, formatOptions(locale ?? t.locale, variables), false);
-    if (!result.ok) throw new Error("a non-strict render always succeeds");
+    if (!result.ok) throw new AppError("validation_failed", `variables: ${result.error}`, [{ field: "variables", message: result.error ?? "cannot be rendered" }]);
     const { subject, body, html, text } = result.value;
     return c.json({
       subject,

@@ -17,7 +17,8 @@ export const REPLAY_WINDOW_SECONDS = 15 * 60;
 const Event = z
   .object({
     event: z.string(),
-    timestamp: z.number(),
+    // Unix seconds; bounded so a hostile value cannot become an invalid date.
+    timestamp: z.number().int().min(0).max(4_102_444_800),
     sg_event_id: z.string().optional(),
     sg_message_id: z.string().optional(),
     herald_communication_id: z.string().optional(),

@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { ProviderEvent, Verification, WebhookHandler } from "../types";
 import { base64Encode, constantTimeEqual, hmac } from "../../lib/crypto";
 import type { TrackedStatus } from "../../pipeline/status";
+import { own } from "../../lib/own";
 
 export async function twilioSignature(authToken: string, url: string, params: URLSearchParams): Promise<string> {
   const names = [...new Set(params.keys())].sort();
@@ -54,9 +55,9 @@ export const twilioWebhook: WebhookHandler<{ authToken: string }, unknown> = {
   },
   parse(request): ProviderEvent[] {
     const form = Callback.parse(Object.fromEntries(new URLSearchParams(request.rawBody)));
-    const status = STATUS[form.MessageStatus] ?? null;
+    const status = own(STATUS, form.MessageStatus) ?? null;
     const code = form.ErrorCode && form.ErrorCode !== "0" ? form.ErrorCode : undefined;
-    const suppress = code ? SUPPRESSING_CODES[code] : undefined;
+    const suppress = code ? own(SUPPRESSING_CODES, code) : undefined;
     return [
       {
         communicationId: new URL(request.url).searchParams.get("c"),
