@@ -5,10 +5,14 @@
 // - `vendor`: Node-only cross-checks of our provider requests against the vendors' own SDKs
 //   (`twilio`, `@sendgrid/mail`) and OpenAPI specs (ajv). Those packages need Node built-ins, so
 //   they cannot load inside workerd; nothing in this project ships.
+// - `browser`: the inbox demo page in a real headless Chromium (Debian's `chromium`, driven by
+//   `playwright-core`) against both Workers built and served as in the bench (bench/stack.mjs).
+//   Each file builds and starts that stack, so files run one at a time with generous timeouts.
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { configDefaults, defineConfig } from "vitest/config";
 
 const VENDOR_TESTS = "test/vendor/**/*.test.ts";
+const BROWSER_TESTS = "test/browser/**/*.test.ts";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
@@ -36,7 +40,7 @@ export default defineConfig(async () => {
             name: "workers",
             setupFiles: ["./test/setup.ts"],
             include: ["test/**/*.test.ts", "src/**/*.test.ts"],
-            exclude: [...configDefaults.exclude, VENDOR_TESTS],
+            exclude: [...configDefaults.exclude, VENDOR_TESTS, BROWSER_TESTS],
           },
         },
         {
@@ -44,6 +48,17 @@ export default defineConfig(async () => {
             name: "vendor",
             environment: "node",
             include: [VENDOR_TESTS],
+          },
+        },
+        {
+          test: {
+            name: "browser",
+            environment: "node",
+            include: [BROWSER_TESTS],
+            fileParallelism: false,
+            // Building both Workers takes 10–40 s on a busy machine; a browser step a few seconds.
+            hookTimeout: 180_000,
+            testTimeout: 60_000,
           },
         },
       ],

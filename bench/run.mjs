@@ -9,12 +9,15 @@
  * sandbox provider (bench/delivery.mjs). A short warm-up round goes first and is left out of the
  * medians. Last, a backlog of sends accepted in one batch request shows what the consumer drains
  * on its own, and a probe Worker times the tenant limiter's check (bench/limiter.mjs). It prints
- * the machine, the versions, the figures and the ratios (bench/summary.mjs).
+ * the machine, the versions, the figures and the ratios (bench/summary.mjs). Then the in-app inbox:
+ * two thousand recipients' WebSockets held open while sends to one more are timed from the POST to
+ * the item on its socket (bench/inbox.mjs).
  *
- * Exits 1 when a request failed, an accepted communication was not delivered or a Worker logged
- * an error. Traffic goes only to 127.0.0.1, and Miniflare and the temp dir are removed on every
- * exit path. These are figures from a local simulator on a small machine, not a capacity
- * statement about Cloudflare: see docs/benchmarks.md.
+ * Exits 1 when a request failed, an accepted communication was not delivered (or, in_app, did not
+ * reach its socket), a socket was dropped or a Worker logged an error. Traffic goes only to
+ * 127.0.0.1, and Miniflare and the temp dir are removed on every exit path. These are figures
+ * from a local simulator on a small machine, not a capacity statement about Cloudflare: see
+ * docs/benchmarks.md.
  */
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +27,7 @@ import { settle, workerdCpuClock } from "./cpu.mjs";
 import { queueTimes, statusBreakdown, waitForDelivery } from "./delivery.mjs";
 import { machine, versions } from "./environment.mjs";
 import { fmt } from "./format.mjs";
+import { inboxFailures, measureInbox, printInbox } from "./inbox.mjs";
 import { hit } from "./load.mjs";
 import { limiterFailures, measureLimiter, printLimiter } from "./limiter.mjs";
 import { startStack } from "./stack.mjs";
@@ -43,6 +47,9 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "5" },
     connections: { type: "string", default: "10" },
     backlog: { type: "string", default: "1000" },
+    "inbox-sockets": { type: "string", default: "2000" },
+    "inbox-messages": { type: "string", default: "100" },
+    "inbox-rate": { type: "string", default: "10" },
   },
 });
 const ROUNDS = positiveInt("rounds", args.rounds);
@@ -50,6 +57,11 @@ const SECONDS = positiveInt("seconds", args.seconds);
 const CONNECTIONS = positiveInt("connections", args.connections);
 /** Sends in the backlog phase: one POST /api/communications/batch, which takes up to 1,000; 0 skips it. */
 const BACKLOG = args.backlog === "0" ? 0 : positiveInt("backlog", args.backlog);
+/** Idle recipients' sockets held open during the inbox phase (fewer if opening them runs out of time). */
+const INBOX_SOCKETS = positiveInt("inbox-sockets", args["inbox-sockets"]);
+/** Sends timed to the inbox phase's measured recipient, at a steady rate per second. */
+const INBOX_MESSAGES = positiveInt("inbox-messages", args["inbox-messages"]);
+const INBOX_RATE = positiveInt("inbox-rate", args["inbox-rate"]);
 
 const startedAt = new Date();
 const deadline = startedAt.getTime() + BUDGET_MS;
@@ -93,9 +105,13 @@ try {
   for (let n = 1; n <= ROUNDS; n++) rounds.push(await runRound({ label: String(n), n, seconds: SECONDS, cpu }));
   const backlog = BACKLOG ? await runBacklog(cpu) : undefined;
   const limiter = await measureLimiter(stack.probeUrl, { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, cpu });
+  await settle(cpu);
+  // Opening sockets stops early rather than push the run past its budget.
+  const inbox = await measureInbox(stack, { sockets: INBOX_SOCKETS, messages: INBOX_MESSAGES, rate: INBOX_RATE, deadline, cpu });
   printSummary(rounds, backlog);
   printLimiter(limiter);
-  const failures = [...findFailures(rounds, backlog, CONNECTIONS, stack.workerErrors), ...limiterFailures(limiter)];
+  printInbox(inbox);
+  const failures = [...findFailures(rounds, backlog, CONNECTIONS, stack.workerErrors), ...limiterFailures(limiter), ...inboxFailures(inbox)];
   console.log(`\nload average after the run: ${loadAverage()}; total ${fmt((Date.now() - startedAt.getTime()) / 1000)} s`);
   if (failures.length) {
     await shutdown(1, `\n${failures.map((f) => `FAIL: ${f}`).join("\n")}`);
@@ -175,7 +191,8 @@ function printContext() {
   );
   console.log(
     `load:     autocannon on 127.0.0.1, ${CONNECTIONS} connections, a ${WARMUP_SECONDS} s warm-up then ${ROUNDS} round${ROUNDS === 1 ? "" : "s"} × ${SECONDS} s per target, interleaved` +
-      (BACKLOG ? `; then a backlog of ${fmt(BACKLOG)} sends` : ""),
+      (BACKLOG ? `; then a backlog of ${fmt(BACKLOG)} sends` : "") +
+      `; then up to ${fmt(INBOX_SOCKETS)} inbox sockets and ${fmt(INBOX_MESSAGES)} in_app sends at ${fmt(INBOX_RATE)}/s`,
   );
 }
 

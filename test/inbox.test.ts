@@ -207,6 +207,17 @@ describe("catching up from far behind", () => {
   });
 });
 
+describe("inbox retention", () => {
+  it("drops items older than the tenant's retention when new ones arrive", async () => {
+    await call("PATCH", "/api/settings", { key, body: { retentionDays: 7 } });
+    const stub = inboxStub(env.INBOX, tenantId, "user", "u8");
+    await stub.deliver(tenantId, { id: "ancient", title: null, body: "old", actionUrl: null, category: "t", data: null, createdAt: Date.now() - 8 * 86_400_000 });
+    const fresh = await notify("u8", "new");
+    const items = (await inboxApi(await tokenFor("u8"), "GET", "/items")).json.items.map((i: { id: string }) => i.id);
+    expect(items).toEqual([fresh]);
+  });
+});
+
 describe("inbox client and demo page", () => {
   it("serves a dependency-free client module and a demo page that uses it", async () => {
     const js = await exports.default.fetch("https://herald.test/inbox/client.js");

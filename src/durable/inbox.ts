@@ -79,9 +79,14 @@ export class Inbox extends DurableObject<Env> {
     return { unread: row.unread, unseen: row.unseen, total: row.total };
   }
 
-  /** Stores an item (idempotent on the communication id) and pushes it to every device. */
-  deliver(tenantId: string, item: NewItem): { version: number; duplicate: boolean } {
+  /**
+   * Stores an item (idempotent on the communication id) and pushes it to every device. With the
+   * tenant's retention, items older than it go at the same time: an inbox prunes itself as it is
+   * used, with no separate pass over every recipient's object.
+   */
+  deliver(tenantId: string, item: NewItem, retentionDays?: number | null): { version: number; duplicate: boolean } {
     if (!this.meta("tenant")) this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('tenant', ?)", tenantId);
+    if (retentionDays) this.sql.exec("DELETE FROM item WHERE created_at < ?", item.createdAt - retentionDays * 86_400_000);
     const existing = this.sql.exec<{ version: number }>("SELECT version FROM item WHERE id = ?", item.id).toArray()[0];
     if (existing) return { version: existing.version, duplicate: true };
     const version = this.nextVersion();

@@ -19,7 +19,7 @@ import { AutomationMessage } from "../automation/message";
 import { automationDeps } from "../automation/deps";
 import { processEvent } from "../automation/process";
 
-const deps = (env: Env): DeliveryDeps => ({
+export const deliveryDeps = (env: Env): DeliveryDeps => ({
   db: database(env.DB),
   queue: env.SEND_QUEUE,
   events: env.EVENT_QUEUE,
@@ -35,7 +35,7 @@ const CRASH_RETRY_SECONDS = 30;
 /** A misconfigured deploy fails every message; say so once, loudly, and let the queue retry. */
 function depsOrExplain(env: Env): DeliveryDeps {
   try {
-    return deps(env);
+    return deliveryDeps(env);
   } catch (error) {
     console.error(JSON.stringify({ msg: "delivery worker is misconfigured", error: String(error) }));
     throw error;

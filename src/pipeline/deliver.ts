@@ -110,7 +110,7 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
   if (claimed.channel === "in_app") {
     // Herald's own inbox: no provider to walk; stored in the recipient's inbox is delivered.
     const started = Date.now();
-    await deliverToInbox(deps.inbox, claimed);
+    await deliverToInbox(deps.inbox, claimed, settings?.retentionDays);
     const at = deps.now();
     event({ kind: "attempt", provider: "inbox", latencyMs: Date.now() - started, detail: { stored: true } });
     event({ kind: "status", status: "sent", provider: "inbox" });

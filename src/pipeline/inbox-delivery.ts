@@ -6,7 +6,7 @@
 import type { CommunicationRow } from "../db/communications";
 import { inboxStub, type Inbox } from "../durable/inbox";
 
-export async function deliverToInbox(ns: DurableObjectNamespace<Inbox>, c: CommunicationRow) {
+export async function deliverToInbox(ns: DurableObjectNamespace<Inbox>, c: CommunicationRow, retentionDays?: number | null) {
   const slash = c.recipientContact.indexOf("/");
   const stub = inboxStub(ns, c.tenantId, c.recipientContact.slice(0, slash), c.recipientContact.slice(slash + 1));
   const meta = c.metadata ?? {};
@@ -18,5 +18,5 @@ export async function deliverToInbox(ns: DurableObjectNamespace<Inbox>, c: Commu
     category: c.type,
     data: meta.data ?? null,
     createdAt: c.createdAt.getTime(),
-  });
+  }, retentionDays);
 }

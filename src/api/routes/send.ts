@@ -18,6 +18,7 @@ import { loadRecipients } from "../../pipeline/plan";
 import { prepare } from "../../pipeline/prepare";
 import { SendRequest } from "../../pipeline/send-request";
 import { contentResolver } from "../../pipeline/template-content";
+import { deliverInAppNow } from "../../pipeline/fast-inbox";
 
 export const MAX_BATCH = 1000;
 
@@ -60,6 +61,7 @@ export const send = new Hono<AppEnv>()
         ? { results: rows.map(acceptedDto), communications: rows.map(communicationDto) }
         : { ...acceptedDto(rows[0]!), communication: communicationDto(rows[0]!) };
       await withinQuota(c.env.LIMITER, ctx.tenantId, rows, () => storeAndEnqueue(ctx, rows, [...record({ status: 201, body }), ...notes], followUps));
+      deliverInAppNow(c.env, c.executionCtx, rows);
       return { status: 201, body };
     });
   })
@@ -100,6 +102,7 @@ export const send = new Hono<AppEnv>()
       const accepted = results.filter((r) => !("error" in r)).length;
       const body = { accepted, rejected: items.length - accepted, communications: rows.length, results };
       await withinQuota(c.env.LIMITER, ctx.tenantId, rows, () => storeAndEnqueue(ctx, rows, [...record({ status: 201, body }), ...notes], followUps));
+      deliverInAppNow(c.env, c.executionCtx, rows);
       return { status: 201, body };
     });
   });
