@@ -66,24 +66,25 @@ export const TWILIO = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-/** Spies on the queue producer so tests can hand exactly what the API enqueued to the consumer. */
-export function captureQueue() {
-  const sent: { body: SendMessage; delaySeconds?: number }[] = [];
-  const response = { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendResponse;
-  vi.spyOn(testEnv.SEND_QUEUE, "sendBatch").mockImplementation(async (messages) => {
-    for (const m of messages) sent.push({ body: m.body, delaySeconds: m.delaySeconds });
-    return response as unknown as QueueSendBatchResponse;
+const QUEUE_OK = { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendResponse;
+
+/** Spies on a queue producer, keeping what `keep` makes of each message sent. */
+function capture<T, R>(queue: Queue<T>, keep: (body: T, delaySeconds?: number) => R) {
+  const sent: R[] = [];
+  vi.spyOn(queue, "sendBatch").mockImplementation(async (messages) => {
+    for (const m of messages) sent.push(keep(m.body, m.delaySeconds));
+    return QUEUE_OK as unknown as QueueSendBatchResponse;
   });
-  vi.spyOn(testEnv.SEND_QUEUE, "send").mockImplementation(async (body, options) => {
-    sent.push({ body, delaySeconds: options?.delaySeconds });
-    return response;
+  vi.spyOn(queue, "send").mockImplementation(async (body, options) => {
+    sent.push(keep(body, options?.delaySeconds));
+    return QUEUE_OK;
   });
-  return {
-    sent,
-    /** Takes everything enqueued so far, leaving the capture empty. */
-    drain: () => sent.splice(0, sent.length),
-  };
+  /** `drain` takes everything sent so far, leaving the capture empty. */
+  return { sent, drain: () => sent.splice(0, sent.length) };
 }
+
+/** The send queue, with delays, so tests can hand exactly what the API enqueued to the consumer. */
+export const captureQueue = () => capture(testEnv.SEND_QUEUE, (body: SendMessage, delaySeconds) => ({ body, delaySeconds }));
 
 let seq = 0;
 /** Runs the delivery Worker's queue handler on these bodies; returns the batch and its outcome. */
@@ -145,35 +146,11 @@ export const hangs = (req: RecordedRequest) =>
 export const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   () => Response.json(body, { status, headers });
 
-/** Spies on the events queue (status announcements, webhook deliveries). */
-export function captureEvents() {
-  const sent: EventMessage[] = [];
-  const ok = { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendResponse;
-  vi.spyOn(testEnv.EVENT_QUEUE, "sendBatch").mockImplementation(async (messages) => {
-    for (const m of messages) sent.push(m.body);
-    return ok as unknown as QueueSendBatchResponse;
-  });
-  vi.spyOn(testEnv.EVENT_QUEUE, "send").mockImplementation(async (body) => {
-    sent.push(body);
-    return ok;
-  });
-  return { sent, drain: () => sent.splice(0, sent.length) };
-}
+/** The events queue (status announcements, webhook deliveries). */
+export const captureEvents = () => capture(testEnv.EVENT_QUEUE, (body: EventMessage) => body);
 
-/** Spies on the automation queue (business events waiting for their trigger rules). */
-export function captureAutomation() {
-  const sent: AutomationMessage[] = [];
-  const ok = { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendResponse;
-  vi.spyOn(testEnv.AUTOMATION_QUEUE, "sendBatch").mockImplementation(async (messages) => {
-    for (const m of messages) sent.push(m.body);
-    return ok as unknown as QueueSendBatchResponse;
-  });
-  vi.spyOn(testEnv.AUTOMATION_QUEUE, "send").mockImplementation(async (body) => {
-    sent.push(body);
-    return ok;
-  });
-  return { sent, drain: () => sent.splice(0, sent.length) };
-}
+/** The automation queue (business events waiting for their trigger rules). */
+export const captureAutomation = () => capture(testEnv.AUTOMATION_QUEUE, (body: AutomationMessage) => body);
 
 /** Runs the delivery Worker's handler for the automation queue on these messages. */
 export async function runAutomation(bodies: AutomationMessage[]) {
