@@ -140,3 +140,13 @@ describe("failover on silence", () => {
     expect(queue.drain()[0]!.delaySeconds).toBe(120);
   });
 });
+
+describe("providers that report delivery", () => {
+  it("include Twilio and Vonage, which are given our receipt URL on every send", async () => {
+    const { PROVIDERS } = await import("../src/channels/registry");
+    for (const kind of ["twilio", "vonage"] as const) {
+      const d = PROVIDERS[kind];
+      expect(d.reportsDelivery?.({}), kind).toBe(true);
+    }
+  });
+});

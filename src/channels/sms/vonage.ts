@@ -70,6 +70,8 @@ export const vonage = defineProvider({
   credentials,
   settings,
   webhook: vonageWebhook,
+  // Every send names our receipt URL (`callback`), so Vonage always reports delivery back.
+  reportsDelivery: () => true,
   create: (c, s) => ({
     async send(message): Promise<SendOutcome> {
       const { url, init } = vonageRequest(message, c, s);
