@@ -73,6 +73,17 @@ describe("channel escalation", () => {
     expect(again[0]!.delaySeconds).toBeGreaterThan(3600 + 60 - 5);
   });
 
+  it("counts escalations against the month's quota", async () => {
+    const { ADMIN } = await import("./helpers");
+    const { id, escalation } = await send({ channel: "email", subject: "s", content: "x", fallback: { channel: "sms", afterSeconds: 60 } });
+    const tenant = (await call("GET", `/api/communications/${id}`, { key })).json.tenantId as string;
+    await call("PATCH", `/admin/tenants/${tenant}`, { key: ADMIN, body: { quotas: { sms: 1 } } });
+    await send({ channel: "sms", content: "uses the quota" });
+    await runDelivery([escalation[0]!.body]);
+    expect((await list()).filter((c) => c.channel === "sms")).toHaveLength(1);
+    expect((await detail(id)).events.at(-1).error).toMatch(/^could not escalate to sms: .*quota/);
+  });
+
   it("records why it could not escalate, and validates the fallback", async () => {
     await call("PATCH", "/api/communication-preferences/user/u1", { key, body: { preferredPhone: null } });
     const { id, escalation } = await send({ channel: "email", subject: "s", content: "x", fallback: { channel: "sms", afterSeconds: 60 } });

@@ -27,6 +27,7 @@ export const deliveryDeps = (env: Env): DeliveryDeps => ({
   now: () => new Date(),
   throttle: providerThrottle(env.LIMITER),
   inbox: env.INBOX,
+  limiter: env.LIMITER,
 });
 
 /** Seconds before a message whose handling threw is tried again. */

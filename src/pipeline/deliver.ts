@@ -28,6 +28,7 @@ import { addTracking, signToken } from "./tracking-links";
 import { after, byHealth, claimForSilence, receiptCheck, receiptWindowSeconds, silenceStatements, watchesReceipt } from "./silent-failover";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Inbox } from "../durable/inbox";
+import type { LimiterNamespace } from "../durable/client";
 import { deliverToInbox } from "./inbox-delivery";
 import { escalate } from "./escalation";
 import { whatsappTemplate } from "../channels/whatsapp/template";
@@ -49,6 +50,8 @@ export type DeliveryDeps = {
   now: () => Date;
   /** The tenant's send rate per provider config (src/durable/provider-throttle.ts). */
   throttle: ProviderThrottle;
+  /** The tenant limiters, for quotas on what delivery itself sends (escalations). */
+  limiter: LimiterNamespace;
   /** Recipients' in-app inboxes, for the `in_app` channel. */
   inbox: DurableObjectNamespace<Inbox>;
 };
@@ -60,7 +63,7 @@ type Failure = Extract<SendOutcome, { ok: false }>;
 export async function deliver(deps: DeliveryDeps, msg: SendMessage): Promise<Decision> {
   const now = deps.now();
   if (msg.escalate) {
-    await escalate({ db: deps.db, queue: deps.queue, tenantId: msg.tenantId, createdBy: "system:escalation", now }, { ...msg, escalate: msg.escalate });
+    await escalate({ db: deps.db, queue: deps.queue, tenantId: msg.tenantId, createdBy: "system:escalation", now }, { ...msg, escalate: msg.escalate }, deps.limiter);
     return ACK;
   }
   if (msg.check) {

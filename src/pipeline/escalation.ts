@@ -15,6 +15,8 @@ import { AppError } from "../lib/errors";
 import { templateById } from "../templates/catalog";
 import { MAX_QUEUE_DELAY_SECONDS, type SendMessage } from "./queue-message";
 import { buildPlanned, storeAndEnqueue, type AcceptContext } from "./accept";
+import { withinQuota } from "../durable/quota";
+import type { LimiterNamespace } from "../durable/client";
 import { loadRecipients, planSend } from "./plan";
 import { SendRequest } from "./send-request";
 import { contentResolver } from "./template-content";
@@ -58,7 +60,7 @@ async function fallbackRequest(db: Db, o: CommunicationRow, e: Escalate) {
   });
 }
 
-export async function escalate(ctx: AcceptContext, msg: SendMessage & { escalate: Escalate }): Promise<void> {
+export async function escalate(ctx: AcceptContext, msg: SendMessage & { escalate: Escalate }, limiter: LimiterNamespace): Promise<void> {
   const original = await getCommunication(ctx.db, msg.tenantId, msg.communicationId);
   if (!original || original.status === "cancelled" || REACHED[msg.escalate.until].includes(original.status)) return;
   if (original.status === "scheduled" && original.scheduledAt && original.scheduledAt > ctx.now) {
@@ -78,7 +80,10 @@ export async function escalate(ctx: AcceptContext, msg: SendMessage & { escalate
     const id = await escalationId(original.id);
     const content = await contentResolver(ctx.db, ctx.tenantId)(planned!.req);
     const { row, notes } = buildPlanned(ctx, planned!, content, { id, originalCommunicationId: original.id });
-    await storeAndEnqueue(ctx, [row], [note(`escalated to ${msg.escalate.channel}: ${why}`, { escalatedTo: id }), ...notes]);
+    // An escalation is a send like any other: it counts against the month's quota.
+    await withinQuota(limiter, ctx.tenantId, [row], () =>
+      storeAndEnqueue(ctx, [row], [note(`escalated to ${msg.escalate.channel}: ${why}`, { escalatedTo: id }), ...notes]),
+    );
   } catch (error) {
     if (isUniqueViolation(error)) return; // already escalated by an earlier copy of this message
     if (!(error instanceof AppError)) throw error;
