@@ -91,24 +91,30 @@ export async function listCommunications(db: Db, tenantId: string, f: Communicat
 }
 
 /**
- * Claims a communication for one delivery attempt: a conditional update, so of two deliveries of
+ * Takes a communication for one delivery attempt: a conditional update, so of two deliveries of
  * the same queue message only one gets the row back. `claimedAt` doubles as the claim's token.
  */
-export const claimCommunication = (db: Db, tenantId: string, id: string, now: Date) =>
+const claim = (db: Db, tenantId: string, id: string, now: Date, when: SQL | undefined) =>
   db
     .update(communication)
     .set({ status: "sending", claimedAt: now, updatedAt: now })
-    .where(
-      and(
-        eq(communication.tenantId, tenantId),
-        eq(communication.id, id),
-        inArray(communication.status, ["queued", "scheduled"]),
-        or(isNull(communication.scheduledAt), lte(communication.scheduledAt, now)),
-        or(isNull(communication.nextRetryAt), lte(communication.nextRetryAt, now)),
-      ),
-    )
+    .where(and(eq(communication.tenantId, tenantId), eq(communication.id, id), when))
     .returning()
     .get();
+
+/** Claims a communication that is due: queued or scheduled, its time and any back-off passed. */
+export const claimCommunication = (db: Db, tenantId: string, id: string, now: Date) =>
+  claim(
+    db,
+    tenantId,
+    id,
+    now,
+    and(
+      inArray(communication.status, ["queued", "scheduled"]),
+      or(isNull(communication.scheduledAt), lte(communication.scheduledAt, now)),
+      or(isNull(communication.nextRetryAt), lte(communication.nextRetryAt, now)),
+    ),
+  );
 
 /**
  * Updates a claimed communication, only if the claim is still the one this attempt holds. The
@@ -198,16 +204,4 @@ export const touchEnqueued = (db: Db, tenantId: string, id: string, now: Date) =
 
 /** Takes back a communication still waiting on one provider's receipt (silent failover). */
 export const claimSilent = (db: Db, tenantId: string, id: string, providerConfigId: string, now: Date) =>
-  db
-    .update(communication)
-    .set({ status: "sending", claimedAt: now, updatedAt: now })
-    .where(
-      and(
-        eq(communication.tenantId, tenantId),
-        eq(communication.id, id),
-        eq(communication.status, "sent"),
-        eq(communication.providerConfigId, providerConfigId),
-      ),
-    )
-    .returning()
-    .get();
+  claim(db, tenantId, id, now, and(eq(communication.status, "sent"), eq(communication.providerConfigId, providerConfigId)));
