@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { Channel, CHANNELS, Priority, type Channel as ChannelT } from "../domain";
 import type { FieldError } from "../lib/errors";
+import { unsafeUrlReason } from "../lib/url-guard";
 import { LOCALE_PATTERN } from "../templates/locale";
 import { WhatsappTemplate } from "../channels/whatsapp/template";
 
@@ -44,7 +45,11 @@ export const MAX_CONTENT: Record<ChannelT, number> = { email: 500_000, sms: 1600
 const attachment = z
   .object({
     filename: z.string().min(1).max(255),
-    fileUrl: z.url({ protocol: /^https$/ }).optional(),
+    // Providers (and later Herald) fetch it: no private, loopback or metadata addresses.
+    fileUrl: z
+      .url({ protocol: /^https$/ })
+      .refine((u) => !unsafeUrlReason(u, false), { message: "must not point at a private or local address" })
+      .optional(),
     content: z.base64().optional(),
     mimeType: z.string().max(100).optional(),
   })

@@ -60,6 +60,8 @@ describe("POST /api/communications/send", () => {
     ["an SMS longer than Twilio allows", { channel: "sms", recipientContact: "+14155550123", content: "x".repeat(1601) }, "content"],
     ["an attachment with neither url nor content", email({ attachments: [{ filename: "a.pdf" }] }), "attachments.0"],
     ["an attachment over plain http", email({ attachments: [{ filename: "a.pdf", fileUrl: "http://files.test/a.pdf" }] }), "attachments.0.fileUrl"],
+    ["an attachment on a private address", email({ attachments: [{ filename: "a.pdf", fileUrl: "https://169.254.169.254/latest/meta-data" }] }), "attachments.0.fileUrl"],
+    ["an attachment on localhost", email({ attachments: [{ filename: "a.pdf", fileUrl: "https://localhost/a.pdf" }] }), "attachments.0.fileUrl"],
   ])("rejects %s with 422 naming the field", async (_, body, field) => {
     const res = await call("POST", "/api/communications/send", { key, body });
     expect(res.status).toBe(422);
