@@ -8,7 +8,7 @@ import type { Config } from "../env";
 import type { Db } from "../db/client";
 import { runBatch } from "../db/client";
 import { getCommunication } from "../db/communications";
-import { getDelivery, insertDelivery, listEndpoints, updateDelivery, type WebhookDeliveryRow } from "../db/webhooks";
+import { getDelivery, getEndpoint, insertDelivery, listEndpoints, updateDelivery, type WebhookDeliveryRow } from "../db/webhooks";
 import type { CommunicationStatus } from "../domain";
 import { open } from "../lib/crypto";
 import { fetchWithTimeout } from "../lib/http";
@@ -82,7 +82,7 @@ export async function fanOut(deps: WebhookDeps, m: Extract<EventMessage, { kind:
 export async function attemptDelivery(deps: WebhookDeps, m: Extract<EventMessage, { kind: "delivery" }>): Promise<Outcome> {
   const delivery = await getDelivery(deps.db, m.tenantId, m.deliveryId);
   if (!delivery || delivery.status !== "pending") return ACK;
-  const endpoint = (await listEndpoints(deps.db, m.tenantId)).find((e) => e.id === delivery.endpointId);
+  const endpoint = await getEndpoint(deps.db, m.tenantId, delivery.endpointId);
   if (!endpoint || !endpoint.enabled) {
     await updateDelivery(deps.db, m.tenantId, delivery.id, { status: "failed", lastError: "endpoint deleted or disabled", updatedAt: deps.now() });
     return ACK;
