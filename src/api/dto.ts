@@ -3,7 +3,7 @@ import type { CommunicationEventRow, CommunicationRow } from "../db/communicatio
 import type { ProviderConfigRow } from "../db/providers";
 import { webhookUrl } from "../pipeline/provider-configs";
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
+export const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function communicationDto(c: CommunicationRow) {
   return {

@@ -13,6 +13,7 @@ import { channelsWithProviders } from "../db/providers";
 import { noProviderError } from "./accept";
 import { CHANNELS, type Channel } from "../domain";
 import { AppError } from "../lib/errors";
+import { chunk } from "../lib/chunk";
 import { blockedBecause, inboxAddress, policyOf, preferredContact, routeChannels, type Policy } from "../preferences/policy";
 import { quietUntil } from "../preferences/quiet-hours";
 import { channelIssues, type ConcreteSend, type SendRequest } from "./send-request";
@@ -29,8 +30,7 @@ export async function loadRecipients(db: Db, tenantId: string, reqs: SendRequest
   const keys = new Map<string, RecipientKey>();
   for (const r of reqs) if (r.recipientId) keys.set(keyOf({ entityType: r.recipientType, entityId: r.recipientId }), { entityType: r.recipientType, entityId: r.recipientId });
   const unique = [...keys.values()];
-  const chunks: RecipientKey[][] = [];
-  for (let i = 0; i < unique.length; i += RECIPIENTS_PER_QUERY) chunks.push(unique.slice(i, i + RECIPIENTS_PER_QUERY));
+  const chunks = chunk(unique, RECIPIENTS_PER_QUERY);
   const [settings, ready, ...found] = (await runBatch(db, [
     tenantSettings(db, tenantId),
     channelsWithProviders(db, tenantId),

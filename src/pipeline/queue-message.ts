@@ -1,5 +1,6 @@
 /** What travels on the send queue: ids only. The communication itself lives in D1. */
 import { z } from "zod";
+import { chunk } from "../lib/chunk";
 
 export const SendMessage = z.object({
   v: z.literal(1),
@@ -24,9 +25,7 @@ export const sendMessage = (tenantId: string, communicationId: string): SendMess
 /** Queues accept delays up to 12 h safely (docs disagree on 12 h vs 24 h); later sends hop. */
 export const MAX_QUEUE_DELAY_SECONDS = 12 * 60 * 60;
 
-/** `sendBatch` takes at most 100 messages per call. */
-export async function enqueueAll(queue: Queue<SendMessage>, messages: { body: SendMessage; delaySeconds?: number }[]) {
-  for (let i = 0; i < messages.length; i += 100) {
-    await queue.sendBatch(messages.slice(i, i + 100));
-  }
+/** Sends any number of messages to a queue; `sendBatch` takes at most 100 per call. */
+export async function enqueueAll<T>(queue: Queue<T>, messages: { body: T; delaySeconds?: number }[]) {
+  for (const part of chunk(messages, 100)) await queue.sendBatch(part);
 }

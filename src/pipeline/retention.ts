@@ -7,6 +7,7 @@ import type { Db } from "../db/client";
 import { runBatch } from "../db/client";
 import { redactEvents } from "../db/recipients";
 import { redactBefore, retentionDays, tenantsWithRetention } from "../db/retention";
+import { chunk } from "../lib/chunk";
 
 const TENANTS_PER_PASS = 100;
 const ROWS_PER_TENANT = 500;
@@ -18,8 +19,7 @@ export async function applyRetention(db: Db, now: Date) {
     const days = retentionDays(t.settings);
     if (!days) continue;
     const ids = await redactBefore(db, t.id, new Date(now.getTime() - days * DAY_MS), ROWS_PER_TENANT);
-    const chunks = Array.from({ length: Math.ceil(ids.length / 90) }, (_, i) => ids.slice(i * 90, (i + 1) * 90));
-    await runBatch(db, chunks.map((part) => redactEvents(db, t.id, part)));
+    await runBatch(db, chunk(ids, 90).map((part) => redactEvents(db, t.id, part)));
     redacted += ids.length;
   }
   return { redacted };

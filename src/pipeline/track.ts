@@ -8,6 +8,7 @@ import type { Db } from "../db/client";
 import { runBatch } from "../db/client";
 import { eventStatements, type AppliedMove } from "../db/tracking";
 import { resetSilence } from "../db/provider-health";
+import { chunk } from "../lib/chunk";
 import type { CommunicationStatus } from "../domain";
 import type { EventMessage } from "./event-message";
 import { announce, statsStatements, type Transition } from "./transitions";
@@ -32,8 +33,8 @@ export async function applyProviderEvents(
   const reported = events.some((e) => e.status === "delivered" || e.status === "opened" || e.status === "clicked");
   if (source.configId && reported) statements.push(resetSilence(d1, source.tenantId, source.configId));
   const moves: Transition[] = [];
-  for (let i = 0; i < statements.length; i += STATEMENTS_PER_BATCH) {
-    const results = await d1.batch<AppliedMove>(statements.slice(i, i + STATEMENTS_PER_BATCH));
+  for (const part of chunk(statements, STATEMENTS_PER_BATCH)) {
+    const results = await d1.batch<AppliedMove>(part);
     // Only the guarded status UPDATEs return rows, and only when the move happened.
     for (const row of results.flatMap((r) => r.results ?? [])) {
       moves.push({

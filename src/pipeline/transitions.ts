@@ -8,6 +8,7 @@ import type { Db } from "../db/client";
 import { addToStats, dayOf, METRICS, type Metric, type StatDelta, type StatKey } from "../db/stats";
 import type { Channel, CommunicationStatus } from "../domain";
 import type { EventMessage } from "./event-message";
+import { enqueueAll } from "./queue-message";
 
 export type Transition = {
   tenantId: string;
@@ -62,7 +63,7 @@ export async function announce(queue: Queue<EventMessage>, transitions: Transiti
       body: { kind: "status", tenantId: t.tenantId, communicationId: t.communicationId, status: t.status, at: t.at.getTime() } satisfies EventMessage,
     }));
   try {
-    for (let i = 0; i < messages.length; i += 100) await queue.sendBatch(messages.slice(i, i + 100));
+    await enqueueAll(queue, messages);
   } catch (error) {
     console.error(JSON.stringify({ msg: "could not announce status changes", count: messages.length, error: String(error) }));
   }

@@ -4,6 +4,7 @@
  * own `idempotencyKey` answers 200 with the event already accepted; an `Idempotency-Key` header
  * replays the first response. `GET` shows what each event did (its rules, communications, errors).
  */
+import { iso } from "../dto";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
@@ -16,7 +17,6 @@ import { uuidv7 } from "../../lib/ids";
 import { BusinessEventInput, EventType, recipientsOf } from "../../automation/event";
 import { eventMessage } from "../../automation/message";
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export const eventDto = (e: BusinessEventRow) => ({
   id: e.id,

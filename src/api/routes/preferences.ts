@@ -3,6 +3,7 @@
  * and their consent trail. A PATCH changes only the fields it names; consent records are an
  * append-only audit log, and each one also updates the preference it speaks for.
  */
+import { iso } from "../dto";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
@@ -63,7 +64,6 @@ const ConsentRecord = z
 
 const Recipient = z.object({ entityType: slug, entityId: z.string().min(1).max(255) });
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const preferenceDto = (p: PreferenceRow, exists: boolean) => ({
   entityType: p.entityType,
   entityId: p.entityId,

@@ -22,13 +22,14 @@ import {
   type RecipientRef,
 } from "../../db/recipients";
 import { inboxStub } from "../../durable/inbox";
+import { chunk } from "../../lib/chunk";
 import { sha256Hex } from "../../lib/crypto";
 import { blankPreference } from "../../preferences/consent";
 
 const Recipient = z.object({ type: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug"), id: z.string().min(1).max(255) });
 
 /** D1 binds at most 100 parameters per statement. */
-const chunks = <T>(items: T[], size = 90) => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+const chunks = <T>(items: T[]) => chunk(items, 90);
 const MAX_COMMUNICATIONS = 10_000;
 
 async function gather(c: { var: AppEnv["Variables"] }, r: RecipientRef) {

@@ -2,6 +2,7 @@
  * Reminder sequences (`/api/reminders`, seed §6.3): start one for an entity, see where it is and
  * what it sent, stop it with DELETE. Trigger rules with a `reminder` action start them from events.
  */
+import { iso } from "../dto";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
@@ -12,7 +13,6 @@ import { EventRecipient, EventType } from "../../automation/event";
 import { cancelPendingSends, sequenceRow, totalSteps } from "../../automation/reminders";
 import { ReminderSchedule, scheduleIssue, SendStep } from "../../automation/rule";
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export const reminderDto = (r: ReminderRow) => ({
   id: r.id,

@@ -2,6 +2,7 @@
  * Communication templates (seed §4.2): CRUD over a tenant's templates, merged with Herald's
  * read-only system templates; immutable versions with rollback; previews with SMS segment counts.
  */
+import { iso } from "../dto";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
@@ -102,7 +103,6 @@ function checkContent(channel: Channel, content: TemplateContent, availableVaria
   return [...used].filter((v) => !declared.has(v)).map((v) => `"${v}" is used but not listed in availableVariables`);
 }
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const templateDto = ({ content, createdAt, updatedAt, ...rest }: TemplateView) => ({
   ...rest,
   ...content,
