@@ -80,6 +80,8 @@ export function providerDto(p: ProviderConfigRow, publicUrl: string) {
     // Credentials are write-only: only the fact that they are set is ever shown.
     credentials: "[encrypted]",
     webhookUrl: webhookUrl(publicUrl, p),
+    // The circuit breaker: while open, this provider goes last in failover order.
+    health: { failureStreak: p.failureStreak, silentStreak: p.silentStreak, breakerOpenUntil: iso(p.breakerOpenUntil) },
     createdAt: iso(p.createdAt),
     updatedAt: iso(p.updatedAt),
   };

@@ -3,6 +3,17 @@ import { z } from "zod";
 import { RateLimit } from "../durable/limits";
 import type { FailureKind } from "./types";
 
+/** The circuit breaker on failed calls (src/pipeline/circuit-breaker.ts): when it opens, for how long. */
+export const FAILURE_THRESHOLD = 5;
+export const COOLDOWN_SECONDS = 60;
+export const BreakerSettings = z
+  .object({
+    failures: z.number().int().min(1).max(1000).default(FAILURE_THRESHOLD),
+    cooldownSeconds: z.number().int().min(1).max(24 * 3600).default(COOLDOWN_SECONDS),
+  })
+  .strict();
+export type BreakerSettings = z.output<typeof BreakerSettings>;
+
 export const baseSettings = z.object({
   /** Replaces the provider's scheme and host (EU regions, proxies, local mocks). */
   baseUrl: z.url({ protocol: /^https?$/ }).optional(),
@@ -11,6 +22,7 @@ export const baseSettings = z.object({
   timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
   /** Our own send rate for this config (see src/durable/limits.ts for the defaults). */
   rateLimit: RateLimit.optional(),
+  breaker: BreakerSettings.optional(),
 });
 
 export function classifyHttpStatus(status: number): FailureKind {

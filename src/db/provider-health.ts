@@ -1,8 +1,10 @@
 /**
- * Provider health for silent failover: a streak of missed receipts per provider config, the
- * breaker it opens, and the daily count shown in stats. A receipt from the provider resets it.
+ * Provider health per tenant provider config: a streak of missed receipts (silent failover) and a
+ * streak of failed calls (outages), either of which opens the breaker that puts the provider last
+ * in failover order for a while; and the daily silent-failover count shown in stats. A receipt
+ * resets the first streak, an accepted send the second.
  */
-import { and, eq, gte, lte, sql } from "drizzle-orm";
+import { and, eq, gt, gte, lte, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import type { ProviderConfigRow } from "./providers";
 import { providerConfig, providerStats } from "./schema";
@@ -26,11 +28,37 @@ export function countSilence(db: Db, o: { tenantId: string; day: string; config:
   ];
 }
 
-/** A receipt came: the provider is talking again. */
+/**
+ * A receipt came: the provider is talking again. The breaker stays open while calls are failing
+ * (a provider can report old messages delivered while refusing new ones); the next accepted send
+ * or the end of the cool-down closes it then.
+ */
 export const resetSilence = (d1: D1Database, tenantId: string, configId: string) =>
   d1
-    .prepare("UPDATE provider_config SET silent_streak = 0, breaker_open_until = NULL WHERE tenant_id = ?1 AND id = ?2 AND silent_streak > 0")
+    .prepare(
+      "UPDATE provider_config SET silent_streak = 0, breaker_open_until = CASE WHEN failure_streak > 0 THEN breaker_open_until ELSE NULL END WHERE tenant_id = ?1 AND id = ?2 AND silent_streak > 0",
+    )
     .bind(tenantId, configId);
+
+/** A failed call: one more in the streak; at the threshold the breaker opens (or, half-open, opens again). */
+export const countFailure = (db: Db, o: { tenantId: string; config: ProviderConfigRow; threshold: number; openUntil: Date }) =>
+  db
+    .update(providerConfig)
+    .set({
+      failureStreak: sql`${providerConfig.failureStreak} + 1`,
+      breakerOpenUntil: sql`CASE WHEN ${providerConfig.failureStreak} + 1 >= ${o.threshold} THEN ${o.openUntil.getTime()} ELSE ${providerConfig.breakerOpenUntil} END`,
+    })
+    .where(and(eq(providerConfig.tenantId, o.tenantId), eq(providerConfig.id, o.config.id)));
+
+/** An accepted send closes a breaker that failures opened (not one that silence opened). */
+export const resetFailures = (db: Db, tenantId: string, config: ProviderConfigRow, silenceThreshold: number) =>
+  db
+    .update(providerConfig)
+    .set({
+      failureStreak: 0,
+      breakerOpenUntil: sql`CASE WHEN ${providerConfig.silentStreak} >= ${silenceThreshold} THEN ${providerConfig.breakerOpenUntil} ELSE NULL END`,
+    })
+    .where(and(eq(providerConfig.tenantId, tenantId), eq(providerConfig.id, config.id), gt(providerConfig.failureStreak, 0)));
 
 export const silentFailoversBetween = (db: Db, tenantId: string, startDay: string, endDay: string) =>
   db

@@ -40,6 +40,7 @@ import { queueDelaySeconds } from "./accept";
 import { buildAdapter, webhookUrl } from "./provider-configs";
 import { MAX_QUEUE_DELAY_SECONDS, sendMessage, type SendMessage } from "./queue-message";
 import { retryDelaySeconds } from "./retry-policy";
+import { countsAgainstProvider, failureStatement, successStatements } from "./circuit-breaker";
 import type { ProviderThrottle } from "../durable/provider-throttle";
 
 export type DeliveryDeps = {
@@ -163,7 +164,21 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
       detail: outcome.ok ? { providerMessageId: outcome.providerMessageId } : { failure: outcome.failure },
     });
     if (!outcome.ok && outcome.httpStatus === 429) await deps.throttle.slowDown(config, outcome.retryAfterSeconds);
+    if (!outcome.ok && countsAgainstProvider(outcome.failure)) {
+      const breaker = failureStatement(deps.db, config, deps.now());
+      health.push(breaker.statement);
+      if (breaker.opens) {
+        event({
+          kind: "note",
+          provider: config.provider,
+          providerConfigId: config.id,
+          error: `circuit breaker opened: ${breaker.failures} failed calls in a row; ${config.provider} goes last for ${breaker.cooldownSeconds} s`,
+          detail: { breaker: "open", cooldownSeconds: breaker.cooldownSeconds },
+        });
+      }
+    }
     if (outcome.ok) {
+      health.push(...successStatements(deps.db, config));
       const at = deps.now();
       event({ kind: "status", status: "sent", provider: config.provider, providerConfigId: config.id });
       if (outcome.delivered) event({ kind: "status", status: "delivered", provider: config.provider, providerConfigId: config.id });
@@ -188,7 +203,7 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
     }
     failures.push(outcome);
     if (outcome.failure === "permanent") {
-      return fail(deps, claimed, events, event, outcome.reason, deps.now(), transition, config);
+      return fail(deps, claimed, events, event, outcome.reason, deps.now(), transition, config, health);
     }
     const next = configs[index + 1];
     if (next) {
@@ -215,11 +230,11 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
       enqueuedAt: at,
       errorMessage: last.reason,
       updatedAt: at,
-    }, []);
+    }, [], health);
     return { action: "retry", delaySeconds };
   }
   const why = retryable ? `gave up after ${claimed.retryCount + 1} attempts: ${last.reason}` : last.reason;
-  return fail(deps, claimed, events, event, why, deps.now(), transition);
+  return fail(deps, claimed, events, event, why, deps.now(), transition, undefined, health);
 }
 
 type EventSink = (e: Partial<CommunicationEventRow> & Pick<CommunicationEventRow, "kind">) => void;
@@ -233,11 +248,12 @@ function fail(
   at: Date,
   transition: (status: CommunicationStatus, at: Date) => Transition,
   config?: ProviderConfigRow,
+  health: BatchItem<"sqlite">[] = [],
 ): Promise<Decision> {
   event({ kind: "status", status: "failed", error: reason, provider: config?.provider ?? null, providerConfigId: config?.id ?? null });
   const patch: Partial<CommunicationRow> = { status: "failed", failedAt: at, errorMessage: reason, updatedAt: at };
   if (config) Object.assign(patch, { provider: config.provider, providerConfigId: config.id });
-  return finish(deps, claimed, events, patch, [transition("failed", at)]);
+  return finish(deps, claimed, events, patch, [transition("failed", at)], health);
 }
 
 /**

@@ -5,7 +5,6 @@
  * signed that way must pass `mailgunWebhook.verify`, our `mailgunSignature` must equal the
  * digest, and anything else must fail.
  */
-// @ts-expect-error -- the tree type-checks against workers-types only (no @types/node); typed below.
 import * as nodeCrypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mailgunSignature, mailgunWebhook } from "../../src/channels/email/mailgun-webhook";

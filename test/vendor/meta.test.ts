@@ -6,7 +6,6 @@
  *   workerd tests post validate against the schemas of Meta's own OpenAPI document
  *   (test/fixtures/specs/meta_whatsapp_messages.json, provenance in that folder's README).
  */
-// @ts-expect-error -- the tree type-checks against workers-types only (no @types/node); typed below.
 import * as nodeCrypto from "node:crypto";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";

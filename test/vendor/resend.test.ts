@@ -7,7 +7,6 @@
  *   the webhook payloads our parser reads against the spec's `email.*` event schemas
  *   (test/fixtures/specs/resend_emails.json, extracted from resend/resend-openapi).
  */
-// @ts-expect-error -- the tree type-checks against workers-types only (no @types/node); typed below.
 import * as nodeCrypto from "node:crypto";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";

@@ -8,7 +8,6 @@
  *   uses must pass `verifySnsSignature` and `sesWebhook.verify`, and the public key our DER walk
  *   cuts out of the certificate must equal the one node:crypto reads from it.
  */
-// @ts-expect-error -- the tree type-checks against workers-types only (no @types/node); typed below.
 import * as nodeCrypto from "node:crypto";
 // @ts-expect-error -- aws4 ships no types; the one call used is typed below.
 import aws4Untyped from "aws4";

@@ -7,7 +7,6 @@
  * - the form we send, the answers we parse and the receipts and inbound messages we test with
  *   validate against Vonage's OpenAPI document (test/fixtures/specs/vonage_sms.json).
  */
-// @ts-expect-error -- the tree type-checks against workers-types only (no @types/node); typed below.
 import * as nodeCrypto from "node:crypto";
 import Ajv from "ajv";
 import addFormats from "ajv-formats";

@@ -7,9 +7,7 @@
  * - Twilio's `X-Twilio-Signature` (HMAC-SHA1 over URL + sorted params): `twilioSignature` must
  *   equal the `twilio` SDK's `getExpectedTwilioSignature`, and each side must accept the other's.
  */
-// @ts-expect-error -- the tree type-checks against workers-types only (no @types/node); typed below.
 import * as nodeCrypto from "node:crypto";
-// @ts-expect-error -- as above.
 import * as nodeQuerystring from "node:querystring";
 import { EventWebhook } from "@sendgrid/eventwebhook";
 import twilioSdk from "twilio";

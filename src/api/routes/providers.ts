@@ -67,6 +67,7 @@ export const providers = new Hono<AppEnv>()
       settings: body.settings,
       enabled: body.enabled,
       silentStreak: 0,
+      failureStreak: 0,
       breakerOpenUntil: null,
       createdAt: now,
       updatedAt: now,

@@ -23,6 +23,8 @@ export const providerConfig = sqliteTable(
     enabled: integer("enabled", { mode: "boolean" }).notNull(),
     /** Delivery receipts this provider failed to send in time, in a row (reset by any receipt). */
     silentStreak: integer("silent_streak").notNull().default(0),
+    /** Failed calls (timeouts, 5xx, 429, refused credentials) in a row (reset by an accepted send). */
+    failureStreak: integer("failure_streak").notNull().default(0),
     /** While set and in the future, the provider goes last in failover order (circuit breaker). */
     breakerOpenUntil: integer("breaker_open_until", { mode: "timestamp_ms" }),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),

@@ -1,0 +1,1 @@
+ALTER TABLE `provider_config` ADD `failure_streak` integer DEFAULT 0 NOT NULL;
