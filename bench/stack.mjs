@@ -35,6 +35,11 @@ const UNMAPPED = ["kv_namespaces", "r2_buckets", "services", "workflows", "hyper
 export async function startStack(root, onCreated = () => {}) {
   const dir = await mkdtemp(join(tmpdir(), "herald-bench-"));
   const stack = { dir, mf: undefined, url: undefined, db: undefined, adminToken: "", workerErrors: [], builder: undefined };
+  /** Lets the Workers reach a local mock provider (an http://127.0.0.1:<port> origin). */
+  stack.allowOutbound = (origin) => {
+    if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(origin)) throw new Error(`only local mock providers may be reached, not ${origin}`);
+    allowed.add(origin);
+  };
   // The last resort when the process exits without close() (an uncaught error, another signal
   // handler calling process.exit): synchronous, so it cannot wait for anything.
   const onExit = () => {
@@ -190,6 +195,12 @@ function limiterProbe(api, sqliteClasses) {
   });
 }
 
+/**
+ * Origins the Workers may call: local mock providers only (stack.allowOutbound). One set for the
+ * process: a bench serves one stack at a time.
+ */
+const allowed = new Set();
+
 /** Miniflare (v4 option shape) for one Worker, from its wrangler config. */
 function workerOptions(config, scriptPath, secrets, sqliteClasses) {
   return {
@@ -221,8 +232,14 @@ function workerOptions(config, scriptPath, secrets, sqliteClasses) {
         },
       ]),
     ),
-    // The sandbox provider needs no network; anything else that tries is answered, not sent.
-    outboundService: () => new Response("herald bench: outbound network is disabled", { status: 599 }),
+    // No network, except to the local mock providers a bench registered (bench/mock-provider.mjs);
+    // anything else that tries is answered, not sent.
+    outboundService: async (request) => {
+      if (!allowed.has(new URL(request.url).origin)) return new Response("herald bench: outbound network is disabled", { status: 599 });
+      // Miniflare's Request is its own undici's: rebuilt for Node's fetch.
+      const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
+      return fetch(request.url, { method: request.method, headers: request.headers, body, signal: request.signal });
+    },
   };
 }
 
