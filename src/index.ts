@@ -28,7 +28,7 @@ export default {
     );
     ctx.waitUntil(
       applyRetention(database(env.DB), new Date(controller.scheduledTime)).then((r) => {
-        if (r.redacted) console.log(JSON.stringify({ msg: "retention redacted", ...r }));
+        if (r.redacted || r.expiredKeys) console.log(JSON.stringify({ msg: "retention", ...r }));
       }),
     );
     // Due reminder steps, closed digests, lost business events, retention (src/automation/cron.ts).

@@ -1,13 +1,15 @@
 /**
  * `Idempotency-Key`: the first response to a key is stored in the same D1 transaction as the
  * communications it created, so a retried request either replays that response (same body) or
- * is refused (different body) — it never sends twice, even when two copies race.
+ * is refused (different body) — it never sends twice, even when two copies race. Keys expire
+ * after IDEMPOTENCY_TTL_MS, as Stripe's do: after that the same key starts a new request, and the
+ * cron pass deletes the records (src/pipeline/retention.ts).
  */
 import type { Context } from "hono";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { AppEnv } from "./context";
 import { isUniqueViolation } from "../db/client";
-import { getIdempotency, insertIdempotency } from "../db/communications";
+import { deleteStaleIdempotency, getIdempotency, IDEMPOTENCY_TTL_MS, insertIdempotency } from "../db/communications";
 import { sha256Hex } from "../lib/crypto";
 import { AppError } from "../lib/errors";
 
@@ -27,6 +29,12 @@ export async function idempotent(c: Context<AppEnv>, raw: string, run: (record: 
   const replay = async () => {
     const stored = await getIdempotency(db, tenantId, key);
     if (!stored) return undefined;
+    const expiredBefore = new Date(Date.now() - IDEMPOTENCY_TTL_MS);
+    if (stored.createdAt < expiredBefore) {
+      // Expired but not yet swept: free the key so this request's record can take its place.
+      await deleteStaleIdempotency(db, tenantId, key, expiredBefore);
+      return undefined;
+    }
     if (stored.requestHash !== requestHash) {
       throw new AppError("idempotency_mismatch", "this Idempotency-Key was used with a different request body", [
         { field: "Idempotency-Key", message: "reuse a key only to retry the identical request" },

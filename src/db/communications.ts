@@ -2,7 +2,7 @@
  * The send ledger's queries. Every function that serves a tenant takes its id and filters by it;
  * the sweep's selections are the only cross-tenant reads, and they return the tenant with each id.
  */
-import { and, asc, count, desc, eq, gte, inArray, isNull, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Channel, CommunicationStatus } from "../domain";
 import { uuidv7 } from "../lib/ids";
 import type { Db } from "./client";
@@ -39,6 +39,21 @@ export const getIdempotency = (db: Db, tenantId: string, key: string) =>
     .from(idempotencyKey)
     .where(and(eq(idempotencyKey.tenantId, tenantId), eq(idempotencyKey.key, key)))
     .get();
+
+/** How long an Idempotency-Key holds (24 h, as Stripe's). */
+export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
+
+/** Forgets a key whose record is older than `before` (an expired key is free for a new request). */
+export const deleteStaleIdempotency = (db: Db, tenantId: string, key: string, before: Date) =>
+  db.delete(idempotencyKey).where(and(eq(idempotencyKey.tenantId, tenantId), eq(idempotencyKey.key, key), lt(idempotencyKey.createdAt, before)));
+
+/** Deletes up to `limit` records older than `before`, across tenants; returns how many went. */
+export async function expireIdempotency(db: Db, before: Date, limit: number): Promise<number> {
+  const res = await db.run(
+    sql`DELETE FROM ${idempotencyKey} WHERE rowid IN (SELECT rowid FROM ${idempotencyKey} WHERE ${idempotencyKey.createdAt} < ${before.getTime()} LIMIT ${limit})`,
+  );
+  return res.meta.changes ?? 0;
+}
 
 export const getCommunication = (db: Db, tenantId: string, id: string) =>
   db

@@ -141,6 +141,33 @@ describe("Idempotency-Key", () => {
     expect(queue.sent).toHaveLength(1);
   });
 
+  it("expires a key after 24 hours: the same key then starts a new send", async () => {
+    const headers = { "idempotency-key": "order-44" };
+    const first = await call("POST", "/api/communications/send", { key, body: email(), headers });
+    await env.DB.prepare("UPDATE idempotency_key SET created_at = ?1 WHERE key = 'order-44'").bind(Date.now() - 25 * 3600_000).run();
+    // Even with a different body: the old record no longer binds the key.
+    const again = await call("POST", "/api/communications/send", { key, body: email({ subject: "Another" }), headers });
+    expect(again.status).toBe(201);
+    expect(again.json.id).not.toBe(first.json.id);
+    expect(again.headers.get("idempotent-replayed")).toBeNull();
+    const replay = await call("POST", "/api/communications/send", { key, body: email({ subject: "Another" }), headers });
+    expect(replay.json.id).toBe(again.json.id);
+    expect(queue.sent).toHaveLength(2);
+  });
+
+  it("has the cron pass delete expired keys and keep fresh ones", async () => {
+    const { createExecutionContext, createScheduledController, waitOnExecutionContext } = await import("cloudflare:test");
+    const api = (await import("../../src/index")).default;
+    await call("POST", "/api/communications/send", { key, body: email(), headers: { "idempotency-key": "old-1" } });
+    await call("POST", "/api/communications/send", { key, body: email(), headers: { "idempotency-key": "fresh-1" } });
+    await env.DB.prepare("UPDATE idempotency_key SET created_at = ?1 WHERE key = 'old-1'").bind(Date.now() - 25 * 3600_000).run();
+    const ctx = createExecutionContext();
+    await api.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const { results } = await env.DB.prepare("SELECT key FROM idempotency_key WHERE key IN ('old-1', 'fresh-1')").all<{ key: string }>();
+    expect(results.map((r) => r.key)).toEqual(["fresh-1"]);
+  });
+
   it("scopes keys per tenant", async () => {
     const other = await createTenant("Other");
     await addProvider(other.key, SENDGRID());

@@ -115,5 +115,6 @@ export const idempotencyKey = sqliteTable(
     responseBody: text("response_body").notNull(),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.key] })],
+  // By age, for the cron pass that expires keys (src/pipeline/retention.ts).
+  (t) => [primaryKey({ columns: [t.tenantId, t.key] }), index("idx_idempotency_created").on(t.createdAt)],
 );

@@ -1,0 +1,1 @@
+CREATE INDEX `idx_idempotency_created` ON `idempotency_key` (`created_at`);
