@@ -167,6 +167,28 @@ describe("quiet hours", () => {
     await prefs("c10", { preferredPhone: "+14155550198", quietHours: { start: hh(h + 3), end: hh(h + 4) } });
     expect((await send({ channel: "sms", recipientId: "c10", content: "x" })).json.status).toBe("queued");
   });
+
+  it("checks again at delivery: a window set after the send was accepted holds it, without calling a provider", async () => {
+    await prefs("c1", { ...ann, timezone: "UTC" });
+    const accepted = await send({ channel: "sms", recipientId: "c1", content: "x" });
+    expect(accepted.json.status).toBe("queued");
+    await prefs("c1", { quietHours: windowAroundNow() });
+    const { retrySpies } = await runDelivery(queue.drain().map((m) => m.body));
+    const d = await detail(accepted.json.id);
+    expect(d.status).toBe("scheduled");
+    const until = Date.parse(d.scheduledAt);
+    expect(until).toBeGreaterThan(Date.now() + 3600_000);
+    expect(d.events.filter((e: { kind: string }) => e.kind === "attempt")).toHaveLength(0);
+    expect(d.events.find((e: { detail: { quietHours?: boolean } | null }) => e.detail?.quietHours)?.error).toMatch(/^held for quiet hours/);
+    // The queue brings it back when the window ends (or hops there, past 12 h).
+    expect(retrySpies[0]).toHaveBeenCalledOnce();
+    expect(retrySpies[0]!.mock.calls[0]![0]!.delaySeconds).toBeGreaterThan(3600);
+
+    // Urgent messages are not held at delivery either.
+    const urgent = await send({ channel: "sms", recipientId: "c1", content: "y", priority: "urgent" });
+    await runDelivery(queue.drain().map((m) => m.body));
+    expect((await detail(urgent.json.id)).status).toBe("delivered");
+  });
 });
 
 describe("one-click unsubscribe (RFC 8058)", () => {

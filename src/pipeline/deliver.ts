@@ -21,7 +21,7 @@ import { providersForChannel, type ProviderConfigRow } from "../db/providers";
 import { findSuppression } from "../db/tracking";
 import { tenantSettings } from "../db/tenants";
 import { getPreference } from "../db/preferences";
-import { blockedBecause, isMarketing, policyOf } from "../preferences/policy";
+import { blockedBecause, isMarketing, policyOf, quietHold } from "../preferences/policy";
 import type { TenantSettings } from "../db/schema";
 import { looksLikeHtml } from "../channels/email/content";
 import { addTracking, signToken } from "./tracking-links";
@@ -110,6 +110,14 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
       : `suppressed: ${unwanted}`;
     event({ kind: "status", status: "suppressed", error: reason });
     return finish(deps, claimed, events, { status: "suppressed", errorMessage: reason, updatedAt: now }, [transition("suppressed", now)]);
+  }
+  // Quiet hours were applied at accept; a retry, a throttled wait or a window set since can still
+  // land inside them. A failover after silence is not held: the message was already sent once.
+  const quiet = silence ? undefined : quietHold(prefRows[0], policyOf(settings), claimed.priority, now);
+  if (quiet) {
+    event({ kind: "note", error: quiet.reason, detail: { quietHours: true } });
+    await finish(deps, claimed, events, { status: "scheduled", scheduledAt: quiet.until, updatedAt: now }, []);
+    return { action: "retry", delaySeconds: Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(1, Math.ceil((quiet.until.getTime() - now.getTime()) / 1000))) };
   }
   if (claimed.channel === "in_app") {
     // Herald's own inbox: no provider to walk; stored in the recipient's inbox is delivered.

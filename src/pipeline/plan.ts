@@ -14,8 +14,7 @@ import { noProviderError } from "./accept";
 import { CHANNELS, type Channel } from "../domain";
 import { AppError } from "../lib/errors";
 import { chunk } from "../lib/chunk";
-import { blockedBecause, inboxAddress, policyOf, preferredContact, routeChannels, type Policy } from "../preferences/policy";
-import { quietUntil } from "../preferences/quiet-hours";
+import { blockedBecause, inboxAddress, policyOf, preferredContact, quietHold, routeChannels, type Policy } from "../preferences/policy";
 import { channelIssues, type ConcreteSend, type SendRequest } from "./send-request";
 
 export type PlannedSend = { req: ConcreteSend; blocked?: string; held?: { until: Date; reason: string } };
@@ -80,18 +79,7 @@ export function planSend(req: SendRequest, recipients: Recipients, now: Date, pr
 
     const blocked = blockedBecause(pref, policy, channel, req.type);
     if (blocked) return { req: concrete, blocked };
-    const window = pref?.quietHours !== undefined && pref?.quietHours !== null ? pref.quietHours : policy.quietHours;
-    if (window && req.priority !== "urgent") {
-      const timeZone = pref?.timezone ?? policy.timezone;
-      const at = req.scheduledAt ? new Date(req.scheduledAt) : now;
-      const until = quietUntil(at, window, timeZone);
-      if (until) {
-        return {
-          req: { ...concrete, scheduledAt: until.toISOString() },
-          held: { until, reason: `held for quiet hours (${window.start}–${window.end} ${timeZone}) until ${until.toISOString()}` },
-        };
-      }
-    }
-    return { req: concrete };
+    const held = quietHold(pref, policy, req.priority, req.scheduledAt ? new Date(req.scheduledAt) : now);
+    return held ? { req: { ...concrete, scheduledAt: held.until.toISOString() }, held } : { req: concrete };
   });
 }

@@ -3,10 +3,10 @@
  * tenant's defaults and the message. The same verdict is reached when a send is accepted and
  * again just before it goes out, so a later opt-out still stops a scheduled message.
  */
-import type { Channel } from "../domain";
+import type { Channel, Priority } from "../domain";
 import type { PreferenceRow } from "../db/preferences";
 import type { TenantSettings } from "../db/schema";
-import type { QuietHours } from "./quiet-hours";
+import { quietUntil, type QuietHours } from "./quiet-hours";
 import { own } from "../lib/own";
 
 /** Seed §2.1 types that are transactional by nature and that people expect to get. */
@@ -81,4 +81,16 @@ export function routeChannels(pref: PreferenceRow | undefined, policy: Policy, t
   const wanted = own(pref?.preferences, type);
   const ordered = wanted ? wanted.filter((c) => candidates.includes(c)) : candidates;
   return ordered.filter((c) => preferredContact(pref, c) !== null && !blockedBecause(pref, policy, c, type));
+}
+
+/**
+ * Whether the recipient's quiet hours (theirs, else the tenant's) hold a message at `at`: when
+ * the window ends and why, or undefined. Urgent messages go through.
+ */
+export function quietHold(pref: PreferenceRow | undefined, policy: Policy, priority: Priority, at: Date): { until: Date; reason: string } | undefined {
+  const window = pref?.quietHours ?? policy.quietHours;
+  if (!window || priority === "urgent") return undefined;
+  const timeZone = pref?.timezone ?? policy.timezone;
+  const until = quietUntil(at, window, timeZone);
+  return until && { until, reason: `held for quiet hours (${window.start}–${window.end} ${timeZone}) until ${until.toISOString()}` };
 }
