@@ -52,8 +52,14 @@ export const DEFAULT_PRICES: Partial<Record<ProviderKind, Partial<Record<Channel
   sandbox: { email: usd({ perMessage: 0 }), sms: usd({ perSegment: 0 }), whatsapp: usd({ perMessage: 0 }), messenger: usd({ perMessage: 0 }) },
 };
 
-/** The destination country of a phone number, or undefined for anything else. */
-export const countryOf = (contact: string) => parsePhoneNumber(contact)?.country;
+/**
+ * The destination country of a phone number, or undefined for anything else. A number that fits
+ * no country's pattern exactly (new ranges, test numbers) counts as its calling code's main one.
+ */
+export function countryOf(contact: string): string | undefined {
+  const parsed = parsePhoneNumber(contact);
+  return parsed ? (parsed.country ?? parsed.getPossibleCountries()[0]) : undefined;
+}
 
 /** A provider config's price for a channel: its own setting, else the default, else none. */
 export const priceFor = (kind: ProviderKind, channel: Channel, configured: Price | undefined): Price | undefined => configured ?? DEFAULT_PRICES[kind]?.[channel];
