@@ -25,7 +25,7 @@ import { PROBE_NAME, probeWorker } from "./limiter.mjs";
 const CONFIGS = ["wrangler.toml", "workers/delivery/wrangler.toml"];
 
 /** Config keys naming bindings this file does not wire up (checked only when non-empty). */
-const UNMAPPED = ["kv_namespaces", "r2_buckets", "services", "workflows", "hyperdrive", "analytics_engine_datasets"];
+const UNMAPPED = ["kv_namespaces", "services", "workflows", "hyperdrive", "analytics_engine_datasets"];
 
 /**
  * Builds and starts everything. `onCreated` receives the stack as soon as its temp dir exists, so
@@ -219,6 +219,8 @@ function workerOptions(config, scriptPath, secrets, sqliteClasses) {
         return [d.name, { className: d.class_name, scriptName, useSQLite: sqliteClasses.has(`${scriptName}:${d.class_name}`) }];
       }),
     ),
+    // Both Workers name the same bucket, so they share its (in-memory) objects.
+    r2Buckets: Object.fromEntries((config.r2_buckets ?? []).map((b) => [b.binding, b.bucket_name])),
     queueProducers: Object.fromEntries((config.queues?.producers ?? []).map((p) => [p.binding, p.queue])),
     queueConsumers: Object.fromEntries(
       (config.queues?.consumers ?? []).map((c) => [

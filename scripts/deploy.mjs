@@ -3,8 +3,8 @@
  * `npm run deploy`: puts Herald on your Cloudflare account (log in first with `npx wrangler login`).
  * Every step can be re-run safely:
  *
- * 1. creates the D1 database `herald` and every queue the two configs name (`herald-sends`,
- *    `herald-sends-dlq`, …) unless they exist;
+ * 1. creates the D1 database `herald`, every queue the two configs name (`herald-sends`,
+ *    `herald-sends-dlq`, …) and every R2 bucket they name (`herald-attachments`) unless they exist;
  * 2. writes the database's real id into wrangler.toml and workers/delivery/wrangler.toml;
  * 3. applies the migrations to the remote database;
  * 4. sets the secrets a Worker is missing (ADMIN_TOKEN on the API Worker, ENCRYPTION_KEY on both)
@@ -46,6 +46,9 @@ if (!databaseId) {
 }
 for (const queue of queueNames()) {
   if (!wrangler(["queues", "info", queue], { allowFailure: true, quiet: true })?.ok) wrangler(["queues", "create", queue], { shown: "(only if it does not exist yet)" });
+}
+for (const bucket of bucketNames()) {
+  if (!wrangler(["r2", "bucket", "info", bucket], { allowFailure: true, quiet: true })?.ok) wrangler(["r2", "bucket", "create", bucket], { shown: "(only if it does not exist yet)" });
 }
 
 // 2. The database id, in both configs.
@@ -122,6 +125,16 @@ function queueNames() {
   for (const { config } of WORKERS) {
     const text = readFileSync(join(root, config), "utf8");
     for (const [, name] of text.matchAll(/^\s*(?:queue|dead_letter_queue)\s*=\s*"([^"]+)"/gm)) names.add(name);
+  }
+  return [...names];
+}
+
+/** Every R2 bucket the configs bind. */
+function bucketNames() {
+  const names = new Set();
+  for (const { config } of WORKERS) {
+    const text = readFileSync(join(root, config), "utf8");
+    for (const [, name] of text.matchAll(/^\s*bucket_name\s*=\s*"([^"]+)"/gm)) names.add(name);
   }
   return [...names];
 }

@@ -20,6 +20,8 @@ export type Env = {
   LIMITER: LimiterNamespace;
   /** One in-app inbox per recipient (src/durable/inbox.ts). */
   INBOX: DurableObjectNamespace<Inbox>;
+  /** Attachment content too large for D1 rows (src/pipeline/attachments.ts). */
+  ATTACHMENTS: R2Bucket;
   ADMIN_TOKEN?: string;
   ENCRYPTION_KEY?: string;
   PUBLIC_URL?: string;

@@ -27,7 +27,7 @@ export default {
       }),
     );
     ctx.waitUntil(
-      applyRetention(database(env.DB), new Date(controller.scheduledTime)).then((r) => {
+      applyRetention(database(env.DB), env.ATTACHMENTS, new Date(controller.scheduledTime)).then((r) => {
         if (r.redacted || r.expiredKeys) console.log(JSON.stringify({ msg: "retention", ...r }));
       }),
     );

@@ -142,11 +142,24 @@ describe("failover on silence", () => {
 });
 
 describe("providers that report delivery", () => {
-  it("include Twilio and Vonage, which are given our receipt URL on every send", async () => {
+  it("include Twilio, which is given our receipt URL on every send", async () => {
     const { PROVIDERS } = await import("../src/channels/registry");
-    for (const kind of ["twilio", "vonage"] as const) {
-      const d = PROVIDERS[kind];
-      expect(d.reportsDelivery?.({}), kind).toBe(true);
-    }
+    expect(PROVIDERS.twilio.reportsDelivery?.({}, {})).toBe(true);
+  });
+
+  // A provider reports only when Herald can accept its webhooks: their secret must be configured.
+  it.each([
+    ["vonage", {}, { signatureSecret: "s" }],
+    ["mailgun", {}, { webhookSigningKey: "k" }],
+    ["postmark", {}, { webhookUsername: "u", webhookPassword: "p".repeat(16) }],
+    ["resend", {}, { webhookSecret: "whsec_abc" }],
+    ["meta_whatsapp", { webhookVerifyToken: "verify-me" }, { appSecret: "a" }],
+    ["meta_messenger", { webhookVerifyToken: "verify-me" }, { appSecret: "a" }],
+  ] as const)("include %s once its webhook secrets are configured", async (kind, settings, credentials) => {
+    const { PROVIDERS } = await import("../src/channels/registry");
+    const reports = PROVIDERS[kind].reportsDelivery!;
+    expect(reports(settings, credentials)).toBe(true);
+    expect(reports(settings, {})).toBe(false);
+    expect(reports({}, credentials)).toBe(kind.startsWith("meta") ? false : true);
   });
 });

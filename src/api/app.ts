@@ -68,8 +68,10 @@ export function createApp() {
 
   app.use("/api/*", apiKeyAuth());
   app.use("/api/communications/batch", bodyLimit({ maxSize: 10 * MB, onError: tooLarge("10 MB") }));
+  // 20 MB of inline attachments is about 27 MB as base64; Workers take request bodies up to 100 MB.
+  app.use("/api/communications/send", bodyLimit({ maxSize: 28 * MB, onError: tooLarge("28 MB") }));
   app.use("/api/*", async (c, next) => {
-    if (c.req.path === "/api/communications/batch") return next();
+    if (c.req.path === "/api/communications/batch" || c.req.path === "/api/communications/send") return next();
     return bodyLimit({ maxSize: MB, onError: tooLarge("1 MB") })(c, next);
   });
   // After the body limits: a batch costs one token per item, counted from its (size-checked) body.

@@ -1,9 +1,16 @@
 /** How stored rows are shown to API clients: ISO dates, no internal bookkeeping, no secrets. */
 import type { CommunicationEventRow, CommunicationRow } from "../db/communications";
 import type { ProviderConfigRow } from "../db/providers";
+import type { Attachment } from "../db/schema";
 import { webhookUrl } from "../pipeline/provider-configs";
 
 export const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** Where an attachment's bytes are: in the row, in the bucket, or behind the tenant's URL. Never the content. */
+function attachmentDto(a: Attachment) {
+  const source = a.storageKey ? "stored" : a.content ? "inline" : "url";
+  return { filename: a.filename, mimeType: a.mimeType ?? null, size: a.size ?? null, source, ...(a.fileUrl ? { fileUrl: a.fileUrl } : {}) };
+}
 
 export function communicationDto(c: CommunicationRow) {
   return {
@@ -25,7 +32,7 @@ export function communicationDto(c: CommunicationRow) {
     templateVersion: c.templateVersion,
     locale: c.locale,
     templateVariables: c.templateVariables,
-    attachments: (c.attachments ?? []).map(({ filename, fileUrl, mimeType }) => ({ filename, fileUrl, mimeType })),
+    attachments: (c.attachments ?? []).map(attachmentDto),
     metadata: c.metadata,
     scheduledAt: iso(c.scheduledAt),
     sentAt: iso(c.sentAt),
@@ -39,6 +46,8 @@ export function communicationDto(c: CommunicationRow) {
     provider: c.provider,
     providerConfigId: c.providerConfigId,
     providerMessageId: c.providerMessageId,
+    /** What the provider send cost, when its price is known (src/channels/pricing.ts). */
+    cost: c.costMicros === null || c.costMicros === undefined ? null : { amount: c.costMicros / 1_000_000, micros: c.costMicros, currency: c.costCurrency },
     openCount: c.openCount,
     clickCount: c.clickCount,
     retryCount: c.retryCount,

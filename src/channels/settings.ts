@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { RateLimit } from "../durable/limits";
 import type { FailureKind } from "./types";
+import { Price } from "./pricing";
 
 /** The circuit breaker on failed calls (src/pipeline/circuit-breaker.ts): when it opens, for how long. */
 export const FAILURE_THRESHOLD = 5;
@@ -23,7 +24,18 @@ export const baseSettings = z.object({
   /** Our own send rate for this config (see src/durable/limits.ts for the defaults). */
   rateLimit: RateLimit.optional(),
   breaker: BreakerSettings.optional(),
+  /** This config's own prices, replacing the defaults in src/channels/pricing.ts. */
+  price: Price.optional(),
+  /** Share of first attempts under the channel's `weighted` routing (0: failover only). */
+  weight: z.number().int().min(0).max(10_000).optional(),
 });
+
+/** The settings every config has that the pipeline reads without building the adapter. */
+export const commonSettings = baseSettings.pick({ price: true, weight: true });
+export const commonSettingsOf = (raw: unknown) => {
+  const parsed = commonSettings.safeParse(raw);
+  return parsed.success ? parsed.data : {};
+};
 
 export function classifyHttpStatus(status: number): FailureKind {
   if (status === 429 || status >= 500) return "retryable";

@@ -76,8 +76,11 @@ export type ProviderDefinition<C = unknown, S = unknown> = {
   settings: z.ZodType<S>;
   create(credentials: C, settings: S): ProviderAdapter;
   webhook?: WebhookHandler<C, S>;
-  /** Whether, with these settings, the provider will report delivery back (silent failover waits only for those). */
-  reportsDelivery?(settings: S): boolean;
+  /**
+   * Whether, configured so, the provider will report delivery back through webhooks Herald can
+   * accept (silent failover waits only for those). Webhook secrets are often credentials.
+   */
+  reportsDelivery?(settings: S, credentials: C): boolean;
 };
 
 /** Keeps each definition's credential and settings types, as its schemas give them, tied to `create`. */

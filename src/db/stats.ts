@@ -2,7 +2,7 @@
 import { and, eq, gte, lte, sql } from "drizzle-orm";
 import type { Channel } from "../domain";
 import type { Db } from "./client";
-import { communicationStats } from "./schema";
+import { communicationCostStats, communicationStats } from "./schema";
 
 export const METRICS = ["accepted", "sent", "delivered", "opened", "clicked", "bounced", "failed", "suppressed", "cancelled"] as const;
 export type Metric = (typeof METRICS)[number];
@@ -31,3 +31,20 @@ export function statsRows(db: Db, tenantId: string, startDay: string, endDay: st
     .where(and(eq(communicationStats.tenantId, tenantId), gte(communicationStats.day, startDay), lte(communicationStats.day, endDay)))
     .all();
 }
+
+/** Adds one priced send to the day's cost for its channel and currency. */
+export const addToCostStats = (db: Db, key: Omit<StatKey, "type">, currency: string, micros: number) =>
+  db
+    .insert(communicationCostStats)
+    .values({ ...key, currency, costMicros: micros, priced: 1 })
+    .onConflictDoUpdate({
+      target: [communicationCostStats.tenantId, communicationCostStats.day, communicationCostStats.channel, communicationCostStats.currency],
+      set: { costMicros: sql`${communicationCostStats.costMicros} + ${micros}`, priced: sql`${communicationCostStats.priced} + 1` },
+    });
+
+export const costRows = (db: Db, tenantId: string, startDay: string, endDay: string) =>
+  db
+    .select()
+    .from(communicationCostStats)
+    .where(and(eq(communicationCostStats.tenantId, tenantId), gte(communicationCostStats.day, startDay), lte(communicationCostStats.day, endDay)))
+    .all();

@@ -64,6 +64,8 @@ export function buildCommunication(ctx: AcceptContext, req: ConcreteSend, conten
     providerConfigId: null,
     providerMessageId: null,
     providerResponse: null,
+    costMicros: null,
+    costCurrency: null,
     openCount: 0,
     clickCount: 0,
     receiptWindowSeconds: req.receiptWindowSeconds ?? null,

@@ -28,6 +28,7 @@ export const deliveryDeps = (env: Env): DeliveryDeps => ({
   throttle: providerThrottle(env.LIMITER),
   inbox: env.INBOX,
   limiter: env.LIMITER,
+  attachments: env.ATTACHMENTS,
 });
 
 /** Seconds before a message whose handling threw is tried again. */

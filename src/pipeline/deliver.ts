@@ -42,6 +42,9 @@ import { MAX_QUEUE_DELAY_SECONDS, sendMessage, type SendMessage } from "./queue-
 import { retryDelaySeconds } from "./retry-policy";
 import { countsAgainstProvider, failureStatement, successStatements } from "./circuit-breaker";
 import type { ProviderThrottle } from "../durable/provider-throttle";
+import { attachmentLoader } from "./attachment-delivery";
+import { costPatch, costStatements, sendCost } from "./cost";
+import { routeOrder, strategyFor } from "./weighted-routing";
 
 export type DeliveryDeps = {
   db: Db;
@@ -55,6 +58,8 @@ export type DeliveryDeps = {
   limiter: LimiterNamespace;
   /** Recipients' in-app inboxes, for the `in_app` channel. */
   inbox: DurableObjectNamespace<Inbox>;
+  /** Stored attachment content (src/pipeline/attachments.ts). */
+  attachments: R2Bucket;
 };
 export type Decision = { action: "ack" } | { action: "retry"; delaySeconds: number };
 
@@ -91,7 +96,7 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
     getPreference(deps.db, claimed.tenantId, { entityType: claimed.recipientType, entityId: claimed.recipientId ?? "" }),
   ]);
   const settings = tenantRows[0]?.settings;
-  const healthy = byHealth(found, now);
+  const healthy = byHealth(routeOrder(found, strategyFor(settings, claimed.channel), claimed.id), now);
   const silent = silence ? healthy.find((c) => c.id === silence.providerConfigId) : undefined;
   const configs = silence ? after(healthy, silence.providerConfigId) : healthy;
   const tracking = settings?.tracking ?? "provider";
@@ -155,12 +160,15 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
     outbound.headers = await unsubscribeHeaders(deps.config, claimed);
   }
   const failures: Failure[] = [];
+  const attachmentsFor = attachmentLoader(deps.attachments, claimed);
   for (const [index, config] of configs.entries()) {
+    // The files as this provider takes them; one it cannot take is failed over like an error.
+    const files = await attachmentsFor(config);
     // Our own send rate for this provider: wait for it rather than fail over.
-    const waitMs = await deps.throttle.take(config, claimed.id);
+    const waitMs = files.ok ? await deps.throttle.take(config, claimed.id) : 0;
     if (waitMs > 0) return deferForRate(deps, claimed, events, event, config, waitMs);
     const started = Date.now();
-    const outcome = await attempt(deps.config, config, toOutbound(deps.config, outbound, config));
+    const outcome: SendOutcome = files.ok ? await attempt(deps.config, config, { ...toOutbound(deps.config, outbound, config), attachments: files.attachments }) : files;
     const latencyMs = Date.now() - started;
     event({
       kind: "attempt",
@@ -194,7 +202,8 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
       const moves = silence ? [] : [transition("sent", at, { sendLatencyMs: at.getTime() - (claimed.scheduledAt ?? claimed.createdAt).getTime() })];
       if (outcome.delivered) moves.push(transition("delivered", at));
       const windowSeconds = receiptWindowSeconds(claimed, settings);
-      const check = !outcome.delivered && watchesReceipt(config, configs.length - index - 1, windowSeconds) ? receiptCheck(claimed, config, windowSeconds) : undefined;
+      const check = !outcome.delivered && (await watchesReceipt(deps.config.encryptionKey, config, configs.length - index - 1, windowSeconds)) ? receiptCheck(claimed, config, windowSeconds) : undefined;
+      const cost = sendCost(config, claimed);
       const decision = await finish(deps, claimed, events, {
         status: outcome.delivered ? "delivered" : "sent",
         sentAt: at,
@@ -205,7 +214,8 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
         providerResponse: { httpStatus: outcome.httpStatus ?? null, attempt: claimed.retryCount + 1 },
         errorMessage: null,
         updatedAt: at,
-      }, moves, health);
+        ...costPatch(claimed, cost),
+      }, moves, [...health, ...costStatements(deps.db, claimed, cost)]);
       if (check) await deps.queue.send(check.body, { delaySeconds: check.delaySeconds });
       return decision;
     }

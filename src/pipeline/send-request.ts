@@ -8,6 +8,10 @@ import type { FieldError } from "../lib/errors";
 import { unsafeUrlReason } from "../lib/url-guard";
 import { LOCALE_PATTERN } from "../templates/locale";
 import { WhatsappTemplate } from "../channels/whatsapp/template";
+import { decodedLength } from "../lib/base64";
+
+/** Inline attachment bytes per send (decoded); large files are kept in R2, not in the row. */
+export const MAX_INLINE_ATTACHMENT_BYTES = 20 * 1024 * 1024;
 
 const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug (a-z, 0-9, _ . -), at most 64 characters");
 const noLineBreaks = (s: string) => !/[\r\n]/.test(s);
@@ -138,9 +142,9 @@ export const SendRequest = z
     if (req.content && template) issue("content", "give content or a template, not both");
     if (req.templateId && req.templateCode) issue("templateCode", "give templateId or templateCode, not both");
     if (req.fallback && req.channel === req.fallback.channel) issue("fallback", "the fallback channel must differ from the channel");
-    const inline = (req.attachments ?? []).reduce((n, a) => n + (a.content?.length ?? 0), 0);
-    // D1 rows cap at 1 MB; larger files belong behind a fileUrl.
-    if (inline > 700_000) issue("attachments", "inline attachment content is limited to 700 KB in total; use fileUrl");
+    const inline = (req.attachments ?? []).reduce((n, a) => n + (a.content ? decodedLength(a.content) : 0), 0);
+    // Whatever no provider could take anyway (the largest email limits are 25–40 MB encoded).
+    if (inline > MAX_INLINE_ATTACHMENT_BYTES) issue("attachments", "inline attachment content is limited to 20 MB in total; use fileUrl for larger files");
     if (req.channel && req.channel !== "auto" && req.recipientContact) {
       const checked = channelIssues({ ...req, channel: req.channel, recipientContact: req.recipientContact });
       for (const i of checked.issues) issue(i.field, i.message);

@@ -7,6 +7,7 @@
  * the provider last for a while, so later messages start with a healthy one.
  */
 import { PROVIDERS } from "../channels/registry";
+import { readProviderConfig } from "./provider-configs";
 import type { Db } from "../db/client";
 import { claimSilent, type CommunicationRow } from "../db/communications";
 import type { ProviderConfigRow } from "../db/providers";
@@ -26,12 +27,19 @@ export function receiptWindowSeconds(c: Pick<CommunicationRow, "type" | "receipt
   return c.receiptWindowSeconds ?? own(settings?.receiptWindows, c.type) ?? own(DEFAULT_RECEIPT_WINDOWS, c.type) ?? 0;
 }
 
-/** Whether to wait for `config`'s receipt: a window, a provider that reports, and somewhere to go. */
-export function watchesReceipt(config: ProviderConfigRow, providersLeft: number, windowSeconds: number): boolean {
+/**
+ * Whether to wait for `config`'s receipt: a window, a provider that reports (which often depends
+ * on a webhook secret among its credentials), and somewhere to go.
+ */
+export async function watchesReceipt(encryptionKey: string, config: ProviderConfigRow, providersLeft: number, windowSeconds: number): Promise<boolean> {
   if (windowSeconds <= 0 || providersLeft === 0) return false;
-  const definition = PROVIDERS[config.provider];
-  const settings = definition.settings.safeParse(config.settings);
-  return settings.success && (definition.reportsDelivery?.(settings.data) ?? false);
+  if (!PROVIDERS[config.provider].reportsDelivery) return false;
+  try {
+    const { definition, credentials, settings } = await readProviderConfig(encryptionKey, config);
+    return definition.reportsDelivery?.(settings, credentials) ?? false;
+  } catch {
+    return false;
+  }
 }
 
 export const receiptCheck = (c: CommunicationRow, config: ProviderConfigRow, windowSeconds: number): { body: SendMessage; delaySeconds: number } => ({

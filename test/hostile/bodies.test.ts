@@ -149,7 +149,8 @@ const ROUTES: BodyRoute[] = [
       receiptWindowSeconds: ["number"],
       metadata: ["object"],
     },
-    limit: MB,
+    // Room for 20 MB of inline attachments as base64.
+    limit: 28 * MB,
   },
   {
     name: "POST /api/communications/batch",

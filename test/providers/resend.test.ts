@@ -56,7 +56,7 @@ describe("the Resend adapter", () => {
     expect(await detail(key, id)).toMatchObject({ status: "sent", provider: "resend", providerMessageId: EMAIL_ID });
   });
 
-  it("sends inline attachments and headers, skipping URL-only attachments", async () => {
+  it("sends inline attachments and headers, and URL attachments as a path Resend fetches", async () => {
     const net = mockProviders({ "https://api.resend.com": accepts() });
     await adapter().send(
       outbound({
@@ -71,7 +71,10 @@ describe("the Resend adapter", () => {
       text: "Hello Ann",
       reply_to: "help@acme.test",
       headers: { "List-Unsubscribe": "<https://herald.test/u/t>" },
-      attachments: [{ filename: "a.pdf", content: "JVBERi0=", content_type: "application/pdf" }],
+      attachments: [
+        { filename: "a.pdf", content: "JVBERi0=", content_type: "application/pdf" },
+        { filename: "c.png", path: "https://cdn.acme.test/c.png" },
+      ],
     });
   });
 

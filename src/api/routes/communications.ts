@@ -5,6 +5,7 @@ import type { AppEnv } from "../context";
 import { communicationDto, timelineDto } from "../dto";
 import { optionalJson, parseWith, queryOf } from "../validate";
 import { acceptContext } from "./send";
+import { checkAttachmentLimits, copyAttachments, orUnstash, storedKeys } from "../../pipeline/attachments";
 import { runBatch } from "../../db/client";
 import {
   cancelCommunication,
@@ -89,7 +90,6 @@ export const communications = new Hono<AppEnv>()
           content: original.content,
           entityType: original.entityType,
           entityId: original.entityId,
-          attachments: original.attachments,
           priority: original.priority,
           metadata: original.metadata,
         }).filter(([, v]) => v !== null && v !== undefined),
@@ -109,7 +109,11 @@ export const communications = new Hono<AppEnv>()
     });
     row.originalCommunicationId = original.id;
     row.templateVariables = original.templateVariables;
-    await withinQuota(c.env.LIMITER, ctx.tenantId, [row], () => storeAndEnqueue(ctx, [row], notes));
+    // The files as the original stored them (validated then); stored ones are copied for the copy.
+    row.attachments = original.attachments;
+    await checkAttachmentLimits(db, [row]);
+    row.attachments = await copyAttachments(c.env.ATTACHMENTS, original.attachments, row);
+    await orUnstash(c.env.ATTACHMENTS, storedKeys([row]), () => withinQuota(c.env.LIMITER, ctx.tenantId, [row], () => storeAndEnqueue(ctx, [row], notes)));
     return c.json({ id: row.id, originalCommunicationId: original.id, status: row.status }, 201);
   })
   .post("/:id/cancel", async (c) => {

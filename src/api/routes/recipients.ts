@@ -1,7 +1,7 @@
 /**
  * Data-protection requests for one recipient (issue 14): `GET /api/recipients/:type/:id/export`
  * returns everything Herald holds about them as JSON; `DELETE /api/recipients/:type/:id` erases it
- * — communications redacted in place, timeline details, consents, suppressions and the inbox gone —
+ * — communications redacted in place (stored attachment files deleted), timeline details, consents, suppressions and the inbox gone —
  * and leaves only an opt-out marker, so messaging them again needs a new, deliberate opt-in.
  */
 import { Hono } from "hono";
@@ -25,6 +25,7 @@ import { inboxStub } from "../../durable/inbox";
 import { chunk } from "../../lib/chunk";
 import { sha256Hex } from "../../lib/crypto";
 import { blankPreference } from "../../preferences/consent";
+import { deleteStored, storedKeys } from "../../pipeline/attachments";
 
 const Recipient = z.object({ type: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug"), id: z.string().min(1).max(255) });
 
@@ -84,6 +85,7 @@ export const recipients = new Hono<AppEnv>()
     for (let page = await communicationsOf(db, r, MAX_COMMUNICATIONS); page.length; page = await communicationsOf(db, r, MAX_COMMUNICATIONS)) {
       const ids = page.map((x) => x.id);
       await runBatch(db, [...chunks(ids).map((part) => redactEvents(db, r.tenantId, part)), redactCommunications(db, r, pseudonym)]);
+      await deleteStored(c.env.ATTACHMENTS, storedKeys(page));
       erased += ids.length;
     }
     await runBatch(db, [

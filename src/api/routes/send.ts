@@ -19,6 +19,7 @@ import { prepare } from "../../pipeline/prepare";
 import { SendRequest } from "../../pipeline/send-request";
 import { contentResolver } from "../../pipeline/template-content";
 import { deliverInAppNow } from "../../pipeline/fast-inbox";
+import { checkAttachmentLimits, orUnstash, stashAttachments } from "../../pipeline/attachments";
 
 export const MAX_BATCH = 1000;
 
@@ -57,10 +58,14 @@ export const send = new Hono<AppEnv>()
       const ctx = acceptContext(c);
       const recipients = await loadRecipients(ctx.db, ctx.tenantId, [req]);
       const { rows, notes, followUps } = await prepare(ctx, recipients, contentResolver(ctx.db, ctx.tenantId), req);
+      await checkAttachmentLimits(ctx.db, rows);
+      const stashed = await stashAttachments(c.env.ATTACHMENTS, rows);
       const body = isRouted(req)
         ? { results: rows.map(acceptedDto), communications: rows.map(communicationDto) }
         : { ...acceptedDto(rows[0]!), communication: communicationDto(rows[0]!) };
-      await withinQuota(c.env.LIMITER, ctx.tenantId, rows, () => storeAndEnqueue(ctx, rows, [...record({ status: 201, body }), ...notes], followUps));
+      await orUnstash(c.env.ATTACHMENTS, stashed, () =>
+        withinQuota(c.env.LIMITER, ctx.tenantId, rows, () => storeAndEnqueue(ctx, rows, [...record({ status: 201, body }), ...notes], followUps)),
+      );
       deliverInAppNow(c.env, c.executionCtx, rows);
       return { status: 201, body };
     });
@@ -85,6 +90,7 @@ export const send = new Hono<AppEnv>()
       for (const { index, req } of parsed) {
         try {
           const prepared = await prepare(ctx, recipients, resolve, req, `items.${index}.`);
+          await checkAttachmentLimits(ctx.db, prepared.rows, `items.${index}.`);
           rows.push(...prepared.rows);
           notes.push(...prepared.notes);
           followUps.push(...prepared.followUps);
@@ -101,7 +107,10 @@ export const send = new Hono<AppEnv>()
       }
       const accepted = results.filter((r) => !("error" in r)).length;
       const body = { accepted, rejected: items.length - accepted, communications: rows.length, results };
-      await withinQuota(c.env.LIMITER, ctx.tenantId, rows, () => storeAndEnqueue(ctx, rows, [...record({ status: 201, body }), ...notes], followUps));
+      const stashed = await stashAttachments(c.env.ATTACHMENTS, rows);
+      await orUnstash(c.env.ATTACHMENTS, stashed, () =>
+        withinQuota(c.env.LIMITER, ctx.tenantId, rows, () => storeAndEnqueue(ctx, rows, [...record({ status: 201, body }), ...notes], followUps)),
+      );
       deliverInAppNow(c.env, c.executionCtx, rows);
       return { status: 201, body };
     });

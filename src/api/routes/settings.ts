@@ -8,6 +8,7 @@ import type { TenantSettings } from "../../db/schema";
 import { policyOf } from "../../preferences/policy";
 import { DEFAULT_RECEIPT_WINDOWS } from "../../pipeline/silent-failover";
 import { HHMM, isValidTimeZone } from "../../preferences/quiet-hours";
+import { PROVIDER_CHANNELS } from "../../domain";
 
 const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug");
 
@@ -18,6 +19,8 @@ const Settings = z
     retentionDays: z.number().int().min(1).max(3650).nullable().optional(),
     /** Seconds to wait for a delivery receipt, per message type, before failing over; 0 turns it off. */
     receiptWindows: z.record(slug, z.number().int().min(0).max(12 * 3600)).optional(),
+    /** Per channel: providers in priority order, or the first drawn by their `weight` settings. */
+    routing: z.partialRecord(z.enum(PROVIDER_CHANNELS), z.enum(["priority", "weighted"])).optional(),
     preferences: z
       .object({
         timezone: z.string().refine(isValidTimeZone, "must be an IANA time zone such as Europe/Paris").optional(),
@@ -34,6 +37,7 @@ const withDefaults = (s: TenantSettings | null | undefined) => ({
   tracking: s?.tracking ?? "provider",
   retentionDays: s?.retentionDays ?? null,
   receiptWindows: { ...DEFAULT_RECEIPT_WINDOWS, ...s?.receiptWindows },
+  routing: Object.fromEntries(PROVIDER_CHANNELS.map((ch) => [ch, s?.routing?.[ch] ?? "priority"])),
   preferences: policyOf(s),
 });
 
@@ -50,6 +54,7 @@ export const settings = new Hono<AppEnv>()
       ...before,
       ...patch,
       receiptWindows: { ...before.receiptWindows, ...patch.receiptWindows },
+      routing: { ...before.routing, ...patch.routing },
       preferences: { ...before.preferences, ...patch.preferences },
     };
     const updated = await updateTenantSettings(c.var.db, c.var.tenantId, merged);

@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
 import { queryOf } from "../validate";
-import { dayOf, METRICS, statsRows, type Metric } from "../../db/stats";
+import { costRows, dayOf, METRICS, statsRows, type Metric } from "../../db/stats";
 import { silentFailoversBetween } from "../../db/provider-health";
 import { AppError } from "../../lib/errors";
 
@@ -27,9 +27,10 @@ export const stats = new Hono<AppEnv>().get("/stats", async (c) => {
   if (startDate > endDate) {
     throw new AppError("validation_failed", "startDate is after endDate", [{ field: "startDate", message: "must not be after endDate" }]);
   }
-  const [rows, silences] = await Promise.all([
+  const [rows, silences, costs] = await Promise.all([
     statsRows(c.var.db, c.var.tenantId, startDate, endDate),
     silentFailoversBetween(c.var.db, c.var.tenantId, startDate, endDate),
+    costRows(c.var.db, c.var.tenantId, startDate, endDate),
   ]);
   const silentFailovers = new Map<string, { providerConfigId: string; provider: string; count: number }>();
   for (const s of silences) {
@@ -49,6 +50,15 @@ export const stats = new Hono<AppEnv>().get("/stats", async (c) => {
     latencyMs += r.sendLatencyMs;
     latencyCount += r.sendLatencyCount;
   }
+  // One entry per currency: amounts in different currencies are never added together.
+  const cost = new Map<string, { currency: string; micros: number; priced: number; byChannel: Record<string, number> }>();
+  for (const r of costs) {
+    const entry = cost.get(r.currency) ?? { currency: r.currency, micros: 0, priced: 0, byChannel: {} };
+    entry.micros += r.costMicros;
+    entry.priced += r.priced;
+    entry.byChannel[r.channel] = (entry.byChannel[r.channel] ?? 0) + r.costMicros;
+    cost.set(r.currency, entry);
+  }
   return c.json({
     startDate,
     endDate,
@@ -66,5 +76,13 @@ export const stats = new Hono<AppEnv>().get("/stats", async (c) => {
     averageSendLatencyMs: latencyCount ? Math.round(latencyMs / latencyCount) : null,
     /** Per provider: how often it accepted a message and then went silent past the receipt window. */
     silentFailovers: [...silentFailovers.values()],
+    /** Provider cost of the period's sends, per currency; `micros` are millionths of the unit. */
+    cost: [...cost.values()].map((e) => ({
+      currency: e.currency,
+      amount: e.micros / 1_000_000,
+      micros: e.micros,
+      priced: e.priced,
+      byChannel: Object.fromEntries(Object.entries(e.byChannel).map(([ch, m]) => [ch, m / 1_000_000])),
+    })),
   });
 });

@@ -63,6 +63,8 @@ export const mailgun = defineProvider({
   credentials,
   settings,
   webhook: mailgunWebhook,
+  // Mailgun signs its webhooks; without the signing key Herald refuses them, so no receipt comes.
+  reportsDelivery: (_s, c) => !!c.webhookSigningKey,
   create: (c, s) => ({
     async send(message): Promise<SendOutcome> {
       const res = await fetchWithTimeout(

@@ -44,8 +44,8 @@ export function asciiMailbox(address: string, name?: string | null): string {
 }
 
 /**
- * Attachments with inline base64 content. `fileUrl`-only attachments are not fetched and attached
- * by the email adapters (they stay listed on the communication); see the README.
+ * Attachments with base64 content. The pipeline (src/pipeline/attachment-delivery.ts) has already
+ * read stored files and fetched `fileUrl`s into content for the providers that need bytes.
  */
 export const inlineAttachments = (message: OutboundMessage) =>
   message.attachments.filter((a): a is Attachment & { content: string } => !!a.content);

@@ -67,6 +67,7 @@ export const postmark = defineProvider({
   credentials,
   settings,
   webhook: postmarkWebhook,
+  reportsDelivery: (_s, c) => !!c.webhookUsername && !!c.webhookPassword,
   create: (c, s) => ({
     async send(message): Promise<SendOutcome> {
       const res = await fetchWithTimeout(

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { baseSettings, classifyHttpStatus } from "../settings";
 import { defineProvider, type FailureKind, type OutboundMessage, type SendOutcome } from "../types";
 import { fetchWithTimeout, joinBase, parseRetryAfter } from "../../lib/http";
-import { bodies, COMMUNICATION_TAG, inlineAttachments, mailbox, readJson, TENANT_TAG } from "./parts";
+import { bodies, COMMUNICATION_TAG, mailbox, readJson, TENANT_TAG } from "./parts";
 import { resendWebhook } from "./resend-webhook";
 
 const credentials = z.object({
@@ -25,11 +25,14 @@ type Settings = z.infer<typeof settings>;
 
 export function resendRequestBody(message: OutboundMessage, s: Settings) {
   const { html, text } = bodies(message);
-  const attachments = inlineAttachments(message).map((a) => ({
-    filename: a.filename,
-    content: a.content,
-    ...(a.mimeType ? { content_type: a.mimeType } : {}),
-  }));
+  // Resend fetches a URL itself (`path`); everything else arrives here as content.
+  const attachments = message.attachments
+    .filter((a) => a.content || a.fileUrl)
+    .map((a) => ({
+      filename: a.filename,
+      ...(a.content ? { content: a.content } : { path: a.fileUrl }),
+      ...(a.mimeType ? { content_type: a.mimeType } : {}),
+    }));
   return {
     from: mailbox(s.from, s.fromName),
     to: [mailbox(message.to, message.recipientName)],
@@ -65,6 +68,7 @@ export const resend = defineProvider({
   credentials,
   settings,
   webhook: resendWebhook,
+  reportsDelivery: (_s, c) => !!c.webhookSecret,
   create: (c, s) => ({
     async send(message): Promise<SendOutcome> {
       const res = await fetchWithTimeout(

@@ -55,6 +55,7 @@ export const metaMessenger = defineProvider({
   credentials: metaCredentials,
   settings,
   webhook: metaMessengerWebhook,
+  reportsDelivery: (s, c) => !!c.appSecret && !!s.webhookVerifyToken,
   create: (c, s) => ({
     async send(message): Promise<SendOutcome> {
       const bodies = messengerBodies(message, s);

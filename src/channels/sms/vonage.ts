@@ -71,7 +71,8 @@ export const vonage = defineProvider({
   settings,
   webhook: vonageWebhook,
   // Every send names our receipt URL (`callback`), so Vonage always reports delivery back.
-  reportsDelivery: () => true,
+  // Receipts are accepted only when signed with the signature secret.
+  reportsDelivery: (_s, c) => !!c.signatureSecret,
   create: (c, s) => ({
     async send(message): Promise<SendOutcome> {
       const { url, init } = vonageRequest(message, c, s);

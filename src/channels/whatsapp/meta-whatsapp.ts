@@ -77,6 +77,8 @@ export const metaWhatsapp = defineProvider({
   credentials: metaCredentials,
   settings,
   webhook: metaWhatsappWebhook,
+  // Statuses come once the app is subscribed (the verify token) and are accepted when signed (the app secret).
+  reportsDelivery: (s, c) => !!c.appSecret && !!s.webhookVerifyToken,
   create: (c, s) => ({
     async send(message): Promise<SendOutcome> {
       const bodies = whatsappBodies(message);

@@ -7,7 +7,13 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "driz
 import type { Channel, CommunicationStatus, EventKind, Priority } from "../../domain";
 import { tenant } from "./tenants";
 
-export type Attachment = { filename: string; fileUrl?: string; content?: string; mimeType?: string };
+/**
+ * One attachment as stored. Small inline content stays in the row; larger content lives in the
+ * ATTACHMENTS bucket under `storageKey` (D1 rows and queue messages have hard size caps); a
+ * `fileUrl` is fetched at delivery, by Herald or by the provider. `size` is in decoded bytes,
+ * known for inline and stored content.
+ */
+export type Attachment = { filename: string; fileUrl?: string; content?: string; mimeType?: string; size?: number; storageKey?: string };
 
 export const communication = sqliteTable(
   "communication",
@@ -52,6 +58,9 @@ export const communication = sqliteTable(
     providerConfigId: text("provider_config_id"),
     providerMessageId: text("provider_message_id"),
     providerResponse: text("provider_response", { mode: "json" }).$type<unknown>(),
+    /** What the provider send cost, in millionths of `costCurrency` (src/channels/pricing.ts). */
+    costMicros: integer("cost_micros"),
+    costCurrency: text("cost_currency"),
     /** Every open and click Herald's own tracking saw, repeats included. */
     openCount: integer("open_count").notNull().default(0),
     clickCount: integer("click_count").notNull().default(0),

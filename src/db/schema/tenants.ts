@@ -1,11 +1,17 @@
 /** Tenants and the API keys that act for them. Keys are stored only as SHA-256 hashes. */
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { Channel } from "../../domain";
 
 export type TenantSettings = {
   /** Who tracks email opens and clicks: the provider (its own settings), Herald, or nobody. */
   tracking?: "provider" | "herald" | "off";
   /** Days a communication keeps its content and contacts; null or absent: kept. */
   retentionDays?: number | null;
+  /**
+   * How each channel picks its first provider: in priority order (the default), or by the
+   * providers' `weight` settings, spreading traffic; the rest follow in priority order as failover.
+   */
+  routing?: Partial<Record<Channel, "priority" | "weighted">>;
   /** Delivery-receipt window per message type, in seconds: silent providers are failed over. */
   receiptWindows?: Record<string, number>;
   /** Defaults for recipients without their own, and which message types are which. */

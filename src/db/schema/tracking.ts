@@ -49,6 +49,26 @@ export const communicationStats = sqliteTable(
   (t) => [primaryKey({ columns: [t.tenantId, t.day, t.channel, t.type] })],
 );
 
+/**
+ * Provider cost per tenant, day of acceptance (UTC), channel and currency: summed by the send
+ * that incurred it, so /stats reads days, not messages. Its own table because a tenant may price
+ * providers in different currencies, and amounts in two currencies never add up.
+ */
+export const communicationCostStats = sqliteTable(
+  "communication_cost_stats",
+  {
+    tenantId: text("tenant_id").notNull(),
+    day: text("day").notNull(),
+    channel: text("channel").$type<Channel>().notNull(),
+    currency: text("currency").notNull(),
+    /** Millionths of the currency unit. */
+    costMicros: integer("cost_micros").notNull().default(0),
+    /** How many sends the sum covers. */
+    priced: integer("priced").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.day, t.channel, t.currency] })],
+);
+
 export const webhookEndpoint = sqliteTable(
   "webhook_endpoint",
   {
