@@ -67,7 +67,12 @@ export const deleteDevicesOf = (db: Db, r: RecipientRef) => db.delete(device).wh
  */
 export const acceptedDeviceIds = (db: Db, tenantId: string, communicationId: string) =>
   db
-    .select({ deviceId: sql<string>`json_extract(${communicationEvent.detail}, '$.deviceId')` })
+    .select({
+      deviceId: sql<string>`json_extract(${communicationEvent.detail}, '$.deviceId')`,
+      providerMessageId: sql<string>`json_extract(${communicationEvent.detail}, '$.providerMessageId')`,
+      provider: communicationEvent.provider,
+      providerConfigId: communicationEvent.providerConfigId,
+    })
     .from(communicationEvent)
     .where(
       and(
