@@ -101,7 +101,7 @@ export async function deliverPush(deps: DeliveryDeps, claimed: CommunicationRow,
   const first = accepted[0];
   if (first) {
     const at = deps.now();
-    rec.event({ kind: "status", status: "sent", provider: first.provider, providerConfigId: first.providerConfigId, detail: { devices: accepted.length } });
+    rec.event({ kind: "status", status: "sent", provider: first.provider, providerConfigId: first.providerConfigId, detail: { devices: accepted.length, of: devices.length } });
     const latency = at.getTime() - (claimed.scheduledAt ?? claimed.createdAt).getTime();
     return rec.finish(
       {
