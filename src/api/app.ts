@@ -26,6 +26,7 @@ import { tracking } from "./routes/tracking";
 import { unsubscribe } from "./routes/unsubscribe";
 import { inbox, inboxAssets, inboxTokens } from "./routes/inbox";
 import { recipients } from "./routes/recipients";
+import { devices } from "./routes/devices";
 import { events } from "./routes/events";
 import { triggers } from "./routes/triggers";
 import { reminders } from "./routes/reminders";
@@ -90,6 +91,7 @@ export function createApp() {
   app.route("/api/events", events);
   app.route("/api/triggers", triggers);
   app.route("/api/reminders", reminders);
+  app.route("/api/recipients", devices);
   app.route("/api/recipients", recipients);
 
   app.notFound((c) => problem(404, "not_found", `no route for ${c.req.method} ${c.req.path}`, c.var.requestId ?? ""));

@@ -28,11 +28,20 @@ export const SCOPES = [
   "automation:write",
   "recipients:read",
   "recipients:erase",
+  "devices:write",
 ] as const;
 export const Scope = z.enum(SCOPES);
 export type Scope = z.infer<typeof Scope>;
 
 type Rule = { prefix: string; read: Scope; write: Scope };
+
+/**
+ * Paths whose resource sits under a variable segment (a recipient's devices), matched whole
+ * before any prefix: a prefix cannot see past `/api/recipients/:type/:id`.
+ */
+const PATTERNS: { pattern: RegExp; read: Scope; write: Scope }[] = [
+  { pattern: /^\/api\/recipients\/[^/]+\/[^/]+\/devices(\/[^/]+)?$/, read: "recipients:read", write: "devices:write" },
+];
 
 // Longest prefix wins; order here is only for reading.
 const RULES: Rule[] = [
@@ -54,7 +63,7 @@ const RULES: Rule[] = [
 const BY_LENGTH = [...RULES].sort((a, b) => b.prefix.length - a.prefix.length);
 
 export function requiredScope(method: string, path: string): Scope {
-  const rule = BY_LENGTH.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`));
+  const rule = PATTERNS.find((p) => p.pattern.test(path)) ?? BY_LENGTH.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`));
   if (!rule) return "*";
   return method === "GET" || method === "HEAD" ? rule.read : rule.write;
 }

@@ -31,12 +31,13 @@ export function contactFor(r: EventRecipient, channel: Channel): string | undefi
       return r.whatsapp ?? r.phone;
     case "messenger":
       return r.messengerId;
+    case "push":
     case "in_app":
       return undefined;
   }
 }
 
-const reachable = (r: EventRecipient, c: Channel) => contactFor(r, c) !== undefined || (c === "in_app" && r.id !== undefined);
+const reachable = (r: EventRecipient, c: Channel) => contactFor(r, c) !== undefined || ((c === "in_app" || c === "push") && r.id !== undefined);
 
 /**
  * With `preferences` routing, a recipient whose stored preferences give a contact on one of the

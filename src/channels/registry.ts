@@ -11,5 +11,8 @@ import { vonage } from "./sms/vonage";
 import { metaWhatsapp } from "./whatsapp/meta-whatsapp";
 import { metaMessenger } from "./messenger/meta-messenger";
 import { sandbox } from "./sandbox/sandbox";
+import { fcm } from "./push/fcm";
+import { apns } from "./push/apns";
+import { webpush } from "./push/webpush";
 
-export const PROVIDERS: Record<ProviderKind, ProviderDefinition> = { sendgrid, twilio, sandbox, mailgun, ses, postmark, resend, vonage, meta_whatsapp: metaWhatsapp, meta_messenger: metaMessenger };
+export const PROVIDERS: Record<ProviderKind, ProviderDefinition> = { sendgrid, twilio, sandbox, mailgun, ses, postmark, resend, vonage, meta_whatsapp: metaWhatsapp, meta_messenger: metaMessenger, fcm, apns, webpush };

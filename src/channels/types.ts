@@ -8,6 +8,9 @@ import type { Attachment } from "../db/schema";
 import type { Channel } from "../domain";
 import type { ProviderKind } from "./kinds";
 import type { TrackedStatus } from "../pipeline/status";
+import type { Transport } from "../db/schema/devices";
+import type { FieldError } from "../lib/errors";
+import type { PushTarget } from "./push/message";
 
 export type OutboundMessage = {
   communicationId: string;
@@ -31,6 +34,8 @@ export type OutboundMessage = {
    * window). The pipeline fills it from the communication's `metadata.whatsappTemplate`.
    */
   providerTemplate?: ProviderTemplate;
+  /** Push only: the one device this call goes to (`to` is its token or endpoint) and the extras. */
+  push?: PushTarget;
 };
 
 export type ProviderTemplate = { name: string; language: string; components?: unknown[] };
@@ -63,6 +68,8 @@ export type SendOutcome =
       httpStatus?: number;
       retryAfterSeconds?: number;
       response?: unknown;
+      /** Push: the service says this device token or subscription is gone for good. */
+      deadDevice?: boolean;
     };
 
 export interface ProviderAdapter {
@@ -76,12 +83,21 @@ export type ProviderDefinition<C = unknown, S = unknown> = {
   settings: z.ZodType<S>;
   create(credentials: C, settings: S): ProviderAdapter;
   webhook?: WebhookHandler<C, S>;
+  /** Push providers: the devices they reach (FCM tokens, APNs tokens, Web Push subscriptions). Absent: any (sandbox). */
+  transport?: Transport;
+  /**
+   * Fills what Herald generates for the tenant before the config is validated and stored (Web
+   * Push's VAPID key pair), or names the fields that do not go together.
+   */
+  complete?(input: ConfigInput): Promise<ConfigInput | { issues: FieldError[] }>;
   /**
    * Whether, configured so, the provider will report delivery back through webhooks Herald can
    * accept (silent failover waits only for those). Webhook secrets are often credentials.
    */
   reportsDelivery?(settings: S, credentials: C): boolean;
 };
+
+export type ConfigInput = { credentials: Record<string, unknown>; settings: Record<string, unknown> };
 
 /** Keeps each definition's credential and settings types, as its schemas give them, tied to `create`. */
 export const defineProvider = <CS extends z.ZodType, SS extends z.ZodType>(

@@ -41,6 +41,10 @@ const PROVIDER_DEFAULTS: Partial<Record<`${ProviderKind}:${Channel}`, RateLimit>
   "vonage:sms": { perSecond: 30, burst: 30 },
   "meta_whatsapp:whatsapp": { perSecond: 80, burst: 80 }, // Cloud API default throughput
   "meta_messenger:messenger": { perSecond: 40, burst: 40 },
+  // Push services take thousands a second; these only keep one tenant from flooding a project.
+  "fcm:push": { perSecond: 500, burst: 1000 },
+  "apns:push": { perSecond: 500, burst: 1000 },
+  "webpush:push": { perSecond: 200, burst: 500 },
 };
 /** The seed's fallback for a provider and channel it does not list. */
 const UNLISTED_PROVIDER: RateLimit = { perSecond: 1, burst: 10 };

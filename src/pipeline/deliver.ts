@@ -30,6 +30,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { Inbox } from "../durable/inbox";
 import type { LimiterNamespace } from "../durable/client";
 import { deliverToInbox } from "./inbox-delivery";
+import { deliverPush } from "./push-delivery";
 import { escalate } from "./escalation";
 import { whatsappTemplate } from "../channels/whatsapp/template";
 import type { CommunicationStatus } from "../domain";
@@ -140,6 +141,18 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
       { status: "delivered", sentAt: at, deliveredAt: at, provider: "inbox", providerMessageId: `inbox-${claimed.id}`, errorMessage: null, updatedAt: at },
       [transition("sent", at, { sendLatencyMs: latency }), transition("delivered", at)],
     );
+  }
+  if (claimed.channel === "push") {
+    // Push fans out to the recipient's devices; never silent failover (push gives no receipts).
+    const outbound = { ...claimed, tracking };
+    return deliverPush(deps, claimed, healthy, {
+      event,
+      transition,
+      finish: (patch, moves, extra) => finish(deps, claimed, events, patch, moves, extra),
+      defer: (config, waitMs) => deferForRate(deps, claimed, events, event, config, waitMs),
+      attempt: (config, message) => attempt(deps.config, config, message),
+      outbound: (config) => toOutbound(deps.config, outbound, config),
+    });
   }
   const health: BatchItem<"sqlite">[] = [];
   if (silence) {

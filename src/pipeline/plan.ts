@@ -68,7 +68,7 @@ export function planSend(req: SendRequest, recipients: Recipients, now: Date, pr
 
   return channels.map((channel) => {
     const raw =
-      channel === "in_app"
+      channel === "in_app" || channel === "push"
         ? req.recipientId && inboxAddress(req.recipientType, req.recipientId)
         : (req.recipientContact ?? preferredContact(pref, channel));
     if (!raw) throw invalid(prefix + "recipientContact", `no recipientContact given and the recipient has no preferred ${channel} contact`);

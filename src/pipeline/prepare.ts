@@ -12,6 +12,8 @@ import type { contentResolver } from "./template-content";
 import { eventRow, insertEvent } from "../db/communications";
 import { escalationMessage } from "./escalation";
 import type { SendMessage } from "./queue-message";
+import { pushTooLarge } from "../channels/push/message";
+import { AppError } from "../lib/errors";
 
 /** Throws AppErrors naming fields under `prefix`. */
 export async function prepare(ctx: AcceptContext, recipients: Recipients, resolve: ReturnType<typeof contentResolver>, req: SendRequest, prefix = "") {
@@ -20,6 +22,9 @@ export async function prepare(ctx: AcceptContext, recipients: Recipients, resolv
   const followUps: { body: SendMessage; delaySeconds: number }[] = [];
   for (const planned of planSend(req, recipients, ctx.now, prefix)) {
     const built = buildPlanned(ctx, planned, await resolve(planned.req, prefix));
+    // Rendered content is known only now; push services refuse payloads over about 4 KB.
+    const tooLarge = built.row.channel === "push" ? pushTooLarge({ ...built.row, communicationId: built.row.id }, built.row.metadata) : undefined;
+    if (tooLarge) throw new AppError("validation_failed", tooLarge, [{ field: `${prefix}content`, message: tooLarge }]);
     rows.push(built.row);
     notes.push(...built.notes);
     if (req.fallback && built.row.status !== "suppressed") {

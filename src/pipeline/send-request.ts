@@ -12,6 +12,7 @@ import { decodedLength } from "../lib/base64";
 
 /** Inline attachment bytes per send (decoded); large files are kept in R2, not in the row. */
 export const MAX_INLINE_ATTACHMENT_BYTES = 20 * 1024 * 1024;
+import { PushExtras } from "../channels/push/message";
 
 const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug (a-z, 0-9, _ . -), at most 64 characters");
 const noLineBreaks = (s: string) => !/[\r\n]/.test(s);
@@ -38,13 +39,14 @@ export function normaliseContact(channel: ChannelT, raw: string): { ok: true; va
       return PSID.test(psid) ? { ok: true, value: psid } : { ok: false, reason: "must be a Messenger page-scoped id (digits)" };
     }
     case "in_app":
-      // The inbox address is the recipient itself: `<recipientType>/<recipientId>`.
-      return /^[a-z][a-z0-9_.-]{0,63}\/.{1,255}$/.test(value) ? { ok: true, value } : { ok: false, reason: "in_app sends address the recipient by recipientType and recipientId" };
+    case "push":
+      // The inbox address, and push's, is the recipient itself: `<recipientType>/<recipientId>`.
+      return /^[a-z][a-z0-9_.-]{0,63}\/.{1,255}$/.test(value) ? { ok: true, value } : { ok: false, reason: `${channel} sends address the recipient by recipientType and recipientId` };
   }
 }
 
 /** Provider limits on body length, so an oversized body is refused at the API. */
-export const MAX_CONTENT: Record<ChannelT, number> = { email: 500_000, sms: 1600, whatsapp: 4096, messenger: 2000, in_app: 10_000 };
+export const MAX_CONTENT: Record<ChannelT, number> = { email: 500_000, sms: 1600, whatsapp: 4096, messenger: 2000, push: 3000, in_app: 10_000 };
 
 const attachment = z
   .object({
@@ -125,6 +127,11 @@ export const SendRequest = z
       .record(z.string(), z.unknown())
       .refine((m) => m.whatsappTemplate === undefined || WhatsappTemplate.safeParse(m.whatsappTemplate).success, {
         message: "whatsappTemplate must be { name, language, components? }",
+      })
+      .superRefine((m, ctx) => {
+        if (m.push === undefined) return;
+        const parsed = PushExtras.safeParse(m.push);
+        for (const i of parsed.error?.issues ?? []) ctx.addIssue({ code: "custom", path: ["push", ...i.path.map(String)], message: i.message });
       })
       .optional(),
   })

@@ -27,7 +27,7 @@ export const blankPreference = (tenantId: string, r: RecipientKey, now: Date): P
   updatedAt: now,
 });
 
-const ENABLED = { email: "emailEnabled", sms: "smsEnabled", whatsapp: "whatsappEnabled", messenger: "messengerEnabled", in_app: "inAppEnabled" } as const;
+const ENABLED = { email: "emailEnabled", sms: "smsEnabled", whatsapp: "whatsappEnabled", messenger: "messengerEnabled", push: "pushEnabled", in_app: "inAppEnabled" } as const;
 
 /** What a consent record changes on the preference it belongs to. */
 export function applyConsent(p: PreferenceRow, c: { channel: Channel; scope: "all" | "marketing"; status: "granted" | "revoked" }): PreferenceRow {

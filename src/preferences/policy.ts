@@ -37,6 +37,7 @@ const ENABLED: Record<Channel, keyof PreferenceRow> = {
   sms: "smsEnabled",
   whatsapp: "whatsappEnabled",
   messenger: "messengerEnabled",
+  push: "pushEnabled",
   in_app: "inAppEnabled",
 };
 
@@ -53,7 +54,7 @@ export function blockedBecause(pref: PreferenceRow | undefined, policy: Policy, 
   return undefined;
 }
 
-/** A recipient's in-app inbox address: the recipient itself. */
+/** A recipient's in-app inbox address, and push's: the recipient itself (push goes to their registered devices). */
 export const inboxAddress = (recipientType: string, recipientId: string) => `${recipientType}/${recipientId}`;
 
 /** The recipient's preferred address for a channel. */
@@ -68,6 +69,7 @@ export function preferredContact(pref: PreferenceRow | undefined, channel: Chann
       return pref.preferredWhatsapp ?? pref.preferredPhone;
     case "messenger":
       return pref.preferredMessengerId;
+    case "push":
     case "in_app":
       return inboxAddress(pref.entityType, pref.entityId);
   }

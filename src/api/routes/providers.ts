@@ -20,7 +20,16 @@ import {
 } from "../../db/providers";
 import { AppError, notFound } from "../../lib/errors";
 import { uuidv7 } from "../../lib/ids";
-import { sealCredentials } from "../../pipeline/provider-configs";
+import { readProviderConfig, sealCredentials } from "../../pipeline/provider-configs";
+import type { ConfigInput, ProviderDefinition } from "../../channels/types";
+
+/** What Herald fills in for the tenant before validation (a Web Push VAPID key pair). */
+async function completed(definition: ProviderDefinition, input: ConfigInput): Promise<ConfigInput> {
+  if (!definition.complete) return input;
+  const done = await definition.complete(input);
+  if ("issues" in done) throw new AppError("validation_failed", `invalid request: ${done.issues.map((i) => i.field).join(", ")}`, done.issues);
+  return done;
+}
 
 const CreateProvider = z
   .object({
@@ -51,9 +60,10 @@ export const providers = new Hono<AppEnv>()
         { field: "channel", message: `${body.provider} serves: ${definition.channels.join(", ")}` },
       ]);
     }
-    const credentials = parseWith(definition.credentials, body.credentials, "credentials.");
+    const input = await completed(definition, { credentials: body.credentials, settings: body.settings });
+    const credentials = parseWith(definition.credentials, input.credentials, "credentials.");
     // Stored as given (defaults are applied when used), after checking it is valid.
-    parseWith(definition.settings, body.settings, "settings.");
+    parseWith(definition.settings, input.settings, "settings.");
     const { tenantId, config } = c.var;
     const now = new Date();
     const id = uuidv7();
@@ -64,7 +74,7 @@ export const providers = new Hono<AppEnv>()
       provider: body.provider,
       priority: body.priority,
       credentials: await sealCredentials(config.encryptionKey, tenantId, id, credentials),
-      settings: body.settings,
+      settings: input.settings,
       enabled: body.enabled,
       silentStreak: 0,
       failureStreak: 0,
@@ -91,6 +101,14 @@ export const providers = new Hono<AppEnv>()
     const body = await jsonBody(c, UpdateProvider);
     const definition = PROVIDERS[existing.provider];
     const patch: Partial<ProviderConfigRow> = { updatedAt: new Date() };
+    if (definition.complete && (body.settings !== undefined || body.credentials !== undefined)) {
+      // The halves must still go together: check the new one against the stored other.
+      const input = await completed(definition, {
+        credentials: body.credentials ?? ((await readProviderConfig(config.encryptionKey, existing)).credentials as Record<string, unknown>),
+        settings: body.settings ?? (existing.settings as Record<string, unknown>),
+      });
+      Object.assign(body, input);
+    }
     if (body.priority !== undefined) patch.priority = body.priority;
     if (body.enabled !== undefined) patch.enabled = body.enabled;
     if (body.settings !== undefined) {

@@ -1,7 +1,8 @@
 /**
  * Data-protection requests for one recipient (issue 14): `GET /api/recipients/:type/:id/export`
  * returns everything Herald holds about them as JSON; `DELETE /api/recipients/:type/:id` erases it
- * — communications redacted in place (stored attachment files deleted), timeline details, consents, suppressions and the inbox gone —
+ * — communications redacted in place (stored attachment files deleted), timeline details, consents,
+ * suppressions, push devices and the inbox gone —
  * and leaves only an opt-out marker, so messaging them again needs a new, deliberate opt-in.
  */
 import { Hono } from "hono";
@@ -22,6 +23,8 @@ import {
   type RecipientRef,
 } from "../../db/recipients";
 import { inboxStub } from "../../durable/inbox";
+import { deleteDevicesOf, devicesOf } from "../../db/devices";
+import { deviceDto } from "./devices";
 import { chunk } from "../../lib/chunk";
 import { sha256Hex } from "../../lib/crypto";
 import { blankPreference } from "../../preferences/consent";
@@ -53,10 +56,11 @@ export const recipients = new Hono<AppEnv>()
     const r: RecipientRef = { tenantId: c.var.tenantId, recipientType: type, recipientId: id };
     const { pref, communications, contacts } = await gather(c, r);
     const events = (await Promise.all(chunks(communications.map((x) => x.id)).map((ids) => eventsOf(c.var.db, r.tenantId, ids)))).flat();
-    const [consents, suppressions, inbox] = await Promise.all([
+    const [consents, suppressions, inbox, devices] = await Promise.all([
       listConsents(c.var.db, r.tenantId, { entityType: type, entityId: id }),
       suppressionsOf(c.var.db, r.tenantId, contacts),
       inboxStub(c.env.INBOX, r.tenantId, type, id).exportAll(),
+      devicesOf(c.var.db, r),
     ]);
     return c.json({
       recipient: { type, id },
@@ -65,6 +69,7 @@ export const recipients = new Hono<AppEnv>()
       consents,
       communications: communications.map((x) => ({ ...communicationDto(x), events: timelineDto(x, events.filter((e) => e.communicationId === x.id)) })),
       suppressions,
+      devices: devices.map(deviceDto),
       inbox,
       truncated: communications.length === MAX_COMMUNICATIONS,
     });
@@ -76,9 +81,10 @@ export const recipients = new Hono<AppEnv>()
     const now = new Date();
     const pseudonym = `erased:${(await sha256Hex(`${r.tenantId}|${type}|${id}`)).slice(0, 16)}`;
     const { contacts } = await gather(c, r);
-    const [consents, suppressions] = await Promise.all([
+    const [consents, suppressions, devices] = await Promise.all([
       listConsents(db, r.tenantId, { entityType: type, entityId: id }),
       suppressionsOf(db, r.tenantId, contacts),
+      devicesOf(db, r),
     ]);
     // Redacting a page renames its rows, so the next look finds the rest: at most MAX per pass.
     let erased = 0;
@@ -90,6 +96,7 @@ export const recipients = new Hono<AppEnv>()
     }
     await runBatch(db, [
       deleteConsents(db, r),
+      deleteDevicesOf(db, r),
       ...chunks(contacts).map((part) => deleteSuppressions(db, r.tenantId, part)),
       // What stays: an opt-out under the tenant's own opaque id, with no contact or content.
       upsertPreference(db, {
@@ -100,7 +107,7 @@ export const recipients = new Hono<AppEnv>()
     ]);
     const inbox = await inboxStub(c.env.INBOX, r.tenantId, type, id).erase();
     return c.json({
-      erased: { communications: erased, consents: consents.length, suppressions: suppressions.length, inboxItems: inbox.items, preferences: true },
+      erased: { communications: erased, consents: consents.length, suppressions: suppressions.length, devices: devices.length, inboxItems: inbox.items, preferences: true },
       at: now.toISOString(),
     });
   });
