@@ -9,6 +9,7 @@ import { requestId } from "hono/request-id";
 import type { AppEnv } from "./context";
 import { problem } from "./problem";
 import { apiKeyAuth } from "./middleware/api-key";
+import { requestLog } from "./middleware/request-log";
 import { perItem, rateLimit } from "./middleware/rate-limit";
 import { admin } from "./routes/admin";
 import { communications } from "./routes/communications";
@@ -42,6 +43,7 @@ export function createApp() {
   const app = new Hono<AppEnv>();
 
   app.use(requestId());
+  app.use(requestLog());
   app.use(async function services(c, next) {
     c.set("config", readConfig(c.env));
     c.set("db", database(c.env.DB));

@@ -34,7 +34,7 @@ export async function revokeApiKey(db: Db, tenantId: string, keyId: string, now:
 /** The live key with this hash, if any: not revoked, not expired. */
 export const findActiveKeyByHash = (db: Db, hash: string, now: Date) =>
   db
-    .select({ id: apiKey.id, tenantId: apiKey.tenantId, scopes: apiKey.scopes, expiresAt: apiKey.expiresAt })
+    .select({ id: apiKey.id, tenantId: apiKey.tenantId, name: apiKey.name, scopes: apiKey.scopes, expiresAt: apiKey.expiresAt })
     .from(apiKey)
     .where(and(eq(apiKey.hash, hash), isNull(apiKey.revokedAt), or(isNull(apiKey.expiresAt), gt(apiKey.expiresAt, now))))
     .get();

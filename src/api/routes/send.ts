@@ -28,6 +28,7 @@ export const acceptContext = (c: Context<AppEnv>): AcceptContext => ({
   tenantId: c.var.tenantId,
   createdBy: c.var.apiKeyId,
   now: new Date(),
+  traceId: c.var.traceId,
 });
 
 export const acceptedDto = (row: CommunicationRow) => ({
