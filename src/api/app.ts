@@ -30,6 +30,7 @@ import { recipients } from "./routes/recipients";
 import { events } from "./routes/events";
 import { triggers } from "./routes/triggers";
 import { reminders } from "./routes/reminders";
+import { auditLog } from "./routes/audit-log";
 import { database } from "../db/client";
 import { readConfig } from "../env";
 import { AppError } from "../lib/errors";
@@ -91,6 +92,7 @@ export function createApp() {
   app.route("/api/triggers", triggers);
   app.route("/api/reminders", reminders);
   app.route("/api/recipients", recipients);
+  app.route("/api/audit-log", auditLog);
 
   app.notFound((c) => problem(404, "not_found", `no route for ${c.req.method} ${c.req.path}`, c.var.requestId ?? ""));
 

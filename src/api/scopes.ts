@@ -28,6 +28,7 @@ export const SCOPES = [
   "automation:write",
   "recipients:read",
   "recipients:erase",
+  "audit:read",
 ] as const;
 export const Scope = z.enum(SCOPES);
 export type Scope = z.infer<typeof Scope>;
@@ -50,6 +51,7 @@ const RULES: Rule[] = [
   { prefix: "/api/triggers", read: "automation:read", write: "automation:write" },
   { prefix: "/api/reminders", read: "automation:read", write: "automation:write" },
   { prefix: "/api/recipients", read: "recipients:read", write: "recipients:erase" },
+  { prefix: "/api/audit-log", read: "audit:read", write: "audit:read" },
 ];
 const BY_LENGTH = [...RULES].sort((a, b) => b.prefix.length - a.prefix.length);
 

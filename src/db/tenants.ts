@@ -17,7 +17,7 @@ export const tenantSettings = (db: Db, id: string) => db.select({ settings: tena
 export const updateTenantSettings = (db: Db, id: string, settings: TenantSettings) =>
   db.update(tenant).set({ settings }).where(eq(tenant.id, id)).returning({ settings: tenant.settings }).get();
 
-export const insertApiKey = (db: Db, key: ApiKeyRow) => db.insert(apiKey).values(key).run();
+export const insertApiKey = (db: Db, key: ApiKeyRow) => db.insert(apiKey).values(key);
 
 export const listApiKeys = (db: Db, tenantId: string) =>
   db.select().from(apiKey).where(eq(apiKey.tenantId, tenantId)).orderBy(apiKey.createdAt).all();
