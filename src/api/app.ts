@@ -104,7 +104,8 @@ export function createApp() {
       return res;
     }
     if (error instanceof HTTPException && error.status < 500) return problem(error.status, "bad_request", error.message, id);
-    console.error(JSON.stringify({ msg: "unhandled error", requestId: id, path: c.req.path, error: String(error), stack: (error as Error).stack }));
+    // No raw path: it may hold a token or a contact. The request's own log line names its route.
+    console.error(JSON.stringify({ msg: "unhandled error", requestId: id, traceId: c.var.traceId, method: c.req.method, error: String(error), stack: (error as Error).stack }));
     return problem(500, "internal", "something went wrong on our side; the request id helps us find it", id);
   });
 
