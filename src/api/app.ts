@@ -31,6 +31,7 @@ import { events } from "./routes/events";
 import { triggers } from "./routes/triggers";
 import { reminders } from "./routes/reminders";
 import { auditLog } from "./routes/audit-log";
+import { openApi } from "./routes/openapi";
 import { database } from "../db/client";
 import { readConfig } from "../env";
 import { AppError } from "../lib/errors";
@@ -51,8 +52,9 @@ export function createApp() {
     await next();
   });
 
-  app.get("/", (c) => c.json({ name: "herald", docs: "see README.md", health: "/health" }));
+  app.get("/", (c) => c.json({ name: "herald", docs: "/docs", openapi: "/openapi.json", health: "/health" }));
   app.get("/health", (c) => c.json({ ok: true }));
+  app.route("/", openApi);
 
   app.use("/admin/*", bodyLimit({ maxSize: 64 * 1024, onError: tooLarge("64 KB") }));
   app.route("/admin", admin);

@@ -66,7 +66,7 @@ export const ConsentRecord = z
 
 const CONTACT_FIELDS = ["preferredEmail", "preferredPhone", "preferredWhatsapp", "preferredMessengerId"] as const;
 
-const Recipient = z.object({ entityType: slug, entityId: z.string().min(1).max(255) });
+export const Recipient = z.object({ entityType: slug, entityId: z.string().min(1).max(255) });
 
 const preferenceDto = (p: PreferenceRow, exists: boolean) => ({
   entityType: p.entityType,

@@ -43,7 +43,7 @@ const isRouted = (req: SendRequest) => req.channel === "auto" || req.channels !=
 
 export { prepare };
 
-const BatchRequest = z.object({ items: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict();
+export const BatchRequest = z.object({ items: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict();
 
 type ItemResult =
   | ({ index: number } & ReturnType<typeof acceptedDto>)

@@ -28,7 +28,7 @@ export const triggerDto = (r: TriggerRuleRow) => ({
   updatedAt: iso(r.updatedAt),
 });
 
-const Overrides = z
+export const Overrides = z
   .object({
     name: z.unknown().optional(),
     eventType: z.unknown().optional(),
@@ -37,7 +37,7 @@ const Overrides = z
     action: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
-const FromPreset = Overrides.extend({ preset: z.string() }).strict();
+export const FromPreset = Overrides.extend({ preset: z.string() }).strict();
 
 /** Overrides on top of a base rule; `action` merges field by field. */
 function merged(base: Record<string, unknown>, overrides: z.infer<typeof Overrides>) {
