@@ -68,7 +68,7 @@ const CONTACT_FIELDS = ["preferredEmail", "preferredPhone", "preferredWhatsapp",
 
 export const Recipient = z.object({ entityType: slug, entityId: z.string().min(1).max(255) });
 
-const preferenceDto = (p: PreferenceRow, exists: boolean) => ({
+export const preferenceDto = (p: PreferenceRow, exists: boolean) => ({
   entityType: p.entityType,
   entityId: p.entityId,
   exists,

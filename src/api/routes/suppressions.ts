@@ -37,7 +37,7 @@ export const SuppressionListQuery = z
   })
   .strict();
 
-const dto = (s: SuppressionRow) => ({
+export const suppressionDto = (s: SuppressionRow) => ({
   channel: s.channel,
   contact: s.contact,
   reason: s.reason,
@@ -52,7 +52,7 @@ export const suppressions = new Hono<AppEnv>()
     const q = queryOf(c, SuppressionListQuery);
     const contact = q.channel && q.contact ? parseWith(contactFor, { channel: q.channel, contact: q.contact }).contact : q.contact;
     const rows = await listSuppressions(c.var.db, c.var.tenantId, { channel: q.channel, contact }, q.size, (q.page - 1) * q.size);
-    return c.json({ results: rows.map(dto), page: q.page, size: q.size });
+    return c.json({ results: rows.map(suppressionDto), page: q.page, size: q.size });
   })
   .post("/", async (c) => {
     const body = await jsonBody(c, AddSuppression);
@@ -69,7 +69,7 @@ export const suppressions = new Hono<AppEnv>()
     };
     const masked = `${row.channel}:${maskContact(contact)}`;
     await c.var.db.batch([upsertSuppression(c.var.db, row), audit(c, "suppression.added", { resourceId: masked, detail: { reason: row.reason } })]);
-    return c.json(dto(row), 201);
+    return c.json(suppressionDto(row), 201);
   })
   .delete("/:channel/:contact", async (c) => {
     const { channel, contact } = parseWith(contactFor, { channel: c.req.param("channel"), contact: c.req.param("contact") });

@@ -104,7 +104,7 @@ function checkContent(channel: Channel, content: TemplateContent, availableVaria
   return [...used].filter((v) => !declared.has(v)).map((v) => `"${v}" is used but not listed in availableVariables`);
 }
 
-const templateDto = ({ content, createdAt, updatedAt, ...rest }: TemplateView) => ({
+export const templateDto = ({ content, createdAt, updatedAt, ...rest }: TemplateView) => ({
   ...rest,
   ...content,
   createdAt: iso(createdAt),

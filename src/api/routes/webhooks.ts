@@ -48,7 +48,7 @@ export const UpdateEndpoint = z
 
 export const DeliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }).strict();
 
-const endpointDto = (e: WebhookEndpointRow) => ({
+export const endpointDto = (e: WebhookEndpointRow) => ({
   id: e.id,
   url: e.url,
   description: e.description,
@@ -58,7 +58,7 @@ const endpointDto = (e: WebhookEndpointRow) => ({
   updatedAt: e.updatedAt.toISOString(),
 });
 
-const deliveryDto = (d: WebhookDeliveryRow) => ({
+export const deliveryDto = (d: WebhookDeliveryRow) => ({
   id: d.id,
   eventId: d.eventId,
   eventType: d.eventType,
