@@ -9,6 +9,7 @@ import { requestId } from "hono/request-id";
 import type { AppEnv } from "./context";
 import { problem } from "./problem";
 import { apiKeyAuth } from "./middleware/api-key";
+import { requestLog } from "./middleware/request-log";
 import { perItem, rateLimit } from "./middleware/rate-limit";
 import { admin } from "./routes/admin";
 import { communications } from "./routes/communications";
@@ -30,6 +31,8 @@ import { devices } from "./routes/devices";
 import { events } from "./routes/events";
 import { triggers } from "./routes/triggers";
 import { reminders } from "./routes/reminders";
+import { auditLog } from "./routes/audit-log";
+import { openApi } from "./routes/openapi";
 import { database } from "../db/client";
 import { readConfig } from "../env";
 import { AppError } from "../lib/errors";
@@ -43,14 +46,16 @@ export function createApp() {
   const app = new Hono<AppEnv>();
 
   app.use(requestId());
+  app.use(requestLog());
   app.use(async function services(c, next) {
     c.set("config", readConfig(c.env));
     c.set("db", database(c.env.DB));
     await next();
   });
 
-  app.get("/", (c) => c.json({ name: "herald", docs: "see README.md", health: "/health" }));
+  app.get("/", (c) => c.json({ name: "herald", docs: "/docs", openapi: "/openapi.json", health: "/health" }));
   app.get("/health", (c) => c.json({ ok: true }));
+  app.route("/", openApi);
 
   app.use("/admin/*", bodyLimit({ maxSize: 64 * 1024, onError: tooLarge("64 KB") }));
   app.route("/admin", admin);
@@ -93,6 +98,7 @@ export function createApp() {
   app.route("/api/reminders", reminders);
   app.route("/api/recipients", devices);
   app.route("/api/recipients", recipients);
+  app.route("/api/audit-log", auditLog);
 
   app.notFound((c) => problem(404, "not_found", `no route for ${c.req.method} ${c.req.path}`, c.var.requestId ?? ""));
 
@@ -104,7 +110,8 @@ export function createApp() {
       return res;
     }
     if (error instanceof HTTPException && error.status < 500) return problem(error.status, "bad_request", error.message, id);
-    console.error(JSON.stringify({ msg: "unhandled error", requestId: id, path: c.req.path, error: String(error), stack: (error as Error).stack }));
+    // No raw path: it may hold a token or a contact. The request's own log line names its route.
+    console.error(JSON.stringify({ msg: "unhandled error", requestId: id, traceId: c.var.traceId, method: c.req.method, error: String(error), stack: (error as Error).stack }));
     return problem(500, "internal", "something went wrong on our side; the request id helps us find it", id);
   });
 

@@ -6,10 +6,13 @@ export type AppEnv = {
   Bindings: Env;
   Variables: {
     requestId: string;
+    /** W3C trace id: the caller's (traceparent) or a new one (middleware/request-log.ts). */
+    traceId: string;
     config: Config;
     db: Db;
     /** Set by the API-key middleware on /api routes. */
     tenantId: string;
     apiKeyId: string;
+    apiKeyName: string;
   };
 };

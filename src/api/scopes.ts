@@ -29,6 +29,7 @@ export const SCOPES = [
   "recipients:read",
   "recipients:erase",
   "devices:write",
+  "audit:read",
 ] as const;
 export const Scope = z.enum(SCOPES);
 export type Scope = z.infer<typeof Scope>;
@@ -59,6 +60,7 @@ const RULES: Rule[] = [
   { prefix: "/api/triggers", read: "automation:read", write: "automation:write" },
   { prefix: "/api/reminders", read: "automation:read", write: "automation:write" },
   { prefix: "/api/recipients", read: "recipients:read", write: "recipients:erase" },
+  { prefix: "/api/audit-log", read: "audit:read", write: "audit:read" },
 ];
 const BY_LENGTH = [...RULES].sort((a, b) => b.prefix.length - a.prefix.length);
 

@@ -17,7 +17,7 @@ export const tenantSettings = (db: Db, id: string) => db.select({ settings: tena
 export const updateTenantSettings = (db: Db, id: string, settings: TenantSettings) =>
   db.update(tenant).set({ settings }).where(eq(tenant.id, id)).returning({ settings: tenant.settings }).get();
 
-export const insertApiKey = (db: Db, key: ApiKeyRow) => db.insert(apiKey).values(key).run();
+export const insertApiKey = (db: Db, key: ApiKeyRow) => db.insert(apiKey).values(key);
 
 export const listApiKeys = (db: Db, tenantId: string) =>
   db.select().from(apiKey).where(eq(apiKey.tenantId, tenantId)).orderBy(apiKey.createdAt).all();
@@ -34,7 +34,7 @@ export async function revokeApiKey(db: Db, tenantId: string, keyId: string, now:
 /** The live key with this hash, if any: not revoked, not expired. */
 export const findActiveKeyByHash = (db: Db, hash: string, now: Date) =>
   db
-    .select({ id: apiKey.id, tenantId: apiKey.tenantId, scopes: apiKey.scopes, expiresAt: apiKey.expiresAt })
+    .select({ id: apiKey.id, tenantId: apiKey.tenantId, name: apiKey.name, scopes: apiKey.scopes, expiresAt: apiKey.expiresAt })
     .from(apiKey)
     .where(and(eq(apiKey.hash, hash), isNull(apiKey.revokedAt), or(isNull(apiKey.expiresAt), gt(apiKey.expiresAt, now))))
     .get();

@@ -24,6 +24,8 @@ export type AcceptContext = {
   tenantId: string;
   createdBy: string | null;
   now: Date;
+  /** The accepting request's trace id, carried on the queue message (see request-log.ts). */
+  traceId?: string;
 };
 
 /**
@@ -127,7 +129,7 @@ export async function storeAndEnqueue(
   try {
     await enqueueAll(
       ctx.queue,
-      [...deliverable.map((row) => ({ body: sendMessage(row.tenantId, row.id), delaySeconds: queueDelaySeconds(row, ctx.now) })), ...followUps],
+      [...deliverable.map((row) => ({ body: sendMessage(row.tenantId, row.id, ctx.traceId), delaySeconds: queueDelaySeconds(row, ctx.now) })), ...followUps],
     );
   } catch (error) {
     console.error(JSON.stringify({ msg: "enqueue failed; the sweep will pick these up", count: deliverable.length, error: String(error) }));

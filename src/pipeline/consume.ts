@@ -55,12 +55,29 @@ export async function consumeSends(env: Env, batch: MessageBatch<unknown>): Prom
         message.ack();
         return;
       }
+      const { tenantId, communicationId, traceId } = parsed.data;
+      const kind = parsed.data.check ? "receipt check" : parsed.data.escalate ? "escalation" : "send";
       try {
         const decision = await deliver(d, parsed.data);
         if (decision.action === "ack") message.ack();
         else message.retry({ delaySeconds: decision.delaySeconds });
+        // Ids, status and provider only: never the contact or the content.
+        console.log(
+          JSON.stringify({
+            msg: "delivery",
+            kind,
+            communicationId,
+            tenantId,
+            traceId,
+            action: decision.action,
+            status: decision.outcome?.status ?? (decision.action === "retry" ? "queued" : undefined),
+            provider: decision.outcome?.provider ?? undefined,
+            ...(decision.action === "retry" ? { delaySeconds: decision.delaySeconds } : {}),
+            attempts: message.attempts,
+          }),
+        );
       } catch (error) {
-        console.error(JSON.stringify({ msg: "delivery threw", communicationId: parsed.data.communicationId, error: String(error) }));
+        console.error(JSON.stringify({ msg: "delivery threw", kind, communicationId, tenantId, traceId, error: String(error) }));
         message.retry({ delaySeconds: CRASH_RETRY_SECONDS });
       }
     }),
@@ -78,7 +95,7 @@ export async function consumeDeadLetters(env: Env, batch: MessageBatch<unknown>)
     const { tenantId, communicationId } = parsed.data;
     if (parsed.data.check || parsed.data.escalate) {
       // A receipt check or an escalation that kept failing: the communication itself is fine.
-      console.error(JSON.stringify({ msg: "dropping a dead-lettered follow-up", communicationId, kind: parsed.data.check ? "receipt check" : "escalation" }));
+      console.error(JSON.stringify({ msg: "dropping a dead-lettered follow-up", communicationId, tenantId, traceId: parsed.data.traceId, kind: parsed.data.check ? "receipt check" : "escalation" }));
       message.ack();
       continue;
     }
@@ -93,6 +110,7 @@ export async function consumeDeadLetters(env: Env, batch: MessageBatch<unknown>)
       ]);
       await announce(env.EVENT_QUEUE, moved);
     }
+    console.error(JSON.stringify({ msg: "dead-lettered", communicationId, tenantId, traceId: parsed.data.traceId, status: failed ? "failed" : "unchanged" }));
     message.ack();
   }
 }

@@ -62,7 +62,9 @@ export type DeliveryDeps = {
   /** Stored attachment content (src/pipeline/attachments.ts). */
   attachments: R2Bucket;
 };
-export type Decision = { action: "ack" } | { action: "retry"; delaySeconds: number };
+/** Where the communication stands once its outcome is recorded: for the consumer's log line. */
+export type Outcome = { status: CommunicationStatus; provider: string | null };
+export type Decision = { action: "ack"; outcome?: Outcome } | { action: "retry"; delaySeconds: number; outcome?: Outcome };
 
 const ACK: Decision = { action: "ack" };
 type Failure = Extract<SendOutcome, { ok: false }>;
@@ -323,7 +325,7 @@ async function finish(
     ...extra,
   ]);
   await announce(deps.events, transitions);
-  return ACK;
+  return { action: "ack", outcome: { status: patch.status ?? claimed.status, provider: patch.provider ?? claimed.provider } };
 }
 
 /** One provider call; exceptions (timeouts, DNS, resets, bad stored config) become failures. */
@@ -382,7 +384,7 @@ async function notClaimable(deps: DeliveryDeps, msg: SendMessage, now: Date): Pr
   if (!row) return ACK;
   if (row.status === "scheduled" && row.scheduledAt && row.scheduledAt > now) {
     // A hop of a far-future send: wait again rather than spending a queue retry.
-    await deps.queue.send(sendMessage(row.tenantId, row.id), { delaySeconds: queueDelaySeconds(row, now) });
+    await deps.queue.send(sendMessage(row.tenantId, row.id, msg.traceId), { delaySeconds: queueDelaySeconds(row, now) });
     await touchEnqueued(deps.db, row.tenantId, row.id, now);
     return ACK;
   }

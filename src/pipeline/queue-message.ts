@@ -6,6 +6,8 @@ export const SendMessage = z.object({
   v: z.literal(1),
   tenantId: z.string().min(1),
   communicationId: z.string().min(1),
+  /** The W3C trace id of the API request that accepted it, so the consumer's log lines join it. */
+  traceId: z.string().max(64).optional(),
   /** A delivery-receipt check: did the provider that accepted it report back in time? */
   check: z.object({ providerConfigId: z.string(), windowSeconds: z.number() }).optional(),
   /** An escalation: if the communication was not delivered (or opened) by now, send on this channel. */
@@ -20,7 +22,12 @@ export const SendMessage = z.object({
 });
 export type SendMessage = z.infer<typeof SendMessage>;
 
-export const sendMessage = (tenantId: string, communicationId: string): SendMessage => ({ v: 1, tenantId, communicationId });
+export const sendMessage = (tenantId: string, communicationId: string, traceId?: string): SendMessage => ({
+  v: 1,
+  tenantId,
+  communicationId,
+  ...(traceId ? { traceId } : {}),
+});
 
 /** Queues accept delays up to 12 h safely (docs disagree on 12 h vs 24 h); later sends hop. */
 export const MAX_QUEUE_DELAY_SECONDS = 12 * 60 * 60;

@@ -40,6 +40,7 @@ const ROUTES: [string, string, unknown, string][] = [
   ["GET", "/api/settings", undefined, "settings:read"],
   ["PATCH", "/api/settings", { tracking: "off" }, "settings:write"],
   ["POST", "/api/inbox/tokens", { recipientId: "u1" }, "inbox:tokens"],
+  ["GET", "/api/audit-log", undefined, "audit:read"],
 ];
 
 describe("scoped API keys", () => {

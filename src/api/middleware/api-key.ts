@@ -1,6 +1,6 @@
 /**
  * Tenant authentication for /api: `Authorization: Bearer <apiKey>`. The key is hashed and looked
- * up; only live keys match. Sets `tenantId` and `apiKeyId` for the routes.
+ * up; only live keys match. Sets `tenantId`, `apiKeyId` and `apiKeyName` for the routes.
  *
  * Known keys are remembered per isolate for KEY_TTL_MS, which takes a D1 round trip off nearly
  * every request. The price: a key revoked through another isolate keeps working there for at most
@@ -18,7 +18,7 @@ export const bearerToken = (header: string | undefined) => /^Bearer\s+(\S+)\s*$/
 
 const KEY_TTL_MS = 30_000;
 const MAX_KEYS = 10_000;
-type Known = { id: string; tenantId: string; scopes: string[]; expiresAt: number | null; until: number };
+type Known = { id: string; tenantId: string; name: string; scopes: string[]; expiresAt: number | null; until: number };
 // Isolate-wide on purpose (see above); bounded so it cannot grow without limit.
 const known = new Map<string, Known>();
 
@@ -39,7 +39,7 @@ async function lookUp(c: Parameters<MiddlewareHandler<AppEnv>>[0], hash: string)
   // lastUsedAt moves when the key is (re)looked up: at most once per KEY_TTL_MS per isolate.
   c.executionCtx.waitUntil(touchApiKey(c.var.db, row.id, new Date(now)).run());
   if (known.size >= MAX_KEYS) known.delete(known.keys().next().value!);
-  const entry = { id: row.id, tenantId: row.tenantId, scopes: row.scopes, expiresAt: row.expiresAt?.getTime() ?? null, until: now + KEY_TTL_MS };
+  const entry = { id: row.id, tenantId: row.tenantId, name: row.name, scopes: row.scopes, expiresAt: row.expiresAt?.getTime() ?? null, until: now + KEY_TTL_MS };
   known.set(hash, entry);
   return entry;
 }
@@ -56,6 +56,7 @@ export function apiKeyAuth(): MiddlewareHandler<AppEnv> {
     }
     c.set("tenantId", key.tenantId);
     c.set("apiKeyId", key.id);
+    c.set("apiKeyName", key.name);
     await next();
   };
 }

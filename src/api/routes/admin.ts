@@ -7,7 +7,9 @@ import { z } from "zod";
 import type { AppEnv } from "../context";
 import { adminAuth } from "../middleware/admin";
 import { forgetApiKey } from "../middleware/api-key";
-import { jsonBody } from "../validate";
+import { audit, recordAudit } from "../audit";
+import { AuditQuery, auditPage } from "./audit-log";
+import { jsonBody, queryOf } from "../validate";
 import { tenantLimiter } from "../../durable/client";
 import { Quotas, RateLimit } from "../../durable/limits";
 import { getApiKey, getTenant, insertApiKey, insertTenantWithKey, listApiKeys, revokeApiKey, rotateApiKey, type ApiKeyRow } from "../../db/tenants";
@@ -16,8 +18,8 @@ import { sha256Hex } from "../../lib/crypto";
 import { notFound } from "../../lib/errors";
 import { newApiKey, uuidv7 } from "../../lib/ids";
 
-const CreateTenant = z.object({ name: z.string().trim().min(1).max(200) }).strict();
-const CreateKey = z
+export const CreateTenant = z.object({ name: z.string().trim().min(1).max(200) }).strict();
+export const CreateKey = z
   .object({
     name: z.string().trim().min(1).max(100).default("default"),
     /** Least privilege: give a key only what its holder does. Default: full access. */
@@ -25,11 +27,11 @@ const CreateKey = z
     expiresInHours: z.number().positive().max(24 * 3650).optional(),
   })
   .strict();
-const RotateKey = z
+export const RotateKey = z
   .object({ overlapHours: z.number().min(0).max(24 * 30).default(24) })
   .strict();
 /** `rateLimit: null` goes back to the default; a quota of null removes that channel's cap. */
-const UpdateTenant = z.object({ rateLimit: RateLimit.nullable().optional(), quotas: Quotas.optional() }).strict();
+export const UpdateTenant = z.object({ rateLimit: RateLimit.nullable().optional(), quotas: Quotas.optional() }).strict();
 
 async function mintKey(
   tenantId: string,
@@ -74,6 +76,10 @@ export const admin = new Hono<AppEnv>()
     const tenant = { id: uuidv7(), name, settings: null, createdAt: now };
     const key = await mintKey(tenant.id, "default", now);
     await insertTenantWithKey(c.var.db, tenant, key.row);
+    await c.var.db.batch([
+      audit(c, "tenant.created", { tenantId: tenant.id, resourceId: tenant.id }),
+      audit(c, "key.created", { tenantId: tenant.id, resourceId: key.row.id, detail: { name: key.row.name, scopes: key.row.scopes } }),
+    ]);
     return c.json({ tenant: { ...tenant, createdAt: now.toISOString() }, apiKey: key.secret, apiKeyId: key.row.id }, 201);
   })
   .get("/tenants/:id", async (c) => {
@@ -87,6 +93,7 @@ export const admin = new Hono<AppEnv>()
     if (!tenant) throw notFound("tenant");
     const patch = await jsonBody(c, UpdateTenant);
     const limits = await tenantLimiter(c.env.LIMITER, tenant.id).configure(patch);
+    await recordAudit(c, "tenant.limits_updated", { tenantId: tenant.id, resourceId: tenant.id, detail: { rateLimit: patch.rateLimit, quotas: patch.quotas } });
     return c.json({ tenantId: tenant.id, limits });
   })
   .post("/tenants/:id/api-keys", async (c) => {
@@ -96,7 +103,10 @@ export const admin = new Hono<AppEnv>()
     const now = new Date();
     const expiresAt = expiresInHours ? new Date(now.getTime() + expiresInHours * 3600_000) : null;
     const key = await mintKey(tenant.id, name, now, { scopes, expiresAt });
-    await insertApiKey(c.var.db, key.row);
+    await c.var.db.batch([
+      insertApiKey(c.var.db, key.row),
+      audit(c, "key.created", { tenantId: tenant.id, resourceId: key.row.id, detail: { name, scopes, expiresAt: expiresAt?.toISOString() ?? null } }),
+    ]);
     return c.json({ ...keyDto(key.row), apiKey: key.secret }, 201);
   })
   .post("/tenants/:id/api-keys/:keyId/rotate", async (c) => {
@@ -109,11 +119,18 @@ export const admin = new Hono<AppEnv>()
     const overlapEnds = new Date(now.getTime() + overlapHours * 3600_000);
     await rotateApiKey(c.var.db, key.row, old, old.expiresAt && old.expiresAt < overlapEnds ? old.expiresAt : overlapEnds);
     forgetApiKey(old.id);
+    await recordAudit(c, "key.rotated", { tenantId: old.tenantId, resourceId: old.id, detail: { name: old.name, newKeyId: key.row.id, overlapHours } });
     return c.json({ ...keyDto(key.row), apiKey: key.secret, replaces: { id: old.id, expiresAt: overlapEnds.toISOString() } }, 201);
   })
   .delete("/tenants/:id/api-keys/:keyId", async (c) => {
     const revoked = await revokeApiKey(c.var.db, c.req.param("id"), c.req.param("keyId"), new Date());
     forgetApiKey(c.req.param("keyId"));
     if (!revoked) throw notFound("API key");
+    await recordAudit(c, "key.revoked", { tenantId: c.req.param("id"), resourceId: c.req.param("keyId") });
     return c.body(null, 204);
+  })
+  .get("/tenants/:id/audit-log", async (c) => {
+    const tenant = await getTenant(c.var.db, c.req.param("id"));
+    if (!tenant) throw notFound("tenant");
+    return c.json(await auditPage(c.var.db, tenant.id, queryOf(c, AuditQuery)));
   });

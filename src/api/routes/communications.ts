@@ -27,7 +27,7 @@ import { announce, statsStatements, transitionOf } from "../../pipeline/transiti
 /** `YYYY-MM-DD` (a whole day) or an ISO date-time. */
 const day = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
 
-const ListQuery = z
+export const ListQuery = z
   .object({
     page: z.coerce.number().int().min(1).default(1),
     size: z.coerce.number().int().min(1).max(100).default(20),
@@ -42,7 +42,7 @@ const ListQuery = z
   })
   .strict();
 
-const ResendRequest = z
+export const ResendRequest = z
   .object({ channel: Channel.optional(), recipientContact: z.string().min(1).max(320).optional() })
   .strict();
 

@@ -24,7 +24,7 @@ export const MAX_DEVICES_PER_RECIPIENT = 20;
 const Recipient = z.object({ type: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug"), id: z.string().min(1).max(255) });
 const b64url = (bytes: number, what: string) => z.string().regex(new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((bytes * 4) / 3)}}={0,2}$`), `the ${what}, ${bytes} bytes base64url`);
 
-const Register = z
+export const Register = z
   .object({
     platform: z.enum(PLATFORMS),
     /** An FCM registration token (default) or, with transport "apns", an APNs device token. */

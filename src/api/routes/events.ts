@@ -35,7 +35,7 @@ export const eventDto = (e: BusinessEventRow) => ({
 
 const accepted = (e: BusinessEventRow, duplicate: boolean) => ({ id: e.id, type: e.type, status: eventDto(e).status, receivedAt: iso(e.receivedAt), ...(duplicate ? { duplicate } : {}) });
 
-const ListQuery = z
+export const ListQuery = z
   .object({
     type: EventType.optional(),
     entityType: z.string().max(50).optional(),

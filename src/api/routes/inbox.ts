@@ -16,7 +16,7 @@ import { AppError } from "../../lib/errors";
 
 const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug");
 
-const MintToken = z
+export const MintToken = z
   .object({
     recipientType: slug.default("customer"),
     recipientId: z.string().min(1).max(255),
@@ -25,7 +25,7 @@ const MintToken = z
   })
   .strict();
 
-const ListQuery = z
+export const ListQuery = z
   .object({
     token: z.string().optional(),
     before: z.coerce.number().int().min(1).optional(),
@@ -35,7 +35,7 @@ const ListQuery = z
   })
   .strict();
 
-const Mark = z.object({ ids: z.array(z.string().min(1)).min(1).max(100), action: z.enum(MARK_ACTIONS) }).strict();
+export const Mark = z.object({ ids: z.array(z.string().min(1)).min(1).max(100), action: z.enum(MARK_ACTIONS) }).strict();
 
 /** The browser client and a demo page, public: they hold no data until given a token. */
 export const inboxAssets = new Hono<AppEnv>()

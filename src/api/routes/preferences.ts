@@ -7,7 +7,9 @@ import { iso } from "../dto";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
+import { audit, fieldsOf } from "../audit";
 import { jsonBody, parseWith } from "../validate";
+import { maskContact } from "../../lib/mask";
 import { getPreference, insertConsent, listConsents, upsertPreference, type PreferenceRow, type RecipientKey } from "../../db/preferences";
 import { applyConsent, blankPreference } from "../../preferences/consent";
 import { Channel, CHANNELS } from "../../domain";
@@ -29,7 +31,7 @@ const contact = (channel: Channel) =>
     .optional();
 const toggle = z.boolean().nullable().optional();
 
-const PatchPreferences = z
+export const PatchPreferences = z
   .object({
     emailEnabled: toggle,
     smsEnabled: toggle,
@@ -51,7 +53,7 @@ const PatchPreferences = z
   })
   .strict();
 
-const ConsentRecord = z
+export const ConsentRecord = z
   .object({
     channel: Channel,
     scope: z.enum(["all", "marketing"]).default("all"),
@@ -62,9 +64,11 @@ const ConsentRecord = z
   })
   .strict();
 
-const Recipient = z.object({ entityType: slug, entityId: z.string().min(1).max(255) });
+const CONTACT_FIELDS = ["preferredEmail", "preferredPhone", "preferredWhatsapp", "preferredMessengerId"] as const;
 
-const preferenceDto = (p: PreferenceRow, exists: boolean) => ({
+export const Recipient = z.object({ entityType: slug, entityId: z.string().min(1).max(255) });
+
+export const preferenceDto = (p: PreferenceRow, exists: boolean) => ({
   entityType: p.entityType,
   entityId: p.entityId,
   exists,
@@ -120,7 +124,12 @@ export const preferences = new Hono<AppEnv>()
       next.optedOutAt = null;
       next.optedOutReason = null;
     }
-    const [saved] = await upsertPreference(c.var.db, next);
+    // The audit detail names the fields; contacts appear masked, other values not at all.
+    const contacts = Object.fromEntries(CONTACT_FIELDS.filter((f) => patch[f] !== undefined).map((f) => [f, maskContact(patch[f])]));
+    const [[saved]] = await c.var.db.batch([
+      upsertPreference(c.var.db, next),
+      audit(c, "preference.updated", { resourceId: `${r.entityType}/${r.entityId}`, detail: { fields: fieldsOf(patch), ...contacts } }),
+    ]);
     return c.json(preferenceDto(saved!, true));
   })
   .get("/:entityType/:entityId/consents", async (c) => {
@@ -137,6 +146,10 @@ export const preferences = new Hono<AppEnv>()
     const { db, tenantId } = c.var;
     const before = (await current(c, r)) ?? blankPreference(tenantId, r, now);
     const record = { id: uuidv7(), tenantId, ...r, ...body, ip: body.ip ?? null, userAgent: body.userAgent ?? null, createdAt: now };
-    await db.batch([insertConsent(db, record), upsertPreference(db, { ...applyConsent(before, body), updatedAt: now })]);
+    await db.batch([
+      insertConsent(db, record),
+      upsertPreference(db, { ...applyConsent(before, body), updatedAt: now }),
+      audit(c, "consent.recorded", { resourceId: `${r.entityType}/${r.entityId}`, detail: { channel: body.channel, scope: body.scope, status: body.status, source: body.source } }),
+    ]);
     return c.json({ ...record, tenantId: undefined, createdAt: now.toISOString() }, 201);
   });

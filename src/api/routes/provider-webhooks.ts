@@ -14,6 +14,7 @@ import { readProviderConfig } from "../../pipeline/provider-configs";
 import { applyProviderEvents } from "../../pipeline/track";
 import { applySmsKeyword } from "../../pipeline/opt-out";
 import { normaliseContact } from "../../pipeline/send-request";
+import { maskContact } from "../../lib/mask";
 
 /** Finds the config a webhook URL names and proves the request came from its provider. */
 async function verified(c: Context<AppEnv>) {
@@ -29,6 +30,8 @@ async function verified(c: Context<AppEnv>) {
     headers: c.req.raw.headers,
     now: new Date(),
   };
+  // For the request's log line (request-log.ts): the tenant is known once the config is.
+  c.set("tenantId", row.tenantId);
   const { credentials, settings } = await readProviderConfig(config.encryptionKey, row);
   const verdict = await definition.webhook.verify(request, credentials, settings);
   if (!verdict.ok) {
@@ -43,7 +46,7 @@ async function applyReply(c: Context<AppEnv>, row: { tenantId: string; provider:
   const contact = normaliseContact(channel, message.from);
   if (!contact.ok) return;
   const outcome = await applySmsKeyword(c.var.db, row.tenantId, channel, contact.value, message.body, now);
-  console.log(JSON.stringify({ msg: "inbound message", provider: row.provider, channel, outcome }));
+  console.log(JSON.stringify({ msg: "inbound message", tenantId: row.tenantId, provider: row.provider, channel, from: maskContact(contact.value), outcome }));
 }
 
 export const providerWebhooks = new Hono<AppEnv>()
@@ -89,5 +92,18 @@ export const providerWebhooks = new Hono<AppEnv>()
       request.now,
     );
     for (const reply of replies) await applyReply(c, row, reply, request.now);
+    // The same communication ids (and the request's trace) as the API and consumer lines.
+    console.log(
+      JSON.stringify({
+        msg: "provider webhook",
+        requestId: c.var.requestId,
+        traceId: c.var.traceId,
+        tenantId: row.tenantId,
+        provider: row.provider,
+        received: events.length,
+        moved,
+        events: events.slice(0, 50).map((e) => ({ communicationId: e.communicationId, providerMessageId: e.providerMessageId, status: e.status })),
+      }),
+    );
     return c.json({ received: events.length, moved });
   });

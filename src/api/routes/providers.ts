@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
+import { recordAudit, fieldsOf } from "../audit";
 import { providerDto } from "../dto";
 import { jsonBody, parseWith } from "../validate";
 import { PROVIDERS } from "../../channels/registry";
@@ -31,7 +32,7 @@ async function completed(definition: ProviderDefinition, input: ConfigInput): Pr
   return done;
 }
 
-const CreateProvider = z
+export const CreateProvider = z
   .object({
     channel: Channel,
     provider: ProviderKind,
@@ -42,7 +43,7 @@ const CreateProvider = z
   })
   .strict();
 
-const UpdateProvider = z
+export const UpdateProvider = z
   .object({
     priority: z.number().int().min(0).max(1000).optional(),
     credentials: z.record(z.string(), z.unknown()).optional(),
@@ -83,6 +84,10 @@ export const providers = new Hono<AppEnv>()
       updatedAt: now,
     };
     await insertProviderConfig(c.var.db, row);
+    await recordAudit(c, "provider.created", {
+      resourceId: id,
+      detail: { channel: row.channel, provider: row.provider, priority: row.priority, enabled: row.enabled, credentials: fieldsOf(body.credentials) },
+    });
     return c.json(providerDto(row, config.publicUrl), 201);
   })
   .get("/", async (c) => {
@@ -121,9 +126,11 @@ export const providers = new Hono<AppEnv>()
     }
     const row = await updateProviderConfig(db, tenantId, existing.id, patch);
     if (!row) throw notFound("provider config");
+    await recordAudit(c, "provider.updated", { resourceId: row.id, detail: { provider: row.provider, fields: fieldsOf(body) } });
     return c.json(providerDto(row, config.publicUrl));
   })
   .delete("/:id", async (c) => {
     if (!(await deleteProviderConfig(c.var.db, c.var.tenantId, c.req.param("id")))) throw notFound("provider config");
+    await recordAudit(c, "provider.deleted", { resourceId: c.req.param("id") });
     return c.body(null, 204);
   });

@@ -9,6 +9,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
 import { communicationDto, timelineDto } from "../dto";
+import { audit } from "../audit";
 import { parseWith } from "../validate";
 import { runBatch } from "../../db/client";
 import { getPreference, listConsents, upsertPreference } from "../../db/preferences";
@@ -95,6 +96,8 @@ export const recipients = new Hono<AppEnv>()
       erased += ids.length;
     }
     await runBatch(db, [
+      // That an erasure happened, with counts only: the recipient's own opaque id is all it names.
+      audit(c, "recipient.erased", { resourceId: `${type}/${id}`, detail: { communications: erased, consents: consents.length, suppressions: suppressions.length } }),
       deleteConsents(db, r),
       deleteDevicesOf(db, r),
       ...chunks(contacts).map((part) => deleteSuppressions(db, r.tenantId, part)),

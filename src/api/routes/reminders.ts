@@ -35,7 +35,7 @@ export const reminderDto = (r: ReminderRow) => ({
   createdAt: iso(r.createdAt),
 });
 
-const CreateReminder = z
+export const CreateReminder = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug").default("reminder"),
     entityType: z.string().min(1).max(50),
@@ -54,7 +54,7 @@ const CreateReminder = z
     if (issue) ctx.addIssue({ code: "custom", path: ["schedule", issue.path], message: issue.message });
   });
 
-const ListQuery = z
+export const ListQuery = z
   .object({
     entityType: z.string().max(50).optional(),
     entityId: z.string().max(255).optional(),

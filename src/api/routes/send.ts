@@ -29,6 +29,7 @@ export const acceptContext = (c: Context<AppEnv>): AcceptContext => ({
   tenantId: c.var.tenantId,
   createdBy: c.var.apiKeyId,
   now: new Date(),
+  traceId: c.var.traceId,
 });
 
 export const acceptedDto = (row: CommunicationRow) => ({
@@ -43,7 +44,7 @@ const isRouted = (req: SendRequest) => req.channel === "auto" || req.channels !=
 
 export { prepare };
 
-const BatchRequest = z.object({ items: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict();
+export const BatchRequest = z.object({ items: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict();
 
 type ItemResult =
   | ({ index: number } & ReturnType<typeof acceptedDto>)

@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
+import { fieldsOf, recordAudit } from "../audit";
 import { jsonBody } from "../validate";
 import { tenantSettings, updateTenantSettings } from "../../db/tenants";
 import type { TenantSettings } from "../../db/schema";
@@ -12,7 +13,7 @@ import { PROVIDER_CHANNELS } from "../../domain";
 
 const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug");
 
-const Settings = z
+export const Settings = z
   .object({
     tracking: z.enum(["provider", "herald", "off"]).optional(),
     /** Days before content and contacts are redacted (stats stay); null keeps them. */
@@ -58,5 +59,6 @@ export const settings = new Hono<AppEnv>()
       preferences: { ...before.preferences, ...patch.preferences },
     };
     const updated = await updateTenantSettings(c.var.db, c.var.tenantId, merged);
+    await recordAudit(c, "settings.updated", { detail: { fields: fieldsOf(patch), ...(patch.retentionDays !== undefined ? { retentionDays: patch.retentionDays } : {}) } });
     return c.json(withDefaults(updated?.settings));
   });

@@ -10,7 +10,7 @@ import { costRows, dayOf, METRICS, statsRows, type Metric } from "../../db/stats
 import { silentFailoversBetween } from "../../db/provider-health";
 import { AppError } from "../../lib/errors";
 
-const StatsQuery = z
+export const StatsQuery = z
   .object({
     startDate: z.iso.date().optional(),
     endDate: z.iso.date().optional(),

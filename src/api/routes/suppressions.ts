@@ -2,7 +2,9 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
+import { audit, recordAudit } from "../audit";
 import { jsonBody, parseWith, queryOf } from "../validate";
+import { maskContact } from "../../lib/mask";
 import { deleteSuppression, listSuppressions, upsertSuppression, type SuppressionRow } from "../../db/tracking";
 import { Channel } from "../../domain";
 import { notFound } from "../../lib/errors";
@@ -17,7 +19,7 @@ const contactFor = z
     return { channel: v.channel, contact: n.ok ? n.value : v.contact };
   });
 
-const AddSuppression = z
+export const AddSuppression = z
   .object({
     channel: Channel,
     contact: z.string().min(1).max(320),
@@ -26,7 +28,7 @@ const AddSuppression = z
   })
   .strict();
 
-const ListQuery = z
+export const SuppressionListQuery = z
   .object({
     channel: Channel.optional(),
     contact: z.string().optional(),
@@ -35,7 +37,7 @@ const ListQuery = z
   })
   .strict();
 
-const dto = (s: SuppressionRow) => ({
+export const suppressionDto = (s: SuppressionRow) => ({
   channel: s.channel,
   contact: s.contact,
   reason: s.reason,
@@ -47,10 +49,10 @@ const dto = (s: SuppressionRow) => ({
 
 export const suppressions = new Hono<AppEnv>()
   .get("/", async (c) => {
-    const q = queryOf(c, ListQuery);
+    const q = queryOf(c, SuppressionListQuery);
     const contact = q.channel && q.contact ? parseWith(contactFor, { channel: q.channel, contact: q.contact }).contact : q.contact;
     const rows = await listSuppressions(c.var.db, c.var.tenantId, { channel: q.channel, contact }, q.size, (q.page - 1) * q.size);
-    return c.json({ results: rows.map(dto), page: q.page, size: q.size });
+    return c.json({ results: rows.map(suppressionDto), page: q.page, size: q.size });
   })
   .post("/", async (c) => {
     const body = await jsonBody(c, AddSuppression);
@@ -65,11 +67,13 @@ export const suppressions = new Hono<AppEnv>()
       communicationId: null,
       createdAt: new Date(),
     };
-    await upsertSuppression(c.var.db, row);
-    return c.json(dto(row), 201);
+    const masked = `${row.channel}:${maskContact(contact)}`;
+    await c.var.db.batch([upsertSuppression(c.var.db, row), audit(c, "suppression.added", { resourceId: masked, detail: { reason: row.reason } })]);
+    return c.json(suppressionDto(row), 201);
   })
   .delete("/:channel/:contact", async (c) => {
     const { channel, contact } = parseWith(contactFor, { channel: c.req.param("channel"), contact: c.req.param("contact") });
     if (!(await deleteSuppression(c.var.db, c.var.tenantId, channel, contact))) throw notFound("suppression");
+    await recordAudit(c, "suppression.removed", { resourceId: `${channel}:${maskContact(contact)}` });
     return c.body(null, 204);
   });

@@ -6,6 +6,7 @@ import { iso } from "../dto";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
+import { audit, fieldsOf, recordAudit } from "../audit";
 import { jsonBody, queryOf } from "../validate";
 import { isUniqueViolation } from "../../db/client";
 import {
@@ -35,7 +36,7 @@ const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,99}$/, "must be a lowercase s
 const source = z.string().max(100_000);
 const CONTENT_FIELDS = ["subjectTemplate", "bodyTemplate", "htmlTemplate", "textTemplate"] as const;
 
-const CreateTemplate = z
+export const CreateTemplate = z
   .object({
     name: z.string().trim().min(1).max(255),
     code: slug,
@@ -52,7 +53,7 @@ const CreateTemplate = z
   })
   .strict();
 
-const UpdateTemplate = z
+export const UpdateTemplate = z
   .object({
     name: z.string().trim().min(1).max(255).optional(),
     description: z.string().max(2000).nullable().optional(),
@@ -66,7 +67,7 @@ const UpdateTemplate = z
   })
   .strict();
 
-const ListQuery = z
+export const TemplateListQuery = z
   .object({
     channel: Channel.optional(),
     type: z.string().optional(),
@@ -75,7 +76,7 @@ const ListQuery = z
   })
   .strict();
 
-const Preview = z
+export const Preview = z
   .object({
     variables: z.record(z.string(), z.unknown()).default({}),
     locale: z.string().regex(LOCALE_PATTERN).optional(),
@@ -103,7 +104,7 @@ function checkContent(channel: Channel, content: TemplateContent, availableVaria
   return [...used].filter((v) => !declared.has(v)).map((v) => `"${v}" is used but not listed in availableVariables`);
 }
 
-const templateDto = ({ content, createdAt, updatedAt, ...rest }: TemplateView) => ({
+export const templateDto = ({ content, createdAt, updatedAt, ...rest }: TemplateView) => ({
   ...rest,
   ...content,
   createdAt: iso(createdAt),
@@ -156,10 +157,11 @@ export const templates = new Hono<AppEnv>()
       }
       throw error;
     }
+    await recordAudit(c, "template.created", { resourceId: row.id, detail: { code: row.code, channel: row.channel, locale: row.locale } });
     return c.json({ ...templateDto(fromStored({ template: row, version })), warnings }, 201);
   })
   .get("/", async (c) => {
-    const f = queryOf(c, ListQuery);
+    const f = queryOf(c, TemplateListQuery);
     const own = (await listTemplates(c.var.db, c.var.tenantId, f)).map(fromStored);
     const system = SYSTEM_TEMPLATES.map(fromSystem).filter(
       (s) =>
@@ -191,6 +193,7 @@ export const templates = new Hono<AppEnv>()
     if (body.type !== undefined) patch.type = body.type;
     if (body.isActive !== undefined) patch.isActive = body.isActive;
     if (body.availableVariables !== undefined) patch.availableVariables = body.availableVariables;
+    const entry = () => audit(c, "template.updated", { resourceId: current.id, detail: { code: current.code, fields: fieldsOf(body), ...(changed ? { version: patch.activeVersion } : {}) } });
     if (changed) {
       // Each content change is a new immutable version, made active at once.
       const next = (await latestVersionNumber(db, tenantId, current.id)) + 1;
@@ -198,9 +201,10 @@ export const templates = new Hono<AppEnv>()
       await db.batch([
         insertVersion(db, { id: uuidv7(), tenantId, templateId: current.id, version: next, ...content, createdBy: apiKeyId, createdAt: now }),
         updateTemplate(db, tenantId, current.id, patch),
+        entry(),
       ]);
     } else {
-      await updateTemplate(db, tenantId, current.id, patch);
+      await db.batch([updateTemplate(db, tenantId, current.id, patch), entry()]);
     }
     const updated = await templateById(db, tenantId, current.id);
     return c.json({ ...templateDto(updated!), warnings });
@@ -208,6 +212,7 @@ export const templates = new Hono<AppEnv>()
   .delete("/:id", async (c) => {
     const current = await ownTemplate(c, c.req.param("id"));
     await deleteTemplate(c.var.db, c.var.tenantId, current.id);
+    await recordAudit(c, "template.deleted", { resourceId: current.id, detail: { code: current.code } });
     return c.body(null, 204);
   })
   .get("/:id/versions", async (c) => {
@@ -233,7 +238,10 @@ export const templates = new Hono<AppEnv>()
     const number = Number(c.req.param("version"));
     const version = Number.isInteger(number) ? await getVersion(c.var.db, c.var.tenantId, t.id, number) : undefined;
     if (!version) throw notFound("template version");
-    await updateTemplate(c.var.db, c.var.tenantId, t.id, { activeVersion: version.version, updatedAt: new Date() });
+    await c.var.db.batch([
+      updateTemplate(c.var.db, c.var.tenantId, t.id, { activeVersion: version.version, updatedAt: new Date() }),
+      audit(c, "template.version_activated", { resourceId: t.id, detail: { code: t.code, version: version.version } }),
+    ]);
     return c.json(templateDto((await templateById(c.var.db, c.var.tenantId, t.id))!));
   })
   .post("/:id/preview", async (c) => {

@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
+import { recordAudit } from "../audit";
 import { parseWith, readJson } from "../validate";
 import { deleteTriggerRule, getTriggerRule, insertTriggerRule, listTriggerRules, updateTriggerRule, type TriggerRuleRow } from "../../db/business-events";
 import { AppError, notFound } from "../../lib/errors";
@@ -27,7 +28,7 @@ export const triggerDto = (r: TriggerRuleRow) => ({
   updatedAt: iso(r.updatedAt),
 });
 
-const Overrides = z
+export const Overrides = z
   .object({
     name: z.unknown().optional(),
     eventType: z.unknown().optional(),
@@ -36,7 +37,7 @@ const Overrides = z
     action: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
-const FromPreset = Overrides.extend({ preset: z.string() }).strict();
+export const FromPreset = Overrides.extend({ preset: z.string() }).strict();
 
 /** Overrides on top of a base rule; `action` merges field by field. */
 function merged(base: Record<string, unknown>, overrides: z.infer<typeof Overrides>) {
@@ -65,6 +66,7 @@ export const triggers = new Hono<AppEnv>()
     }
     const now = new Date();
     const row = await insertTriggerRule(c.var.db, { id: uuidv7(now.getTime()), tenantId: c.var.tenantId, preset, ...input, createdAt: now, updatedAt: now });
+    await recordAudit(c, "trigger.created", { resourceId: row.id, detail: { eventType: row.eventType, preset } });
     return c.json(triggerDto(row), 201);
   })
   .get("/:id", async (c) => {
@@ -81,10 +83,12 @@ export const triggers = new Hono<AppEnv>()
     const input = parseWith(TriggerRuleInput, merged({ name, eventType, conditions, action, enabled }, overrides));
     const row = await updateTriggerRule(db, tenantId, existing.id, { ...input, updatedAt: new Date() });
     if (!row) throw notFound("trigger rule");
+    await recordAudit(c, "trigger.updated", { resourceId: row.id, detail: { fields: Object.keys(overrides).sort() } });
     return c.json(triggerDto(row));
   })
   .delete("/:id", async (c) => {
     const row = await deleteTriggerRule(c.var.db, c.var.tenantId, c.req.param("id"));
     if (!row) throw notFound("trigger rule");
+    await recordAudit(c, "trigger.deleted", { resourceId: c.req.param("id") });
     return c.body(null, 204);
   });

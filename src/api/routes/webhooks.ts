@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
+import { fieldsOf, recordAudit } from "../audit";
 import { jsonBody, queryOf } from "../validate";
 import {
   deleteEndpoint,
@@ -27,7 +28,7 @@ import { endpointSecretAad, EVENT_TYPES } from "../../pipeline/tenant-webhooks";
 
 const EventType = z.enum(["*", ...EVENT_TYPES] as [string, ...string[]]);
 
-const CreateEndpoint = z
+export const CreateEndpoint = z
   .object({
     url: z.string().max(2000),
     eventTypes: z.array(EventType).min(1).default(["*"]),
@@ -36,7 +37,7 @@ const CreateEndpoint = z
   })
   .strict();
 
-const UpdateEndpoint = z
+export const UpdateEndpoint = z
   .object({
     url: z.string().max(2000).optional(),
     eventTypes: z.array(EventType).min(1).optional(),
@@ -45,9 +46,9 @@ const UpdateEndpoint = z
   })
   .strict();
 
-const DeliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }).strict();
+export const DeliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }).strict();
 
-const endpointDto = (e: WebhookEndpointRow) => ({
+export const endpointDto = (e: WebhookEndpointRow) => ({
   id: e.id,
   url: e.url,
   description: e.description,
@@ -57,7 +58,7 @@ const endpointDto = (e: WebhookEndpointRow) => ({
   updatedAt: e.updatedAt.toISOString(),
 });
 
-const deliveryDto = (d: WebhookDeliveryRow) => ({
+export const deliveryDto = (d: WebhookDeliveryRow) => ({
   id: d.id,
   eventId: d.eventId,
   eventType: d.eventType,
@@ -96,6 +97,8 @@ export const webhooks = new Hono<AppEnv>()
       updatedAt: now,
     };
     await insertEndpoint(db, row);
+    // The host only: a receiver's URL may carry its own token in the path or query.
+    await recordAudit(c, "webhook.created", { resourceId: id, detail: { host: new URL(row.url).host, eventTypes: row.eventTypes } });
     return c.json({ ...endpointDto(row), secret }, 201);
   })
   .get("/", async (c) => c.json({ results: (await listEndpoints(c.var.db, c.var.tenantId)).map(endpointDto) }))
@@ -116,10 +119,12 @@ export const webhooks = new Hono<AppEnv>()
     if (body.enabled !== undefined) patch.enabled = body.enabled;
     const e = await updateEndpoint(db, tenantId, c.req.param("id"), patch);
     if (!e) throw notFound("webhook endpoint");
+    await recordAudit(c, "webhook.updated", { resourceId: e.id, detail: { fields: fieldsOf(body) } });
     return c.json(endpointDto(e));
   })
   .delete("/:id", async (c) => {
     if (!(await deleteEndpoint(c.var.db, c.var.tenantId, c.req.param("id")))) throw notFound("webhook endpoint");
+    await recordAudit(c, "webhook.deleted", { resourceId: c.req.param("id") });
     return c.body(null, 204);
   })
   .get("/:id/deliveries", async (c) => {

@@ -6,3 +6,4 @@ export * from "./tracking";
 export * from "./preferences";
 export * from "./automation";
 export * from "./devices";
+export * from "./audit";

@@ -1,0 +1,143 @@
+/** The catalog of the tenant API (`/api/*`, API key): every route, with the schemas it validates with. */
+import { z } from "zod";
+import { group, type RouteDoc } from "./types";
+import { CreateProvider, UpdateProvider } from "../routes/providers";
+import { MAX_BATCH } from "../routes/send";
+import { ListQuery as CommunicationListQuery, ResendRequest } from "../routes/communications";
+import { StatsQuery } from "../routes/stats";
+import { CreateTemplate, Preview, TemplateListQuery, UpdateTemplate } from "../routes/templates";
+import { AddSuppression, SuppressionListQuery } from "../routes/suppressions";
+import { CreateEndpoint, DeliveriesQuery, UpdateEndpoint } from "../routes/webhooks";
+import { Settings } from "../routes/settings";
+import { ConsentRecord, PatchPreferences } from "../routes/preferences";
+import { MintToken } from "../routes/inbox";
+import { ListQuery as EventListQuery } from "../routes/events";
+import { FromPreset, Overrides } from "../routes/triggers";
+import { CreateReminder, ListQuery as ReminderListQuery } from "../routes/reminders";
+import { AuditQuery } from "../routes/audit-log";
+import { Register as RegisterDevice } from "../routes/devices";
+import { SendRequest } from "../../pipeline/send-request";
+import { BusinessEventInput } from "../../automation/event";
+import { TriggerRuleInput } from "../../automation/rule";
+
+const sendExample = { channel: "email", recipientContact: "ada@example.com", subject: "Your invoice", content: "<p>Hello Ada, your invoice is ready.</p>", type: "invoice" };
+
+const comms = group("Communications", "apiKey");
+const templates = group("Templates", "apiKey");
+const providers = group("Providers", "apiKey");
+const prefs = group("Preferences", "apiKey");
+const account = group("Account", "apiKey");
+const automation = group("Automation", "apiKey");
+const privacy = group("Privacy", "apiKey");
+
+export const API_ROUTES: RouteDoc[] = [
+  comms("POST /api/communications/send", "Send a communication", {
+    description: "Content or a template, to a contact or to a recipient routed by preferences. Honors `Idempotency-Key`.",
+    body: { name: "SendRequest", schema: SendRequest, example: sendExample },
+  }),
+  comms("POST /api/communications/batch", "Send up to 1,000 communications", {
+    description: "Each item is a SendRequest, validated on its own: the answer lists what was accepted and what was refused, by index.",
+    // The route checks the envelope, then each item against SendRequest: the same two checks, as one schema.
+    body: { name: "BatchRequest", schema: z.object({ items: z.array(SendRequest).min(1).max(MAX_BATCH) }).strict(), example: { items: [sendExample, { channel: "sms", recipientContact: "+14155550123", content: "Your code is 123456", type: "otp" }] } },
+  }),
+  comms("GET /api/communications", "List communications (history)", { query: CommunicationListQuery }),
+  comms("GET /api/communications/stats", "Delivery statistics over a period", { query: StatsQuery }),
+  comms("GET /api/communications/:id", "A communication with its event timeline"),
+  comms("POST /api/communications/:id/resend", "Send a communication again (optionally on another channel or contact)", {
+    body: { name: "ResendRequest", schema: ResendRequest, example: { recipientContact: "ada.backup@example.com" }, required: false },
+  }),
+  comms("POST /api/communications/:id/cancel", "Cancel a scheduled or queued communication", { success: { status: 200 } }),
+
+  templates("POST /api/communication-templates", "Create a template", {
+    body: { name: "CreateTemplate", schema: CreateTemplate, example: { name: "Order shipped", code: "order_shipped", channel: "sms", type: "order_update", locale: "en", bodyTemplate: "Hi {{name}}, order {{orderId}} has shipped.", availableVariables: ["name", "orderId"] } },
+  }),
+  templates("GET /api/communication-templates", "List templates (the tenant's and the system's)", { query: TemplateListQuery }),
+  templates("GET /api/communication-templates/:id", "A template"),
+  templates("PATCH /api/communication-templates/:id", "Update a template (a content change makes a new version)", {
+    body: { name: "UpdateTemplate", schema: UpdateTemplate, example: { bodyTemplate: "Hi {{name}}, your order {{orderId}} is on its way." } },
+  }),
+  templates("DELETE /api/communication-templates/:id", "Delete a template"),
+  templates("GET /api/communication-templates/:id/versions", "A template's versions"),
+  templates("POST /api/communication-templates/:id/versions/:version/activate", "Make an earlier version active (rollback)", { success: { status: 200 }, params: { version: "1" } }),
+  templates("POST /api/communication-templates/:id/preview", "Render a template with variables (SMS: segment count)", {
+    success: { status: 200 },
+    body: { name: "TemplatePreview", schema: Preview, example: { variables: { name: "Ada", orderId: "A-1001" } } },
+  }),
+
+  providers("POST /api/providers", "Add a provider config (credentials are write-only)", {
+    body: { name: "CreateProvider", schema: CreateProvider, example: { channel: "email", provider: "sandbox", priority: 1 } },
+  }),
+  providers("GET /api/providers", "List provider configs"),
+  providers("GET /api/providers/:id", "A provider config"),
+  providers("PATCH /api/providers/:id", "Update a provider config", { body: { name: "UpdateProvider", schema: UpdateProvider, example: { priority: 2, enabled: true } } }),
+  providers("DELETE /api/providers/:id", "Delete a provider config"),
+
+  prefs("GET /api/communication-preferences/:entityType/:entityId", "A recipient's preferences", { params: { entityType: "customer", entityId: "c1" } }),
+  prefs("PATCH /api/communication-preferences/:entityType/:entityId", "Change a recipient's preferences (only the fields given)", {
+    params: { entityType: "customer", entityId: "c1" },
+    body: { name: "PatchPreferences", schema: PatchPreferences, example: { smsEnabled: false, preferredEmail: "ada@example.com", timezone: "Europe/London", quietHours: { start: "22:00", end: "07:00" } } },
+  }),
+  prefs("GET /api/communication-preferences/:entityType/:entityId/consents", "A recipient's consent records", { params: { entityType: "customer", entityId: "c1" } }),
+  prefs("POST /api/communication-preferences/:entityType/:entityId/consents", "Record consent given or withdrawn", {
+    params: { entityType: "customer", entityId: "c1" },
+    body: { name: "ConsentRecord", schema: ConsentRecord, example: { channel: "email", scope: "marketing", status: "granted", source: "signup_form" } },
+  }),
+  prefs("GET /api/suppressions", "List suppressed contacts", { query: SuppressionListQuery }),
+  prefs("POST /api/suppressions", "Suppress a contact", { body: { name: "AddSuppression", schema: AddSuppression, example: { channel: "email", contact: "bounced@example.com", reason: "manual" } } }),
+  prefs("DELETE /api/suppressions/:channel/:contact", "Lift a suppression", { params: { channel: "email", contact: "bounced@example.com" } }),
+
+  account("POST /api/webhooks", "Register a webhook endpoint (the signing secret is shown once)", {
+    body: { name: "CreateWebhookEndpoint", schema: CreateEndpoint, example: { url: "https://hooks.acme.test/herald", eventTypes: ["*"], description: "status changes" } },
+  }),
+  account("GET /api/webhooks", "List webhook endpoints"),
+  account("GET /api/webhooks/:id", "A webhook endpoint"),
+  account("PATCH /api/webhooks/:id", "Update a webhook endpoint", { body: { name: "UpdateWebhookEndpoint", schema: UpdateEndpoint, example: { enabled: false } } }),
+  account("DELETE /api/webhooks/:id", "Delete a webhook endpoint"),
+  account("GET /api/webhooks/:id/deliveries", "Recent deliveries to an endpoint", { query: DeliveriesQuery }),
+  account("POST /api/webhooks/:id/deliveries/:deliveryId/replay", "Deliver an event again", { success: { status: 202 } }),
+  account("GET /api/usage", "This month's sends against quotas, and the rate limit"),
+  account("GET /api/settings", "The tenant's settings"),
+  account("PATCH /api/settings", "Change the tenant's settings (tracking, retention, receipt windows, preference policy)", {
+    body: { name: "Settings", schema: Settings, example: { tracking: "herald", retentionDays: 90 } },
+  }),
+  account("GET /api/audit-log", "The audit trail of administrative actions, newest first", { query: AuditQuery }),
+  account("POST /api/inbox/tokens", "Mint a recipient's inbox token (for the browser)", {
+    body: { name: "MintInboxToken", schema: MintToken, example: { recipientType: "customer", recipientId: "c1", ttlSeconds: 3600 } },
+  }),
+
+  automation("POST /api/events", "Post a business event (trigger rules run on it)", {
+    success: { status: 202, description: "Accepted; 200 when its idempotencyKey was seen before." },
+    body: { name: "BusinessEvent", schema: BusinessEventInput, example: { type: "sale.created", entityType: "sale", entityId: "S-1001", recipient: { id: "c1", email: "ada@example.com" }, data: { invoiceNumber: "INV-1001", total: 42.5 } } },
+  }),
+  automation("GET /api/events", "List business events and what they did", { query: EventListQuery }),
+  automation("GET /api/events/:id", "A business event"),
+  automation("GET /api/triggers/presets", "The preset workflows"),
+  automation("GET /api/triggers", "List trigger rules"),
+  automation("POST /api/triggers", "Create a trigger rule, or enable a preset", {
+    body: { name: "CreateTriggerRule", schema: z.union([FromPreset, TriggerRuleInput]), example: { preset: "invoice_email_on_sale" } },
+  }),
+  automation("GET /api/triggers/:id", "A trigger rule"),
+  automation("PATCH /api/triggers/:id", "Change a trigger rule", { body: { name: "UpdateTriggerRule", schema: Overrides, example: { enabled: false } } }),
+  automation("DELETE /api/triggers/:id", "Delete a trigger rule"),
+  automation("POST /api/reminders", "Start a reminder sequence", {
+    body: {
+      name: "CreateReminder",
+      schema: CreateReminder,
+      example: { name: "collection", entityType: "invoice", entityId: "INV-1001", recipient: { id: "c1", email: "ada@example.com" }, schedule: { everyDays: 3, maxSteps: 3 }, steps: [{ templateCode: "payment_reminder", channels: ["email"] }] },
+    },
+  }),
+  automation("GET /api/reminders", "List reminder sequences", { query: ReminderListQuery }),
+  automation("GET /api/reminders/:id", "A reminder sequence and what it sent"),
+  automation("DELETE /api/reminders/:id", "Stop a reminder sequence", { success: { status: 200 } }),
+
+  prefs("POST /api/recipients/:type/:id/devices", "Register a push device (FCM or APNs token, or a Web Push subscription)", {
+    description: "Idempotent per token or endpoint: registering it again answers 200 with the same device. Push sends reach every device of the recipient; tokens the provider reports dead are removed.",
+    params: { type: "user", id: "u1" },
+    body: { name: "RegisterDevice", schema: RegisterDevice, example: { platform: "android", token: "fcm-registration-token-0123456789abcdef" } },
+  }),
+  prefs("GET /api/recipients/:type/:id/devices", "A recipient's push devices", { params: { type: "user", id: "u1" } }),
+  prefs("DELETE /api/recipients/:type/:id/devices/:deviceId", "Remove a push device", { params: { type: "user", id: "u1" } }),
+
+  privacy("GET /api/recipients/:type/:id/export", "Export everything held about a recipient", { params: { type: "customer", id: "c1" } }),
+  privacy("DELETE /api/recipients/:type/:id", "Erase a recipient", { params: { type: "customer", id: "c1" }, success: { status: 200 } }),
+];

@@ -1,0 +1,145 @@
+/**
+ * The OpenAPI 3.1 document, built from the route catalog (api-routes.ts, public-routes.ts): request
+ * bodies and query parameters are the routes' own zod schemas through `z.toJSONSchema` (JSON
+ * Schema 2020-12, which OpenAPI 3.1 uses as is), in their input form — what a client sends.
+ */
+import { z } from "zod";
+import { API_ROUTES } from "./api-routes";
+import { PUBLIC_ROUTES } from "./public-routes";
+import type { Auth, RouteDoc } from "./types";
+import { requiredScope } from "../scopes";
+
+export const ROUTES: RouteDoc[] = [...API_ROUTES, ...PUBLIC_ROUTES];
+
+type Json = Record<string, unknown>;
+
+/** Hono's `/api/providers/:id` → OpenAPI's `/api/providers/{id}`. */
+export const openApiPath = (path: string) => path.replace(/:(\w+)/g, "{$1}");
+const paramNames = (path: string) => [...path.matchAll(/:(\w+)/g)].map((m) => m[1]!);
+
+function jsonSchema(schema: z.ZodType): Json {
+  // Refinements and transforms have no JSON Schema form; the input shape is what clients need.
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Json;
+  return rest;
+}
+
+const operationId = (r: RouteDoc) =>
+  r.method.toLowerCase() + r.path.replace(/[/:.-]+(\w?)/g, (_, ch: string) => ch.toUpperCase());
+
+const SECURITY: Record<Auth, Json[]> = {
+  apiKey: [{ apiKey: [] }],
+  admin: [{ adminToken: [] }],
+  inbox: [{ inboxToken: [] }, { inboxTokenQuery: [] }],
+  signature: [],
+  signedLink: [],
+  none: [],
+};
+
+const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } });
+
+function errorResponses(r: RouteDoc): Json {
+  const out: Json = {};
+  if (r.body || r.query) out["422"] = { $ref: "#/components/responses/ValidationFailed" };
+  if (r.body) out["400"] = { $ref: "#/components/responses/BadRequest" };
+  if (r.auth === "apiKey" || r.auth === "admin" || r.auth === "inbox") out["401"] = { $ref: "#/components/responses/Unauthorized" };
+  if (r.auth === "apiKey" || r.auth === "signature") out["403"] = { $ref: "#/components/responses/Forbidden" };
+  if (r.auth === "apiKey") out["429"] = { $ref: "#/components/responses/RateLimited" };
+  if (r.path.includes(":")) out["404"] = { $ref: "#/components/responses/NotFound" };
+  return out;
+}
+
+function operation(r: RouteDoc, schemas: Json): Json {
+  const parameters: Json[] = paramNames(r.path).map((name) => ({
+    name,
+    in: "path",
+    required: true,
+    schema: { type: "string" },
+    ...(r.params?.[name] ? { example: r.params[name] } : {}),
+  }));
+  if (r.query) {
+    const q = jsonSchema(r.query) as { properties?: Record<string, Json>; required?: string[] };
+    for (const [name, schema] of Object.entries(q.properties ?? {})) {
+      parameters.push({ name, in: "query", required: q.required?.includes(name) ?? false, schema });
+    }
+  }
+  const op: Json = {
+    operationId: operationId(r),
+    tags: [r.tag],
+    summary: r.summary,
+    ...(r.description ? { description: r.description } : {}),
+    security: SECURITY[r.auth],
+    ...(parameters.length ? { parameters } : {}),
+  };
+  if (r.auth === "apiKey") op["x-required-scope"] = requiredScope(r.method, r.path);
+  if (r.body) {
+    schemas[r.body.name] = jsonSchema(r.body.schema);
+    op.requestBody = {
+      required: r.body.required ?? true,
+      content: { "application/json": { schema: { $ref: `#/components/schemas/${r.body.name}` }, example: r.body.example } },
+    };
+  }
+  const { status, description, contentType } = r.success;
+  const hasBody = status !== 204 && status !== 101 && status !== 302;
+  op.responses = {
+    [String(status)]: hasBody ? { description, content: { [contentType ?? "application/json"]: { schema: contentType ? { type: "string" } : { type: "object" } } } } : { description },
+    ...errorResponses(r),
+  };
+  return op;
+}
+
+function build(): Json {
+  const schemas: Json = {
+    Problem: {
+      type: "object",
+      description: "RFC 9457 problem details; every error has this shape and carries the request id.",
+      required: ["type", "title", "status", "code", "detail", "requestId"],
+      properties: {
+        type: { type: "string", format: "uri" },
+        title: { type: "string" },
+        status: { type: "integer" },
+        code: { type: "string", examples: ["validation_failed"] },
+        detail: { type: "string" },
+        requestId: { type: "string" },
+        errors: { type: "array", items: { type: "object", required: ["field", "message"], properties: { field: { type: "string" }, message: { type: "string" } } } },
+      },
+    },
+  };
+  const paths: Record<string, Json> = {};
+  for (const r of ROUTES) (paths[openApiPath(r.path)] ??= {})[r.method.toLowerCase()] = operation(r, schemas);
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Herald API",
+      version: "0.1.0",
+      description:
+        "Multi-tenant messaging: email, SMS, WhatsApp, Messenger and an in-app inbox from one API. Every error is application/problem+json with the request id (also in the `x-request-id` header); send a W3C `traceparent` to join Herald's logs to your trace.",
+    },
+    tags: [...new Set(ROUTES.map((r) => r.tag))].map((name) => ({ name })),
+    paths,
+    components: {
+      schemas,
+      securitySchemes: {
+        apiKey: { type: "http", scheme: "bearer", bearerFormat: "hk_…", description: "A tenant API key. Scoped keys need the scope named in each operation's x-required-scope." },
+        adminToken: { type: "http", scheme: "bearer", description: "The operator's ADMIN_TOKEN." },
+        inboxToken: { type: "http", scheme: "bearer", description: "A recipient's inbox token, minted with POST /api/inbox/tokens." },
+        inboxTokenQuery: { type: "apiKey", in: "query", name: "token", description: "The inbox token in the query string (WebSockets cannot send headers)." },
+      },
+      responses: {
+        BadRequest: problem("The body is not JSON, or is too large."),
+        Unauthorized: problem("Missing or invalid credentials."),
+        Forbidden: problem("The key lacks the scope this route needs (named in the problem), or the signature is wrong."),
+        NotFound: problem("No such resource for this tenant."),
+        ValidationFailed: problem("The request names fields that are wrong, each in errors[]."),
+        RateLimited: problem("Over the tenant's rate limit or quota; see Retry-After."),
+      },
+    },
+  };
+}
+
+// Built once per isolate: the catalog and schemas are constant; only the server URL varies.
+let built: Json | undefined;
+
+export function openApiDocument(publicUrl: string): Json {
+  built ??= build();
+  return { ...built, servers: [{ url: publicUrl }] };
+}

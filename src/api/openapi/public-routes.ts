@@ -1,0 +1,60 @@
+/**
+ * The catalog of everything outside the tenant API: the operator's /admin, the inbox's
+ * browser-facing routes (recipient tokens), provider webhooks (provider signatures), the signed
+ * tracking and unsubscribe links, and the service's own pages.
+ */
+import { group, type RouteDoc } from "./types";
+import { CreateKey, CreateTenant, RotateKey, UpdateTenant } from "../routes/admin";
+import { AuditQuery } from "../routes/audit-log";
+import { ListQuery as InboxListQuery, Mark } from "../routes/inbox";
+
+const admin = group("Operator", "admin");
+const inbox = group("Inbox", "inbox");
+const hooks = group("Provider webhooks", "signature");
+const links = group("Tracking and unsubscribe", "signedLink");
+const service = group("Service", "none");
+
+const webhookParams = { provider: "sendgrid", configId: "<provider config id>" };
+
+export const PUBLIC_ROUTES: RouteDoc[] = [
+  service("GET /", "Service name and links"),
+  service("GET /health", "Liveness"),
+  service("GET /openapi.json", "This document (OpenAPI 3.1)"),
+  service("GET /docs", "The interactive API reference", { success: { status: 200, contentType: "text/html" } }),
+
+  admin("POST /admin/tenants", "Create a tenant and its first API key (shown once)", { body: { name: "CreateTenant", schema: CreateTenant, example: { name: "Acme" } } }),
+  admin("GET /admin/tenants/:id", "A tenant with its API keys and limits"),
+  admin("PATCH /admin/tenants/:id", "Change a tenant's rate limit or quotas", { body: { name: "UpdateTenant", schema: UpdateTenant, example: { quotas: { sms: 10000 } } } }),
+  admin("POST /admin/tenants/:id/api-keys", "Issue an API key (shown once)", {
+    body: { name: "CreateApiKey", schema: CreateKey, example: { name: "analytics", scopes: ["stats:read", "communications:read"], expiresInHours: 720 } },
+  }),
+  admin("POST /admin/tenants/:id/api-keys/:keyId/rotate", "Rotate an API key; the old one lives on for the overlap", {
+    body: { name: "RotateApiKey", schema: RotateKey, example: { overlapHours: 24 } },
+  }),
+  admin("DELETE /admin/tenants/:id/api-keys/:keyId", "Revoke an API key"),
+  admin("GET /admin/tenants/:id/audit-log", "A tenant's audit trail", { query: AuditQuery }),
+
+  inbox("GET /api/inbox/ws", "The recipient's live inbox (WebSocket upgrade; token in ?token=)", { success: { status: 101, description: "Switching protocols" } }),
+  inbox("GET /api/inbox/items", "The recipient's inbox items", { query: InboxListQuery }),
+  inbox("GET /api/inbox/counts", "Unread and unseen counts"),
+  inbox("POST /api/inbox/items/mark", "Mark items seen, read, archived…", {
+    success: { status: 200 },
+    body: { name: "MarkInboxItems", schema: Mark, example: { ids: ["01a20899-9f4b-755b-a538-b00797024d6e"], action: "read" } },
+  }),
+  inbox("POST /api/inbox/items/read-all", "Mark every item read", { success: { status: 200 } }),
+  service("GET /inbox/client.js", "The inbox browser client", { success: { status: 200, contentType: "text/javascript" } }),
+  service("GET /inbox/demo", "A live inbox demo page", { success: { status: 200, contentType: "text/html" } }),
+
+  hooks("GET /webhooks/:provider/:configId", "Subscription challenge (Meta)", { params: webhookParams, success: { status: 200, contentType: "text/plain" } }),
+  hooks("POST /webhooks/:provider/:configId", "Delivery events from a provider (each config's webhookUrl)", {
+    params: webhookParams,
+    success: { status: 200 },
+    description: "The body is the provider's own format; the request must carry the provider's signature for this config's secrets.",
+  }),
+  hooks("POST /webhooks/:provider/:configId/inbound", "Inbound replies (STOP, START, HELP)", { params: { provider: "twilio", configId: "<provider config id>" }, success: { status: 200, contentType: "text/xml" } }),
+
+  links("GET /t/o/:token", "Open pixel", { success: { status: 200, contentType: "image/gif" } }),
+  links("GET /t/c/:token", "Click redirect", { success: { status: 302, description: "Redirects to the link's target." } }),
+  links("GET /u/:token", "Unsubscribe page (asks first)", { success: { status: 200, contentType: "text/html" } }),
+  links("POST /u/:token", "One-click unsubscribe (RFC 8058)", { success: { status: 200, contentType: "text/html" } }),
+];
