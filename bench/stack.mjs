@@ -208,6 +208,7 @@ function workerOptions(config, scriptPath, secrets, sqliteClasses) {
         return [d.name, { className: d.class_name, scriptName, useSQLite: sqliteClasses.has(`${scriptName}:${d.class_name}`) }];
       }),
     ),
+    assets: assetsOptions(config),
     queueProducers: Object.fromEntries((config.queues?.producers ?? []).map((p) => [p.binding, p.queue])),
     queueConsumers: Object.fromEntries(
       (config.queues?.consumers ?? []).map((c) => [
@@ -223,6 +224,25 @@ function workerOptions(config, scriptPath, secrets, sqliteClasses) {
     ),
     // The sandbox provider needs no network; anything else that tries is answered, not sent.
     outboundService: () => new Response("herald bench: outbound network is disabled", { status: 599 }),
+  };
+}
+
+/**
+ * Static assets as `wrangler dev` configures them (the router in front of the Worker, the binding
+ * it calls). Only a boolean run_worker_first is mapped: pattern lists would need wrangler's
+ * static-routing parser, and a half-mapped router would serve the wrong thing silently.
+ */
+function assetsOptions(config) {
+  const a = config.assets;
+  if (!a) return undefined;
+  if (a.run_worker_first !== undefined && typeof a.run_worker_first !== "boolean") {
+    throw new Error(`${config.configPath}: bench/stack.mjs maps only a boolean assets.run_worker_first`);
+  }
+  return {
+    directory: resolve(dirname(config.configPath), a.directory),
+    binding: a.binding,
+    routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: a.run_worker_first ?? false },
+    assetConfig: { html_handling: a.html_handling, not_found_handling: a.not_found_handling },
   };
 }
 

@@ -20,6 +20,8 @@ export type Env = {
   LIMITER: LimiterNamespace;
   /** One in-app inbox per recipient (src/durable/inbox.ts). */
   INBOX: DurableObjectNamespace<Inbox>;
+  /** The admin console's static files (src/console), bound on the API Worker only. */
+  ASSETS?: Fetcher;
   ADMIN_TOKEN?: string;
   ENCRYPTION_KEY?: string;
   PUBLIC_URL?: string;

@@ -40,12 +40,18 @@ export const stats = new Hono<AppEnv>().get("/stats", async (c) => {
   const total = Object.fromEntries(METRICS.map((m) => [m, 0])) as Record<Metric, number>;
   const byChannel: Record<string, number> = {};
   const byType: Record<string, number> = {};
+  // Per day and channel (types summed), for charts over time: at most days × channels entries.
+  const daily = new Map<string, { day: string; channel: string } & Record<Metric, number>>();
   let latencyMs = 0;
   let latencyCount = 0;
   for (const r of rows) {
     for (const m of METRICS) total[m] += r[m];
     byChannel[r.channel] = (byChannel[r.channel] ?? 0) + r.accepted;
     byType[r.type] = (byType[r.type] ?? 0) + r.accepted;
+    const key = `${r.day} ${r.channel}`;
+    const entry = daily.get(key) ?? { day: r.day, channel: r.channel, ...(Object.fromEntries(METRICS.map((m) => [m, 0])) as Record<Metric, number>) };
+    for (const m of METRICS) entry[m] += r[m];
+    daily.set(key, entry);
     latencyMs += r.sendLatencyMs;
     latencyCount += r.sendLatencyCount;
   }
@@ -66,5 +72,7 @@ export const stats = new Hono<AppEnv>().get("/stats", async (c) => {
     averageSendLatencyMs: latencyCount ? Math.round(latencyMs / latencyCount) : null,
     /** Per provider: how often it accepted a message and then went silent past the receipt window. */
     silentFailovers: [...silentFailovers.values()],
+    /** Each day's counts per channel, oldest first; days without traffic are left out. */
+    daily: [...daily.values()].sort((a, b) => a.day.localeCompare(b.day) || a.channel.localeCompare(b.channel)),
   });
 });
