@@ -25,8 +25,30 @@ function timelineItem(e) {
   );
 }
 
+/** Statuses a communication is still expected to leave on its own: the page follows them. */
+const MOVING = new Set(["queued", "sending", "sent"]);
+const POLL_MS = 1500;
+const POLLS = 40;
+
+/** Re-reads a moving communication until it settles; redraws only when something changed. */
+function follow(view, id, seen, polls) {
+  const hash = location.hash;
+  setTimeout(async () => {
+    if (location.hash !== hash || !view.isConnected) return;
+    const next = await api("GET", `/api/communications/${encodeURIComponent(id)}`).catch(() => null);
+    if (!next || location.hash !== hash) return;
+    if (next.status !== seen.status || next.events.length !== seen.events.length) show(view, next, polls + 1);
+    else if (MOVING.has(next.status) && polls + 1 < POLLS) follow(view, id, next, polls + 1);
+  }, POLL_MS);
+}
+
 export async function render(view, [id]) {
-  const c = await api("GET", `/api/communications/${encodeURIComponent(id)}`);
+  show(view, await api("GET", `/api/communications/${encodeURIComponent(id)}`), 0);
+}
+
+function show(view, c, polls) {
+  const id = c.id;
+  if (MOVING.has(c.status) && polls < POLLS) follow(view, id, c, polls);
   const facts = [
     ["Status", statusBadge(c.status)],
     ["Channel", c.channel],

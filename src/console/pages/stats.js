@@ -28,7 +28,7 @@ export async function render(view) {
   const seriesOf = (pick) => channels.map((c) => ({ name: c, color: COLORS[c] ?? "#333", values: days.map((d) => pick(at.get(`${d} ${c}`))) }));
   const zero = { accepted: 0, sent: 0, delivered: 0, opened: 0, clicked: 0 };
   const charts = [
-    ["chart-volume", "Volume", "Communications accepted per day, by channel.", seriesOf((r) => (r ?? zero).accepted), String, undefined],
+    ["chart-volume", "Volume", "Communications accepted per day, by channel.", seriesOf((r) => (r ?? zero).accepted), String, undefined, true],
     ["chart-delivery", "Delivery rate", "Delivered out of sent, per day and channel.", seriesOf((r) => r && ratio(r.delivered, r.sent)), pct, 1],
     ["chart-open", "Open rate", "Opened out of delivered, per day and channel.", seriesOf((r) => r && ratio(r.opened, r.delivered)), pct, 1],
     ["chart-click", "Click rate", "Clicked out of delivered, per day and channel.", seriesOf((r) => r && ratio(r.clicked, r.delivered)), pct, 1],
@@ -65,8 +65,8 @@ export async function render(view) {
     h(
       "div",
       { class: "charts" },
-      ...charts.map(([id, title, description, series, format, max]) =>
-        h("figure", {}, h("figcaption", {}, title), lineChart({ id, title, description, days, series, format, max })),
+      ...charts.map(([id, title, description, series, format, max, bars]) =>
+        h("figure", {}, h("figcaption", {}, title), lineChart({ id, title, description, days, series, format, max, bars })),
       ),
     ),
     h(
