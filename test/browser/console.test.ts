@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ROOT, createSandboxTenant, startStack, type Stack } from "./stack";
 
 const CHROMIUM = "/usr/bin/chromium";
+// page.evaluate takes expressions as strings here: the test project's types have no DOM lib.
 const shot = (name: string) => `${ROOT}docs/console-${name}.png`;
 /** A send crosses the local queue (up to 1 s batching) and the page polls every 1.5 s. */
 const SETTLE = { timeout: 10_000, interval: 100 };
@@ -35,7 +36,7 @@ async function api(method: string, path: string, body?: unknown) {
 const heading = () => page.textContent("#view h1");
 /** Toasts fade after a few seconds; screenshots should show the page, not the last message. */
 const screenshot = async (name: string) => {
-  await page.evaluate(() => document.getElementById("toast")!.setAttribute("hidden", ""));
+  await page.evaluate(`document.getElementById("toast").hidden = true`);
   await page.screenshot({ path: shot(name), fullPage: true });
 };
 const go = async (hash: string, title: string) => {
@@ -81,9 +82,9 @@ describe("the admin console in Chromium", () => {
 
   it("signs in with the keyboard alone; the key stays out of the URL and localStorage", async () => {
     // The page puts focus in the key field; Tab from the skip link reaches it too.
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe("api-key");
+    expect(await page.evaluate("document.activeElement?.id")).toBe("api-key");
     await page.keyboard.press("Shift+Tab");
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+    expect(await page.evaluate("document.activeElement?.textContent")).toBe("Skip to content");
     await page.keyboard.press("Tab");
     await page.keyboard.type("hk_not-a-real-key");
     await page.keyboard.press("Enter");
@@ -94,10 +95,10 @@ describe("the admin console in Chromium", () => {
     await page.keyboard.press("Enter");
     await expect.poll(heading, SETTLE).toBe("Communication history");
     // Focus moves to the new page's heading, for keyboard and screen-reader users.
-    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe("H1");
+    expect(await page.evaluate("document.activeElement?.tagName")).toBe("H1");
     expect(page.url()).not.toContain(apiKey);
-    expect(await page.evaluate(() => JSON.stringify(localStorage))).toBe("{}");
-    expect(await page.evaluate(() => sessionStorage.getItem("herald.apiKey"))).toBe(apiKey);
+    expect(await page.evaluate("JSON.stringify(localStorage)")).toBe("{}");
+    expect(await page.evaluate(`sessionStorage.getItem("herald.apiKey")`)).toBe(apiKey);
     expect(await page.textContent("#history-count")).toBe("0 communications");
   });
 
@@ -276,7 +277,7 @@ describe("the admin console in Chromium", () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await go("#/history", "Communication history");
     // Nothing wider than the screen except inside the horizontally scrolling table regions.
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
     await screenshot("history-phone");
     expect(await page.getAttribute("nav >> text=Inbox demo", "href")).toBe("/inbox/demo");
   });
@@ -284,7 +285,7 @@ describe("the admin console in Chromium", () => {
   it("signs out, forgetting the key", async () => {
     await page.click("#sign-out");
     expect(await page.isVisible("#sign-in")).toBe(true);
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await page.evaluate("sessionStorage.length")).toBe(0);
   });
 
   it("ran without a page error or a Worker error besides the ones the steps provoked", () => {
