@@ -79,8 +79,10 @@ export const when = (iso) => (iso ? new Date(iso).toLocaleString(undefined, { da
 
 export const statusBadge = (status) => h("span", { class: `badge status-${status}` }, status);
 
-/** A table inside a labelled, keyboard-scrollable region (wide tables scroll on a phone). */
+/** A table inside a labelled, keyboard-scrollable region; on a phone each row becomes a card. */
 export function table(caption, headers, rows) {
+  // Each cell carries its column's name, which narrow screens show beside it (console.css).
+  for (const row of rows) [...row.children].forEach((td, i) => headers[i] && td.setAttribute("data-label", headers[i]));
   return h(
     "div",
     { class: "table-wrap", role: "region", "aria-label": caption, tabindex: 0 },

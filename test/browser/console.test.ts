@@ -42,6 +42,8 @@ const screenshot = async (name: string) => {
 const go = async (hash: string, title: string) => {
   await page.click(`nav a[href="${hash}"]`);
   await expect.poll(heading, SETTLE).toBe(title);
+  // A missing value must show as a dash or nothing, never as JavaScript's own words for it.
+  expect(await page.textContent("#view")).not.toMatch(/\b(null|undefined|NaN|\[object Object\])\b/);
 };
 
 let noBrowser: Error | undefined;

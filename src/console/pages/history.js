@@ -41,7 +41,7 @@ export async function render(view, [search]) {
   );
   const pages = Math.max(1, Math.ceil(count / SIZE));
   const to = (p) => `#/history${query({ ...filters, page: p > 1 ? p : undefined })}`;
-  view.replaceChildren(
+  const parts = [
     h("div", { class: "page-head" }, h("h1", {}, "Communication history"), h("a", { href: "#/send", class: "button" }, "Send a message")),
     form,
     h("p", { class: "muted", id: "history-count" }, `${count} communication${count === 1 ? "" : "s"}`),
@@ -57,5 +57,6 @@ export async function render(view, [search]) {
           page < pages ? h("a", { href: to(page + 1), rel: "next" }, "Older →") : h("span"),
         )
       : null,
-  );
+  ];
+  view.replaceChildren(...parts.filter(Boolean));
 }
