@@ -221,6 +221,7 @@ function workerOptions(config, scriptPath, secrets, sqliteClasses) {
     ),
     // Both Workers name the same bucket, so they share its (in-memory) objects.
     r2Buckets: Object.fromEntries((config.r2_buckets ?? []).map((b) => [b.binding, b.bucket_name])),
+    assets: assetsOptions(config),
     queueProducers: Object.fromEntries((config.queues?.producers ?? []).map((p) => [p.binding, p.queue])),
     queueConsumers: Object.fromEntries(
       (config.queues?.consumers ?? []).map((c) => [
@@ -242,6 +243,25 @@ function workerOptions(config, scriptPath, secrets, sqliteClasses) {
       const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
       return fetch(request.url, { method: request.method, headers: request.headers, body, signal: request.signal });
     },
+  };
+}
+
+/**
+ * Static assets as `wrangler dev` configures them (the router in front of the Worker, the binding
+ * it calls). Only a boolean run_worker_first is mapped: pattern lists would need wrangler's
+ * static-routing parser, and a half-mapped router would serve the wrong thing silently.
+ */
+function assetsOptions(config) {
+  const a = config.assets;
+  if (!a) return undefined;
+  if (a.run_worker_first !== undefined && typeof a.run_worker_first !== "boolean") {
+    throw new Error(`${config.configPath}: bench/stack.mjs maps only a boolean assets.run_worker_first`);
+  }
+  return {
+    directory: resolve(dirname(config.configPath), a.directory),
+    binding: a.binding,
+    routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: a.run_worker_first ?? false },
+    assetConfig: { html_handling: a.html_handling, not_found_handling: a.not_found_handling },
   };
 }
 

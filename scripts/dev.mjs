@@ -156,6 +156,7 @@ function banner({ tenantId, apiKey }) {
   Herald is running on ${base}
   Dev tenant ${tenantId} (saved in .wrangler/herald-dev-tenant.json)
   API key    ${apiKey}
+  Console    ${base}/console/ (sign in with the API key)
 
   Try it:
     curl -s ${base}/api/communications/send \\

@@ -22,6 +22,8 @@ export type Env = {
   INBOX: DurableObjectNamespace<Inbox>;
   /** Attachment content too large for D1 rows (src/pipeline/attachments.ts). */
   ATTACHMENTS: R2Bucket;
+  /** The admin console's static files (src/console), bound on the API Worker only. */
+  ASSETS?: Fetcher;
   ADMIN_TOKEN?: string;
   ENCRYPTION_KEY?: string;
   PUBLIC_URL?: string;

@@ -28,6 +28,7 @@ import { unsubscribe } from "./routes/unsubscribe";
 import { inbox, inboxAssets, inboxTokens } from "./routes/inbox";
 import { recipients } from "./routes/recipients";
 import { devices } from "./routes/devices";
+import { consolePages } from "./routes/console";
 import { events } from "./routes/events";
 import { triggers } from "./routes/triggers";
 import { reminders } from "./routes/reminders";
@@ -71,6 +72,8 @@ export function createApp() {
   app.use("/api/inbox/*", bodyLimit({ maxSize: MB, onError: tooLarge("1 MB") }));
   app.route("/api/inbox", inbox);
   app.route("/inbox", inboxAssets);
+  // The admin console's static files; the page signs in with an API key for its /api calls.
+  app.route("/", consolePages);
 
   app.use("/api/*", apiKeyAuth());
   app.use("/api/communications/batch", bodyLimit({ maxSize: 10 * MB, onError: tooLarge("10 MB") }));

@@ -44,6 +44,8 @@ export const PUBLIC_ROUTES: RouteDoc[] = [
   inbox("POST /api/inbox/items/read-all", "Mark every item read", { success: { status: 200 } }),
   service("GET /inbox/client.js", "The inbox browser client", { success: { status: 200, contentType: "text/javascript" } }),
   service("GET /inbox/demo", "A live inbox demo page", { success: { status: 200, contentType: "text/html" } }),
+  service("GET /console", "The admin console (redirects to /console/)", { success: { status: 308, description: "Redirects to /console/." } }),
+  service("GET /console/*", "The admin console's pages and files (signs in with an API key in the browser)", { success: { status: 200, contentType: "text/html" } }),
 
   hooks("GET /webhooks/:provider/:configId", "Subscription challenge (Meta)", { params: webhookParams, success: { status: 200, contentType: "text/plain" } }),
   hooks("POST /webhooks/:provider/:configId", "Delivery events from a provider (each config's webhookUrl)", {

@@ -41,12 +41,18 @@ export const stats = new Hono<AppEnv>().get("/stats", async (c) => {
   const total = Object.fromEntries(METRICS.map((m) => [m, 0])) as Record<Metric, number>;
   const byChannel: Record<string, number> = {};
   const byType: Record<string, number> = {};
+  // Per day and channel (types summed), for charts over time: at most days × channels entries.
+  const daily = new Map<string, { day: string; channel: string } & Record<Metric, number>>();
   let latencyMs = 0;
   let latencyCount = 0;
   for (const r of rows) {
     for (const m of METRICS) total[m] += r[m];
     byChannel[r.channel] = (byChannel[r.channel] ?? 0) + r.accepted;
     byType[r.type] = (byType[r.type] ?? 0) + r.accepted;
+    const key = `${r.day} ${r.channel}`;
+    const entry = daily.get(key) ?? { day: r.day, channel: r.channel, ...(Object.fromEntries(METRICS.map((m) => [m, 0])) as Record<Metric, number>) };
+    for (const m of METRICS) entry[m] += r[m];
+    daily.set(key, entry);
     latencyMs += r.sendLatencyMs;
     latencyCount += r.sendLatencyCount;
   }
@@ -84,5 +90,7 @@ export const stats = new Hono<AppEnv>().get("/stats", async (c) => {
       priced: e.priced,
       byChannel: Object.fromEntries(Object.entries(e.byChannel).map(([ch, m]) => [ch, m / 1_000_000])),
     })),
+    /** Each day's counts per channel, oldest first; days without traffic are left out. */
+    daily: [...daily.values()].sort((a, b) => a.day.localeCompare(b.day) || a.channel.localeCompare(b.channel)),
   });
 });
