@@ -28,6 +28,10 @@ export const SCOPES = [
   "automation:write",
   "recipients:read",
   "recipients:erase",
+  "audiences:read",
+  "audiences:write",
+  "campaigns:read",
+  "campaigns:write",
 ] as const;
 export const Scope = z.enum(SCOPES);
 export type Scope = z.infer<typeof Scope>;
@@ -50,6 +54,8 @@ const RULES: Rule[] = [
   { prefix: "/api/triggers", read: "automation:read", write: "automation:write" },
   { prefix: "/api/reminders", read: "automation:read", write: "automation:write" },
   { prefix: "/api/recipients", read: "recipients:read", write: "recipients:erase" },
+  { prefix: "/api/audiences", read: "audiences:read", write: "audiences:write" },
+  { prefix: "/api/campaigns", read: "campaigns:read", write: "campaigns:write" },
 ];
 const BY_LENGTH = [...RULES].sort((a, b) => b.prefix.length - a.prefix.length);
 

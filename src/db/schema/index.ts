@@ -5,3 +5,4 @@ export * from "./templates";
 export * from "./tracking";
 export * from "./preferences";
 export * from "./automation";
+export * from "./campaigns";
