@@ -63,10 +63,17 @@ export function parseMembers(items: unknown[], field: (index: number) => string)
   return members;
 }
 
-/** Keeps the last occurrence of each recipient (later rows correct earlier ones). */
+/**
+ * One entry per recipient; a later occurrence's fields override an earlier one's, field by field,
+ * the same rule as an import over existing members.
+ */
 export function dedupe<T extends MemberKey>(items: T[]): { unique: T[]; duplicates: number } {
   const byKey = new Map<string, T>();
-  for (const m of items) byKey.set(keyOf(m), m);
+  for (const m of items) {
+    const k = keyOf(m);
+    const before = byKey.get(k);
+    byKey.set(k, before ? { ...before, ...Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)) } : m);
+  }
   return { unique: [...byKey.values()], duplicates: items.length - byKey.size };
 }
 

@@ -41,25 +41,38 @@ export type MemberFields = MemberKey & { name?: string | null; email?: string | 
 export function upsertMembers(db: Db, tenantId: string, audienceId: string, rows: MemberFields[], now: Date): BatchItem<"sqlite">[] {
   return chunk(rows, MEMBERS_PER_STATEMENT).map((part) => {
     const json = JSON.stringify(part.map((m) => ({ t: m.recipientType, i: m.recipientId, n: m.name, e: m.email, p: m.phone, v: m.variables })));
-    return db.run(sql`
-      INSERT INTO audience_member (tenant_id, audience_id, recipient_type, recipient_id, name, email, phone, variables, created_at)
-      SELECT ${tenantId}, ${audienceId}, json_extract(value, '$.t'), json_extract(value, '$.i'), json_extract(value, '$.n'),
-             json_extract(value, '$.e'), json_extract(value, '$.p'), json_extract(value, '$.v'), ${now.getTime()}
-      FROM json_each(${json}) WHERE true
-      ON CONFLICT (tenant_id, audience_id, recipient_type, recipient_id) DO UPDATE SET
-        name = coalesce(excluded.name, audience_member.name),
-        email = coalesce(excluded.email, audience_member.email),
-        phone = coalesce(excluded.phone, audience_member.phone),
-        variables = coalesce(excluded.variables, audience_member.variables)`);
+    // Columns in the table's order: tenant, audience, type, id, name, email, phone, variables, created.
+    return db
+      .insert(audienceMember)
+      .select(
+        sql`SELECT ${tenantId}, ${audienceId}, json_extract(value, '$.t'), json_extract(value, '$.i'), json_extract(value, '$.n'),
+                   json_extract(value, '$.e'), json_extract(value, '$.p'), json_extract(value, '$.v'), ${now.getTime()}
+            FROM json_each(${json}) WHERE true`,
+      )
+      .onConflictDoUpdate({
+        target: [audienceMember.tenantId, audienceMember.audienceId, audienceMember.recipientType, audienceMember.recipientId],
+        set: {
+          name: sql`coalesce(excluded.name, ${audienceMember.name})`,
+          email: sql`coalesce(excluded.email, ${audienceMember.email})`,
+          phone: sql`coalesce(excluded.phone, ${audienceMember.phone})`,
+          variables: sql`coalesce(excluded.variables, ${audienceMember.variables})`,
+        },
+      });
   });
 }
 
 export function removeMembers(db: Db, tenantId: string, audienceId: string, keys: MemberKey[]): BatchItem<"sqlite">[] {
   return chunk(keys, MEMBERS_PER_STATEMENT).map((part) => {
     const json = JSON.stringify(part.map((k) => ({ t: k.recipientType, i: k.recipientId })));
-    return db.run(sql`
-      DELETE FROM audience_member WHERE tenant_id = ${tenantId} AND audience_id = ${audienceId}
-        AND (recipient_type, recipient_id) IN (SELECT json_extract(value, '$.t'), json_extract(value, '$.i') FROM json_each(${json}))`);
+    return db
+      .delete(audienceMember)
+      .where(
+        and(
+          eq(audienceMember.tenantId, tenantId),
+          eq(audienceMember.audienceId, audienceId),
+          sql`(${audienceMember.recipientType}, ${audienceMember.recipientId}) IN (SELECT json_extract(value, '$.t'), json_extract(value, '$.i') FROM json_each(${json}))`,
+        ),
+      );
   });
 }
 
