@@ -97,3 +97,9 @@ export const membersAfter = (db: Db, tenantId: string, audienceId: string, after
     .orderBy(asc(audienceMember.recipientType), asc(audienceMember.recipientId))
     .limit(limit)
     .all();
+
+/** Erasure: the recipient leaves every audience (their inline contacts go with them). */
+export const deleteMemberships = (db: Db, tenantId: string, recipientType: string, recipientId: string) =>
+  db
+    .delete(audienceMember)
+    .where(and(eq(audienceMember.tenantId, tenantId), eq(audienceMember.recipientType, recipientType), eq(audienceMember.recipientId, recipientId)));

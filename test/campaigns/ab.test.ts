@@ -56,7 +56,7 @@ async function seed(campaignId: string, variant: string, n: number, column: "ope
     .run();
 }
 
-describe("A/B tests", () => {
+describe("A/B tests", { timeout: 30_000 }, () => {
   it("sends the variants to the test share, then the winner by open rate to everyone else", async () => {
     const c = await abCampaign();
     await call("POST", `/api/campaigns/${c.id}/send`, { key });

@@ -10,16 +10,17 @@ beforeEach(async () => {
   ({ key } = await createTenant());
 });
 
-async function csv(id: string, text: string) {
+async function csv(id: string, file: string) {
   const res = await exports.default.fetch(`${BASE}/api/audiences/${id}/import`, {
     method: "POST",
     headers: { authorization: `Bearer ${key}`, "content-type": "text/csv; charset=utf-8" },
-    body: text,
+    body: file,
   });
-  return { status: res.status, json: (await res.json()) as any };
+  const text = await res.text();
+  return { status: res.status, text, json: JSON.parse(text) as any };
 }
 
-describe("audiences", () => {
+describe("audiences", { timeout: 30_000 }, () => {
   it("adds members in bulk, dedupes within and across calls, counts and pages them", async () => {
     const id = await audience(key, []);
     const first = await call("POST", `/api/audiences/${id}/members`, { key, body: { members: [...people(300), { recipientId: "m00001", email: "NEW@Example.com" }] } });
@@ -101,6 +102,14 @@ describe("audiences", () => {
     await call("POST", `/api/audiences/${id}/unsubscribe`, { key, body: { recipientType: "user", recipientId: "u1" } });
     expect((await call("GET", `/api/audiences/${id}/count`, { key })).json.count).toBe(0);
     expect((await call("POST", "/api/audiences", { key, body: { name: "release-notes" } })).status).toBe(409);
+  });
+
+  it("erasing a recipient takes them out of every audience", async () => {
+    const a = await audience(key, people(3));
+    const b = await audience(key, people(2));
+    expect((await call("DELETE", "/api/recipients/customer/m00001", { key })).status).toBe(200);
+    expect((await call("GET", `/api/audiences/${a}/count`, { key })).json.count).toBe(2);
+    expect((await call("GET", `/api/audiences/${b}/count`, { key })).json.count).toBe(1);
   });
 
   it("is invisible to another tenant", async () => {

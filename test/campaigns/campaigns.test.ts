@@ -22,7 +22,7 @@ beforeEach(async () => {
 
 const act = async (id: string, action: string, body?: unknown) => call("POST", `/api/campaigns/${id}/${action}`, { key, body });
 
-describe("fan-out", () => {
+describe("fan-out", { timeout: 30_000 }, () => {
   it("creates exactly one low-priority marketing communication per member, on the bulk queue, and counts progress", async () => {
     const list = await audience(key, people(1_234));
     const c = await campaign(key, { audienceId: list });
@@ -93,7 +93,7 @@ describe("fan-out", () => {
   });
 });
 
-describe("pause, resume, cancel", () => {
+describe("pause, resume, cancel", { timeout: 30_000 }, () => {
   it("pause stops the chain, resume continues from the cursor, cancel cancels what is still queued", async () => {
     const list = await audience(key, people(100));
     const c = await campaign(key, { audienceId: list, sendRate: 20 });
@@ -128,7 +128,7 @@ describe("pause, resume, cancel", () => {
   });
 });
 
-describe("crash safety", () => {
+describe("crash safety", { timeout: 30_000 }, () => {
   it("a chunk message replayed, or run twice at once, creates nothing twice", async () => {
     const list = await audience(key, people(450));
     const c = await campaign(key, { audienceId: list, sendRate: 200 });
@@ -165,7 +165,7 @@ describe("crash safety", () => {
   });
 });
 
-describe("throttling and scheduling", () => {
+describe("throttling and scheduling", { timeout: 30_000 }, () => {
   it("paces chunks to sendRate: a minute's worth per chunk, the next delayed by what was sent", async () => {
     const list = await audience(key, people(130));
     const c = await campaign(key, { audienceId: list, sendRate: 50 });
@@ -190,7 +190,7 @@ describe("throttling and scheduling", () => {
   });
 });
 
-describe("validation and isolation", () => {
+describe("validation and isolation", { timeout: 30_000 }, () => {
   it("refuses unknown audiences and templates, naming the field, and a send with no provider", async () => {
     const bad = await call("POST", "/api/campaigns", { key, body: { name: "x", audienceId: "nope", channel: "email", templateId: "nope" } });
     expect(bad.status).toBe(422);

@@ -10,6 +10,7 @@ import type { AppEnv } from "../context";
 import { communicationDto, timelineDto } from "../dto";
 import { parseWith } from "../validate";
 import { runBatch } from "../../db/client";
+import { deleteMemberships } from "../../db/audiences";
 import { getPreference, listConsents, upsertPreference } from "../../db/preferences";
 import {
   communicationsOf,
@@ -88,6 +89,7 @@ export const recipients = new Hono<AppEnv>()
     }
     await runBatch(db, [
       deleteConsents(db, r),
+      deleteMemberships(db, r.tenantId, type, id),
       ...chunks(contacts).map((part) => deleteSuppressions(db, r.tenantId, part)),
       // What stays: an opt-out under the tenant's own opaque id, with no contact or content.
       upsertPreference(db, {
