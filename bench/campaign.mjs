@@ -23,6 +23,12 @@ import { startStack } from "./stack.mjs";
 const PER_CALL = 10_000;
 const POLL_MS = 1000;
 const STALL_MS = 30_000;
+/**
+ * Delivery is followed for at most this long after the fan-out ends: at the local simulator's
+ * delivery rate a 100,000-message campaign would take half an hour to drain, and a rate over two
+ * minutes of steady delivery says as much.
+ */
+const DELIVERY_WINDOW_MS = 120_000;
 
 async function api(url, token, method, path, body) {
   const res = await fetch(`${url}${path}`, {
@@ -86,6 +92,10 @@ export async function measureCampaign(stack, { members, seconds = 5, connections
   let last;
   let lastMove = performance.now();
   while (deliveredSeconds === undefined) {
+    if (fanOutSeconds !== undefined && performance.now() - started > fanOutSeconds * 1000 + DELIVERY_WINDOW_MS) {
+      deliveredSeconds = (performance.now() - started) / 1000; // partial: the rate is what counts
+      break;
+    }
     if (Date.now() > deadline) {
       failures.push("campaign: time budget exhausted before every campaign message was delivered");
       break;
@@ -111,6 +121,7 @@ export async function measureCampaign(stack, { members, seconds = 5, connections
   if (last && last.progress.targeted !== members) failures.push(`campaign: ${last.progress.targeted} communications for ${members} members (skipped ${last.progress.skipped})`);
   return {
     members,
+    delivered: last?.progress.delivered ?? 0,
     importSeconds,
     fanOutSeconds,
     deliveredSeconds,
@@ -131,7 +142,13 @@ export function printCampaign(r) {
       [
         ["audience import (JSON, 10,000 per call)", fmt(r.importSeconds, 1), fmt(perSecond(r.members, r.importSeconds))],
         ["fan-out (send → every communication created and enqueued)", fmt(r.fanOutSeconds, 1), fmt(perSecond(r.members, r.fanOutSeconds))],
-        ["delivery (send → every communication delivered)", fmt(r.deliveredSeconds, 1), fmt(perSecond(r.members, r.deliveredSeconds))],
+        [
+          r.delivered === r.members
+            ? "delivery (send → every communication delivered)"
+            : `delivery (send → ${fmt(r.delivered)} delivered when the ${DELIVERY_WINDOW_MS / 1000} s window after the fan-out closed)`,
+          fmt(r.deliveredSeconds, 1),
+          fmt(perSecond(r.delivered, r.deliveredSeconds)),
+        ],
       ],
     ),
   );
