@@ -13,6 +13,10 @@
  * two thousand recipients' WebSockets held open while sends to one more are timed from the POST to
  * the item on its socket (bench/inbox.mjs).
  *
+ * With `--campaign N` (or HERALD_BENCH_CAMPAIGN=N) a last, optional phase imports an N-member
+ * audience and sends one campaign to it while transactional sends are timed (bench/campaign.mjs);
+ * it has its own time budget, so the default run stays as short as before.
+ *
  * Exits 1 when a request failed, an accepted communication was not delivered (or, in_app, did not
  * reach its socket), a socket was dropped or a Worker logged an error. Traffic goes only to
  * 127.0.0.1, and Miniflare and the temp dir are removed on every exit path. These are figures
@@ -32,13 +36,14 @@ import { hit } from "./load.mjs";
 import { limiterFailures, measureLimiter, printLimiter } from "./limiter.mjs";
 import { startStack } from "./stack.mjs";
 import { measureRenders } from "./render.mjs";
+import { campaignFailures, measureCampaign, printCampaign } from "./campaign.mjs";
 import { findFailures, printSummary } from "./summary.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** The whole run, builds included, must fit in this; waits for delivery are cut to stay inside. */
 const BUDGET_MS = 170_000;
-/** If something hangs past the budget anyway, give up and clean up. */
-const WATCHDOG_MS = BUDGET_MS + 40_000;
+/** The optional campaign phase's own budget: a 100,000-member campaign's delivery takes minutes here. */
+const CAMPAIGN_BUDGET_MS = 15 * 60_000;
 const WARMUP_SECONDS = 3;
 
 const { values: args } = parseArgs({
@@ -50,6 +55,7 @@ const { values: args } = parseArgs({
     "inbox-sockets": { type: "string", default: "2000" },
     "inbox-messages": { type: "string", default: "100" },
     "inbox-rate": { type: "string", default: "10" },
+    campaign: { type: "string", default: process.env.HERALD_BENCH_CAMPAIGN ?? "0" },
   },
 });
 const ROUNDS = positiveInt("rounds", args.rounds);
@@ -62,6 +68,10 @@ const INBOX_SOCKETS = positiveInt("inbox-sockets", args["inbox-sockets"]);
 /** Sends timed to the inbox phase's measured recipient, at a steady rate per second. */
 const INBOX_MESSAGES = positiveInt("inbox-messages", args["inbox-messages"]);
 const INBOX_RATE = positiveInt("inbox-rate", args["inbox-rate"]);
+/** Members of the optional campaign phase; 0 skips it. */
+const CAMPAIGN = args.campaign === "0" ? 0 : positiveInt("campaign", args.campaign);
+/** If something hangs past the budget anyway, give up and clean up. */
+const WATCHDOG_MS = BUDGET_MS + (CAMPAIGN ? CAMPAIGN_BUDGET_MS : 0) + 40_000;
 
 const startedAt = new Date();
 const deadline = startedAt.getTime() + BUDGET_MS;
@@ -108,10 +118,20 @@ try {
   await settle(cpu);
   // Opening sockets stops early rather than push the run past its budget.
   const inbox = await measureInbox(stack, { sockets: INBOX_SOCKETS, messages: INBOX_MESSAGES, rate: INBOX_RATE, deadline, cpu });
+  await settle(cpu);
+  const campaign = CAMPAIGN
+    ? await measureCampaign(stack, { members: CAMPAIGN, seconds: SECONDS, connections: CONNECTIONS, deadline: Date.now() + CAMPAIGN_BUDGET_MS, cpu })
+    : undefined;
   printSummary(rounds, backlog);
   printLimiter(limiter);
   printInbox(inbox);
-  const failures = [...findFailures(rounds, backlog, CONNECTIONS, stack.workerErrors), ...limiterFailures(limiter), ...inboxFailures(inbox)];
+  printCampaign(campaign);
+  const failures = [
+    ...findFailures(rounds, backlog, CONNECTIONS, stack.workerErrors),
+    ...limiterFailures(limiter),
+    ...inboxFailures(inbox),
+    ...campaignFailures(campaign),
+  ];
   console.log(`\nload average after the run: ${loadAverage()}; total ${fmt((Date.now() - startedAt.getTime()) / 1000)} s`);
   if (failures.length) {
     await shutdown(1, `\n${failures.map((f) => `FAIL: ${f}`).join("\n")}`);
@@ -192,7 +212,8 @@ function printContext() {
   console.log(
     `load:     autocannon on 127.0.0.1, ${CONNECTIONS} connections, a ${WARMUP_SECONDS} s warm-up then ${ROUNDS} round${ROUNDS === 1 ? "" : "s"} × ${SECONDS} s per target, interleaved` +
       (BACKLOG ? `; then a backlog of ${fmt(BACKLOG)} sends` : "") +
-      `; then up to ${fmt(INBOX_SOCKETS)} inbox sockets and ${fmt(INBOX_MESSAGES)} in_app sends at ${fmt(INBOX_RATE)}/s`,
+      `; then up to ${fmt(INBOX_SOCKETS)} inbox sockets and ${fmt(INBOX_MESSAGES)} in_app sends at ${fmt(INBOX_RATE)}/s` +
+      (CAMPAIGN ? `; then a campaign to ${fmt(CAMPAIGN)} members` : ""),
   );
 }
 

@@ -8,6 +8,7 @@ import type { EventMessage } from "./pipeline/event-message";
 import type { Inbox } from "./durable/inbox";
 import type { SendMessage } from "./pipeline/queue-message";
 import type { AutomationMessage } from "./automation/message";
+import type { CampaignMessage } from "./campaigns/message";
 
 export type Env = {
   DB: D1Database;
@@ -16,6 +17,10 @@ export type Env = {
   EVENT_QUEUE: Queue<EventMessage>;
   /** Business events to run trigger rules for (src/automation), off the request path. */
   AUTOMATION_QUEUE: Queue<AutomationMessage>;
+  /** Campaign fan-out chunks (src/campaigns): each creates the next members' communications. */
+  CAMPAIGN_QUEUE: Queue<CampaignMessage>;
+  /** Campaign communications: delivered by the same code as SEND_QUEUE, behind their own backlog. */
+  BULK_QUEUE: Queue<SendMessage>;
   /** Per-tenant rate limits, send rates and quotas (src/durable/tenant-limiter.ts), one object per tenant. */
   LIMITER: LimiterNamespace;
   /** One in-app inbox per recipient (src/durable/inbox.ts). */

@@ -10,6 +10,8 @@ import { sweep } from "./pipeline/sweep";
 import { applyRetention } from "./pipeline/retention";
 import { automationDeps } from "./automation/deps";
 import { runAutomationPasses } from "./automation/cron";
+import { campaignDeps } from "./campaigns/deps";
+import { runCampaignPass } from "./campaigns/cron";
 
 export { TenantLimiter } from "./durable/tenant-limiter";
 
@@ -35,6 +37,13 @@ export default {
     ctx.waitUntil(
       runAutomationPasses(automationDeps(env), new Date(controller.scheduledTime)).then((r) =>
         console.log(JSON.stringify({ msg: "automation passes", ...r })),
+      ),
+    );
+    // Due scheduled campaigns, stalled fan-out chains, finished A/B tests (src/campaigns/cron.ts).
+    ctx.waitUntil(
+      runCampaignPass(campaignDeps(env), new Date(controller.scheduledTime)).then(
+        (r) => console.log(JSON.stringify({ msg: "campaign pass", ...r })),
+        (error) => console.error(JSON.stringify({ msg: "campaign pass failed", error: String(error) })),
       ),
     );
   },

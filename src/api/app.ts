@@ -34,11 +34,14 @@ import { triggers } from "./routes/triggers";
 import { reminders } from "./routes/reminders";
 import { auditLog } from "./routes/audit-log";
 import { openApi } from "./routes/openapi";
+import { audiences } from "./routes/audiences";
+import { campaigns } from "./routes/campaigns";
 import { database } from "../db/client";
 import { readConfig } from "../env";
 import { AppError } from "../lib/errors";
 
 const MB = 1024 * 1024;
+const BULK_MEMBERS = /^\/api\/audiences\/[^/]+\/(members|members\/remove|import)$/;
 const tooLarge = (max: string) => () => {
   throw new AppError("payload_too_large", `request body is larger than ${max}`);
 };
@@ -79,8 +82,12 @@ export function createApp() {
   app.use("/api/communications/batch", bodyLimit({ maxSize: 10 * MB, onError: tooLarge("10 MB") }));
   // 20 MB of inline attachments is about 27 MB as base64; Workers take request bodies up to 100 MB.
   app.use("/api/communications/send", bodyLimit({ maxSize: 28 * MB, onError: tooLarge("28 MB") }));
+  // Bulk member calls take up to 10,000 members (JSON or CSV).
+  app.use("/api/audiences/:id/members", bodyLimit({ maxSize: 10 * MB, onError: tooLarge("10 MB") }));
+  app.use("/api/audiences/:id/members/remove", bodyLimit({ maxSize: 10 * MB, onError: tooLarge("10 MB") }));
+  app.use("/api/audiences/:id/import", bodyLimit({ maxSize: 10 * MB, onError: tooLarge("10 MB") }));
   app.use("/api/*", async (c, next) => {
-    if (c.req.path === "/api/communications/batch" || c.req.path === "/api/communications/send") return next();
+    if (c.req.path === "/api/communications/batch" || c.req.path === "/api/communications/send" || BULK_MEMBERS.test(c.req.path)) return next();
     return bodyLimit({ maxSize: MB, onError: tooLarge("1 MB") })(c, next);
   });
   // After the body limits: a batch costs one token per item, counted from its (size-checked) body.
@@ -102,6 +109,8 @@ export function createApp() {
   app.route("/api/recipients", devices);
   app.route("/api/recipients", recipients);
   app.route("/api/audit-log", auditLog);
+  app.route("/api/audiences", audiences);
+  app.route("/api/campaigns", campaigns);
 
   app.notFound((c) => problem(404, "not_found", `no route for ${c.req.method} ${c.req.path}`, c.var.requestId ?? ""));
 

@@ -30,6 +30,10 @@ export const SCOPES = [
   "recipients:erase",
   "devices:write",
   "audit:read",
+  "audiences:read",
+  "audiences:write",
+  "campaigns:read",
+  "campaigns:write",
 ] as const;
 export const Scope = z.enum(SCOPES);
 export type Scope = z.infer<typeof Scope>;
@@ -61,6 +65,8 @@ const RULES: Rule[] = [
   { prefix: "/api/reminders", read: "automation:read", write: "automation:write" },
   { prefix: "/api/recipients", read: "recipients:read", write: "recipients:erase" },
   { prefix: "/api/audit-log", read: "audit:read", write: "audit:read" },
+  { prefix: "/api/audiences", read: "audiences:read", write: "audiences:write" },
+  { prefix: "/api/campaigns", read: "campaigns:read", write: "campaigns:write" },
 ];
 const BY_LENGTH = [...RULES].sort((a, b) => b.prefix.length - a.prefix.length);
 

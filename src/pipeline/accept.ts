@@ -77,6 +77,8 @@ export function buildCommunication(ctx: AcceptContext, req: ConcreteSend, conten
     enqueuedAt: ctx.now,
     claimedAt: null,
     originalCommunicationId: null,
+    campaignId: null,
+    campaignVariant: null,
     createdAt: ctx.now,
     updatedAt: ctx.now,
     ...extra,

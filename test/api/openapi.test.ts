@@ -53,6 +53,8 @@ describe("OpenAPI document", () => {
     const made = new Map<string, any>();
     // Where a path's ids come from: the POST example of the collection above it.
     const CREATED_BY: Record<string, string> = { "/api/communications": "/api/communications/send" };
+    // A draft campaign has no A/B test running yet to pick a winner of.
+    const STATE_DEPENDENT = new Set(["POST /api/campaigns/{id}/winner"]);
 
     async function send(path: string, method: string, op: Op): Promise<{ status: number; json: any; text: string }> {
       let url = path;
@@ -69,7 +71,10 @@ describe("OpenAPI document", () => {
       const scheme = Object.keys(op.security[0] ?? {})[0];
       const auth = scheme === "inboxToken" ? (await ensure("/api/inbox/tokens")).token : credentials[scheme!];
       const media = op.requestBody!.content["application/json"]!;
-      return call(method, url, { key: auth, body: media.example });
+      // A campaign names an audience: the one the audiences example created.
+      const text = JSON.stringify(media.example);
+      const body = text.includes('"<audience id>"') ? JSON.parse(text.replaceAll('"<audience id>"', JSON.stringify((await ensure("/api/audiences")).id))) : media.example;
+      return call(method, url, { key: auth, body });
     }
     async function ensure(path: string): Promise<any> {
       if (!made.has(path)) {
@@ -87,6 +92,11 @@ describe("OpenAPI document", () => {
         continue;
       }
       const res = await send(path, method, op);
+      if (STATE_DEPENDENT.has(`${method} ${path}`)) {
+        // Valid (no 422), but the freshly created resource is not in the state this needs.
+        expect(res.status, `${method} ${path}: ${res.text}`).toBe(409);
+        continue;
+      }
       expect(res.status, `${method} ${path}: ${res.text}`).toBeGreaterThanOrEqual(200);
       expect(res.status, `${method} ${path}: ${res.text}`).toBeLessThan(300);
     }

@@ -16,6 +16,10 @@ import { FromPreset, Overrides } from "../routes/triggers";
 import { CreateReminder, ListQuery as ReminderListQuery } from "../routes/reminders";
 import { AuditQuery } from "../routes/audit-log";
 import { Register as RegisterDevice } from "../routes/devices";
+import { CreateAudience, MemberPage } from "../routes/audiences";
+import { ListQuery as CampaignListQuery, Winner } from "../routes/campaigns";
+import { AddMembers, MemberInput, MemberKeyInput, RemoveMembers } from "../../campaigns/members";
+import { CreateCampaign } from "../../campaigns/create";
 import { SendRequest } from "../../pipeline/send-request";
 import { BusinessEventInput } from "../../automation/event";
 import { TriggerRuleInput } from "../../automation/rule";
@@ -29,6 +33,8 @@ const prefs = group("Preferences", "apiKey");
 const account = group("Account", "apiKey");
 const automation = group("Automation", "apiKey");
 const privacy = group("Privacy", "apiKey");
+const marketing = group("Audiences and campaigns", "apiKey");
+const member = { recipientType: "customer", recipientId: "c1", name: "Ada", email: "ada@example.com" };
 
 export const API_ROUTES: RouteDoc[] = [
   comms("POST /api/communications/send", "Send a communication", {
@@ -137,6 +143,60 @@ export const API_ROUTES: RouteDoc[] = [
   }),
   prefs("GET /api/recipients/:type/:id/devices", "A recipient's push devices", { params: { type: "user", id: "u1" } }),
   prefs("DELETE /api/recipients/:type/:id/devices/:deviceId", "Remove a push device", { params: { type: "user", id: "u1" } }),
+
+  marketing("POST /api/audiences", "Create an audience (a list, or a topic recipients subscribe to)", {
+    body: { name: "CreateAudience", schema: CreateAudience, example: { name: "Newsletter", kind: "topic" } },
+  }),
+  marketing("GET /api/audiences", "List audiences"),
+  marketing("GET /api/audiences/:id", "An audience with its member count"),
+  marketing("DELETE /api/audiences/:id", "Delete an audience"),
+  marketing("GET /api/audiences/:id/count", "An audience's member count"),
+  marketing("GET /api/audiences/:id/members", "An audience's members, a page at a time", { query: MemberPage }),
+  marketing("POST /api/audiences/:id/members", "Add up to 10,000 members (deduplicated)", {
+    success: { status: 200 },
+    body: { name: "AddMembers", schema: AddMembers, example: { members: [member, { recipientId: "c2", phone: "+14155550123" }] } },
+  }),
+  marketing("POST /api/audiences/:id/import", "Import members from CSV (text/csv, header row; extra columns become template variables)", { success: { status: 200 } }),
+  marketing("POST /api/audiences/:id/members/remove", "Remove up to 10,000 members", {
+    success: { status: 200 },
+    body: { name: "RemoveMembers", schema: RemoveMembers, example: { members: [{ recipientType: "customer", recipientId: "c2" }] } },
+  }),
+  marketing("POST /api/audiences/:id/subscribe", "Subscribe one recipient (topics)", { success: { status: 200 }, body: { name: "AudienceMember", schema: MemberInput, example: member } }),
+  marketing("POST /api/audiences/:id/unsubscribe", "Unsubscribe one recipient", {
+    success: { status: 200 },
+    body: { name: "AudienceMemberKey", schema: MemberKeyInput, example: { recipientType: "customer", recipientId: "c1" } },
+  }),
+  marketing("POST /api/campaigns", "Create a campaign (one message, or A/B variants on a test share)", {
+    description: "A draft until `POST /api/campaigns/{id}/send` (or its `scheduledAt`). Marketing by default: opt-outs, suppressions and quiet hours apply to every member at send time.",
+    body: {
+      name: "CreateCampaign",
+      schema: CreateCampaign,
+      example: {
+        name: "November newsletter",
+        audienceId: "<audience id>",
+        channel: "email",
+        variants: [
+          { name: "A", subject: "Our November picks", content: "<p>Hello {{name}}, here is what is new.</p>" },
+          { name: "B", subject: "Picked for you this month", content: "<p>Hello {{name}}, we picked these for you.</p>" },
+        ],
+        testPercent: 20,
+        testDurationMinutes: 120,
+        winnerMetric: "opened",
+        sendRate: 600,
+      },
+    },
+  }),
+  marketing("GET /api/campaigns", "List campaigns", { query: CampaignListQuery }),
+  marketing("GET /api/campaigns/:id", "A campaign with its progress and per-variant results"),
+  marketing("POST /api/campaigns/:id/send", "Start sending a draft or scheduled campaign", { success: { status: 202 } }),
+  marketing("POST /api/campaigns/:id/pause", "Pause: stop creating messages (those created are still delivered)", { success: { status: 200 } }),
+  marketing("POST /api/campaigns/:id/resume", "Resume a paused campaign where it stopped", { success: { status: 200 } }),
+  marketing("POST /api/campaigns/:id/cancel", "Cancel: stop, and cancel its messages not yet sent", { success: { status: 200 } }),
+  marketing("POST /api/campaigns/:id/winner", "Pick the A/B test's winner by hand; the rest of the audience gets it", {
+    success: { status: 200 },
+    description: "Only while the campaign's test phase runs (409 otherwise).",
+    body: { name: "CampaignWinner", schema: Winner, example: { variant: "B" } },
+  }),
 
   privacy("GET /api/recipients/:type/:id/export", "Export everything held about a recipient", { params: { type: "customer", id: "c1" } }),
   privacy("DELETE /api/recipients/:type/:id", "Erase a recipient", { params: { type: "customer", id: "c1" }, success: { status: 200 } }),

@@ -12,6 +12,7 @@ import { communicationDto, timelineDto } from "../dto";
 import { audit } from "../audit";
 import { parseWith } from "../validate";
 import { runBatch } from "../../db/client";
+import { deleteMemberships } from "../../db/audiences";
 import { getPreference, listConsents, upsertPreference } from "../../db/preferences";
 import {
   communicationsOf,
@@ -100,6 +101,7 @@ export const recipients = new Hono<AppEnv>()
       audit(c, "recipient.erased", { resourceId: `${type}/${id}`, detail: { communications: erased, consents: consents.length, suppressions: suppressions.length } }),
       deleteConsents(db, r),
       deleteDevicesOf(db, r),
+      deleteMemberships(db, r.tenantId, type, id),
       ...chunks(contacts).map((part) => deleteSuppressions(db, r.tenantId, part)),
       // What stays: an opt-out under the tenant's own opaque id, with no contact or content.
       upsertPreference(db, {

@@ -74,6 +74,9 @@ export const communication = sqliteTable(
     /** When the current delivery attempt claimed it (status `sending`). */
     claimedAt: integer("claimed_at", { mode: "timestamp_ms" }),
     originalCommunicationId: text("original_communication_id"),
+    /** The campaign that created it (src/campaigns), and which A/B variant it got. */
+    campaignId: text("campaign_id"),
+    campaignVariant: text("campaign_variant"),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
   },
@@ -85,6 +88,9 @@ export const communication = sqliteTable(
     index("idx_communication_provider_message").on(t.providerMessageId),
     // The sweep scans by status and age across tenants.
     index("idx_communication_status_enqueued").on(t.status, t.enqueuedAt),
+    // One message per campaign, recipient and channel: a replayed fan-out chunk cannot send twice.
+    // Rows without a campaign have a NULL campaign_id, which SQLite never counts as a duplicate.
+    uniqueIndex("uq_communication_campaign_recipient").on(t.campaignId, t.recipientType, t.recipientId, t.channel),
   ],
 );
 

@@ -7,3 +7,4 @@ export * from "./preferences";
 export * from "./automation";
 export * from "./devices";
 export * from "./audit";
+export * from "./campaigns";

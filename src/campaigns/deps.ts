@@ -1,0 +1,26 @@
+/** What the campaign code needs, built once per request, batch or cron run from the bindings. */
+import type { Env } from "../env";
+import { database, type Db } from "../db/client";
+import type { LimiterNamespace } from "../durable/client";
+import type { SendMessage } from "../pipeline/queue-message";
+import type { EventMessage } from "../pipeline/event-message";
+import type { CampaignMessage } from "./message";
+
+export type CampaignDeps = {
+  db: Db;
+  /** Fan-out chunks. */
+  campaigns: Queue<CampaignMessage>;
+  /** The campaign's communications (a queue of their own, so transactional sends never wait behind them). */
+  bulk: Queue<SendMessage>;
+  /** Status changes (cancellations) for the tenant's webhooks. */
+  events: Queue<EventMessage>;
+  limiter: LimiterNamespace;
+};
+
+export const campaignDeps = (env: Env): CampaignDeps => ({
+  db: database(env.DB),
+  campaigns: env.CAMPAIGN_QUEUE,
+  bulk: env.BULK_QUEUE,
+  events: env.EVENT_QUEUE,
+  limiter: env.LIMITER,
+});
