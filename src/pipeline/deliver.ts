@@ -22,9 +22,6 @@ import { findSuppression } from "../db/tracking";
 import { tenantSettings } from "../db/tenants";
 import { getPreference } from "../db/preferences";
 import { blockedBecause, isMarketing, policyOf, quietHold } from "../preferences/policy";
-import type { TenantSettings } from "../db/schema";
-import { looksLikeHtml } from "../channels/email/content";
-import { addTracking, signToken } from "./tracking-links";
 import { after, byHealth, claimForSilence, receiptCheck, receiptWindowSeconds, silenceStatements, watchesReceipt } from "./silent-failover";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Inbox } from "../durable/inbox";
@@ -32,13 +29,12 @@ import type { LimiterNamespace } from "../durable/client";
 import { deliverToInbox } from "./inbox-delivery";
 import { deliverPush } from "./push-delivery";
 import { escalate } from "./escalation";
-import { whatsappTemplate } from "../channels/whatsapp/template";
 import type { CommunicationStatus } from "../domain";
 import type { EventMessage } from "./event-message";
 import { announce, statsStatements, transitionOf, type Transition } from "./transitions";
-import type { OutboundMessage, SendOutcome } from "../channels/types";
+import type { SendOutcome } from "../channels/types";
 import { queueDelaySeconds } from "./accept";
-import { buildAdapter, webhookUrl } from "./provider-configs";
+import { attempt, toOutbound, unsubscribeHeaders, withTracking } from "./outbound";
 import { MAX_QUEUE_DELAY_SECONDS, sendMessage, type SendMessage } from "./queue-message";
 import { retryDelaySeconds } from "./retry-policy";
 import { countsAgainstProvider, failureStatement, successStatements } from "./circuit-breaker";
@@ -326,56 +322,6 @@ async function finish(
   ]);
   await announce(deps.events, transitions);
   return { action: "ack", outcome: { status: patch.status ?? claimed.status, provider: patch.provider ?? claimed.provider } };
-}
-
-/** One provider call; exceptions (timeouts, DNS, resets, bad stored config) become failures. */
-async function attempt(config: Config, row: ProviderConfigRow, message: OutboundMessage): Promise<SendOutcome> {
-  let adapter;
-  try {
-    adapter = await buildAdapter(config.encryptionKey, row);
-  } catch (error) {
-    return { ok: false, failure: "provider", reason: `provider config ${row.id} is unusable: ${(error as Error).message}` };
-  }
-  try {
-    return await adapter.send(message);
-  } catch (error) {
-    const e = error as Error;
-    const reason = e.name === "TimeoutError" ? `${row.provider} did not answer in time` : `${row.provider} request failed: ${e.message}`;
-    return { ok: false, failure: "retryable", reason };
-  }
-}
-
-type Tracked = CommunicationRow & { tracking: TenantSettings["tracking"]; headers?: Record<string, string> };
-
-/** RFC 8058: marketing mail names a signed one-click unsubscribe URL that takes a bare POST. */
-async function unsubscribeHeaders(config: Config, c: CommunicationRow) {
-  const token = await signToken(config.encryptionKey, { k: "u", t: c.tenantId, c: c.id });
-  return { "List-Unsubscribe": `<${config.publicUrl}/u/${token}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" };
-}
-
-/** With Herald's own tracking, HTML email goes out with signed links and an open pixel. */
-async function withTracking(config: Config, c: CommunicationRow, tracking: TenantSettings["tracking"]): Promise<Tracked> {
-  if (c.channel !== "email" || tracking !== "herald" || !looksLikeHtml(c.content)) return { ...c, tracking };
-  const content = await addTracking(c.content, { secret: config.encryptionKey, publicUrl: config.publicUrl, tenantId: c.tenantId, communicationId: c.id });
-  return { ...c, content, tracking };
-}
-
-function toOutbound(config: Config, c: Tracked, row: ProviderConfigRow): OutboundMessage {
-  return {
-    communicationId: c.id,
-    tenantId: c.tenantId,
-    channel: c.channel,
-    to: c.recipientContact,
-    recipientName: c.recipientName,
-    subject: c.subject,
-    content: c.content,
-    text: c.textContent,
-    ...(c.channel === "email" ? { tracking: c.tracking, headers: c.headers } : {}),
-    // An approved WhatsApp template (metadata.whatsappTemplate) for sends outside the 24-hour window.
-    ...(c.channel === "whatsapp" ? { providerTemplate: whatsappTemplate(c.metadata) } : {}),
-    attachments: c.attachments ?? [],
-    statusCallbackUrl: `${webhookUrl(config.publicUrl, row)}?c=${encodeURIComponent(c.id)}`,
-  };
 }
 
 /** The message could not be claimed: already handled, cancelled, not yet due, or a duplicate. */

@@ -1,0 +1,64 @@
+/**
+ * What goes to a provider for one communication: the outbound message (Herald's tracking, the
+ * marketing unsubscribe headers, a WhatsApp template, the status callback) and the call itself,
+ * with every exception turned into a classified failure.
+ */
+import type { Config } from "../env";
+import type { CommunicationRow } from "../db/communications";
+import type { ProviderConfigRow } from "../db/providers";
+import type { TenantSettings } from "../db/schema";
+import type { OutboundMessage, SendOutcome } from "../channels/types";
+import { looksLikeHtml } from "../channels/email/content";
+import { whatsappTemplate } from "../channels/whatsapp/template";
+import { addTracking, signToken } from "./tracking-links";
+import { buildAdapter, webhookUrl } from "./provider-configs";
+
+/** One provider call; exceptions (timeouts, DNS, resets, bad stored config) become failures. */
+export async function attempt(config: Config, row: ProviderConfigRow, message: OutboundMessage): Promise<SendOutcome> {
+  let adapter;
+  try {
+    adapter = await buildAdapter(config.encryptionKey, row);
+  } catch (error) {
+    return { ok: false, failure: "provider", reason: `provider config ${row.id} is unusable: ${(error as Error).message}` };
+  }
+  try {
+    return await adapter.send(message);
+  } catch (error) {
+    const e = error as Error;
+    const reason = e.name === "TimeoutError" ? `${row.provider} did not answer in time` : `${row.provider} request failed: ${e.message}`;
+    return { ok: false, failure: "retryable", reason };
+  }
+}
+
+export type Tracked = CommunicationRow & { tracking: TenantSettings["tracking"]; headers?: Record<string, string> };
+
+/** RFC 8058: marketing mail names a signed one-click unsubscribe URL that takes a bare POST. */
+export async function unsubscribeHeaders(config: Config, c: CommunicationRow) {
+  const token = await signToken(config.encryptionKey, { k: "u", t: c.tenantId, c: c.id });
+  return { "List-Unsubscribe": `<${config.publicUrl}/u/${token}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" };
+}
+
+/** With Herald's own tracking, HTML email goes out with signed links and an open pixel. */
+export async function withTracking(config: Config, c: CommunicationRow, tracking: TenantSettings["tracking"]): Promise<Tracked> {
+  if (c.channel !== "email" || tracking !== "herald" || !looksLikeHtml(c.content)) return { ...c, tracking };
+  const content = await addTracking(c.content, { secret: config.encryptionKey, publicUrl: config.publicUrl, tenantId: c.tenantId, communicationId: c.id });
+  return { ...c, content, tracking };
+}
+
+export function toOutbound(config: Config, c: Tracked, row: ProviderConfigRow): OutboundMessage {
+  return {
+    communicationId: c.id,
+    tenantId: c.tenantId,
+    channel: c.channel,
+    to: c.recipientContact,
+    recipientName: c.recipientName,
+    subject: c.subject,
+    content: c.content,
+    text: c.textContent,
+    ...(c.channel === "email" ? { tracking: c.tracking, headers: c.headers } : {}),
+    // An approved WhatsApp template (metadata.whatsappTemplate) for sends outside the 24-hour window.
+    ...(c.channel === "whatsapp" ? { providerTemplate: whatsappTemplate(c.metadata) } : {}),
+    attachments: c.attachments ?? [],
+    statusCallbackUrl: `${webhookUrl(config.publicUrl, row)}?c=${encodeURIComponent(c.id)}`,
+  };
+}
