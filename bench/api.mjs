@@ -13,7 +13,8 @@ const SEND = {
 /** A valid send; every request with this body creates a new communication (no Idempotency-Key). */
 export const SEND_BODY = JSON.stringify(SEND);
 
-async function call(url, token, method, path, body) {
+/** One API call with a bearer token; throws with the status and body on anything but 2xx. */
+export async function call(url, token, method, path, body) {
   const res = await fetch(`${url}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },

@@ -13,7 +13,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
-import { SEND_BODY, createSandboxTenant } from "./api.mjs";
+import { SEND_BODY, call, createSandboxTenant } from "./api.mjs";
 import { settle } from "./cpu.mjs";
 import { waitForDelivery } from "./delivery.mjs";
 import { fmt, table } from "./format.mjs";
@@ -29,17 +29,6 @@ const STALL_MS = 30_000;
  * minutes of steady delivery says as much.
  */
 const DELIVERY_WINDOW_MS = 120_000;
-
-async function api(url, token, method, path, body) {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
-  return JSON.parse(text);
-}
 
 /** Transactional sends from another tenant for `seconds`, closed loop. */
 function transactional(stack, tenant, { seconds, connections }) {
@@ -63,14 +52,14 @@ export async function measureCampaign(stack, { members, seconds = 5, connections
   const other = await createSandboxTenant(stack.url, stack.adminToken, "bench transactional");
 
   process.stdout.write(`campaign: importing ${fmt(members)} members… `);
-  const { id: audienceId } = await api(stack.url, owner.apiKey, "POST", "/api/audiences", { name: "bench audience" });
+  const { id: audienceId } = await call(stack.url, owner.apiKey, "POST", "/api/audiences", { name: "bench audience" });
   const importStarted = performance.now();
   for (let from = 0; from < members; from += PER_CALL) {
     const part = Array.from({ length: Math.min(PER_CALL, members - from) }, (_, i) => ({ recipientId: `r${from + i}`, email: `r${from + i}@bench.test`, name: `R ${from + i}` }));
-    await api(stack.url, owner.apiKey, "POST", `/api/audiences/${audienceId}/members`, { members: part });
+    await call(stack.url, owner.apiKey, "POST", `/api/audiences/${audienceId}/members`, { members: part });
   }
   const importSeconds = (performance.now() - importStarted) / 1000;
-  const { count } = await api(stack.url, owner.apiKey, "GET", `/api/audiences/${audienceId}/count`);
+  const { count } = await call(stack.url, owner.apiKey, "GET", `/api/audiences/${audienceId}/count`);
   if (count !== members) failures.push(`campaign: the audience holds ${count} members, not ${members}`);
   console.log(`${fmt(importSeconds, 1)} s`);
 
@@ -81,9 +70,9 @@ export async function measureCampaign(stack, { members, seconds = 5, connections
   if (!drainedBefore.complete) failures.push(`campaign: transactional sends before the campaign not all delivered (${drainedBefore.why})`);
   console.log(`p99 ${fmt(before.p99, 1)} ms`);
 
-  const campaign = await api(stack.url, owner.apiKey, "POST", "/api/campaigns", { name: "bench", audienceId, channel: "email", subject: "Spring sale", content: "Hello, spring is here: 20% off everything this week." });
+  const campaign = await call(stack.url, owner.apiKey, "POST", "/api/campaigns", { name: "bench", audienceId, channel: "email", subject: "Spring sale", content: "Hello, spring is here: 20% off everything this week." });
   const started = performance.now();
-  await api(stack.url, owner.apiKey, "POST", `/api/campaigns/${campaign.id}/send`);
+  await call(stack.url, owner.apiKey, "POST", `/api/campaigns/${campaign.id}/send`);
   process.stdout.write("campaign: fanning out, transactional sends alongside… ");
   // The load runs while the poller follows the campaign.
   const during = transactional(stack, other, { seconds, connections });
@@ -105,7 +94,7 @@ export async function measureCampaign(stack, { members, seconds = 5, connections
       break;
     }
     await sleep(POLL_MS);
-    const now = await api(stack.url, owner.apiKey, "GET", `/api/campaigns/${campaign.id}`);
+    const now = await call(stack.url, owner.apiKey, "GET", `/api/campaigns/${campaign.id}`);
     if (!last || now.progress.targeted !== last.progress.targeted || now.progress.delivered !== last.progress.delivered) lastMove = performance.now();
     last = now;
     if (fanOutSeconds === undefined && now.status === "completed") fanOutSeconds = (performance.now() - started) / 1000;

@@ -22,6 +22,7 @@ import { dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { call } from "./api.mjs";
 import { settle, workerdCpuClock } from "./cpu.mjs";
 import { machine, versions } from "./environment.mjs";
 import { fmt, table } from "./format.mjs";
@@ -97,17 +98,6 @@ try {
   await shutdown(1, `\nFAIL: ${error?.stack ?? error}\n${stack?.workerErrors.slice(0, 3).join("\n") ?? ""}`);
 }
 
-async function api(token, method, path, body) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
-  return JSON.parse(text);
-}
-
 async function mock(mode) {
   const server = await startMockProvider(mode);
   mocks.push(server);
@@ -117,8 +107,8 @@ async function mock(mode) {
 
 /** A tenant with SendGrid configs pointing at the mocks; rate limits far above the load. */
 async function setUpTenant(scenario, primary, secondary, verificationKey) {
-  const { tenant, apiKey } = await api(stack.adminToken, "POST", "/admin/tenants", { name: `e2e ${scenario.name}` });
-  await api(stack.adminToken, "PATCH", `/admin/tenants/${tenant.id}`, { rateLimit: { perSecond: 100_000, burst: 1_000_000 } });
+  const { tenant, apiKey } = await call(stack.url, stack.adminToken, "POST", "/admin/tenants", { name: `e2e ${scenario.name}` });
+  await call(stack.url, stack.adminToken, "PATCH", `/admin/tenants/${tenant.id}`, { rateLimit: { perSecond: 100_000, burst: 1_000_000 } });
   const settings = (origin, extra = {}) => ({
     from: "bench@herald.test",
     baseUrl: origin,
@@ -126,7 +116,7 @@ async function setUpTenant(scenario, primary, secondary, verificationKey) {
     timeoutMs: 1000,
     ...extra,
   });
-  const first = await api(apiKey, "POST", "/api/providers", {
+  const first = await call(stack.url, apiKey, "POST", "/api/providers", {
     channel: "email",
     provider: "sendgrid",
     priority: 1,
@@ -134,7 +124,7 @@ async function setUpTenant(scenario, primary, secondary, verificationKey) {
     settings: settings(primary.origin, { ...(scenario.breakerOff ? { breaker: { failures: 1000 } } : {}), ...(verificationKey ? { webhookVerificationKey: verificationKey } : {}) }),
   });
   if (secondary) {
-    await api(apiKey, "POST", "/api/providers", { channel: "email", provider: "sendgrid", priority: 2, credentials: { apiKey: "SG.bench" }, settings: settings(secondary.origin) });
+    await call(stack.url, apiKey, "POST", "/api/providers", { channel: "email", provider: "sendgrid", priority: 2, credentials: { apiKey: "SG.bench" }, settings: settings(secondary.origin) });
   }
   return { tenantId: tenant.id, apiKey, primaryConfig: first };
 }

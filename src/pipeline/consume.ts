@@ -5,6 +5,7 @@
  * dead-letter queue, whose handler records it as failed so nothing vanishes.
  */
 import type { Env } from "../env";
+import { eachMessage } from "../lib/queue-batch";
 import { readConfig } from "../env";
 import { database } from "../db/client";
 import { eventRow, failUnfinished, insertEvent } from "../db/communications";
@@ -135,21 +136,7 @@ export async function consumeEvents(env: Env, batch: MessageBatch<unknown>): Pro
 }
 
 /** Business events: each is claimed in D1 before its rules run, so a redelivered message is harmless. */
-export async function consumeAutomation(env: Env, batch: MessageBatch<unknown>): Promise<void> {
+export const consumeAutomation = (env: Env, batch: MessageBatch<unknown>): Promise<void> => {
   const d = automationDeps(env);
-  for (const message of batch.messages) {
-    const parsed = AutomationMessage.safeParse(message.body);
-    if (!parsed.success) {
-      console.error(JSON.stringify({ msg: "dropping malformed automation message", id: message.id }));
-      message.ack();
-      continue;
-    }
-    try {
-      await processEvent(d, parsed.data.tenantId, parsed.data.eventId, new Date());
-      message.ack();
-    } catch (error) {
-      console.error(JSON.stringify({ msg: "event processing threw", eventId: parsed.data.eventId, error: String(error) }));
-      message.retry({ delaySeconds: CRASH_RETRY_SECONDS });
-    }
-  }
-}
+  return eachMessage(batch, AutomationMessage, "automation", (m) => processEvent(d, m.tenantId, m.eventId, new Date()), CRASH_RETRY_SECONDS);
+};
