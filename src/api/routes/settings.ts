@@ -62,6 +62,8 @@ export const settings = new Hono<AppEnv>()
       preferences: { ...before.preferences, ...patch.preferences },
     };
     const updated = await updateTenantSettings(c.var.db, c.var.tenantId, merged);
-    await recordAudit(c, "settings.updated", { detail: { fields: fieldsOf(patch), ...(patch.retentionDays !== undefined ? { retentionDays: patch.retentionDays } : {}), ...(patch.encryptContacts !== undefined ? { encryptContacts: patch.encryptContacts } : {}) } });
+    const shown = { retentionDays: patch.retentionDays, encryptContacts: patch.encryptContacts };
+    const values = Object.fromEntries(Object.entries(shown).filter(([, v]) => v !== undefined));
+    await recordAudit(c, "settings.updated", { detail: { fields: fieldsOf(patch), ...values } });
     return c.json(withDefaults(updated?.settings));
   });
