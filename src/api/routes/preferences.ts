@@ -110,7 +110,8 @@ export const preferences = new Hono<AppEnv>()
     const now = new Date();
     const { db, tenantId, config } = c.var;
     const [[found], [tenant]] = await db.batch([getPreference(db, tenantId, r), tenantSettings(db, tenantId)]);
-    const before = found ? await openContacts(config.encryptionKey, found) : blankPreference(tenantId, r, now);
+    // As stored: the contacts this PATCH does not name keep their stored form where it is already right.
+    const before = found ?? blankPreference(tenantId, r, now);
     const next: PreferenceRow = { ...before, updatedAt: now };
     const { preferences: byType, optedOut, ...fields } = patch;
     for (const [k, v] of Object.entries(fields)) if (v !== undefined) (next as Record<string, unknown>)[k] = v;
@@ -129,7 +130,8 @@ export const preferences = new Hono<AppEnv>()
     }
     // The audit detail names the fields; contacts appear masked, other values not at all.
     const contacts = Object.fromEntries(CONTACT_FIELDS.filter((f) => patch[f] !== undefined).map((f) => [f, maskContact(patch[f])]));
-    // Every contact of the row is stored under today's setting, not only the ones this PATCH names.
+    // Every contact of the row is stored under today's setting: new ones sealed (or not), and
+    // sealed ones opened when the tenant has turned the setting off.
     const stored = await storedContacts(config.encryptionKey, next, tenant?.settings?.encryptContacts === true);
     const [[saved]] = await db.batch([
       upsertPreference(db, stored),
