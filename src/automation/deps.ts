@@ -4,7 +4,7 @@
  */
 import type { Db } from "../db/client";
 import type { LimiterNamespace } from "../durable/client";
-import type { Env } from "../env";
+import { readConfig, type Env } from "../env";
 import { database } from "../db/client";
 import type { EventMessage } from "../pipeline/event-message";
 import type { SendMessage } from "../pipeline/queue-message";
@@ -17,6 +17,8 @@ export type AutomationDeps = {
   events: Queue<EventMessage>;
   automation: Queue<AutomationMessage>;
   limiter: LimiterNamespace;
+  /** config.encryptionKey: recipients' sealed contacts open with it. */
+  secret: string;
 };
 
 export const automationDeps = (env: Env): AutomationDeps => ({
@@ -25,9 +27,10 @@ export const automationDeps = (env: Env): AutomationDeps => ({
   events: env.EVENT_QUEUE,
   automation: env.AUTOMATION_QUEUE,
   limiter: env.LIMITER,
+  secret: readConfig(env).encryptionKey,
 });
 
 /** A claim older than this belongs to a run that died; another run may take it over. */
 export const STALE_CLAIM_MS = 5 * 60_000;
 
-export const forTenant = (d: AutomationDeps, tenantId: string, now: Date): DispatchDeps => ({ db: d.db, queue: d.sends, limiter: d.limiter, tenantId, now });
+export const forTenant = (d: AutomationDeps, tenantId: string, now: Date): DispatchDeps => ({ db: d.db, queue: d.sends, limiter: d.limiter, secret: d.secret, tenantId, now });

@@ -37,7 +37,7 @@ const prefKey = (type: string, id: string) => `${type}\u0000${id}`;
 async function preferencesFor(ctx: DispatchDeps, sends: AutomatedSend[]): Promise<Recipients> {
   // loadRecipients reads only recipientType and recipientId: the recipients' keys are enough.
   const keys = sends.filter((s) => s.recipient.id).map((s) => ({ recipientType: s.recipient.type, recipientId: s.recipient.id }));
-  return loadRecipients(ctx.db, ctx.tenantId, keys as SendRequest[]);
+  return loadRecipients(ctx.db, ctx.secret, ctx.tenantId, keys as SendRequest[]);
 }
 
 /** What the caller writes alongside the communications, given what was made and what could not be. */

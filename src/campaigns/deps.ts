@@ -1,5 +1,5 @@
 /** What the campaign code needs, built once per request, batch or cron run from the bindings. */
-import type { Env } from "../env";
+import { readConfig, type Env } from "../env";
 import { database, type Db } from "../db/client";
 import type { LimiterNamespace } from "../durable/client";
 import type { SendMessage } from "../pipeline/queue-message";
@@ -15,6 +15,8 @@ export type CampaignDeps = {
   /** Status changes (cancellations) for the tenant's webhooks. */
   events: Queue<EventMessage>;
   limiter: LimiterNamespace;
+  /** config.encryptionKey: recipients' sealed contacts open with it. */
+  secret: string;
 };
 
 export const campaignDeps = (env: Env): CampaignDeps => ({
@@ -23,4 +25,5 @@ export const campaignDeps = (env: Env): CampaignDeps => ({
   bulk: env.BULK_QUEUE,
   events: env.EVENT_QUEUE,
   limiter: env.LIMITER,
+  secret: readConfig(env).encryptionKey,
 });

@@ -100,8 +100,8 @@ async function sendChunk(
   const last = members.at(-1)!;
   const existing = await campaignRecipientsBetween(d.db, c.tenantId, c.id, from, last);
   const chosen = picks(c, members, new Set(existing.map(keyOf)));
-  const recipients = await loadRecipients(d.db, c.tenantId, chosen.map((p) => ({ recipientType: p.m.recipientType, recipientId: p.m.recipientId })) as SendRequest[]);
-  const ctx: AcceptContext = { db: d.db, queue: d.bulk, tenantId: c.tenantId, createdBy: c.createdBy, now };
+  const recipients = await loadRecipients(d.db, d.secret, c.tenantId, chosen.map((p) => ({ recipientType: p.m.recipientType, recipientId: p.m.recipientId })) as SendRequest[]);
+  const ctx: AcceptContext = { db: d.db, queue: d.bulk, tenantId: c.tenantId, createdBy: c.createdBy, now, secret: d.secret };
   const rows: CommunicationRow[] = [];
   const notes: BatchItem<"sqlite">[] = [];
   let skipped = 0;

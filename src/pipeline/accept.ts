@@ -24,6 +24,8 @@ export type AcceptContext = {
   tenantId: string;
   createdBy: string | null;
   now: Date;
+  /** The master secret (config.encryptionKey) the tenant's data key derives from: sealed contacts open with it. */
+  secret: string;
   /** The accepting request's trace id, carried on the queue message (see request-log.ts). */
   traceId?: string;
 };

@@ -68,7 +68,7 @@ type Failure = Extract<SendOutcome, { ok: false }>;
 export async function deliver(deps: DeliveryDeps, msg: SendMessage): Promise<Decision> {
   const now = deps.now();
   if (msg.escalate) {
-    await escalate({ db: deps.db, queue: deps.queue, tenantId: msg.tenantId, createdBy: "system:escalation", now }, { ...msg, escalate: msg.escalate }, deps.limiter);
+    await escalate({ db: deps.db, queue: deps.queue, tenantId: msg.tenantId, createdBy: "system:escalation", now, secret: deps.config.encryptionKey }, { ...msg, escalate: msg.escalate }, deps.limiter);
     return ACK;
   }
   if (msg.check) {

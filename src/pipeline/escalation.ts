@@ -76,7 +76,7 @@ export async function escalate(ctx: AcceptContext, msg: SendMessage & { escalate
   const req = await fallbackRequest(ctx.db, original, msg.escalate);
   try {
     if (!req.success) throw new AppError("validation_failed", req.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
-    const [planned] = planSend(req.data, await loadRecipients(ctx.db, ctx.tenantId, [req.data]), ctx.now);
+    const [planned] = planSend(req.data, await loadRecipients(ctx.db, ctx.secret, ctx.tenantId, [req.data]), ctx.now);
     const id = await escalationId(original.id);
     const content = await contentResolver(ctx.db, ctx.tenantId)(planned!.req);
     const { row, notes } = buildPlanned(ctx, planned!, content, { id, originalCommunicationId: original.id });

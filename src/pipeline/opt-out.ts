@@ -30,6 +30,7 @@ export async function unsubscribeFromMarketing(db: Db, c: CommunicationRow, from
     return;
   }
   const recipient = { entityType: c.recipientType, entityId: c.recipientId };
+  // The row is rewritten as stored: its contacts, sealed or not, pass through untouched.
   const [before] = await getPreference(db, c.tenantId, recipient);
   const change = { channel: c.channel, scope: "marketing" as const, status: "revoked" as const };
   await db.batch([

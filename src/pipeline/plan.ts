@@ -15,6 +15,7 @@ import { CHANNELS, type Channel } from "../domain";
 import { AppError } from "../lib/errors";
 import { chunk } from "../lib/chunk";
 import { blockedBecause, inboxAddress, policyOf, preferredContact, quietHold, routeChannels, type Policy } from "../preferences/policy";
+import { openContacts } from "../preferences/contact-sealing";
 import { channelIssues, type ConcreteSend, type SendRequest } from "./send-request";
 
 export type PlannedSend = { req: ConcreteSend; blocked?: string; held?: { until: Date; reason: string } };
@@ -24,8 +25,11 @@ const keyOf = (r: RecipientKey) => `${r.entityType}\u0000${r.entityId}`;
 /** D1 allows 100 bound parameters; each recipient takes two. */
 const RECIPIENTS_PER_QUERY = 45;
 
-/** The tenant's policy and the named recipients' preferences, in one D1 round trip. */
-export async function loadRecipients(db: Db, tenantId: string, reqs: SendRequest[]): Promise<Recipients> {
+/**
+ * The tenant's policy and the named recipients' preferences, in one D1 round trip, with their
+ * contacts opened (`secret` is config.encryptionKey; see contact-sealing.ts).
+ */
+export async function loadRecipients(db: Db, secret: string, tenantId: string, reqs: SendRequest[]): Promise<Recipients> {
   const keys = new Map<string, RecipientKey>();
   for (const r of reqs) if (r.recipientId) keys.set(keyOf({ entityType: r.recipientType, entityId: r.recipientId }), { entityType: r.recipientType, entityId: r.recipientId });
   const unique = [...keys.values()];
@@ -35,9 +39,10 @@ export async function loadRecipients(db: Db, tenantId: string, reqs: SendRequest
     channelsWithProviders(db, tenantId),
     ...chunks.map((c) => preferencesOf(db, tenantId, c)),
   ])) as [{ settings: Parameters<typeof policyOf>[0] }[], { channel: Channel }[], ...PreferenceRow[][]];
+  const preferences = await Promise.all(found.flat().map((p) => openContacts(secret, p)));
   return {
     policy: policyOf(settings?.[0]?.settings),
-    preferences: new Map(found.flat().map((p) => [keyOf(p), p])),
+    preferences: new Map(preferences.map((p) => [keyOf(p), p])),
     // The in-app inbox is Herald's own: it needs no provider.
     ready: new Set<Channel>([...ready.map((r) => r.channel), "in_app"]),
   };

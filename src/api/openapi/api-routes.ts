@@ -103,7 +103,7 @@ export const API_ROUTES: RouteDoc[] = [
   account("POST /api/webhooks/:id/deliveries/:deliveryId/replay", "Deliver an event again", { success: { status: 202 } }),
   account("GET /api/usage", "This month's sends against quotas, and the rate limit"),
   account("GET /api/settings", "The tenant's settings"),
-  account("PATCH /api/settings", "Change the tenant's settings (tracking, retention, receipt windows, preference policy)", {
+  account("PATCH /api/settings", "Change the tenant's settings (tracking, retention, receipt windows, preference policy, contact encryption)", {
     body: { name: "Settings", schema: Settings, example: { tracking: "herald", retentionDays: 90 } },
   }),
   account("GET /api/audit-log", "The audit trail of administrative actions, newest first", { query: AuditQuery }),

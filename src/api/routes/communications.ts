@@ -97,7 +97,7 @@ export const communications = new Hono<AppEnv>()
     );
     const ctx = acceptContext(c);
     // A resend is a new send: today's preferences and quiet hours apply to it.
-    const [planned] = planSend(req, await loadRecipients(db, tenantId, [req]), ctx.now);
+    const [planned] = planSend(req, await loadRecipients(db, ctx.secret, tenantId, [req]), ctx.now);
     // The copy carries the original's rendered content and the template version it came from.
     const { row, notes } = buildPlanned(ctx, planned!, {
       subject: original.subject,

@@ -1,7 +1,8 @@
 /**
  * Recipients' preferences (seed §4.3): `GET/PATCH /api/communication-preferences/:entityType/:entityId`
  * and their consent trail. A PATCH changes only the fields it names; consent records are an
- * append-only audit log, and each one also updates the preference it speaks for.
+ * append-only audit log, and each one also updates the preference it speaks for. Contacts are
+ * shown to the tenant in plain text and stored sealed when it turned on `encryptContacts`.
  */
 import { iso } from "../dto";
 import { Hono } from "hono";
@@ -12,6 +13,8 @@ import { jsonBody, parseWith } from "../validate";
 import { maskContact } from "../../lib/mask";
 import { getPreference, insertConsent, listConsents, upsertPreference, type PreferenceRow, type RecipientKey } from "../../db/preferences";
 import { applyConsent, blankPreference } from "../../preferences/consent";
+import { CONTACT_FIELDS, openContacts, storedContacts } from "../../preferences/contact-sealing";
+import { tenantSettings } from "../../db/tenants";
 import { Channel, CHANNELS } from "../../domain";
 import { uuidv7 } from "../../lib/ids";
 import { HHMM, isValidTimeZone } from "../../preferences/quiet-hours";
@@ -64,8 +67,6 @@ export const ConsentRecord = z
   })
   .strict();
 
-const CONTACT_FIELDS = ["preferredEmail", "preferredPhone", "preferredWhatsapp", "preferredMessengerId"] as const;
-
 export const Recipient = z.object({ entityType: slug, entityId: z.string().min(1).max(255) });
 
 export const preferenceDto = (p: PreferenceRow, exists: boolean) => ({
@@ -101,13 +102,16 @@ export const preferences = new Hono<AppEnv>()
   .get("/:entityType/:entityId", async (c) => {
     const r = parseWith(Recipient, c.req.param());
     const row = await current(c, r);
-    return c.json(preferenceDto(row ?? blankPreference(c.var.tenantId, r, new Date()), !!row));
+    return c.json(preferenceDto(row ? await openContacts(c.var.config.encryptionKey, row) : blankPreference(c.var.tenantId, r, new Date()), !!row));
   })
   .patch("/:entityType/:entityId", async (c) => {
     const r = parseWith(Recipient, c.req.param());
     const patch = await jsonBody(c, PatchPreferences);
     const now = new Date();
-    const before = (await current(c, r)) ?? blankPreference(c.var.tenantId, r, now);
+    const { db, tenantId, config } = c.var;
+    const [[found], [tenant]] = await db.batch([getPreference(db, tenantId, r), tenantSettings(db, tenantId)]);
+    // As stored: the contacts this PATCH does not name keep their stored form where it is already right.
+    const before = found ?? blankPreference(tenantId, r, now);
     const next: PreferenceRow = { ...before, updatedAt: now };
     const { preferences: byType, optedOut, ...fields } = patch;
     for (const [k, v] of Object.entries(fields)) if (v !== undefined) (next as Record<string, unknown>)[k] = v;
@@ -126,11 +130,14 @@ export const preferences = new Hono<AppEnv>()
     }
     // The audit detail names the fields; contacts appear masked, other values not at all.
     const contacts = Object.fromEntries(CONTACT_FIELDS.filter((f) => patch[f] !== undefined).map((f) => [f, maskContact(patch[f])]));
-    const [[saved]] = await c.var.db.batch([
-      upsertPreference(c.var.db, next),
+    // Every contact of the row is stored under today's setting: new ones sealed (or not), and
+    // sealed ones opened when the tenant has turned the setting off.
+    const stored = await storedContacts(config.encryptionKey, next, tenant?.settings?.encryptContacts === true);
+    const [[saved]] = await db.batch([
+      upsertPreference(db, stored),
       audit(c, "preference.updated", { resourceId: `${r.entityType}/${r.entityId}`, detail: { fields: fieldsOf(patch), ...contacts } }),
     ]);
-    return c.json(preferenceDto(saved!, true));
+    return c.json(preferenceDto(await openContacts(config.encryptionKey, saved!), true));
   })
   .get("/:entityType/:entityId/consents", async (c) => {
     const r = parseWith(Recipient, c.req.param());
@@ -144,6 +151,7 @@ export const preferences = new Hono<AppEnv>()
     const body = await jsonBody(c, ConsentRecord);
     const now = new Date();
     const { db, tenantId } = c.var;
+    // The row is rewritten as stored: its contacts, sealed or not, pass through untouched.
     const before = (await current(c, r)) ?? blankPreference(tenantId, r, now);
     const record = { id: uuidv7(), tenantId, ...r, ...body, ip: body.ip ?? null, userAgent: body.userAgent ?? null, createdAt: now };
     await db.batch([

@@ -30,6 +30,7 @@ import { deviceDto } from "./devices";
 import { chunk } from "../../lib/chunk";
 import { sha256Hex } from "../../lib/crypto";
 import { blankPreference } from "../../preferences/consent";
+import { openContacts } from "../../preferences/contact-sealing";
 import { deleteStored, storedKeys } from "../../pipeline/attachments";
 
 const Recipient = z.object({ type: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug"), id: z.string().min(1).max(255) });
@@ -40,7 +41,9 @@ const MAX_COMMUNICATIONS = 10_000;
 
 async function gather(c: { var: AppEnv["Variables"] }, r: RecipientRef) {
   const { db } = c.var;
-  const [pref] = await getPreference(db, r.tenantId, { entityType: r.recipientType, entityId: r.recipientId });
+  const [stored] = await getPreference(db, r.tenantId, { entityType: r.recipientType, entityId: r.recipientId });
+  // Plain contacts: the export shows them, and erasure looks their suppressions up by them.
+  const pref = stored && (await openContacts(c.var.config.encryptionKey, stored));
   const communications = await communicationsOf(db, r, MAX_COMMUNICATIONS);
   const contacts = [
     ...new Set(

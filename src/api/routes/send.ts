@@ -29,6 +29,7 @@ export const acceptContext = (c: Context<AppEnv>): AcceptContext => ({
   tenantId: c.var.tenantId,
   createdBy: c.var.apiKeyId,
   now: new Date(),
+  secret: c.var.config.encryptionKey,
   traceId: c.var.traceId,
 });
 
@@ -57,7 +58,7 @@ export const send = new Hono<AppEnv>()
     const req = parseWith(SendRequest, json);
     return idempotent(c, raw, async (record) => {
       const ctx = acceptContext(c);
-      const recipients = await loadRecipients(ctx.db, ctx.tenantId, [req]);
+      const recipients = await loadRecipients(ctx.db, ctx.secret, ctx.tenantId, [req]);
       const { rows, notes, followUps } = await prepare(ctx, recipients, contentResolver(ctx.db, ctx.tenantId), req);
       await checkAttachmentLimits(ctx.db, rows);
       const stashed = await stashAttachments(c.env.ATTACHMENTS, rows);
@@ -83,7 +84,7 @@ export const send = new Hono<AppEnv>()
         if (r.success) parsed.push({ index, req: r.data });
         else results.push({ index, error: { code: "validation_failed", detail: "invalid item", errors: fieldErrors(r.error, `items.${index}.`) } });
       });
-      const recipients = await loadRecipients(ctx.db, ctx.tenantId, parsed.map((p) => p.req));
+      const recipients = await loadRecipients(ctx.db, ctx.secret, ctx.tenantId, parsed.map((p) => p.req));
       const resolve = contentResolver(ctx.db, ctx.tenantId);
       const rows: CommunicationRow[] = [];
       const notes: BatchItem<"sqlite">[] = [];

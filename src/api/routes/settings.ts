@@ -21,6 +21,8 @@ export const Settings = z
     /** Seconds to wait for a delivery receipt, per message type, before failing over; 0 turns it off. */
     receiptWindows: z.record(slug, z.number().int().min(0).max(12 * 3600)).optional(),
     /** Per channel: providers in priority order, or the first drawn by their `weight` settings. */
+    /** Store recipients' preferred contacts sealed with the tenant's data key (from their next write). */
+    encryptContacts: z.boolean().optional(),
     routing: z.partialRecord(z.enum(PROVIDER_CHANNELS), z.enum(["priority", "weighted"])).optional(),
     preferences: z
       .object({
@@ -39,6 +41,7 @@ const withDefaults = (s: TenantSettings | null | undefined) => ({
   retentionDays: s?.retentionDays ?? null,
   receiptWindows: { ...DEFAULT_RECEIPT_WINDOWS, ...s?.receiptWindows },
   routing: Object.fromEntries(PROVIDER_CHANNELS.map((ch) => [ch, s?.routing?.[ch] ?? "priority"])),
+  encryptContacts: s?.encryptContacts ?? false,
   preferences: policyOf(s),
 });
 
@@ -59,6 +62,8 @@ export const settings = new Hono<AppEnv>()
       preferences: { ...before.preferences, ...patch.preferences },
     };
     const updated = await updateTenantSettings(c.var.db, c.var.tenantId, merged);
-    await recordAudit(c, "settings.updated", { detail: { fields: fieldsOf(patch), ...(patch.retentionDays !== undefined ? { retentionDays: patch.retentionDays } : {}) } });
+    const shown = { retentionDays: patch.retentionDays, encryptContacts: patch.encryptContacts };
+    const values = Object.fromEntries(Object.entries(shown).filter(([, v]) => v !== undefined));
+    await recordAudit(c, "settings.updated", { detail: { fields: fieldsOf(patch), ...values } });
     return c.json(withDefaults(updated?.settings));
   });

@@ -14,6 +14,11 @@ export type TenantSettings = {
   routing?: Partial<Record<Channel, "priority" | "weighted">>;
   /** Delivery-receipt window per message type, in seconds: silent providers are failed over. */
   receiptWindows?: Record<string, number>;
+  /**
+   * Recipients' preferred contacts (email, phone, WhatsApp, Messenger id) stored sealed with the
+   * tenant's data key (src/preferences/contact-sealing.ts); absent: plain.
+   */
+  encryptContacts?: boolean;
   /** Defaults for recipients without their own, and which message types are which. */
   preferences?: {
     timezone?: string;
