@@ -163,7 +163,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   let code = 0;
   try {
     console.log("building both Workers and starting Miniflare…");
-    stack = await startStack(root, (s) => (stack = s));
+    stack = await startStack(root, (s) => (stack = s), { assets: false });
     const r = await measureCampaign(stack, { members: Number(values.members), seconds: Number(values.seconds), deadline: Date.now() + 15 * 60_000 });
     printCampaign(r);
     const failures = [...r.failures, ...stack.workerErrors.slice(0, 5).map((e) => `a Worker logged: ${e.slice(0, 300)}`)];

@@ -76,7 +76,7 @@ try {
   console.log(`versions: node ${v.node}, wrangler ${v.wrangler}, miniflare ${v.miniflare}`);
   console.log(`load:     ${RATE} sends/s for ${SECONDS} s per scenario (open loop); webhooks: ${BATCHES} batches × ${EVENTS_PER_BATCH} events, 10 in flight`);
   console.log("\nbuilding both Workers and starting Miniflare…");
-  await startStack(ROOT, (created) => (stack = created));
+  await startStack(ROOT, (created) => (stack = created), { assets: false });
   const cpu = workerdCpuClock();
   const results = [];
   let healthy;

@@ -226,7 +226,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: { sockets: { type: "string", default: "2000" }, messages: { type: "string", default: "100" }, rate: { type: "string", default: "10" } } });
   let stack;
   try {
-    await startStack(resolve(dirname(fileURLToPath(import.meta.url)), ".."), (s) => (stack = s));
+    await startStack(resolve(dirname(fileURLToPath(import.meta.url)), ".."), (s) => (stack = s), { assets: false });
     const cpu = workerdCpuClock();
     const result = await measureInbox(stack, { sockets: Number(values.sockets), messages: Number(values.messages), rate: Number(values.rate), cpu });
     printInbox(result);

@@ -108,7 +108,7 @@ try {
   const renders = await measureRenders(ROOT);
   console.log(`\ntemplate rendering: ${fmt(renders.perSecond)} renders/s — ${renders.template}`);
   console.log("\nbuilding both Workers (wrangler deploy --dry-run) and starting Miniflare…");
-  await startStack(ROOT, (created) => (stack = created));
+  await startStack(ROOT, (created) => (stack = created), { assets: false });
   keepOnlyOurSignalHandlers();
   const cpu = workerdCpuClock();
   const rounds = [await runRound({ label: "warm-up", warmup: true, seconds: WARMUP_SECONDS, cpu })];
