@@ -34,6 +34,9 @@ type Fixture = {
   reminder: string;
   inboxToken: string;
   inboxItem: string;
+  audience: string;
+  campaign: string;
+  device: string;
 };
 
 let queue: ReturnType<typeof captureQueue>;
@@ -80,6 +83,10 @@ async function tenantWithEverything(name: string): Promise<Fixture> {
     schedule: { everyDays: 3, maxSteps: 2 },
     steps: [{ templateCode: templateCode, channels: ["sms"] }],
   })).id;
+  const audience = (await created("POST", "/api/audiences", key, { name: `List ${slug}` })).id;
+  await hit("POST", `/api/audiences/${audience}/members`, { key, json: { members: [{ recipientId: recipient, email: `${slug}@acme.test` }] } });
+  const campaign = (await created("POST", "/api/campaigns", key, { name: `Campaign ${slug}`, audienceId: audience, channel: "email", subject: "News", content: "<p>Hi</p>" })).id;
+  const device = (await created("POST", `/api/recipients/customer/${recipient}/devices`, key, { platform: "android", token: `fcm-token-${slug}-0123456789abcdef` })).id;
   const inboxToken = (await created("POST", "/api/inbox/tokens", key, { recipientId: recipient }, (j) => j?.token)).token;
   const inbox = await hit("GET", "/api/inbox/items", { key: inboxToken });
   expect(inbox.json.items, `${name}'s inbox`).toHaveLength(1);
@@ -106,6 +113,9 @@ async function tenantWithEverything(name: string): Promise<Fixture> {
     reminder,
     inboxToken,
     inboxItem: inbox.json.items[0].id,
+    audience,
+    campaign,
+    device,
   };
 }
 
@@ -132,6 +142,9 @@ const MISSING = (): Fixture => {
     trigger: id(),
     reminder: id(),
     inboxItem: id(),
+    audience: id(),
+    campaign: id(),
+    device: id(),
   };
 };
 
@@ -139,7 +152,7 @@ const MISSING = (): Fixture => {
  * A's ids and content, none of which may appear in any answer B gets. (A's suppressed contact is
  * not here: it is only an address, and B sends to it in the matrix.)
  */
-const aIds = () => [A.tenantId, A.apiKeyId, A.sendgrid.id, A.twilio.id, A.sandbox, A.delivered, A.scheduled, A.email, A.template, A.endpoint, A.delivery, A.templateCode, A.event, A.trigger, A.reminder, A.inboxItem, `for Tenant A`];
+const aIds = () => [A.tenantId, A.apiKeyId, A.sendgrid.id, A.twilio.id, A.sandbox, A.delivered, A.scheduled, A.email, A.template, A.endpoint, A.delivery, A.templateCode, A.event, A.trigger, A.reminder, A.inboxItem, A.audience, A.campaign, A.device, `for Tenant A`];
 
 async function asB(method: string, path: string, o: HitOptions = {}): Promise<Answer> {
   const a = await hit(method, path, { key: B.key, ...o });
@@ -186,6 +199,10 @@ async function snapshot(f: Fixture) {
     triggers: await get("/api/triggers"),
     reminders: await Promise.all([get("/api/reminders"), get(`/api/reminders/${f.reminder}`)]),
     inbox: (await hit("GET", "/api/inbox/items", { key: f.inboxToken })).json,
+    audiences: await get("/api/audiences"),
+    members: await get(`/api/audiences/${f.audience}/members`),
+    campaigns: await Promise.all([get("/api/campaigns"), get(`/api/campaigns/${f.campaign}`)]),
+    devices: await get(`/api/recipients/customer/${f.recipient}/devices`),
     // Minus when each key was last used: reading the snapshot uses A's key.
     admin: JSON.parse(JSON.stringify((await hit("GET", `/admin/tenants/${f.tenantId}`, { key: ADMIN })).json), (k, v) => (k === "lastUsedAt" ? undefined : v)),
   };
@@ -253,6 +270,23 @@ const ROWS: Row[] = [
   { name: "DELETE trigger rule", method: "DELETE", path: (f) => `/api/triggers/${f.trigger}`, status: 404 },
   { name: "GET reminder sequence", method: "GET", path: (f) => `/api/reminders/${f.reminder}`, status: 404 },
   { name: "DELETE reminder sequence", method: "DELETE", path: (f) => `/api/reminders/${f.reminder}`, status: 404 },
+  { name: "GET audience", method: "GET", path: (f) => `/api/audiences/${f.audience}`, status: 404 },
+  { name: "DELETE audience", method: "DELETE", path: (f) => `/api/audiences/${f.audience}`, status: 404 },
+  { name: "count audience", method: "GET", path: (f) => `/api/audiences/${f.audience}/count`, status: 404 },
+  { name: "list audience members", method: "GET", path: (f) => `/api/audiences/${f.audience}/members`, status: 404 },
+  { name: "add audience members", method: "POST", path: (f) => `/api/audiences/${f.audience}/members`, body: () => ({ members: [{ recipientId: "mallory", email: "mallory@evil.test" }] }), status: 404 },
+  { name: "remove audience members", method: "POST", path: (f) => `/api/audiences/${f.audience}/members/remove`, body: (f) => ({ members: [{ recipientId: f.recipient }] }), status: 404 },
+  { name: "subscribe to an audience", method: "POST", path: (f) => `/api/audiences/${f.audience}/subscribe`, body: () => ({ recipientId: "mallory", email: "mallory@evil.test" }), status: 404 },
+  { name: "unsubscribe from an audience", method: "POST", path: (f) => `/api/audiences/${f.audience}/unsubscribe`, body: (f) => ({ recipientId: f.recipient }), status: 404 },
+  { name: "campaign to the other tenant's audience", method: "POST", path: () => "/api/campaigns", body: (f) => ({ name: "x", audienceId: f.audience, channel: "email", subject: "s", content: "c" }), status: 422 },
+  { name: "GET campaign", method: "GET", path: (f) => `/api/campaigns/${f.campaign}`, status: 404 },
+  { name: "send campaign", method: "POST", path: (f) => `/api/campaigns/${f.campaign}/send`, status: 404 },
+  { name: "pause campaign", method: "POST", path: (f) => `/api/campaigns/${f.campaign}/pause`, status: 404 },
+  { name: "resume campaign", method: "POST", path: (f) => `/api/campaigns/${f.campaign}/resume`, status: 404 },
+  { name: "cancel campaign", method: "POST", path: (f) => `/api/campaigns/${f.campaign}/cancel`, status: 404 },
+  { name: "pick a campaign's winner", method: "POST", path: (f) => `/api/campaigns/${f.campaign}/winner`, body: () => ({ variant: "A" }), status: 404 },
+  { name: "list the other tenant's recipient's devices", method: "GET", path: (f) => `/api/recipients/customer/${f.recipient}/devices`, status: 200 },
+  { name: "DELETE a device", method: "DELETE", path: (f) => `/api/recipients/customer/${f.recipient}/devices/${f.device}`, status: 404 },
   { name: "revoke an API key under one's own tenant id", method: "DELETE", path: (f) => `/admin/tenants/${B.tenantId}/api-keys/${f.apiKeyId}`, status: 404, admin: true },
 ];
 
