@@ -49,7 +49,7 @@ type BodyRoute = {
 
 let key = "";
 let spareTenant = "";
-const ids = { communication: "", provider: "", patchTemplate: "", previewTemplate: "", endpoint: "", trigger: "", inboxToken: "" };
+const ids = { communication: "", provider: "", patchTemplate: "", previewTemplate: "", endpoint: "", trigger: "", inboxToken: "", audience: "" };
 
 beforeAll(async () => {
   captureQueue();
@@ -67,6 +67,7 @@ beforeAll(async () => {
   ids.endpoint = (await created("POST", "/api/webhooks", key, { url: "https://hooks.acme.test/h" }, (j) => j?.secret)).id;
   ids.trigger = (await created("POST", "/api/triggers", key, { preset: "low_stock_alert" })).id;
   ids.inboxToken = (await created("POST", "/api/inbox/tokens", key, { recipientId: "reader-1" }, (j) => j?.token)).token;
+  ids.audience = (await created("POST", "/api/audiences", key, { name: "Fuzzed" })).id;
   await registerStoredSecrets();
 });
 
@@ -379,6 +380,46 @@ const ROUTES: BodyRoute[] = [
       steps: [{ templateCode: "reminder", channels: ["email"] }],
     }),
     fields: { name: s, entityType: s, entityId: s, recipient: ["object"], variables: ["object"], firstAt: s, schedule: ["object"], steps: ["array"], cancelOn: ["array"] },
+    limit: MB,
+  },
+  {
+    name: "POST /api/audiences",
+    method: "POST",
+    path: () => "/api/audiences",
+    key: tenantKey,
+    use: "json",
+    base: () => ({ name: `List ${crypto.randomUUID()}` }),
+    fields: { name: s, kind: s, description: s },
+    limit: MB,
+  },
+  {
+    name: "POST /api/audiences/:id/members",
+    method: "POST",
+    path: () => `/api/audiences/${ids.audience}/members`,
+    key: tenantKey,
+    use: "json",
+    base: () => ({ members: [{ recipientId: "c-1", email: "c1@acme.test" }] }),
+    fields: { members: ["array"] },
+    limit: 10 * MB,
+  },
+  {
+    name: "POST /api/campaigns",
+    method: "POST",
+    path: () => "/api/campaigns",
+    key: tenantKey,
+    use: "json",
+    base: () => ({ name: "Fuzz", audienceId: ids.audience, channel: "email", subject: "s", content: "c" }),
+    fields: { name: s, audienceId: s, channel: s, type: s, subject: s, content: s, templateId: s, variants: ["array"], testPercent: ["number"], sendRate: ["number"], scheduledAt: s },
+    limit: MB,
+  },
+  {
+    name: "POST /api/recipients/:type/:id/devices",
+    method: "POST",
+    path: () => "/api/recipients/customer/c-1/devices",
+    key: tenantKey,
+    use: "json",
+    base: () => ({ platform: "android", token: "fcm-token-fuzz-0123456789abcdef" }),
+    fields: { platform: s, token: s, transport: s, subscription: ["object"] },
     limit: MB,
   },
 ];
