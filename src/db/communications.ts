@@ -47,14 +47,6 @@ export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 export const deleteStaleIdempotency = (db: Db, tenantId: string, key: string, before: Date) =>
   db.delete(idempotencyKey).where(and(eq(idempotencyKey.tenantId, tenantId), eq(idempotencyKey.key, key), lt(idempotencyKey.createdAt, before)));
 
-/** Deletes up to `limit` records older than `before`, across tenants; returns how many went. */
-export async function expireIdempotency(db: Db, before: Date, limit: number): Promise<number> {
-  const res = await db.run(
-    sql`DELETE FROM ${idempotencyKey} WHERE rowid IN (SELECT rowid FROM ${idempotencyKey} WHERE ${idempotencyKey.createdAt} < ${before.getTime()} LIMIT ${limit})`,
-  );
-  return res.meta.changes ?? 0;
-}
-
 export const getCommunication = (db: Db, tenantId: string, id: string) =>
   db
     .select()

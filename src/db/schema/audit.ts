@@ -1,7 +1,8 @@
 /**
  * The audit trail (issues 10 and 14): who changed what in a tenant's configuration and data.
  * Append-only; details are small and masked (never credentials, secrets or whole contacts), so
- * entries outlive the communications they sit beside: the retention pass does not touch them.
+ * entries outlive the communications they sit beside: the tenant's retention does not touch
+ * them; the cron pass deletes entries older than AUDIT_RETENTION_DAYS (src/pipeline/retention.ts).
  */
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
@@ -26,5 +27,9 @@ export const auditLog = sqliteTable(
     requestId: text("request_id"),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
   },
-  (t) => [index("idx_audit_tenant_id").on(t.tenantId, t.id), index("idx_audit_tenant_action").on(t.tenantId, t.action, t.id)],
+  (t) => [
+    index("idx_audit_tenant_id").on(t.tenantId, t.id),
+    index("idx_audit_tenant_action").on(t.tenantId, t.action, t.id),
+    index("idx_audit_created").on(t.createdAt),
+  ],
 );

@@ -122,5 +122,6 @@ export const campaignChunk = sqliteTable(
     communications: integer("communications").notNull(),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.campaignId, t.phase, t.after] })],
+  // By age: the cron pass prunes chunk records long after any message that could replay them.
+  (t) => [primaryKey({ columns: [t.campaignId, t.phase, t.after] }), index("idx_campaign_chunk_created").on(t.createdAt)],
 );
