@@ -27,7 +27,7 @@ const port = Number(process.env.PORT ?? 8787);
 const base = `http://127.0.0.1:${port}`;
 const wranglerBin = join(root, "node_modules/wrangler/bin/wrangler.js");
 const tenantFile = join(root, ".wrangler/herald-dev-tenant.json");
-const CHANNELS = ["email", "sms", "whatsapp", "messenger"];
+const CHANNELS = ["email", "sms", "whatsapp", "messenger", "push"];
 
 const log = (message) => console.log(`[herald] ${message}`);
 const fail = (message) => {
