@@ -22,7 +22,7 @@ export async function call(url, token, method, path, body) {
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
-  return JSON.parse(text);
+  return text ? JSON.parse(text) : null;
 }
 
 /**

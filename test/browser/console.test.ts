@@ -5,11 +5,10 @@
  * the page shows and, where it changed something, what the API now says. Screenshots of the main
  * pages go to docs/console-*.png.
  */
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ROOT, createSandboxTenant, startStack, type Stack } from "./stack";
+import { ROOT, call, createSandboxTenant, launchChromium, startStack, watchPageErrors, type Stack } from "./stack";
 
-const CHROMIUM = "/usr/bin/chromium";
 // page.evaluate takes expressions as strings here: the test project's types have no DOM lib.
 const shot = (name: string) => `${ROOT}docs/console-${name}.png`;
 /** A send crosses the local queue (up to 1 s batching) and the page polls every 1.5 s. */
@@ -22,16 +21,7 @@ let apiKey: string;
 let emailId: string;
 const pageErrors: string[] = [];
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${stack!.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${apiKey}`, ...(body ? { "content-type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : null;
-}
+const api = (method: string, path: string, body?: unknown) => call(stack!.url, apiKey, method, path, body);
 
 const heading = () => page.textContent("#view h1");
 /** Toasts fade after a few seconds; screenshots should show the page, not the last message. */
@@ -49,20 +39,18 @@ const go = async (hash: string, title: string) => {
 let noBrowser: Error | undefined;
 
 beforeAll(async () => {
-  try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-  } catch (error) {
-    noBrowser = new Error(`cannot start ${CHROMIUM}; the browser tests need Debian's chromium (apt-get install -y chromium; .ci/run installs it in CI): ${(error as Error).message}`);
+  const launched = await launchChromium();
+  if ("missing" in launched) {
+    noBrowser = launched.missing;
     return;
   }
+  browser = launched.browser;
   stack = await startStack(ROOT);
   ({ apiKey } = await createSandboxTenant(stack.url, stack.adminToken, "browser console"));
   await api("POST", "/api/providers", { channel: "sms", provider: "sandbox" });
   page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
   page.setDefaultTimeout(10_000);
-  page.on("response", (r) => r.status() >= 400 && pageErrors.push(`${r.status()} ${r.url()}`));
-  page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && pageErrors.push(m.text()));
-  page.on("pageerror", (e) => pageErrors.push(e.message));
+  watchPageErrors(page, pageErrors);
 });
 
 beforeEach(() => {

@@ -4,12 +4,11 @@
  * Worker into the recipient's inbox object, and reach the page over its WebSocket. The steps run
  * in order as one recipient's session on one page; each says what the recipient sees.
  */
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ROOT, createSandboxTenant, startStack, type Stack } from "./stack";
+import { ROOT, call, createSandboxTenant, launchChromium, startStack, watchPageErrors, type Stack } from "./stack";
 
 /** Debian's package; CI installs it in .ci/run. */
-const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOT = `${ROOT}docs/inbox-demo.png`;
 /** A send crosses the local queue, which holds a partial batch for up to 1 s (max_batch_timeout). */
 const ARRIVAL = { timeout: 5_000, interval: 50 };
@@ -23,16 +22,7 @@ let token: string;
 const pageErrors: string[] = [];
 const sent: { id: string; subject: string }[] = [];
 
-async function api(method: string, path: string, body?: unknown, bearer = apiKey) {
-  const res = await fetch(`${stack!.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${bearer}`, ...(body ? { "content-type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
-  return JSON.parse(text);
-}
+const api = (method: string, path: string, body?: unknown, bearer = apiKey) => call(stack!.url, bearer, method, path, body);
 
 async function notify(subject: string, content: string) {
   const { id } = await api("POST", "/api/communications/send", { channel: "in_app", recipientType: "user", recipientId: "ada", subject, content });
@@ -49,21 +39,17 @@ const itemFor = (subject: string) => page.locator("#items li", { hasText: subjec
 let noBrowser: Error | undefined;
 
 beforeAll(async () => {
-  try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-  } catch (error) {
-    noBrowser = new Error(`cannot start ${CHROMIUM}; the browser tests need Debian's chromium (apt-get install -y chromium; .ci/run installs it in CI): ${(error as Error).message}`);
+  const launched = await launchChromium();
+  if ("missing" in launched) {
+    noBrowser = launched.missing;
     return;
   }
+  browser = launched.browser;
   stack = await startStack(ROOT);
   ({ apiKey } = await createSandboxTenant(stack.url, stack.adminToken, "browser inbox demo"));
   ({ token } = await api("POST", "/api/inbox/tokens", { recipientType: "user", recipientId: "ada" }));
   page = await browser.newPage({ viewport: { width: 720, height: 480 } });
-  // A failed request shows as a response and as a console error without its URL; the page's
-  // /favicon.ico (404: the platform serves none) only as the latter, and is left out that way.
-  page.on("response", (r) => r.status() >= 400 && pageErrors.push(`${r.status()} ${r.url()}`));
-  page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && pageErrors.push(m.text()));
-  page.on("pageerror", (e) => pageErrors.push(e.message));
+  watchPageErrors(page, pageErrors);
 });
 
 beforeEach(() => {

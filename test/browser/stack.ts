@@ -5,6 +5,7 @@
  * checker does not follow a computed specifier, and the shapes below are the parts the tests use.
  */
 /// <reference types="vitest/importMeta" />
+import { chromium, type Browser, type Page } from "playwright-core";
 export type Stack = {
   url: string;
   adminToken: string;
@@ -14,7 +15,11 @@ export type Stack = {
 };
 
 type StackModule = { startStack(root: string, onCreated?: (stack: Stack) => void): Promise<Stack> };
-type ApiModule = { createSandboxTenant(url: string, adminToken: string, name: string): Promise<{ tenantId: string; apiKey: string }> };
+type ApiModule = {
+  createSandboxTenant(url: string, adminToken: string, name: string): Promise<{ tenantId: string; apiKey: string }>;
+  /** One API call with a bearer token; throws with the status and body on anything but 2xx. */
+  call(url: string, token: string, method: string, path: string, body?: unknown): Promise<any>;
+};
 
 const bench = (file: string) => new URL(`../../bench/${file}`, import.meta.url).href;
 
@@ -22,4 +27,26 @@ const bench = (file: string) => new URL(`../../bench/${file}`, import.meta.url).
 export const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
 
 export const { startStack } = (await import(bench("stack.mjs"))) as StackModule;
-export const { createSandboxTenant } = (await import(bench("api.mjs"))) as ApiModule;
+export const { createSandboxTenant, call } = (await import(bench("api.mjs"))) as ApiModule;
+
+const CHROMIUM = "/usr/bin/chromium";
+
+/** Debian's Chromium, or the reason it cannot start (each test then fails naming what is missing). */
+export async function launchChromium(): Promise<{ browser: Browser } | { missing: Error }> {
+  try {
+    return { browser: await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] }) };
+  } catch (error) {
+    return { missing: new Error(`cannot start ${CHROMIUM}; the browser tests need Debian's chromium (apt-get install -y chromium; .ci/run installs it in CI): ${(error as Error).message}`) };
+  }
+}
+
+/**
+ * Collects what a page reports as wrong into `errors`: failed responses, console errors and
+ * uncaught exceptions. A failed request shows both as a response and as a console error without
+ * its URL ("Failed to load resource"); only the former is kept.
+ */
+export function watchPageErrors(page: Page, errors: string[]) {
+  page.on("response", (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
+  page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && errors.push(m.text()));
+  page.on("pageerror", (e) => errors.push(e.message));
+}
