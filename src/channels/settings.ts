@@ -30,12 +30,26 @@ export const baseSettings = z.object({
   weight: z.number().int().min(0).max(10_000).optional(),
 });
 
-/** The settings every config has that the pipeline reads without building the adapter. */
-export const commonSettings = baseSettings.pick({ price: true, weight: true });
-export const commonSettingsOf = (raw: unknown) => {
-  const parsed = commonSettings.safeParse(raw);
-  return parsed.success ? parsed.data : {};
-};
+const DEFAULT_BREAKER: BreakerSettings = { failures: FAILURE_THRESHOLD, cooldownSeconds: COOLDOWN_SECONDS };
+
+/**
+ * The settings every config has that the pipeline reads without building the adapter (prices,
+ * routing weight, circuit breaker). Settings are stored as the tenant gave them, so each field
+ * is read on its own: one that no longer parses falls back to its default without taking the
+ * others with it.
+ */
+export function commonSettingsOf(raw: unknown): { price?: Price; weight?: number; breaker: BreakerSettings } {
+  const settings = (raw ?? {}) as Record<string, unknown>;
+  const read = <T>(schema: z.ZodType<T>, value: unknown): T | undefined => {
+    const parsed = schema.safeParse(value);
+    return parsed.success ? parsed.data : undefined;
+  };
+  return {
+    price: read(baseSettings.shape.price, settings.price),
+    weight: read(baseSettings.shape.weight, settings.weight),
+    breaker: read(BreakerSettings, settings.breaker ?? {}) ?? DEFAULT_BREAKER,
+  };
+}
 
 export function classifyHttpStatus(status: number): FailureKind {
   if (status === 429 || status >= 500) return "retryable";

@@ -15,14 +15,8 @@ import type { Db } from "../db/client";
 import type { ProviderConfigRow } from "../db/providers";
 import { countFailure, resetFailures } from "../db/provider-health";
 import type { FailureKind } from "../channels/types";
-import { BreakerSettings, COOLDOWN_SECONDS, FAILURE_THRESHOLD } from "../channels/settings";
+import { commonSettingsOf } from "../channels/settings";
 import { BREAKER_THRESHOLD as SILENCE_THRESHOLD } from "./silent-failover";
-
-/** The config's breaker settings; a stored value that no longer parses falls back to the defaults. */
-export function breakerOf(config: ProviderConfigRow): BreakerSettings {
-  const parsed = BreakerSettings.safeParse(config.settings?.breaker ?? {});
-  return parsed.success ? parsed.data : { failures: FAILURE_THRESHOLD, cooldownSeconds: COOLDOWN_SECONDS };
-}
 
 /** Whether a failure of this kind says something about the provider's health. */
 export const countsAgainstProvider = (failure: FailureKind) => failure !== "permanent";
@@ -32,7 +26,7 @@ export const countsAgainstProvider = (failure: FailureKind) => failure !== "perm
  * breaker (for the timeline; concurrent attempts may open it first).
  */
 export function failureStatement(db: Db, config: ProviderConfigRow, now: Date) {
-  const { failures, cooldownSeconds } = breakerOf(config);
+  const { failures, cooldownSeconds } = commonSettingsOf(config.settings).breaker;
   const statement = countFailure(db, { tenantId: config.tenantId, config, threshold: failures, openUntil: new Date(now.getTime() + cooldownSeconds * 1000) });
   return { statement, opens: config.failureStreak + 1 >= failures, failures, cooldownSeconds };
 }
