@@ -7,7 +7,8 @@
  */
 import type { Db } from "../db/client";
 import type { CommunicationRow } from "../db/communications";
-import { providersForChannel } from "../db/providers";
+import { providersForChannel, type ProviderConfigRow } from "../db/providers";
+import type { Channel } from "../domain";
 import type { Attachment } from "../db/schema";
 import { attachmentProblem, type SizedFile } from "../channels/attachment-limits";
 import { base64ToBytes, decodedLength } from "../lib/base64";
@@ -23,17 +24,27 @@ export const sizedFiles = (attachments: Attachment[]): SizedFile[] =>
   attachments.map((a, index) => ({ index, filename: a.filename, mimeType: a.mimeType, size: a.size ?? (a.content ? decodedLength(a.content) : undefined) }));
 
 /**
- * For each row with attachments: a 422 when every enabled provider of its channel refuses them,
- * naming the file (`attachments.<i>`) or the whole list. Costs one query per channel involved.
+ * A checker for one request: for each row with attachments, a 422 when every enabled provider of
+ * its channel refuses them, naming the file (`attachments.<i>`) or the whole list. Each channel's
+ * providers are read once per checker, so a batch of a thousand items costs one query per channel
+ * involved, not one per item.
  */
-export async function checkAttachmentLimits(db: Db, rows: CommunicationRow[], prefix = "") {
+export function attachmentChecker(db: Db, tenantId: string) {
+  // Promises, not the query builders: awaiting a builder runs its query again.
+  const providers = new Map<Channel, Promise<ProviderConfigRow[]>>();
+  const providersOf = (channel: Channel) => {
+    if (!providers.has(channel)) providers.set(channel, Promise.resolve(providersForChannel(db, tenantId, channel)));
+    return providers.get(channel)!;
+  };
+  return (rows: CommunicationRow[], prefix = "") => checkLimits(rows, prefix, providersOf);
+}
+
+async function checkLimits(rows: CommunicationRow[], prefix: string, providersOf: (channel: Channel) => Promise<ProviderConfigRow[]>) {
   const withFiles = rows.filter((r) => r.attachments?.length && r.status !== "suppressed");
-  const channels = [...new Set(withFiles.map((r) => r.channel))];
-  const providers = new Map(await Promise.all(channels.map(async (ch) => [ch, await providersForChannel(db, withFiles[0]!.tenantId, ch)] as const)));
   const issues: FieldError[] = [];
   for (const row of withFiles) {
     const files = sizedFiles(row.attachments!);
-    const problems = (providers.get(row.channel) ?? []).map((p) => attachmentProblem(p.provider, files));
+    const problems = (await providersOf(row.channel)).map((p) => attachmentProblem(p.provider, files));
     if (problems.length === 0 || problems.some((p) => p === undefined)) continue;
     const first = problems[0]!;
     const field = first.index === undefined ? `${prefix}attachments` : `${prefix}attachments.${first.index}`;

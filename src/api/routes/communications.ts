@@ -5,7 +5,7 @@ import type { AppEnv } from "../context";
 import { communicationDto, timelineDto } from "../dto";
 import { optionalJson, parseWith, queryOf } from "../validate";
 import { acceptContext } from "./send";
-import { checkAttachmentLimits, copyAttachments, orUnstash, storedKeys } from "../../pipeline/attachments";
+import { attachmentChecker, copyAttachments, orUnstash, storedKeys } from "../../pipeline/attachments";
 import { runBatch } from "../../db/client";
 import {
   cancelCommunication,
@@ -111,7 +111,7 @@ export const communications = new Hono<AppEnv>()
     row.templateVariables = original.templateVariables;
     // The files as the original stored them (validated then); stored ones are copied for the copy.
     row.attachments = original.attachments;
-    await checkAttachmentLimits(db, [row]);
+    await attachmentChecker(db, row.tenantId)([row]);
     row.attachments = await copyAttachments(c.env.ATTACHMENTS, original.attachments, row);
     await orUnstash(c.env.ATTACHMENTS, storedKeys([row]), () => withinQuota(c.env.LIMITER, ctx.tenantId, [row], () => storeAndEnqueue(ctx, [row], notes)));
     return c.json({ id: row.id, originalCommunicationId: original.id, status: row.status }, 201);

@@ -19,7 +19,7 @@ import { prepare } from "../../pipeline/prepare";
 import { SendRequest } from "../../pipeline/send-request";
 import { contentResolver } from "../../pipeline/template-content";
 import { deliverInAppNow } from "../../pipeline/fast-inbox";
-import { checkAttachmentLimits, orUnstash, stashAttachments } from "../../pipeline/attachments";
+import { attachmentChecker, orUnstash, stashAttachments } from "../../pipeline/attachments";
 
 export const MAX_BATCH = 1000;
 
@@ -60,7 +60,7 @@ export const send = new Hono<AppEnv>()
       const ctx = acceptContext(c);
       const recipients = await loadRecipients(ctx.db, ctx.secret, ctx.tenantId, [req]);
       const { rows, notes, followUps } = await prepare(ctx, recipients, contentResolver(ctx.db, ctx.tenantId), req);
-      await checkAttachmentLimits(ctx.db, rows);
+      await attachmentChecker(ctx.db, ctx.tenantId)(rows);
       const stashed = await stashAttachments(c.env.ATTACHMENTS, rows);
       const body = isRouted(req)
         ? { results: rows.map(acceptedDto), communications: rows.map(communicationDto) }
@@ -86,13 +86,14 @@ export const send = new Hono<AppEnv>()
       });
       const recipients = await loadRecipients(ctx.db, ctx.secret, ctx.tenantId, parsed.map((p) => p.req));
       const resolve = contentResolver(ctx.db, ctx.tenantId);
+      const checkAttachments = attachmentChecker(ctx.db, ctx.tenantId);
       const rows: CommunicationRow[] = [];
       const notes: BatchItem<"sqlite">[] = [];
       const followUps: Awaited<ReturnType<typeof prepare>>["followUps"] = [];
       for (const { index, req } of parsed) {
         try {
           const prepared = await prepare(ctx, recipients, resolve, req, `items.${index}.`);
-          await checkAttachmentLimits(ctx.db, prepared.rows, `items.${index}.`);
+          await checkAttachments(prepared.rows, `items.${index}.`);
           rows.push(...prepared.rows);
           notes.push(...prepared.notes);
           followUps.push(...prepared.followUps);
