@@ -95,6 +95,7 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
     getPreference(deps.db, claimed.tenantId, { entityType: claimed.recipientType, entityId: claimed.recipientId ?? "" }),
   ]);
   const settings = tenantRows[0]?.settings;
+  const policy = policyOf(settings);
   const healthy = byHealth(routeOrder(found, strategyFor(settings, claimed.channel), claimed.id), now);
   const silent = silence ? healthy.find((c) => c.id === silence.providerConfigId) : undefined;
   const configs = silence ? after(healthy, silence.providerConfigId) : healthy;
@@ -107,7 +108,7 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
 
   // Preferences may have changed since the send was accepted (a scheduled send, an opt-out).
   const block = suppressed[0];
-  const unwanted = claimed.recipientId ? blockedBecause(prefRows[0], policyOf(settings), claimed.channel, claimed.type) : undefined;
+  const unwanted = claimed.recipientId ? blockedBecause(prefRows[0], policy, claimed.channel, claimed.type) : undefined;
   if (block || unwanted) {
     const reason = block
       ? `suppressed: ${block.reason}${block.detail ? ` (${block.detail})` : ""} — lift it with DELETE /api/suppressions`
@@ -117,7 +118,7 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
   }
   // Quiet hours were applied at accept; a retry, a throttled wait or a window set since can still
   // land inside them. A failover after silence is not held: the message was already sent once.
-  const quiet = silence ? undefined : quietHold(prefRows[0], policyOf(settings), claimed.priority, now);
+  const quiet = silence ? undefined : quietHold(prefRows[0], policy, claimed.priority, now);
   if (quiet) {
     event({ kind: "note", error: quiet.reason, detail: { quietHours: true } });
     await finish(deps, claimed, events, { status: "scheduled", scheduledAt: quiet.until, updatedAt: now }, []);
@@ -167,7 +168,7 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
   }
 
   const outbound = await withTracking(deps.config, claimed, tracking);
-  if (claimed.channel === "email" && isMarketing(policyOf(settings), claimed.type)) {
+  if (claimed.channel === "email" && isMarketing(policy, claimed.type)) {
     outbound.headers = await unsubscribeHeaders(deps.config, claimed);
   }
   const failures: Failure[] = [];
