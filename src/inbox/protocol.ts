@@ -1,6 +1,6 @@
 /**
  * The in-app inbox's shapes: items as clients see them, and the JSON messages of the WebSocket
- * protocol (documented in README "In-app inbox"). Every change to an inbox bumps its version; an
+ * protocol (documented in docs/inbox.md). Every change to an inbox bumps its version; an
  * item carries the version of its last change, and a client resumes from the highest it has seen.
  */
 import { z } from "zod";
