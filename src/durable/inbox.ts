@@ -210,7 +210,7 @@ export class Inbox extends DurableObject<Env> {
     try {
       message = ClientMessage.parse(JSON.parse(typeof raw === "string" ? raw : new TextDecoder().decode(raw)));
     } catch {
-      return this.send(ws, { type: "error", message: "unrecognised message; see the inbox protocol in the README" });
+      return this.send(ws, { type: "error", message: "unrecognised message; see the inbox protocol in docs/inbox.md" });
     }
     switch (message.type) {
       case "mark":
