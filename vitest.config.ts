@@ -39,6 +39,9 @@ export default defineConfig(async () => {
           test: {
             name: "workers",
             setupFiles: ["./test/setup.ts"],
+            // A cap, not a measure: tests wait on conditions, and on a shared 2-core machine at
+            // load 15 a test that sends a few dozen messages can take longer than vitest's 5 s.
+            testTimeout: 30_000,
             include: ["test/**/*.test.ts", "src/**/*.test.ts"],
             exclude: [...configDefaults.exclude, VENDOR_TESTS, BROWSER_TESTS],
           },
