@@ -159,6 +159,33 @@ export const hangs = (req: RecordedRequest) =>
 export const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   () => Response.json(body, { status, headers });
 
+/**
+ * Spies on one D1 method wherever the Workers call it: on env.DB (the consumers, the cron) and on
+ * every session an API request opens with withSession (src/api/middleware/d1-session.ts). Calls
+ * go through to the real method; give the spy an implementation (`mockRejectedValueOnce`) to
+ * fail them instead. Each call is recorded with its arguments.
+ */
+export function spyOnD1<K extends "batch" | "prepare">(name: K) {
+  type Method = (...args: unknown[]) => unknown;
+  let through: Method = () => undefined;
+  const spy = vi.fn((...args: unknown[]) => through(...args));
+  const route = (target: object) => {
+    const original = (target as Record<K, Method>)[name].bind(target);
+    vi.spyOn(target as Record<K, Method>, name).mockImplementation((...args: unknown[]) => {
+      through = original;
+      return spy(...args);
+    });
+  };
+  route(testEnv.DB);
+  const withSession = testEnv.DB.withSession.bind(testEnv.DB);
+  vi.spyOn(testEnv.DB, "withSession").mockImplementation((constraint) => {
+    const session = withSession(constraint);
+    route(session);
+    return session;
+  });
+  return spy;
+}
+
 /** The events queue (status announcements, webhook deliveries). */
 export const captureEvents = () => capture(testEnv.EVENT_QUEUE, (body: EventMessage) => body);
 
