@@ -165,13 +165,15 @@ export const json = (status: number, body: unknown, headers: Record<string, stri
  * go through to the real method; give the spy an implementation (`mockRejectedValueOnce`) to
  * fail them instead. Each call is recorded with its arguments.
  */
-export function spyOnD1<K extends "batch" | "prepare">(name: K) {
+export function spyOnD1(name: "batch" | "prepare") {
   type Method = (...args: unknown[]) => unknown;
+  type Target = { batch: Method; prepare: Method };
   let through: Method = () => undefined;
   const spy = vi.fn((...args: unknown[]) => through(...args));
   const route = (target: object) => {
-    const original = (target as Record<K, Method>)[name].bind(target);
-    vi.spyOn(target as Record<K, Method>, name).mockImplementation((...args: unknown[]) => {
+    const t = target as Target;
+    const original = t[name].bind(t);
+    vi.spyOn(t, name).mockImplementation((...args: unknown[]) => {
       through = original;
       return spy(...args);
     });
