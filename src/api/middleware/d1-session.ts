@@ -38,6 +38,13 @@ export function d1Session(): MiddlewareHandler<AppEnv> {
     c.set("db", database(session as unknown as D1Database));
     await next();
     const bookmark = session.getBookmark();
-    if (bookmark) c.res.headers.set(BOOKMARK_HEADER, bookmark);
+    if (!bookmark) return;
+    // A response passed through from elsewhere (Response.redirect, a fetch) has immutable headers.
+    try {
+      c.res.headers.set(BOOKMARK_HEADER, bookmark);
+    } catch {
+      c.res = new Response(c.res.body, c.res);
+      c.res.headers.set(BOOKMARK_HEADER, bookmark);
+    }
   };
 }
