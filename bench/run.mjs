@@ -13,6 +13,9 @@
  * two thousand recipients' WebSockets held open while sends to one more are timed from the POST to
  * the item on its socket (bench/inbox.mjs).
  *
+ * With `--count` it measures nothing of the above: it prints D1 round trips, statements, Durable
+ * Object calls and queue sends per message on each path of a message's life (bench/count/).
+ *
  * With `--campaign N` (or HERALD_BENCH_CAMPAIGN=N) a last, optional phase imports an N-member
  * audience and sends one campaign to it while transactional sends are timed (bench/campaign.mjs);
  * it has its own time budget, so the default run stays as short as before.
@@ -38,6 +41,7 @@ import { startStack } from "./stack.mjs";
 import { measureRenders } from "./render.mjs";
 import { campaignFailures, measureCampaign, printCampaign } from "./campaign.mjs";
 import { findFailures, printSummary } from "./summary.mjs";
+import { printCount, runCount } from "./count/print.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** The whole run, builds included, must fit in this; waits for delivery are cut to stay inside. */
@@ -56,8 +60,22 @@ const { values: args } = parseArgs({
     "inbox-messages": { type: "string", default: "100" },
     "inbox-rate": { type: "string", default: "10" },
     campaign: { type: "string", default: process.env.HERALD_BENCH_CAMPAIGN ?? "0" },
+    count: { type: "boolean", default: false },
   },
 });
+if (args.count) {
+  // Billed calls per message instead of load: no Miniflare stack, no autocannon (bench/count/).
+  console.log(`Herald billed-call count, ${new Date().toISOString()}`);
+  const m = machine();
+  console.log(`machine:  ${m.nproc} CPUs (${m.cpu}), ${fmt(m.memoryGiB, 1)} GiB RAM, ${m.os}`);
+  try {
+    printCount(await runCount(ROOT));
+    process.exit(0);
+  } catch (error) {
+    console.error(`FAIL: ${error?.message ?? error}`);
+    process.exit(1);
+  }
+}
 const ROUNDS = positiveInt("rounds", args.rounds);
 const SECONDS = positiveInt("seconds", args.seconds);
 const CONNECTIONS = positiveInt("connections", args.connections);

@@ -4,7 +4,7 @@
  * Every step can be re-run safely:
  *
  * 1. creates the D1 database `herald`, every queue the two configs name (`herald-sends`,
- *    `herald-sends-dlq`, …) and every R2 bucket they name (`herald-attachments`) unless they exist;
+ *    `herald-priority-sends`, `herald-bulk-sends`, `herald-sends-dlq`, …) and every R2 bucket they name (`herald-attachments`) unless they exist;
  * 2. writes the database's real id into wrangler.toml and workers/delivery/wrangler.toml;
  * 3. applies the migrations to the remote database;
  * 4. sets the secrets a Worker is missing (ADMIN_TOKEN on the API Worker, ENCRYPTION_KEY on both)

@@ -21,6 +21,8 @@ export type Env = {
   CAMPAIGN_QUEUE: Queue<CampaignMessage>;
   /** Campaign communications: delivered by the same code as SEND_QUEUE, behind their own backlog. */
   BULK_QUEUE: Queue<SendMessage>;
+  /** Urgent and high sends: the same delivery, on a lane no normal or bulk backlog stands in (src/pipeline/send-lanes.ts). */
+  PRIORITY_QUEUE: Queue<SendMessage>;
   /** Per-tenant rate limits, send rates and quotas (src/durable/tenant-limiter.ts), one object per tenant. */
   LIMITER: LimiterNamespace;
   /** One in-app inbox per recipient (src/durable/inbox.ts). */

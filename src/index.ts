@@ -7,6 +7,7 @@ import { createApp } from "./api/app";
 import { database } from "./db/client";
 import { readConfig, type Env } from "./env";
 import { sweep } from "./pipeline/sweep";
+import { sendQueues } from "./pipeline/send-lanes";
 import { applyRetention } from "./pipeline/retention";
 import { automationDeps } from "./automation/deps";
 import { runAutomationPasses } from "./automation/cron";
@@ -24,7 +25,7 @@ export default {
   async scheduled(controller, env, ctx) {
     const config = readConfig(env);
     ctx.waitUntil(
-      sweep(database(env.DB), env.SEND_QUEUE, config.sweepStaleMs).then((r) => {
+      sweep(database(env.DB), sendQueues(env), config.sweepStaleMs).then((r) => {
         if (r.reenqueued) console.log(JSON.stringify({ msg: "sweep re-enqueued", ...r }));
       }),
     );

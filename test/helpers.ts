@@ -68,23 +68,36 @@ export const TWILIO = (overrides: Record<string, unknown> = {}) => ({
 
 const QUEUE_OK = { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendResponse;
 
-/** Spies on a queue producer, keeping what `keep` makes of each message sent. */
-function capture<T, R>(queue: Queue<T>, keep: (body: T, delaySeconds?: number) => R) {
+/** Spies on queue producers, keeping in one list what `keep` makes of each message sent. */
+function capture<T, R>(queue: Queue<T> | Queue<T>[], keep: (body: T, delaySeconds?: number, queue?: Queue<T>) => R) {
   const sent: R[] = [];
-  vi.spyOn(queue, "sendBatch").mockImplementation(async (messages) => {
-    for (const m of messages) sent.push(keep(m.body, m.delaySeconds));
-    return QUEUE_OK as unknown as QueueSendBatchResponse;
-  });
-  vi.spyOn(queue, "send").mockImplementation(async (body, options) => {
-    sent.push(keep(body, options?.delaySeconds));
-    return QUEUE_OK;
-  });
+  for (const q of Array.isArray(queue) ? queue : [queue]) {
+    vi.spyOn(q, "sendBatch").mockImplementation(async (messages) => {
+      for (const m of messages) sent.push(keep(m.body, m.delaySeconds, q));
+      return QUEUE_OK as unknown as QueueSendBatchResponse;
+    });
+    vi.spyOn(q, "send").mockImplementation(async (body, options) => {
+      sent.push(keep(body, options?.delaySeconds, q));
+      return QUEUE_OK;
+    });
+  }
   /** `drain` takes everything sent so far, leaving the capture empty. */
   return { sent, drain: () => sent.splice(0, sent.length) };
 }
 
-/** The send queue, with delays, so tests can hand exactly what the API enqueued to the consumer. */
-export const captureQueue = () => capture(testEnv.SEND_QUEUE, (body: SendMessage, delaySeconds) => ({ body, delaySeconds }));
+/**
+ * The transactional send lanes (standard and priority: src/pipeline/send-lanes.ts), with delays,
+ * so tests can hand exactly what the API enqueued to the consumer.
+ */
+export const captureQueue = () => capture([testEnv.SEND_QUEUE, testEnv.PRIORITY_QUEUE], (body: SendMessage, delaySeconds) => ({ body, delaySeconds }));
+
+/** All three send lanes, recording which queue each message went on. */
+export const captureLanes = () =>
+  capture([testEnv.PRIORITY_QUEUE, testEnv.SEND_QUEUE, testEnv.BULK_QUEUE], (body: SendMessage, delaySeconds, queue) => ({
+    lane: queue === testEnv.PRIORITY_QUEUE ? "priority" : queue === testEnv.BULK_QUEUE ? "bulk" : "standard",
+    body,
+    delaySeconds,
+  }));
 
 let seq = 0;
 /** Runs the delivery Worker's queue handler on these bodies; returns the batch and its outcome. */
@@ -145,6 +158,35 @@ export const hangs = (req: RecordedRequest) =>
 
 export const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   () => Response.json(body, { status, headers });
+
+/**
+ * Spies on one D1 method wherever the Workers call it: on env.DB (the consumers, the cron) and on
+ * every session an API request opens with withSession (src/api/middleware/d1-session.ts). Calls
+ * go through to the real method; give the spy an implementation (`mockRejectedValueOnce`) to
+ * fail them instead. Each call is recorded with its arguments.
+ */
+export function spyOnD1(name: "batch" | "prepare") {
+  type Method = (...args: unknown[]) => unknown;
+  type Target = { batch: Method; prepare: Method };
+  let through: Method = () => undefined;
+  const spy = vi.fn((...args: unknown[]) => through(...args));
+  const route = (target: object) => {
+    const t = target as Target;
+    const original = t[name].bind(t);
+    vi.spyOn(t, name).mockImplementation((...args: unknown[]) => {
+      through = original;
+      return spy(...args);
+    });
+  };
+  route(testEnv.DB);
+  const withSession = testEnv.DB.withSession.bind(testEnv.DB);
+  vi.spyOn(testEnv.DB, "withSession").mockImplementation((constraint) => {
+    const session = withSession(constraint);
+    route(session);
+    return session;
+  });
+  return spy;
+}
 
 /** The events queue (status announcements, webhook deliveries). */
 export const captureEvents = () => capture(testEnv.EVENT_QUEUE, (body: EventMessage) => body);

@@ -5,7 +5,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { CHANNELS } from "../src/domain";
-import { ADMIN, addProvider, call, captureQueue, createTenant, SENDGRID, TWILIO } from "./helpers";
+import { ADMIN, addProvider, call, captureQueue, createTenant, SENDGRID, spyOnD1, TWILIO } from "./helpers";
 
 let key: string;
 let tenantId: string;
@@ -102,7 +102,7 @@ describe("monthly quotas", () => {
 
   it("gives the count back when the sends could not be stored", async () => {
     await setQuotas({ email: 1 });
-    const batchSpy = vi.spyOn(env.DB, "batch").mockRejectedValueOnce(new Error("D1_ERROR: database is unavailable"));
+    const batchSpy = spyOnD1("batch").mockRejectedValueOnce(new Error("D1_ERROR: database is unavailable"));
     expect((await send(email())).status).toBe(500);
     expect(batchSpy).toHaveBeenCalled();
     expect(await usageOf("email")).toMatchObject({ used: 0, remaining: 1 });

@@ -9,6 +9,7 @@ import { requestId } from "hono/request-id";
 import type { AppEnv } from "./context";
 import { problem } from "./problem";
 import { apiKeyAuth } from "./middleware/api-key";
+import { d1Session } from "./middleware/d1-session";
 import { requestLog } from "./middleware/request-log";
 import { perItem, rateLimit } from "./middleware/rate-limit";
 import { admin } from "./routes/admin";
@@ -78,6 +79,8 @@ export function createApp() {
   // The admin console's static files; the page signs in with an API key for its /api calls.
   app.route("/", consolePages);
 
+  // Before the key lookup, so that every query of an API request runs in its D1 session.
+  app.use("/api/*", d1Session());
   app.use("/api/*", apiKeyAuth());
   app.use("/api/communications/batch", bodyLimit({ maxSize: 10 * MB, onError: tooLarge("10 MB") }));
   // 20 MB of inline attachments is about 27 MB as base64; Workers take request bodies up to 100 MB.

@@ -7,13 +7,13 @@ import type { LimiterNamespace } from "../durable/client";
 import { readConfig, type Env } from "../env";
 import { database } from "../db/client";
 import type { EventMessage } from "../pipeline/event-message";
-import type { SendMessage } from "../pipeline/queue-message";
+import { sendQueues, type SendQueues } from "../pipeline/send-lanes";
 import type { AutomationMessage } from "./message";
 import type { DispatchDeps } from "./dispatch";
 
 export type AutomationDeps = {
   db: Db;
-  sends: Queue<SendMessage>;
+  sends: SendQueues;
   events: Queue<EventMessage>;
   automation: Queue<AutomationMessage>;
   limiter: LimiterNamespace;
@@ -23,7 +23,7 @@ export type AutomationDeps = {
 
 export const automationDeps = (env: Env): AutomationDeps => ({
   db: database(env.DB),
-  sends: env.SEND_QUEUE,
+  sends: sendQueues(env),
   events: env.EVENT_QUEUE,
   automation: env.AUTOMATION_QUEUE,
   limiter: env.LIMITER,

@@ -2,7 +2,7 @@
 import { readConfig, type Env } from "../env";
 import { database, type Db } from "../db/client";
 import type { LimiterNamespace } from "../durable/client";
-import type { SendMessage } from "../pipeline/queue-message";
+import { sendQueues, type SendQueues } from "../pipeline/send-lanes";
 import type { EventMessage } from "../pipeline/event-message";
 import type { CampaignMessage } from "./message";
 
@@ -10,8 +10,8 @@ export type CampaignDeps = {
   db: Db;
   /** Fan-out chunks. */
   campaigns: Queue<CampaignMessage>;
-  /** The campaign's communications (a queue of their own, so transactional sends never wait behind them). */
-  bulk: Queue<SendMessage>;
+  /** The send lanes: the campaign's communications take the bulk one (laneFor), so transactional sends never wait behind them. */
+  bulk: SendQueues;
   /** Status changes (cancellations) for the tenant's webhooks. */
   events: Queue<EventMessage>;
   limiter: LimiterNamespace;
@@ -22,7 +22,7 @@ export type CampaignDeps = {
 export const campaignDeps = (env: Env): CampaignDeps => ({
   db: database(env.DB),
   campaigns: env.CAMPAIGN_QUEUE,
-  bulk: env.BULK_QUEUE,
+  bulk: sendQueues(env),
   events: env.EVENT_QUEUE,
   limiter: env.LIMITER,
   secret: readConfig(env).encryptionKey,

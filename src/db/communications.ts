@@ -3,7 +3,7 @@
  * the sweep's selections are the only cross-tenant reads, and they return the tenant with each id.
  */
 import { and, asc, count, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
-import type { Channel, CommunicationStatus } from "../domain";
+import type { Channel, CommunicationStatus, Priority } from "../domain";
 import { uuidv7 } from "../lib/ids";
 import type { Db } from "./client";
 import { communication, communicationEvent, idempotencyKey } from "./schema";
@@ -164,7 +164,7 @@ export const failUnfinished = (db: Db, tenantId: string, id: string, reason: str
     .returning()
     .get();
 
-export type SweepCandidate = { id: string; tenantId: string; status: CommunicationStatus };
+export type SweepCandidate = { id: string; tenantId: string; status: CommunicationStatus; priority: Priority; campaignId: string | null };
 
 /**
  * What the queue should be holding but may have lost, oldest first, at most `limit`:
@@ -174,7 +174,7 @@ export type SweepCandidate = { id: string; tenantId: string; status: Communicati
  */
 export const findSweepCandidates = (db: Db, now: Date, staleBefore: Date, graceBefore: Date, limit: number) =>
   db
-    .select({ id: communication.id, tenantId: communication.tenantId, status: communication.status })
+    .select({ id: communication.id, tenantId: communication.tenantId, status: communication.status, priority: communication.priority, campaignId: communication.campaignId })
     .from(communication)
     .where(
       or(

@@ -11,7 +11,8 @@ import { eventRow, insertCommunication, insertEvent, touchEnqueued, type Communi
 import type { Channel } from "../domain";
 import { AppError } from "../lib/errors";
 import { uuidv7 } from "../lib/ids";
-import { enqueueAll, MAX_QUEUE_DELAY_SECONDS, sendMessage, type SendMessage } from "./queue-message";
+import { MAX_QUEUE_DELAY_SECONDS, sendMessage, type SendMessage } from "./queue-message";
+import { enqueueSends, laneOf, type SendQueues } from "./send-lanes";
 import { DEFAULT_MAX_RETRIES } from "./retry-policy";
 import type { ConcreteSend } from "./send-request";
 import type { PlannedSend } from "./plan";
@@ -20,7 +21,8 @@ import { statsStatements, transitionOf } from "./transitions";
 
 export type AcceptContext = {
   db: Db;
-  queue: Queue<SendMessage>;
+  /** The send lanes; each row goes on the one laneOf chooses. */
+  queue: SendQueues;
   tenantId: string;
   createdBy: string | null;
   now: Date;
@@ -131,10 +133,12 @@ export async function storeAndEnqueue(
   if (rows.length === 0 && alongside.length) await runBatch(ctx.db, alongside);
   const deliverable = rows.filter((r) => r.status !== "suppressed");
   try {
-    await enqueueAll(
-      ctx.queue,
-      [...deliverable.map((row) => ({ body: sendMessage(row.tenantId, row.id, ctx.traceId), delaySeconds: queueDelaySeconds(row, ctx.now) })), ...followUps],
-    );
+    // A follow-up (an escalation check) travels in the lane of the communication it watches.
+    const lanes = new Map(rows.map((row) => [row.id, laneOf(row)]));
+    await enqueueSends(ctx.queue, [
+      ...deliverable.map((row) => ({ lane: laneOf(row), body: sendMessage(row.tenantId, row.id, ctx.traceId), delaySeconds: queueDelaySeconds(row, ctx.now) })),
+      ...followUps.map((f) => ({ ...f, lane: lanes.get(f.body.communicationId) ?? "standard" as const })),
+    ]);
   } catch (error) {
     console.error(JSON.stringify({ msg: "enqueue failed; the sweep will pick these up", count: deliverable.length, error: String(error) }));
     await runBatch(ctx.db, deliverable.map((row) => touchEnqueued(ctx.db, row.tenantId, row.id, new Date(0))));

@@ -13,6 +13,7 @@ import { runBatch } from "../db/client";
 import { deliver, type DeliveryDeps } from "./deliver";
 import { providerThrottle } from "../durable/provider-throttle";
 import { SendMessage } from "./queue-message";
+import { sendQueues } from "./send-lanes";
 import { EventMessage } from "./event-message";
 import { attemptDelivery, fanOut, type WebhookDeps } from "./tenant-webhooks";
 import { announce, statsStatements, transitionOf } from "./transitions";
@@ -22,7 +23,7 @@ import { processEvent } from "../automation/process";
 
 export const deliveryDeps = (env: Env): DeliveryDeps => ({
   db: database(env.DB),
-  queue: env.SEND_QUEUE,
+  queue: sendQueues(env),
   events: env.EVENT_QUEUE,
   config: readConfig(env),
   now: () => new Date(),

@@ -36,6 +36,7 @@ import type { SendOutcome } from "../channels/types";
 import { queueDelaySeconds } from "./accept";
 import { attempt, toOutbound, unsubscribeHeaders, withTracking } from "./outbound";
 import { MAX_QUEUE_DELAY_SECONDS, sendMessage, type SendMessage } from "./queue-message";
+import { enqueueSends, laneOf, type SendQueues } from "./send-lanes";
 import { retryDelaySeconds } from "./retry-policy";
 import { countsAgainstProvider, failureStatement, successStatements } from "./circuit-breaker";
 import type { ProviderThrottle } from "../durable/provider-throttle";
@@ -45,7 +46,7 @@ import { routeOrder, strategyFor } from "./weighted-routing";
 
 export type DeliveryDeps = {
   db: Db;
-  queue: Queue<SendMessage>;
+  queue: SendQueues;
   events: Queue<EventMessage>;
   config: Config;
   now: () => Date;
@@ -228,7 +229,7 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
         updatedAt: at,
         ...costPatch(claimed, cost),
       }, moves, [...health, ...costStatements(deps.db, claimed, cost)]);
-      if (check) await deps.queue.send(check.body, { delaySeconds: check.delaySeconds });
+      if (check) await enqueueSends(deps.queue, [{ ...check, lane: laneOf(claimed) }]);
       return decision;
     }
     failures.push(outcome);
@@ -331,7 +332,7 @@ async function notClaimable(deps: DeliveryDeps, msg: SendMessage, now: Date): Pr
   if (!row) return ACK;
   if (row.status === "scheduled" && row.scheduledAt && row.scheduledAt > now) {
     // A hop of a far-future send: wait again rather than spending a queue retry.
-    await deps.queue.send(sendMessage(row.tenantId, row.id, msg.traceId), { delaySeconds: queueDelaySeconds(row, now) });
+    await enqueueSends(deps.queue, [{ lane: laneOf(row), body: sendMessage(row.tenantId, row.id, msg.traceId), delaySeconds: queueDelaySeconds(row, now) }]);
     await touchEnqueued(deps.db, row.tenantId, row.id, now);
     return ACK;
   }

@@ -14,6 +14,7 @@ import { sha256Hex } from "../lib/crypto";
 import { AppError } from "../lib/errors";
 import { templateById } from "../templates/catalog";
 import { MAX_QUEUE_DELAY_SECONDS, type SendMessage } from "./queue-message";
+import { enqueueSends, laneOf } from "./send-lanes";
 import { buildPlanned, storeAndEnqueue, type AcceptContext } from "./accept";
 import { withinQuota } from "../durable/quota";
 import type { LimiterNamespace } from "../durable/client";
@@ -66,7 +67,7 @@ export async function escalate(ctx: AcceptContext, msg: SendMessage & { escalate
   if (original.status === "scheduled" && original.scheduledAt && original.scheduledAt > ctx.now) {
     // Still held (quiet hours, a later send time): the clock starts when it goes out.
     const wait = Math.ceil((original.scheduledAt.getTime() - ctx.now.getTime()) / 1000) + msg.escalate.afterSeconds;
-    await ctx.queue.send({ ...msg }, { delaySeconds: Math.min(wait, MAX_QUEUE_DELAY_SECONDS) });
+    await enqueueSends(ctx.queue, [{ lane: laneOf(original), body: { ...msg }, delaySeconds: Math.min(wait, MAX_QUEUE_DELAY_SECONDS) }]);
     return;
   }
   const note = (error: string, detail: Record<string, unknown> = {}) =>

@@ -7,13 +7,14 @@
 import type { Db } from "../db/client";
 import { runBatch } from "../db/client";
 import { findSweepCandidates, markReenqueued } from "../db/communications";
-import { enqueueAll, sendMessage, type SendMessage } from "./queue-message";
+import { sendMessage } from "./queue-message";
+import { enqueueSends, laneOf, type SendQueues } from "./send-lanes";
 
 export const SWEEP_LIMIT = 500;
 /** How late a scheduled send may be before the sweep assumes its queue message was lost. */
 const SCHEDULED_GRACE_MS = 60_000;
 
-export async function sweep(db: Db, queue: Queue<SendMessage>, staleMs: number, now = new Date()) {
+export async function sweep(db: Db, queues: SendQueues, staleMs: number, now = new Date()) {
   const candidates = await findSweepCandidates(
     db,
     now,
@@ -23,6 +24,6 @@ export async function sweep(db: Db, queue: Queue<SendMessage>, staleMs: number, 
   );
   if (candidates.length === 0) return { reenqueued: 0 };
   await runBatch(db, candidates.map((c) => markReenqueued(db, c, now)));
-  await enqueueAll(queue, candidates.map((c) => ({ body: sendMessage(c.tenantId, c.id) })));
+  await enqueueSends(queues, candidates.map((c) => ({ lane: laneOf(c), body: sendMessage(c.tenantId, c.id) })));
   return { reenqueued: candidates.length };
 }

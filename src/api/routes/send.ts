@@ -17,6 +17,7 @@ import { storeAndEnqueue, type AcceptContext } from "../../pipeline/accept";
 import { loadRecipients } from "../../pipeline/plan";
 import { prepare } from "../../pipeline/prepare";
 import { SendRequest } from "../../pipeline/send-request";
+import { sendQueues } from "../../pipeline/send-lanes";
 import { contentResolver } from "../../pipeline/template-content";
 import { deliverInAppNow } from "../../pipeline/fast-inbox";
 import { attachmentChecker, orUnstash, stashAttachments } from "../../pipeline/attachments";
@@ -25,7 +26,7 @@ export const MAX_BATCH = 1000;
 
 export const acceptContext = (c: Context<AppEnv>): AcceptContext => ({
   db: c.var.db,
-  queue: c.env.SEND_QUEUE,
+  queue: sendQueues(c.env),
   tenantId: c.var.tenantId,
   createdBy: c.var.apiKeyId,
   now: new Date(),

@@ -5,6 +5,7 @@ import { consumeCampaigns } from "../../../src/campaigns/consume";
 
 export const QUEUES = {
   sends: "herald-sends",
+  prioritySends: "herald-priority-sends",
   deadLetters: "herald-sends-dlq",
   events: "herald-events",
   automation: "herald-automation",
@@ -16,6 +17,8 @@ export default {
   async queue(batch, env) {
     switch (batch.queue) {
       case QUEUES.sends:
+      // Urgent and high sends: the same delivery, from a lane of their own (src/pipeline/send-lanes.ts).
+      case QUEUES.prioritySends:
       // Campaign communications: the same delivery, from their own queue (src/campaigns).
       case QUEUES.bulkSends:
         return consumeSends(env, batch);
