@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { InboundMessage, ProviderEvent, WebhookHandler } from "../types";
 import type { TrackedStatus } from "../../pipeline/status";
 import { hubChallenge, verifyHubSignature } from "./meta-graph";
+import { own } from "../../lib/own";
 
 /** 131047 is the Cloud API's code for a free-text send outside the window; 470 the On-Premises API's. */
 export const WINDOW_CODES = new Set([131047, 470]);
@@ -71,7 +72,7 @@ const OUR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 // Nothing here suppresses: 131026 (undeliverable) also covers an outdated app or unaccepted terms,
 // and 131050 is a marketing-only opt-out, so neither says the number must never be messaged.
 function toEvent(s: z.infer<typeof Status>): ProviderEvent {
-  const status = STATUS[s.status] ?? null;
+  const status = own(STATUS, s.status) ?? null;
   const e = s.errors?.[0];
   const error =
     status !== "failed" ? undefined : e && WINDOW_CODES.has(e.code) ? `${OUTSIDE_WINDOW} (error ${e.code})` : `WhatsApp reported failed${e ? ` (error ${e.code}${e.title ? `: ${e.title}` : ""})` : ""}`;
