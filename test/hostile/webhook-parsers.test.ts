@@ -4,9 +4,15 @@
  * never throws on a payload its schema admits, and what it returns is what D1 can bind — a
  * known status or null, strings, valid dates, plain detail values. A function or an object where
  * a string belongs (a status looked up on a plain object) or an invalid date is a 500 later.
+ * Then the same payloads, correctly signed, through the webhook route: a 200 or a 400, never a 500.
  */
+import { exports } from "cloudflare:workers";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { addProvider, createTenant } from "../helpers";
+import { basicAuth, mailgunBody, newWhsec, svixHeaders } from "../providers/email-signing";
+import { vonageSignature, vonageParams } from "../../src/channels/sms/vonage-webhook";
+import { hubSignature } from "../../src/channels/whatsapp/meta-graph";
 import { PROVIDERS } from "../../src/channels/registry";
 import { SUPPRESSION_REASONS, type InboundMessage, type InboundWebhook, type ProviderEvent } from "../../src/channels/types";
 import { TRACKED } from "../../src/pipeline/status";
@@ -198,4 +204,51 @@ describe("every provider's webhook parser, with hostile field values", () => {
       runs(100, 0x9b0),
     );
   });
+});
+
+describe("the same payloads, signed, through POST /webhooks/:provider/:configId", () => {
+  const MAILGUN_KEY = "mailgun-webhook-signing-key-0123456789";
+  const VONAGE_SECRET = "vonage-signature-secret-0123456789";
+  const APP_SECRET = "meta-app-secret-0123456789";
+  const WHSEC = newWhsec();
+  const url: Record<string, string> = {};
+
+  beforeAll(async () => {
+    const { key } = await createTenant();
+    const configs = {
+      mailgun: { channel: "email", credentials: { apiKey: "key-0123", webhookSigningKey: MAILGUN_KEY }, settings: { domain: "mg.acme.test", from: "a@acme.test" } },
+      postmark: { channel: "email", credentials: { serverToken: "server-token-0123", webhookUsername: "hook", webhookPassword: "hook-password-0123" }, settings: { from: "a@acme.test" } },
+      resend: { channel: "email", credentials: { apiKey: "re_0123", webhookSecret: WHSEC }, settings: { from: "a@acme.test" } },
+      vonage: { channel: "sms", credentials: { apiKey: "abcd1234", apiSecret: "s", signatureSecret: VONAGE_SECRET }, settings: { from: "+14155550100", signatureMethod: "sha256" } },
+      meta_whatsapp: { channel: "whatsapp", credentials: { accessToken: "t", appSecret: APP_SECRET }, settings: { phoneNumberId: "106540352242922" } },
+      meta_messenger: { channel: "messenger", credentials: { accessToken: "t", appSecret: APP_SECRET }, settings: { pageId: "1096348207084150" } },
+    };
+    for (const [provider, c] of Object.entries(configs)) url[provider] = (await addProvider(key, { provider, priority: 1, ...c })).webhookUrl;
+  });
+
+  /** The payload as its provider would sign it (a fresh nonce each time: these are not replays). */
+  const signers: Record<string, (req: InboundWebhook) => Promise<{ body: string; headers: Record<string, string> }>> = {
+    mailgun: async (req) => ({ body: await mailgunBody(MAILGUN_KEY, JSON.parse(req.rawBody)["event-data"]), headers: { "content-type": "application/json" } }),
+    postmark: async (req) => ({ body: req.rawBody, headers: { "content-type": "application/json", ...basicAuth("hook", "hook-password-0123") } }),
+    resend: async (req) => ({ body: req.rawBody, headers: await svixHeaders(WHSEC, req.rawBody) }),
+    vonage: async (req) => {
+      const params = { ...vonageParams(req.rawBody, req.headers), timestamp: String(Math.floor(Date.now() / 1000)), nonce: crypto.randomUUID() };
+      const sig = await vonageSignature(params, VONAGE_SECRET, "sha256");
+      return { body: new URLSearchParams({ ...params, sig }).toString(), headers: { "content-type": "application/x-www-form-urlencoded" } };
+    },
+    meta_whatsapp: async (req) => ({ body: req.rawBody, headers: { "content-type": "application/json", "x-hub-signature-256": await hubSignature(APP_SECRET, req.rawBody) } }),
+    meta_messenger: async (req) => ({ body: req.rawBody, headers: { "content-type": "application/json", "x-hub-signature-256": await hubSignature(APP_SECRET, req.rawBody) } }),
+  };
+
+  it.each(Object.keys(signers))("%s: a 200 or a 400", async (provider) => {
+    await fc.assert(
+      fc.asyncProperty(payloads[provider]!, async (req) => {
+        const { body, headers } = await signers[provider]!({ ...req, rawBody: req.rawBody.toWellFormed() });
+        const res = await exports.default.fetch(url[provider]!, { method: "POST", body, headers });
+        const text = await res.text();
+        expect([200, 400], text).toContain(res.status);
+      }),
+      runs(30, 0xa11 + provider.length),
+    );
+  }, 60_000);
 });

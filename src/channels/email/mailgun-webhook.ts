@@ -32,7 +32,8 @@ const Payload = z.object({
     .object({
       event: z.string(),
       id: z.string().min(1),
-      timestamp: z.number(),
+      // Unix seconds (with a fraction); bounded so a hostile value cannot become an invalid date.
+      timestamp: z.number().min(0).max(4_102_444_800),
       severity: z.string().optional(),
       reason: z.string().optional(),
       url: z.string().optional(),

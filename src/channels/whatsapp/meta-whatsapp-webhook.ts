@@ -21,7 +21,8 @@ const Status = z
   .object({
     id: z.string().min(1),
     status: z.string().min(1),
-    timestamp: z.string().regex(/^\d+$/),
+    // Unix seconds; bounded so a hostile value cannot become an invalid date.
+    timestamp: z.string().regex(/^\d{1,11}$/),
     biz_opaque_callback_data: z.string().optional(),
     errors: z.array(StatusError).optional(),
     pricing: z.object({ category: z.string().optional() }).loose().optional(),
