@@ -3,13 +3,15 @@
  * nonce, an id or a timestamp is accepted once, timestamps are read strictly, only ids the
  * signature covers name a communication, and hostile field values are answered without a 500.
  */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { addProvider, call, captureQueue, createTenant, json, mockProviders, SENDGRID, sendgridAccepts } from "../helpers";
 import { sendgridSigner } from "../signing";
 import { vonageSignature } from "../../src/channels/sms/vonage-webhook";
 import { mailgunBody, newWhsec, svixHeaders } from "./email-signing";
-import { vonageReceipt } from "./meta-vonage-payloads";
+import { vonageInbound, vonageReceipt } from "./meta-vonage-payloads";
+import { retention } from "../../src/automation/cron";
+import { automationDeps } from "../../src/automation/deps";
 import { detail, email, mockMultipart, postWebhook, providerEvents, sendAndDeliver, suppressions } from "./support";
 
 let key: string;
@@ -119,7 +121,7 @@ describe("Vonage", () => {
       mockProviders({ "https://vonage.mock": () => accepts(messageId) });
       return sendAndDeliver(key, queue, { channel: "sms", recipientContact: "+14155550123", content: "Your code is 123456" });
     };
-    return { url: p.webhookUrl, send };
+    return { url: p.webhookUrl, configId: p.id, send };
   }
   const sign = async (fields: Record<string, string>, nonce = crypto.randomUUID()) => {
     const params: Record<string, string> = { ...fields, timestamp: String(Math.floor(Date.now() / 1000)), nonce };
@@ -157,5 +159,30 @@ describe("Vonage", () => {
     expect(res.status, res.text).toBe(200);
     expect((await detail(key, id)).status).toBe("sent");
     expect((await call("GET", "/api/suppressions?channel=sms", { key })).json.results).toEqual([]);
+  });
+
+  it("a replayed inbound START is refused, so a later STOP stands", async () => {
+    const { url } = await setup();
+    const start = await sign(vonageInbound("14155550199", "START"));
+    expect((await post(`${url}/inbound`, start)).status).toBe(200);
+    expect((await post(`${url}/inbound`, await sign(vonageInbound("14155550199", "STOP")))).status).toBe(200);
+    expect((await post(`${url}/inbound`, start)).status).toBe(409);
+    const s = await call("GET", `/api/suppressions?channel=sms&contact=${encodeURIComponent("+14155550199")}`, { key });
+    expect(s.json.results).toEqual([expect.objectContaining({ reason: "opt_out" })]);
+  });
+
+  it("a nonce refuses only until its window closes, and the cron deletes it after", async () => {
+    const { url, configId, send } = await setup();
+    const id = await send("0A00000000000005");
+    const hold = (nonce: string, expiresAt: number) => env.DB.prepare("INSERT INTO webhook_nonce (scope, nonce, expires_at) VALUES (?1, ?2, ?3)").bind(configId, nonce, expiresAt).run();
+    await hold("live-nonce", Date.now() + 60_000);
+    await hold("expired-nonce", Date.now() - 1);
+    expect((await post(url, await sign(vonageReceipt("0A00000000000005", "accepted", { "client-ref": id }), "live-nonce"))).status).toBe(409);
+    expect((await post(url, await sign(vonageReceipt("0A00000000000005", "accepted", { "client-ref": id }), "expired-nonce"))).status).toBe(200);
+
+    await hold("old-nonce", Date.now() - 1);
+    expect((await retention(automationDeps(env), new Date(), 1000)).nonces).toBe(1);
+    const left = await env.DB.prepare("SELECT nonce FROM webhook_nonce WHERE scope = ?1 ORDER BY nonce").bind(configId).all<{ nonce: string }>();
+    expect(left.results.map((r) => r.nonce)).toEqual(["expired-nonce", "live-nonce"]);
   });
 });
