@@ -7,6 +7,7 @@
 import { deleteProcessedEvents, findUnprocessedEvents, touchPending } from "../db/business-events";
 import { runBatch } from "../db/client";
 import { deleteFlushedDigests } from "../db/digests";
+import { deleteExpiredNonces } from "../db/webhook-nonces";
 import { STALE_CLAIM_MS, type AutomationDeps } from "./deps";
 import { flushDigests } from "./digests";
 import { enqueueEvents, eventMessage } from "./message";
@@ -31,7 +32,9 @@ export async function recoverEvents(d: AutomationDeps, now: Date, limit = RECOVE
 export async function retention(d: AutomationDeps, now: Date, limit = RETENTION_BATCH) {
   const events = await deleteProcessedEvents(d.db, new Date(now.getTime() - EVENT_RETENTION_MS), limit);
   const digests = await deleteFlushedDigests(d.db, new Date(now.getTime() - DIGEST_RETENTION_MS), limit);
-  return { events, digests };
+  // Expired nonces no longer refuse anything (claimNonce ignores them); this only keeps the table small.
+  const nonces = await deleteExpiredNonces(d.db, now, limit);
+  return { events, digests, nonces };
 }
 
 /** Runs every pass; one failing does not stop the others (the next run tries it again). */

@@ -129,10 +129,20 @@ export type InboundWebhook = { url: string; rawBody: string; headers: Headers; n
 /** A message a recipient sent us (an SMS reply). */
 export type InboundMessage = { from: string; to: string; body: string };
 export type Verification = { ok: true } | { ok: false; reason: string };
+/**
+ * What makes one signed request unique (Mailgun's token, Svix's id, SNS's MessageId…) and when
+ * its signature stops being accepted: Herald refuses the same nonce again until then.
+ */
+export type ReplayKey = { nonce: string; expiresAt: Date };
 
 /** Receiving a provider's delivery webhooks: prove the sender, then read the events. */
 export type WebhookHandler<C, S> = {
   verify(request: InboundWebhook, credentials: C, settings: S): Promise<Verification>;
+  /**
+   * For schemes that sign a nonce, an id or a timestamp: the request's replay key. Called only
+   * once `verify` accepted the request, so it reads what the signature covers.
+   */
+  replayKey?(request: InboundWebhook): Promise<ReplayKey>;
   /** Throws on a payload that is not the provider's format. */
   parse(request: InboundWebhook): ProviderEvent[];
   /** For providers that forward replies (Twilio): read one. Throws on a foreign payload. */

@@ -176,12 +176,17 @@ describe("SendGrid", () => {
     expect(await effects()).toEqual(before);
   }, 60_000);
 
-  it("a correctly signed body of any shape is a 200 or a 400", async () => {
+  it("a correctly signed body of any shape is a 200 or a 400, and the same signed request again a 409", async () => {
+    // The timestamp and body are the replay key: one applied request may not be applied twice.
+    const applied = new Set<string>();
     await fc.assert(
       fc.asyncProperty(sgBody, async (raw) => {
         const body = raw.toWellFormed();
-        const a = await probe("POST", sendgridUrl, { raw: body, headers: await signer.headers(body) });
-        expect([200, 400], a.text).toContain(a.status);
+        const headers = await signer.headers(body);
+        const a = await probe("POST", sendgridUrl, { raw: body, headers });
+        const key = `${headers[SG_TIMESTAMP]}.${body}`;
+        expect(applied.has(key) ? [409] : [200, 400], a.text).toContain(a.status);
+        if (a.status === 200) applied.add(key);
       }),
       runs(120, 0x5e2),
     );

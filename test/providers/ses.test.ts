@@ -173,11 +173,12 @@ describe("SES events through SNS", () => {
     expect(JSON.stringify(d.events)).not.toContain("ann@example.com");
   });
 
-  it("matches by SES MessageId without tags; an SNS retry (same MessageId) is a no-op", async () => {
+  it("matches by SES MessageId without tags; a second delivery of the same MessageId changes nothing", async () => {
     const { id, url } = await setup();
     const fields = notification(sesEvent(null, "Delivery", { delivery: { timestamp: new Date().toISOString() } }));
-    await post(url, fields);
-    expect((await post(url, fields)).json.moved).toBe(0);
+    expect((await post(url, fields)).json.moved).toBe(1);
+    // SNS only retries a failed delivery, whose claim rolled back; once applied, the id is a replay.
+    expect((await post(url, fields)).status).toBe(409);
     const d = await detail(key, id);
     expect(d.status).toBe("delivered");
     expect(providerEvents(d)).toEqual(["Delivery"]);

@@ -1,14 +1,18 @@
 /**
  * Provider delivery webhooks: `POST /webhooks/:provider/:configId` (each config's `webhookUrl`).
  * Nothing is read or changed before the request proves it comes from the provider, with that
- * config's own secrets; then its events move communications through their states. Providers that
- * confirm a subscription first (Meta) do so with `GET` on the same URL.
+ * config's own secrets; then its events move communications through their states. A signature
+ * whose scheme carries a nonce is accepted once: its claim (src/db/webhook-nonces.ts) rides in the
+ * batch that applies the events, and a second use answers 409 having changed nothing. Providers
+ * that confirm a subscription first (Meta) do so with `GET` on the same URL.
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../context";
 import { PROVIDERS } from "../../channels/registry";
-import type { InboundMessage, InboundWebhook } from "../../channels/types";
+import type { InboundMessage, InboundWebhook, ReplayKey } from "../../channels/types";
 import { providerConfigForWebhook } from "../../db/providers";
+import { isUniqueViolation } from "../../db/client";
+import { claimNonce, nonceHeld, releaseNonce } from "../../db/webhook-nonces";
 import { AppError, notFound } from "../../lib/errors";
 import { readProviderConfig } from "../../pipeline/provider-configs";
 import { applyProviderEvents } from "../../pipeline/track";
@@ -37,7 +41,16 @@ async function verified(c: Context<AppEnv>) {
   if (!verdict.ok) {
     throw new AppError(/missing/.test(verdict.reason) ? "unauthorized" : "forbidden", `webhook rejected: ${verdict.reason}`);
   }
-  return { row, handler: definition.webhook, request };
+  const replay = await definition.webhook.replayKey?.(request);
+  return { row, handler: definition.webhook, request, replay };
+}
+
+/** After a batch carrying a nonce claim failed: a replay is a 409, anything else stays an error. */
+async function replayed(c: Context<AppEnv>, scope: string, replay: ReplayKey | undefined, now: Date, error: unknown): Promise<never> {
+  if (replay && isUniqueViolation(error) && (await nonceHeld(c.env.DB, scope, replay.nonce, now))) {
+    throw new AppError("conflict", "webhook rejected: this signature was already used (a replayed request)");
+  }
+  throw error;
 }
 
 /** A recipient's reply: STOP and START change what may be sent to them. */
@@ -60,7 +73,7 @@ export const providerWebhooks = new Hono<AppEnv>()
     return c.text(answer);
   })
   .post("/:provider/:configId/inbound", async (c) => {
-    const { row, handler, request } = await verified(c);
+    const { row, handler, request, replay } = await verified(c);
     if (!handler.parseInbound) throw notFound("webhook endpoint");
     let message;
     try {
@@ -68,13 +81,21 @@ export const providerWebhooks = new Hono<AppEnv>()
     } catch {
       throw new AppError("bad_request", `the body is not a ${row.provider} inbound message`);
     }
-    await applyReply(c, row, message, request.now);
+    // Replies are rare and STOP/START is not one batch: the claim goes first, and is given back
+    // if the keyword could not be applied, so the provider's retry is not taken for a replay.
+    if (replay) await c.env.DB.batch(claimNonce(c.env.DB, row.id, replay, request.now)).catch((error) => replayed(c, row.id, replay, request.now, error));
+    try {
+      await applyReply(c, row, message, request.now);
+    } catch (error) {
+      if (replay) await releaseNonce(c.env.DB, row.id, replay);
+      throw error;
+    }
     // An empty TwiML answer: Twilio sends its own compliance replies to STOP and HELP.
     return c.body('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', 200, { "content-type": "text/xml" });
   })
   .post("/:provider/:configId", async (c) => {
     const { db } = c.var;
-    const { row, handler, request } = await verified(c);
+    const { row, handler, request, replay } = await verified(c);
 
     let events, replies;
     try {
@@ -90,7 +111,8 @@ export const providerWebhooks = new Hono<AppEnv>()
       { tenantId: row.tenantId, configId: row.id, provider: row.provider },
       events,
       request.now,
-    );
+      replay ? claimNonce(c.env.DB, row.id, replay, request.now) : [],
+    ).catch((error) => replayed(c, row.id, replay, request.now, error));
     for (const reply of replies) await applyReply(c, row, reply, request.now);
     // The same communication ids (and the request's trace) as the API and consumer lines.
     console.log(

@@ -2,14 +2,17 @@
  * Mailgun webhooks (one JSON event per POST). The signature is hex(HMAC-SHA256(webhook signing
  * key, timestamp + token)); a subaccount's events also carry `parent-signature`, made the same
  * way with the parent account's key, so either key may be configured. Mailgun signs only the
- * timestamp and token, not the event: the timestamp window below is what limits the reuse of a
- * captured signature, and events are deduplicated by `event-data.id`.
+ * timestamp and token, not the event, so a captured signature would carry any body: each token
+ * is accepted once (the replay key), within the timestamp window below; events are also
+ * deduplicated by `event-data.id`.
  */
 import { z } from "zod";
-import type { ProviderEvent, Verification, WebhookHandler } from "../types";
+import type { ProviderEvent, ReplayKey, Verification, WebhookHandler } from "../types";
 import { constantTimeEqual, hmac } from "../../lib/crypto";
 import type { TrackedStatus } from "../../pipeline/status";
 import { COMMUNICATION_TAG } from "./parts";
+import { own } from "../../lib/own";
+import { unixSeconds, withinWindow } from "../webhook-time";
 
 /**
  * Mailgun is reported to resend the original signature block when it retries (after 5, 10, 15
@@ -29,7 +32,8 @@ const Payload = z.object({
     .object({
       event: z.string(),
       id: z.string().min(1),
-      timestamp: z.number(),
+      // Unix seconds (with a fraction); bounded so a hostile value cannot become an invalid date.
+      timestamp: z.number().min(0).max(4_102_444_800),
       severity: z.string().optional(),
       reason: z.string().optional(),
       url: z.string().optional(),
@@ -40,6 +44,7 @@ const Payload = z.object({
     .loose(),
 });
 type EventData = z.infer<typeof Payload>["event-data"];
+const SignatureBlock = z.object({ signature: Payload.shape.signature });
 
 export async function mailgunSignature(signingKey: string, timestamp: string, token: string): Promise<string> {
   return Array.from(await hmac("SHA-256", signingKey, timestamp + token), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -80,7 +85,7 @@ function toEvent(e: EventData): ProviderEvent {
     case "failed": {
       // A temporary failure is a deferral: Mailgun keeps trying, and reports again.
       if (e.severity !== "permanent") return to(null);
-      const suppress = SUPPRESSING[e.reason as keyof typeof SUPPRESSING];
+      const suppress = own<(typeof SUPPRESSING)[keyof typeof SUPPRESSING]>(SUPPRESSING, e.reason ?? "");
       const error = `${e.reason ?? "failed"}${smtp ? `: ${smtp}` : ""}`;
       if (suppress === "bounce") return to("bounced", { error: `bounced: ${error}`, suppress: { reason: "bounce", detail: smtp || e.reason } });
       return to("failed", { error: `failed permanently: ${error}`, ...(suppress ? { suppress: { reason: suppress, detail: e.reason } } : {}) });
@@ -100,15 +105,19 @@ export const mailgunWebhook: WebhookHandler<{ webhookSigningKey?: string }, unkn
     if (!credentials.webhookSigningKey) return { ok: false, reason: "no webhookSigningKey is configured for this provider" };
     let signed;
     try {
-      signed = z.object({ signature: Payload.shape.signature }).parse(JSON.parse(request.rawBody)).signature;
+      signed = SignatureBlock.parse(JSON.parse(request.rawBody)).signature;
     } catch {
       return { ok: false, reason: "missing signature" };
     }
-    const age = request.now.getTime() / 1000 - Number(signed.timestamp);
-    if (!Number.isFinite(age) || Math.abs(age) > REPLAY_WINDOW_SECONDS) return { ok: false, reason: "timestamp outside the replay window" };
+    const at = unixSeconds(signed.timestamp);
+    if (at === undefined || !withinWindow(at, request.now, REPLAY_WINDOW_SECONDS)) return { ok: false, reason: "timestamp outside the replay window" };
     const expected = await mailgunSignature(credentials.webhookSigningKey, signed.timestamp, signed.token);
     const given = [signed.signature, signed["parent-signature"]].filter((s): s is string => !!s);
     return given.some((s) => constantTimeEqual(s.toLowerCase(), expected)) ? { ok: true } : { ok: false, reason: "bad signature" };
+  },
+  async replayKey(request): Promise<ReplayKey> {
+    const { timestamp, token } = SignatureBlock.parse(JSON.parse(request.rawBody)).signature;
+    return { nonce: token, expiresAt: new Date((Number(timestamp) + REPLAY_WINDOW_SECONDS) * 1000) };
   },
   parse(request) {
     return [toEvent(Payload.parse(JSON.parse(request.rawBody))["event-data"])];

@@ -10,6 +10,7 @@ import type { ProviderEvent, SuppressionReason, Verification, WebhookHandler } f
 import { constantTimeEqual } from "../../lib/crypto";
 import type { TrackedStatus } from "../../pipeline/status";
 import { COMMUNICATION_TAG } from "./parts";
+import { own } from "../../lib/own";
 
 const PostmarkRecord = z
   .object({
@@ -68,7 +69,7 @@ function toEvent(r: PostmarkRecord, now: Date): ProviderEvent {
     case "SpamComplaint":
       return to(null, { suppress: { reason: "complaint", detail: "spam complaint" } });
     case "SubscriptionChange": {
-      const reason = r.SuppressSending ? (SUPPRESSION_REASONS[r.SuppressionReason ?? ""] ?? "unsubscribe") : undefined;
+      const reason = r.SuppressSending ? (own(SUPPRESSION_REASONS, r.SuppressionReason ?? "") ?? "unsubscribe") : undefined;
       return to(null, reason ? { suppress: { reason, detail: r.SuppressionReason ?? "suppressed in Postmark" } } : {});
     }
     default:

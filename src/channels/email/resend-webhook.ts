@@ -3,11 +3,13 @@
  * `v1,<base64 HMAC-SHA256>` over `<svix-id>.<svix-timestamp>.<raw body>`, keyed with the base64
  * part of the `whsec_` secret (several during a secret rotation) — the Standard Webhooks scheme
  * Herald signs its own webhooks with, under other header names. `svix-id` is stable across
- * Svix's retries, so it is the dedupe key.
+ * Svix's retries, so it is the dedupe key, and the replay key within the signature's window.
  */
 import { z } from "zod";
-import type { ProviderEvent, SuppressionReason, Verification, WebhookHandler } from "../types";
+import type { ProviderEvent, ReplayKey, SuppressionReason, Verification, WebhookHandler } from "../types";
 import { constantTimeEqual } from "../../lib/crypto";
+import { own } from "../../lib/own";
+import { unixSeconds, withinWindow } from "../webhook-time";
 import { signWebhook } from "../../lib/standard-webhooks";
 import type { TrackedStatus } from "../../pipeline/status";
 import { COMMUNICATION_TAG } from "./parts";
@@ -70,7 +72,7 @@ function toEvent(e: Event, svixId: string, now: Date): ProviderEvent {
     case "email.failed":
       return to("failed", { error: `Resend failed to send: ${d.failed?.reason ?? "no reason given"}` });
     case "email.suppressed": {
-      const reason = SUPPRESSED_BECAUSE[d.suppressed?.reason ?? ""];
+      const reason = own(SUPPRESSED_BECAUSE, d.suppressed?.reason ?? "");
       return to("failed", {
         error: `suppressed by Resend: ${d.suppressed?.reason ?? "on its suppression list"}`,
         ...(reason ? { suppress: { reason, detail: `Resend: ${d.suppressed?.reason}` } } : {}),
@@ -89,11 +91,17 @@ export const resendWebhook: WebhookHandler<{ webhookSecret?: string }, unknown> 
     const timestamp = request.headers.get("svix-timestamp");
     const signatures = request.headers.get("svix-signature");
     if (!id || !timestamp || !signatures) return { ok: false, reason: "missing svix signature headers" };
-    const age = request.now.getTime() / 1000 - Number(timestamp);
-    if (!/^\d+$/.test(timestamp) || Math.abs(age) > REPLAY_WINDOW_SECONDS) return { ok: false, reason: "timestamp outside the replay window" };
-    const expected = (await signWebhook(credentials.webhookSecret, id, Number(timestamp), request.rawBody))["webhook-signature"];
+    const at = unixSeconds(timestamp);
+    if (at === undefined || !withinWindow(at, request.now, REPLAY_WINDOW_SECONDS)) return { ok: false, reason: "timestamp outside the replay window" };
+    const expected = (await signWebhook(credentials.webhookSecret, id, at, request.rawBody))["webhook-signature"];
     const given = signatures.split(" ").filter((s) => s.startsWith("v1,"));
     return given.some((s) => constantTimeEqual(s, expected)) ? { ok: true } : { ok: false, reason: "bad signature" };
+  },
+  async replayKey(request): Promise<ReplayKey> {
+    // Svix re-signs each retry with a new timestamp but the same id. A retry only follows a
+    // failed attempt, whose claim rolled back; the claim lasts as long as the first signature.
+    const timestamp = Number(request.headers.get("svix-timestamp"));
+    return { nonce: request.headers.get("svix-id") ?? "", expiresAt: new Date((timestamp + REPLAY_WINDOW_SECONDS) * 1000) };
   },
   parse(request) {
     const event = Event.parse(JSON.parse(request.rawBody));

@@ -2,11 +2,13 @@
  * SendGrid's signed Event Webhook. The signature is ECDSA P-256/SHA-256 over the timestamp header
  * followed by the raw body, DER-encoded and base64'd; the verification key is the base64 SPKI
  * shown in SendGrid's settings (our `settings.webhookVerificationKey`). Events arrive in batches
- * and carry our ids back in the custom args we set on send.
+ * and carry our ids back in the custom args we set on send. No nonce is signed: a hash of the
+ * signed timestamp and body is the replay key, so one signed request is applied once.
  */
 import { z } from "zod";
-import type { ProviderEvent, SuppressionReason, Verification, WebhookHandler } from "../types";
-import { base64Decode, derToP1363 } from "../../lib/crypto";
+import type { ProviderEvent, ReplayKey, SuppressionReason, Verification, WebhookHandler } from "../types";
+import { base64Decode, derToP1363, sha256Hex } from "../../lib/crypto";
+import { unixSeconds, withinWindow } from "../webhook-time";
 import type { TrackedStatus } from "../../pipeline/status";
 
 export const SIGNATURE_HEADER = "x-twilio-email-event-webhook-signature";
@@ -92,13 +94,18 @@ export const sendgridWebhook: WebhookHandler<unknown, { webhookVerificationKey?:
     const signature = request.headers.get(SIGNATURE_HEADER);
     const timestamp = request.headers.get(TIMESTAMP_HEADER);
     if (!signature || !timestamp) return { ok: false, reason: "missing signature headers" };
-    const age = request.now.getTime() / 1000 - Number(timestamp);
-    if (!Number.isFinite(age) || Math.abs(age) > REPLAY_WINDOW_SECONDS) return { ok: false, reason: "timestamp outside the replay window" };
+    const at = unixSeconds(timestamp);
+    if (at === undefined || !withinWindow(at, request.now, REPLAY_WINDOW_SECONDS)) return { ok: false, reason: "timestamp outside the replay window" };
     try {
       return (await verify(request.rawBody, signature, timestamp, settings.webhookVerificationKey)) ? { ok: true } : { ok: false, reason: "bad signature" };
     } catch {
       return { ok: false, reason: "bad signature" };
     }
+  },
+  async replayKey(request): Promise<ReplayKey> {
+    // Not the signature itself: an ECDSA signature has a second valid form, (r, n - s).
+    const timestamp = request.headers.get(TIMESTAMP_HEADER) ?? "";
+    return { nonce: await sha256Hex(`${timestamp}.${request.rawBody}`), expiresAt: new Date((Number(timestamp) + REPLAY_WINDOW_SECONDS) * 1000) };
   },
   parse(request) {
     return Events.parse(JSON.parse(request.rawBody)).map(toEvent);

@@ -4,9 +4,10 @@
  * is accepted only when SNS signed it and it comes from the config's own `snsTopicArn` — anyone
  * can make SNS sign messages of their own topic. The subscription handshake happens here too: a
  * verified SubscriptionConfirmation of that topic is confirmed by fetching its SubscribeURL.
+ * SNS keeps a message's MessageId (and its signature) across retries: it is the replay key.
  */
 import { z } from "zod";
-import type { ProviderEvent, Verification, WebhookHandler } from "../types";
+import type { ProviderEvent, ReplayKey, Verification, WebhookHandler } from "../types";
 import type { TrackedStatus } from "../../pipeline/status";
 import { COMMUNICATION_TAG } from "./parts";
 import { confirmSubscription, SnsMessage, verifySnsSignature } from "./sns";
@@ -96,6 +97,10 @@ export const sesWebhook: WebhookHandler<unknown, { snsTopicArn?: string }> = {
     const signed = await verifySnsSignature(message);
     if (!signed.ok || message.Type !== "SubscriptionConfirmation") return signed;
     return confirmSubscription(message);
+  },
+  async replayKey(request): Promise<ReplayKey> {
+    const message = SnsMessage.parse(JSON.parse(request.rawBody));
+    return { nonce: message.MessageId, expiresAt: new Date(Date.parse(message.Timestamp) + REPLAY_WINDOW_SECONDS * 1000) };
   },
   parse(request) {
     const message = SnsMessage.parse(JSON.parse(request.rawBody));

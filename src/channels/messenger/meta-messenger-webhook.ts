@@ -14,7 +14,7 @@ const Payload = z.object({
     z
       .object({
         messaging: z
-          .array(z.object({ delivery: z.object({ mids: z.array(z.string().min(1)).optional(), watermark: z.number() }).loose().optional() }).loose())
+          .array(z.object({ delivery: z.object({ mids: z.array(z.string().min(1)).optional(), watermark: z.number().min(0).max(4_102_444_800_000) }).loose().optional() }).loose())
           .optional(),
       })
       .loose(),

@@ -4,11 +4,15 @@
  * them when signed webhooks are enabled on the account: `sig` over every other parameter, each
  * value's `&` and `=` replaced by `_`, sorted by name, as `&name=value…`, then either
  * md5(query + secret) ("MD5 hash") or an HMAC of the query keyed by the signature secret; hex.
- * The signed `timestamp` bounds replays; receipts are also deduplicated.
+ * The signed `timestamp` bounds replays and the signed `nonce` is accepted once; receipts are
+ * also deduplicated. Only signed parameters name a communication: the `?c=` of the callback URL
+ * is outside the signature, so a receipt finds its message by `client-ref` or `messageId`.
  */
 import { z } from "zod";
-import type { ProviderEvent, SuppressionReason, Verification, WebhookHandler } from "../types";
+import type { ProviderEvent, ReplayKey, SuppressionReason, Verification, WebhookHandler } from "../types";
 import { constantTimeEqual } from "../../lib/crypto";
+import { own } from "../../lib/own";
+import { unixSeconds, withinWindow } from "../webhook-time";
 import type { TrackedStatus } from "../../pipeline/status";
 
 export const SIGNATURE_METHODS = ["md5hash", "md5", "sha1", "sha256", "sha512"] as const;
@@ -73,22 +77,30 @@ export const vonageWebhook: WebhookHandler<{ signatureSecret?: string }, { signa
     } catch {
       return { ok: false, reason: "missing sig: the body is neither a form nor a JSON object" };
     }
-    if (!params.sig || !params.timestamp) return { ok: false, reason: "missing sig or timestamp" };
-    const age = request.now.getTime() / 1000 - Number(params.timestamp);
-    if (!Number.isFinite(age) || Math.abs(age) > REPLAY_WINDOW_SECONDS) return { ok: false, reason: "timestamp outside the replay window" };
+    const sig = own(params, "sig");
+    const timestamp = own(params, "timestamp");
+    if (!sig || !timestamp) return { ok: false, reason: "missing sig or timestamp" };
+    const at = unixSeconds(timestamp);
+    if (at === undefined || !withinWindow(at, request.now, REPLAY_WINDOW_SECONDS)) return { ok: false, reason: "timestamp outside the replay window" };
     const expected = await vonageSignature(params, credentials.signatureSecret, settings.signatureMethod);
-    return constantTimeEqual(params.sig.toLowerCase(), expected) ? { ok: true } : { ok: false, reason: "bad signature" };
+    return constantTimeEqual(sig.toLowerCase(), expected) ? { ok: true } : { ok: false, reason: "bad signature" };
+  },
+  async replayKey(request): Promise<ReplayKey> {
+    const params = vonageParams(request.rawBody, request.headers);
+    // Signed webhooks carry a nonce; without one, the signature itself stands for the request.
+    const nonce = own(params, "nonce") || (own(params, "sig") ?? "").toLowerCase();
+    return { nonce, expiresAt: new Date((Number(own(params, "timestamp")) + REPLAY_WINDOW_SECONDS) * 1000) };
   },
   parse(request): ProviderEvent[] {
     const r = Receipt.parse(vonageParams(request.rawBody, request.headers));
-    const status = STATUS[r.status] ?? null;
+    const status = own(STATUS, r.status) ?? null;
     const code = r["err-code"] && r["err-code"] !== "0" ? r["err-code"] : undefined;
-    const suppress = status === "failed" && code ? SUPPRESSING_CODES[code] : undefined;
+    const suppress = status === "failed" && code ? own(SUPPRESSING_CODES, code) : undefined;
     const ref = r["client-ref"];
     return [
       {
         // A long message has one receipt per part, each with its own messageId; client-ref joins them.
-        communicationId: ref && OUR_ID.test(ref) ? ref : new URL(request.url).searchParams.get("c"),
+        communicationId: ref && OUR_ID.test(ref) ? ref : null,
         providerMessageId: r.messageId,
         status,
         name: r.status,

@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { InboundMessage, ProviderEvent, WebhookHandler } from "../types";
 import type { TrackedStatus } from "../../pipeline/status";
 import { hubChallenge, verifyHubSignature } from "./meta-graph";
+import { own } from "../../lib/own";
 
 /** 131047 is the Cloud API's code for a free-text send outside the window; 470 the On-Premises API's. */
 export const WINDOW_CODES = new Set([131047, 470]);
@@ -20,7 +21,8 @@ const Status = z
   .object({
     id: z.string().min(1),
     status: z.string().min(1),
-    timestamp: z.string().regex(/^\d+$/),
+    // Unix seconds; bounded so a hostile value cannot become an invalid date.
+    timestamp: z.string().regex(/^\d{1,11}$/),
     biz_opaque_callback_data: z.string().optional(),
     errors: z.array(StatusError).optional(),
     pricing: z.object({ category: z.string().optional() }).loose().optional(),
@@ -71,7 +73,7 @@ const OUR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 // Nothing here suppresses: 131026 (undeliverable) also covers an outdated app or unaccepted terms,
 // and 131050 is a marketing-only opt-out, so neither says the number must never be messaged.
 function toEvent(s: z.infer<typeof Status>): ProviderEvent {
-  const status = STATUS[s.status] ?? null;
+  const status = own(STATUS, s.status) ?? null;
   const e = s.errors?.[0];
   const error =
     status !== "failed" ? undefined : e && WINDOW_CODES.has(e.code) ? `${OUTSIDE_WINDOW} (error ${e.code})` : `WhatsApp reported failed${e ? ` (error ${e.code}${e.title ? `: ${e.title}` : ""})` : ""}`;

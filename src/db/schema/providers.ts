@@ -2,7 +2,7 @@
  * A tenant's provider configurations: which provider serves which channel, in what order.
  * Credentials are AES-GCM ciphertext (see src/lib/crypto.ts); settings are plain JSON.
  */
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Channel } from "../../domain";
 import type { ProviderKind } from "../../channels/kinds";
 import { tenant } from "./tenants";
@@ -31,4 +31,21 @@ export const providerConfig = sqliteTable(
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
   },
   (t) => [index("idx_provider_tenant_channel").on(t.tenantId, t.channel, t.priority)],
+);
+
+/**
+ * Nonces of provider webhook signatures already accepted (Mailgun's token, Svix's id, SNS's
+ * MessageId, Vonage's nonce, a hash of SendGrid's timestamp and body), per config, until the
+ * signature's replay window closes: a captured signature is then refused instead of applied
+ * again. Rows past `expires_at` no longer count and the cron deletes them.
+ */
+export const webhookNonce = sqliteTable(
+  "webhook_nonce",
+  {
+    /** The provider config whose secret made the signature. */
+    scope: text("scope").notNull(),
+    nonce: text("nonce").notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.nonce] }), index("idx_webhook_nonce_expires").on(t.expiresAt)],
 );
