@@ -149,6 +149,26 @@ describe("failover", () => {
     expect(attempts[1].error).toMatch(/did not answer in time/);
   });
 
+  it("does not follow a provider's redirect, and keeps only an excerpt of what a provider said", async () => {
+    await addProvider(key, { channel: "sms", provider: "twilio", priority: 1, credentials: TWILIO().credentials, settings: { from: "+14155550100", baseUrl: "https://moved.mock" } });
+    await addProvider(key, TWILIO({ priority: 2 }));
+    const said = `<b>The 'To' number</b>\u0000\r\n is not valid ${"x".repeat(5000)}`;
+    const net = mockProviders({
+      "https://moved.mock": () => new Response(null, { status: 307, headers: { location: "http://127.0.0.1:9000/latest/meta-data" } }),
+      "http://127.0.0.1:9000": twilioAccepts(),
+      "https://twilio.mock": json(400, { code: 21211, message: said }),
+    });
+    const id = await send(smsBody);
+    await deliverEnqueued();
+    expect(net.requests.map((r) => new URL(r.url).origin)).toEqual(["https://moved.mock", "https://twilio.mock"]);
+    const d = await detail(id);
+    const attempts = d.events.filter((e: { kind: string }) => e.kind === "attempt");
+    expect(attempts[0]).toMatchObject({ httpStatus: 307, error: expect.stringContaining("does not follow redirects") });
+    expect(d.events.map((e: { kind: string }) => e.kind)).toContain("failover");
+    expect(d).toMatchObject({ status: "failed", errorMessage: expect.stringMatching(/^Twilio answered 400 \(error 21211\): The 'To' number is not valid x+…$/) });
+    expect(d.errorMessage.length).toBeLessThanOrEqual(300);
+  });
+
   it("fails over when a provider rejects our credentials, but does not retry it", async () => {
     await addProvider(key, SENDGRID({ priority: 1 }));
     const net = mockProviders({ "https://sendgrid.mock": json(401, { errors: [{ message: "The provided authorization grant is invalid" }] }) });

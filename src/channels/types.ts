@@ -70,6 +70,11 @@ export type SendOutcome =
       response?: unknown;
       /** Push: the service says this device token or subscription is gone for good. */
       deadDevice?: boolean;
+      /**
+       * The call hit its deadline: the provider may still have accepted it, so sending it again
+       * (elsewhere, or later) can duplicate it unless the provider dedupes by idempotency key.
+       */
+      timedOut?: boolean;
     };
 
 export interface ProviderAdapter {
