@@ -147,6 +147,22 @@ describe("failover", () => {
     const attempts = d.events.filter((e: { kind: string }) => e.kind === "attempt");
     expect(attempts[0].error).toMatch(/request failed/);
     expect(attempts[1].error).toMatch(/did not answer in time/);
+    // Twilio may have taken the message after Herald gave up on it: the failover says so.
+    const failovers = d.events.filter((e: { kind: string }) => e.kind === "failover");
+    expect(failovers[0].detail).toBeNull();
+    expect(failovers[1].detail).toEqual({ afterTimeout: true, possibleDuplicate: true, idempotencyKey: false });
+  });
+
+  it("marks a failover after a timed-out Resend call, which got the communication id as its idempotency key", async () => {
+    await addProvider(key, { channel: "email", provider: "resend", priority: 1, credentials: { apiKey: "re_test" }, settings: { from: "billing@acme.test", baseUrl: "https://resend.mock", timeoutMs: 100 } });
+    await addProvider(key, SENDGRID({ priority: 2 }));
+    const net = mockProviders({ "https://resend.mock": hangs, "https://sendgrid.mock": sendgridAccepts() });
+    const id = await send(emailBody);
+    await deliverEnqueued();
+    expect(net.requests[0]!.headers.get("idempotency-key")).toBe(id);
+    const d = await detail(id);
+    expect(d).toMatchObject({ status: "sent", provider: "sendgrid" });
+    expect(d.events.find((e: { kind: string }) => e.kind === "failover").detail).toEqual({ afterTimeout: true, possibleDuplicate: true, idempotencyKey: true });
   });
 
   it("does not follow a provider's redirect, and keeps only an excerpt of what a provider said", async () => {

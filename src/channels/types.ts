@@ -88,6 +88,12 @@ export type ProviderDefinition<C = unknown, S = unknown> = {
   settings: z.ZodType<S>;
   create(credentials: C, settings: S): ProviderAdapter;
   webhook?: WebhookHandler<C, S>;
+  /**
+   * The adapter sends the communication id as the provider's idempotency key, and the provider
+   * answers a repeated request with the first one's result instead of sending again (Resend).
+   * Read by src/pipeline/possible-duplicate.ts.
+   */
+  idempotencyKey?: boolean;
   /** Push providers: the devices they reach (FCM tokens, APNs tokens, Web Push subscriptions). Absent: any (sandbox). */
   transport?: Transport;
   /**

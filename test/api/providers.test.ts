@@ -30,6 +30,13 @@ describe("provider configs", () => {
     expect(badFrom.status).toBe(422);
     expect(badFrom.json.errors[0].field).toBe("settings.from");
 
+    // The per-call deadline is the config's own (default 10 s), within 100 ms to 60 s.
+    for (const timeoutMs of [99, 60_001, 1.5, "10000"]) {
+      const badTimeout = await call("POST", "/api/providers", { key, body: SENDGRID({ settings: { from: "billing@acme.test", timeoutMs } }) });
+      expect(badTimeout.status, String(timeoutMs)).toBe(422);
+      expect(badTimeout.json.errors[0].field).toBe("settings.timeoutMs");
+    }
+
     const wrongChannel = await call("POST", "/api/providers", { key, body: SENDGRID({ channel: "sms" }) });
     expect(wrongChannel.status).toBe(422);
     expect(wrongChannel.json.errors[0].field).toBe("channel");
