@@ -14,6 +14,7 @@ import { addTracking, signToken } from "./tracking-links";
 import { buildAdapter, webhookUrl } from "./provider-configs";
 import { RedirectRefused } from "../lib/http";
 import { excerpt } from "../lib/excerpt";
+import { unsafeConfigUrl } from "../channels/settings";
 
 /**
  * One provider call; exceptions (timeouts, DNS, resets, redirects, bad stored config) become
@@ -21,6 +22,9 @@ import { excerpt } from "../lib/excerpt";
  * and it is stored as `errorMessage` and on the timeline: only an excerpt of it is kept.
  */
 export async function attempt(config: Config, row: ProviderConfigRow, message: OutboundMessage): Promise<SendOutcome> {
+  // Checked again at each call: a config saved before the guard knew an address's spelling.
+  const unsafe = unsafeConfigUrl({ settings: row.settings }, config.allowLoopbackUrls);
+  if (unsafe) return { ok: false, failure: "provider", reason: `provider config ${row.id}: ${unsafe.field} ${unsafe.message}` };
   let adapter;
   try {
     adapter = await buildAdapter(config.encryptionKey, row);
