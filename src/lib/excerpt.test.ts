@@ -10,6 +10,8 @@ describe("excerpt", () => {
     expect(excerpt('<html><head><style>p{}</style><script>alert(1)</script></head><body><h1>502 Bad Gateway</h1><!-- nginx --></body></html>')).toBe("502 Bad Gateway");
     expect(excerpt("a <img src=x onerror=alert(1)> b")).toBe("a b");
     expect(excerpt("unclosed <script>steal()")).toBe("unclosed");
+    expect(excerpt('<?xml version="1.0"?><!DOCTYPE html><p>gone</p>')).toBe("gone");
+    expect(excerpt("invalid from: Acme <billing@acme.test>")).toBe("invalid from: Acme billing@acme.test");
   });
 
   it("drops control and bidi characters and collapses whitespace", () => {

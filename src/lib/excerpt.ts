@@ -14,7 +14,8 @@ export function excerpt(text: string, max = EXCERPT_MAX): string {
     .slice(0, max * 20)
     .replace(/<(script|style)\b[^>]*>[\s\S]*?(<\/\1\s*>|$)/gi, " ")
     .replace(/<!--[\s\S]*?(-->|$)/g, " ")
-    .replace(/<\/?[a-z!?][^>]*(>|$)/gi, " ")
+    // Tags and declarations, not every "<": `Acme <billing@acme.test>` keeps its address.
+    .replace(/<\/?[a-z][a-z0-9-]*(\s[^>]*)?\/?(>|$)|<[!?][^>]*(>|$)/gi, " ")
     .replace(/[<>]/g, " ")
     .replace(INVISIBLE, " ")
     .replace(/\s+/g, " ")
