@@ -10,7 +10,10 @@
  * 4. Once GET /health answers, makes sure a dev tenant with sandbox providers on every channel
  *    exists (saved in .wrangler/herald-dev-tenant.json, reused while the API still knows it) and
  *    prints its API key with a sample curl.
- * 5. Passes Ctrl-C / SIGTERM on to wrangler and exits with its exit code.
+ * 5. Runs the cron passes every LOCAL_CRON_SECONDS (.dev.vars, default 15; 0 turns it off):
+ *    wrangler dev runs no cron triggers, and the sweep is what recovers the sends a restart or a
+ *    hot reload dropped from the in-memory queue (docs/reliability.md).
+ * 6. Passes Ctrl-C / SIGTERM on to wrangler and exits with its exit code.
  *
  * PORT overrides the port (default 8787). If the port is taken it stops at once, so it never sets up
  * its tenant on some other server.
@@ -47,6 +50,7 @@ if (!existsSync(join(root, ".dev.vars"))) {
   copyFileSync(join(root, ".dev.vars.example"), join(root, ".dev.vars"));
   log("created .dev.vars from .dev.vars.example");
 }
+addMissingDevVars();
 copyFileSync(join(root, ".dev.vars"), join(root, "workers/delivery/.dev.vars"));
 const adminToken = readDevVar("ADMIN_TOKEN");
 if (!adminToken) fail("ADMIN_TOKEN is not set in .dev.vars");
@@ -78,6 +82,38 @@ try {
   banner(tenant);
 } catch (error) {
   if (!exited) console.error(`[herald] dev tenant setup failed: ${error.message} (the servers keep running)`);
+}
+
+// 5. The local cron.
+const cronSeconds = Number(readDevVar("LOCAL_CRON_SECONDS") ?? 15);
+if (Number.isFinite(cronSeconds) && cronSeconds > 0) {
+  let warned = false;
+  const timer = setInterval(async () => {
+    const res = await fetch(`${base}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`).catch((error) => ({ ok: false, status: error.message }));
+    if (!res.ok && !warned && !exited) {
+      warned = true;
+      console.error(`[herald] the local cron trigger failed (${res.status}); trigger it by hand, see docs/reliability.md`);
+    }
+  }, cronSeconds * 1000);
+  timer.unref();
+  log(`running the cron passes every ${cronSeconds} s (LOCAL_CRON_SECONDS in .dev.vars)`);
+}
+
+/**
+ * Settings added to .dev.vars.example since this .dev.vars was created (ALLOW_LOOPBACK_URLS,
+ * SWEEP_STALE_SECONDS…) are appended with their example values; what the developer set stays.
+ */
+function addMissingDevVars() {
+  const keyOf = (line) => /^\s*([A-Z0-9_]+)\s*=/.exec(line)?.[1];
+  const path = join(root, ".dev.vars");
+  const current = readFileSync(path, "utf8");
+  const have = new Set(current.split(/\r?\n/).map(keyOf).filter(Boolean));
+  const missing = readFileSync(join(root, ".dev.vars.example"), "utf8")
+    .split(/\r?\n/)
+    .filter((line) => keyOf(line) && !have.has(keyOf(line)));
+  if (missing.length === 0) return;
+  writeFileSync(path, `${current.replace(/\n?$/, "\n")}${missing.join("\n")}\n`);
+  log(`added ${missing.map(keyOf).join(", ")} to .dev.vars from .dev.vars.example`);
 }
 
 function readDevVar(name) {

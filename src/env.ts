@@ -35,6 +35,8 @@ export type Env = {
   ENCRYPTION_KEY?: string;
   PUBLIC_URL?: string;
   SWEEP_STALE_SECONDS?: string;
+  /** "true" only in local development (.dev.vars): tenant URLs may then name this machine. */
+  ALLOW_LOOPBACK_URLS?: string;
 };
 
 const configSchema = z.object({
@@ -42,12 +44,18 @@ const configSchema = z.object({
   ENCRYPTION_KEY: z.string().min(40, "ENCRYPTION_KEY must be 32 bytes, base64-encoded"),
   PUBLIC_URL: z.url().default("http://127.0.0.1:8787"),
   SWEEP_STALE_SECONDS: z.coerce.number().int().min(10).default(300),
+  ALLOW_LOOPBACK_URLS: z.enum(["true", "false"], "must be \"true\" or \"false\"").default("false"),
 });
 export type Config = {
   adminToken: string | undefined;
   encryptionKey: string;
   publicUrl: string;
   sweepStaleMs: number;
+  /**
+   * Tenant URLs (webhook endpoints) may point at loopback: local receivers in development. Never
+   * private networks, which `wrangler dev` on a developer's machine could otherwise reach.
+   */
+  allowLoopbackUrls: boolean;
 };
 
 /** Throws a plain Error naming the missing setting: a misconfigured deploy, not a bad request. */
@@ -63,5 +71,6 @@ export function readConfig(env: Env): Config {
     encryptionKey: c.ENCRYPTION_KEY,
     publicUrl: c.PUBLIC_URL.replace(/\/+$/, ""),
     sweepStaleMs: c.SWEEP_STALE_SECONDS * 1000,
+    allowLoopbackUrls: c.ALLOW_LOOPBACK_URLS === "true",
   };
 }

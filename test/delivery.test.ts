@@ -147,6 +147,42 @@ describe("failover", () => {
     const attempts = d.events.filter((e: { kind: string }) => e.kind === "attempt");
     expect(attempts[0].error).toMatch(/request failed/);
     expect(attempts[1].error).toMatch(/did not answer in time/);
+    // Twilio may have taken the message after Herald gave up on it: the failover says so.
+    const failovers = d.events.filter((e: { kind: string }) => e.kind === "failover");
+    expect(failovers[0].detail).toBeNull();
+    expect(failovers[1].detail).toEqual({ afterTimeout: true, possibleDuplicate: true, idempotencyKey: false });
+  });
+
+  it("marks a failover after a timed-out Resend call, which got the communication id as its idempotency key", async () => {
+    await addProvider(key, { channel: "email", provider: "resend", priority: 1, credentials: { apiKey: "re_test" }, settings: { from: "billing@acme.test", baseUrl: "https://resend.mock", timeoutMs: 100 } });
+    await addProvider(key, SENDGRID({ priority: 2 }));
+    const net = mockProviders({ "https://resend.mock": hangs, "https://sendgrid.mock": sendgridAccepts() });
+    const id = await send(emailBody);
+    await deliverEnqueued();
+    expect(net.requests[0]!.headers.get("idempotency-key")).toBe(id);
+    const d = await detail(id);
+    expect(d).toMatchObject({ status: "sent", provider: "sendgrid" });
+    expect(d.events.find((e: { kind: string }) => e.kind === "failover").detail).toEqual({ afterTimeout: true, possibleDuplicate: true, idempotencyKey: true });
+  });
+
+  it("does not follow a provider's redirect, and keeps only an excerpt of what a provider said", async () => {
+    await addProvider(key, { channel: "sms", provider: "twilio", priority: 1, credentials: TWILIO().credentials, settings: { from: "+14155550100", baseUrl: "https://moved.mock" } });
+    await addProvider(key, TWILIO({ priority: 2 }));
+    const said = `<b>The 'To' number</b>\u0000\r\n is not valid ${"x".repeat(5000)}`;
+    const net = mockProviders({
+      "https://moved.mock": () => new Response(null, { status: 307, headers: { location: "http://127.0.0.1:9000/latest/meta-data" } }),
+      "http://127.0.0.1:9000": twilioAccepts(),
+      "https://twilio.mock": json(400, { code: 21211, message: said }),
+    });
+    const id = await send(smsBody);
+    await deliverEnqueued();
+    expect(net.requests.map((r) => new URL(r.url).origin)).toEqual(["https://moved.mock", "https://twilio.mock"]);
+    const d = await detail(id);
+    const attempts = d.events.filter((e: { kind: string }) => e.kind === "attempt");
+    expect(attempts[0]).toMatchObject({ httpStatus: 307, error: expect.stringContaining("does not follow redirects") });
+    expect(d.events.map((e: { kind: string }) => e.kind)).toContain("failover");
+    expect(d).toMatchObject({ status: "failed", errorMessage: expect.stringMatching(/^Twilio answered 400 \(error 21211\): The 'To' number is not valid x+…$/) });
+    expect(d.errorMessage.length).toBeLessThanOrEqual(300);
   });
 
   it("fails over when a provider rejects our credentials, but does not retry it", async () => {

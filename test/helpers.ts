@@ -135,7 +135,13 @@ export function mockProviders(routes: Record<string, Handler>) {
     requests.push(recorded);
     const handler = routes[new URL(request.url).origin];
     if (!handler) throw new TypeError(`network error: no route to ${request.url}`);
-    return handler(recorded);
+    const res = await handler(recorded);
+    // As the runtime does: a redirect is followed unless the caller asked for `redirect: "manual"`.
+    const location = res.headers.get("location");
+    if (res.status >= 300 && res.status < 400 && location && request.redirect !== "manual") {
+      return globalThis.fetch(new URL(location, request.url), { method: request.method, headers: request.headers, body: recorded.body || undefined, signal: init?.signal ?? null });
+    }
+    return res;
   });
   return { requests, spy };
 }

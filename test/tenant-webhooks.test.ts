@@ -1,6 +1,6 @@
 import { Webhook } from "standardwebhooks";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { addProvider, call, captureEvents, captureQueue, createTenant, mockProviders, runDelivery, type RecordedRequest } from "./helpers";
+import { addProvider, call, captureEvents, captureQueue, createTenant, mockProviders, runDelivery, testEnv, type RecordedRequest } from "./helpers";
 
 let key: string;
 let queue: ReturnType<typeof captureQueue>;
@@ -106,6 +106,11 @@ describe("tenant webhooks", () => {
       ["http://hooks.acme.test/x", "must use https"],
       ["https://169.254.169.254/latest", "must not point at a private or local address"],
       ["https://localhost:8080/x", "must not point at a private or local address"],
+      ["https://localhost./x", "must not point at a private or local address"],
+      ["https://[::127.0.0.1]/x", "must not point at a private or local address"],
+      ["https://[64:ff9b::7f00:1]/x", "must not point at a private or local address"],
+      ["https://0x7f.1/x", "must not point at a private or local address"],
+      ["https://[::ffff:a9fe:a9fe]/x", "must not point at a private or local address"],
     ]) {
       const res = await call("POST", "/api/webhooks", { key, body: { url } });
       expect(res.status, url).toBe(422);
@@ -135,5 +140,42 @@ describe("tenant webhooks", () => {
     }
     expect((await call("GET", "/api/webhooks", { key: other.key })).json.results).toEqual([]);
     expect((await call("DELETE", `/api/webhooks/${ep.id}`, { key })).status).toBe(204);
+  });
+
+  it("does not follow an endpoint's redirect, and says why", async () => {
+    const ep = await endpoint();
+    const net = mockProviders({
+      [HOOK]: () => new Response(null, { status: 302, headers: { location: "http://127.0.0.1:8080/admin" } }),
+      "http://127.0.0.1:8080": () => new Response("internal secrets"),
+    });
+    await sendAndDeliver();
+    await drainEvents();
+    expect(net.requests.length).toBeGreaterThan(0);
+    expect(net.requests.filter((r) => !r.url.startsWith(HOOK))).toEqual([]);
+    const log = (await call("GET", `/api/webhooks/${ep.id}/deliveries`, { key })).json.results;
+    expect(log[0]).toMatchObject({ status: "pending", lastStatusCode: 302, lastError: expect.stringContaining("does not follow redirects") });
+  });
+
+  it("keeps only a short, inert excerpt of what an endpoint answered", async () => {
+    const ep = await endpoint();
+    const page = `<html><script>document.location="https://evil.test"</script><h1>Server\u0000 Error</h1>\u202e${"A".repeat(50_000)}</html>`;
+    mockProviders({ [HOOK]: () => new Response(page, { status: 500, headers: { "content-type": "text/html" } }) });
+    await sendAndDeliver();
+    await drainEvents();
+    const { lastError } = (await call("GET", `/api/webhooks/${ep.id}/deliveries`, { key })).json.results[0];
+    expect(lastError).toMatch(/^answered 500: Server Error A+…$/);
+    expect(lastError.length).toBeLessThanOrEqual("answered 500: ".length + 200);
+  });
+
+  it("never calls an endpoint stored with a private address", async () => {
+    const ep = await endpoint();
+    // Saved before the guard knew this spelling (or on a machine that allowed it).
+    await testEnv.DB.prepare("UPDATE webhook_endpoint SET url = ? WHERE id = ?").bind("https://[::ffff:10.0.0.5]/hook", ep.id).run();
+    const net = mockProviders({ "https://[::ffff:a00:5]": () => new Response("ok") });
+    await sendAndDeliver();
+    await drainEvents();
+    expect(net.requests).toHaveLength(0);
+    const log = (await call("GET", `/api/webhooks/${ep.id}/deliveries`, { key })).json.results;
+    expect(log[0]).toMatchObject({ status: "failed", lastError: "endpoint url must not point at a private or local address" });
   });
 });

@@ -3,6 +3,8 @@ import { z } from "zod";
 import { RateLimit } from "../durable/limits";
 import type { FailureKind } from "./types";
 import { Price } from "./pricing";
+import type { FieldError } from "../lib/errors";
+import { unsafeUrlReason } from "../lib/url-guard";
 
 /** The circuit breaker on failed calls (src/pipeline/circuit-breaker.ts): when it opens, for how long. */
 export const FAILURE_THRESHOLD = 5;
@@ -49,6 +51,27 @@ export function commonSettingsOf(raw: unknown): { price?: Price; weight?: number
     weight: read(baseSettings.shape.weight, settings.weight),
     breaker: read(BreakerSettings, settings.breaker ?? {}) ?? DEFAULT_BREAKER,
   };
+}
+
+/**
+ * The parts of a config that name a host Herald calls with the tenant's credentials: a proxy or
+ * region (`baseUrl`), the APNs relay, FCM's token endpoint. Each must pass the URL guard, like a
+ * webhook endpoint: public https, loopback only in local development, never a private network.
+ */
+const CALLED_URLS = [
+  ["settings", "baseUrl"],
+  ["settings", "relayUrl"],
+  ["credentials", "token_uri"],
+] as const;
+
+export function unsafeConfigUrl(config: { settings?: unknown; credentials?: unknown }, allowLoopback: boolean): FieldError | undefined {
+  for (const [part, key] of CALLED_URLS) {
+    const value = (config[part] as Record<string, unknown> | undefined)?.[key];
+    if (typeof value !== "string") continue;
+    const reason = unsafeUrlReason(value, allowLoopback);
+    if (reason) return { field: `${part}.${key}`, message: reason };
+  }
+  return undefined;
 }
 
 export function classifyHttpStatus(status: number): FailureKind {

@@ -70,6 +70,11 @@ export type SendOutcome =
       response?: unknown;
       /** Push: the service says this device token or subscription is gone for good. */
       deadDevice?: boolean;
+      /**
+       * The call hit its deadline: the provider may still have accepted it, so sending it again
+       * (elsewhere, or later) can duplicate it unless the provider dedupes by idempotency key.
+       */
+      timedOut?: boolean;
     };
 
 export interface ProviderAdapter {
@@ -83,6 +88,12 @@ export type ProviderDefinition<C = unknown, S = unknown> = {
   settings: z.ZodType<S>;
   create(credentials: C, settings: S): ProviderAdapter;
   webhook?: WebhookHandler<C, S>;
+  /**
+   * The adapter sends the communication id as the provider's idempotency key, and the provider
+   * answers a repeated request with the first one's result instead of sending again (Resend).
+   * Read by src/pipeline/possible-duplicate.ts.
+   */
+  idempotencyKey?: boolean;
   /** Push providers: the devices they reach (FCM tokens, APNs tokens, Web Push subscriptions). Absent: any (sandbox). */
   transport?: Transport;
   /**

@@ -43,6 +43,7 @@ import type { ProviderThrottle } from "../durable/provider-throttle";
 import { attachmentLoader } from "./attachment-delivery";
 import { costPatch, costStatements, sendCost } from "./cost";
 import { routeOrder, strategyFor } from "./weighted-routing";
+import { duplicateRisk } from "./possible-duplicate";
 
 export type DeliveryDeps = {
   db: Db;
@@ -238,7 +239,7 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
     }
     const next = configs[index + 1];
     if (next) {
-      event({ kind: "failover", provider: next.provider, providerConfigId: next.id, error: `failing over from ${config.provider}: ${outcome.reason}` });
+      event({ kind: "failover", provider: next.provider, providerConfigId: next.id, error: `failing over from ${config.provider}: ${outcome.reason}`, detail: duplicateRisk(outcome, config) ?? null });
     }
   }
 

@@ -12,9 +12,19 @@ import { looksLikeHtml } from "../channels/email/content";
 import { whatsappTemplate } from "../channels/whatsapp/template";
 import { addTracking, signToken } from "./tracking-links";
 import { buildAdapter, webhookUrl } from "./provider-configs";
+import { RedirectRefused } from "../lib/http";
+import { excerpt } from "../lib/excerpt";
+import { unsafeConfigUrl } from "../channels/settings";
 
-/** One provider call; exceptions (timeouts, DNS, resets, bad stored config) become failures. */
+/**
+ * One provider call; exceptions (timeouts, DNS, resets, redirects, bad stored config) become
+ * failures. A reason carries what the provider (or whatever answers at a tenant's `baseUrl`) said,
+ * and it is stored as `errorMessage` and on the timeline: only an excerpt of it is kept.
+ */
 export async function attempt(config: Config, row: ProviderConfigRow, message: OutboundMessage): Promise<SendOutcome> {
+  // Checked again at each call: a config saved before the guard knew an address's spelling.
+  const unsafe = unsafeConfigUrl({ settings: row.settings }, config.allowLoopbackUrls);
+  if (unsafe) return { ok: false, failure: "provider", reason: `provider config ${row.id}: ${unsafe.field} ${unsafe.message}` };
   let adapter;
   try {
     adapter = await buildAdapter(config.encryptionKey, row);
@@ -22,13 +32,19 @@ export async function attempt(config: Config, row: ProviderConfigRow, message: O
     return { ok: false, failure: "provider", reason: `provider config ${row.id} is unusable: ${(error as Error).message}` };
   }
   try {
-    return await adapter.send(message);
+    const outcome = await adapter.send(message);
+    return outcome.ok ? outcome : { ...outcome, reason: excerpt(outcome.reason, REASON_MAX) };
   } catch (error) {
     const e = error as Error;
-    const reason = e.name === "TimeoutError" ? `${row.provider} did not answer in time` : `${row.provider} request failed: ${e.message}`;
-    return { ok: false, failure: "retryable", reason };
+    // A redirect is the config's fault (a moved baseUrl): another provider may do, this one will not.
+    if (e instanceof RedirectRefused) return { ok: false, failure: "provider", reason: `${row.provider} ${e.message} (check the config's baseUrl)`, httpStatus: e.status };
+    if (e.name === "TimeoutError") return { ok: false, failure: "retryable", reason: `${row.provider} did not answer in time`, timedOut: true };
+    return { ok: false, failure: "retryable", reason: excerpt(`${row.provider} request failed: ${e.message}`, REASON_MAX) };
   }
 }
+
+/** Our prefix ("Twilio answered 400 (error 21211): ") plus an excerpt of the provider's words. */
+const REASON_MAX = 300;
 
 export type Tracked = CommunicationRow & { tracking: TenantSettings["tracking"]; headers?: Record<string, string> };
 

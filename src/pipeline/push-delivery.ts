@@ -19,6 +19,7 @@ import type { CommunicationStatus } from "../domain";
 import type { Decision, DeliveryDeps } from "./deliver";
 import { retryDelaySeconds } from "./retry-policy";
 import type { Transition } from "./transitions";
+import { duplicateRisk } from "./possible-duplicate";
 
 export const NO_DEVICES = "recipient has no registered push devices";
 
@@ -93,7 +94,7 @@ export async function deliverPush(deps: DeliveryDeps, claimed: CommunicationRow,
       }
       if (outcome.failure === "permanent") break;
       const next = serving[index + 1];
-      if (next) rec.event({ kind: "failover", provider: next.provider, providerConfigId: next.id, error: `failing over from ${config.provider}: ${outcome.reason}`, detail });
+      if (next) rec.event({ kind: "failover", provider: next.provider, providerConfigId: next.id, error: `failing over from ${config.provider}: ${outcome.reason}`, detail: { ...detail, ...duplicateRisk(outcome, config) } });
     }
   }
 

@@ -11,7 +11,9 @@ import { getCommunication } from "../db/communications";
 import { getDelivery, getEndpoint, insertDelivery, listEndpoints, updateDelivery, type WebhookDeliveryRow } from "../db/webhooks";
 import type { CommunicationStatus } from "../domain";
 import { open } from "../lib/crypto";
-import { fetchWithTimeout } from "../lib/http";
+import { bodyExcerpt, excerpt } from "../lib/excerpt";
+import { fetchWithTimeout, RedirectRefused } from "../lib/http";
+import { unsafeUrlReason } from "../lib/url-guard";
 import { uuidv7 } from "../lib/ids";
 import { signWebhook } from "../lib/standard-webhooks";
 import type { EventMessage } from "./event-message";
@@ -87,6 +89,13 @@ export async function attemptDelivery(deps: WebhookDeps, m: Extract<EventMessage
     await updateDelivery(deps.db, m.tenantId, delivery.id, { status: "failed", lastError: "endpoint deleted or disabled", updatedAt: deps.now() });
     return ACK;
   }
+  // Checked again at each attempt: the rules may have tightened since the endpoint was saved (an
+  // endpoint on a private address, accepted once on a developer's machine, is never called).
+  const unsafe = unsafeUrlReason(endpoint.url, deps.config.allowLoopbackUrls);
+  if (unsafe) {
+    await updateDelivery(deps.db, m.tenantId, delivery.id, { status: "failed", attempts: delivery.attempts + 1, lastError: `endpoint url ${unsafe}`, updatedAt: deps.now() });
+    return ACK;
+  }
   const secret = await open(deps.config.encryptionKey, endpoint.tenantId, endpoint.secret, endpointSecretAad(endpoint.tenantId, endpoint.id));
   const now = deps.now();
   const headers = await signWebhook(secret, delivery.eventId, Math.floor(now.getTime() / 1000), delivery.payload);
@@ -99,10 +108,12 @@ export async function attemptDelivery(deps: WebhookDeps, m: Extract<EventMessage
       TIMEOUT_MS,
     );
     status = res.status;
-    if (!res.ok) error = `answered ${res.status}: ${(await res.text()).slice(0, 200)}`;
+    // The receiver's answer is read back by the tenant (lastError): an excerpt, never the body.
+    if (!res.ok) error = `answered ${res.status}: ${await bodyExcerpt(res)}`;
     else await res.body?.cancel();
   } catch (e) {
-    error = (e as Error).name === "TimeoutError" ? `no answer within ${TIMEOUT_MS / 1000} s` : `request failed: ${(e as Error).message}`;
+    if (e instanceof RedirectRefused) status = e.status;
+    error = (e as Error).name === "TimeoutError" ? `no answer within ${TIMEOUT_MS / 1000} s` : e instanceof RedirectRefused ? e.message : `request failed: ${excerpt((e as Error).message)}`;
   }
   const attempts = delivery.attempts + 1;
   if (!error) {

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { addProvider, call, createTenant, SENDGRID, TWILIO } from "../helpers";
+import { addProvider, call, captureQueue, createTenant, mockProviders, runDelivery, SENDGRID, TWILIO } from "../helpers";
 
 describe("provider configs", () => {
   it("stores credentials encrypted and never returns them", async () => {
@@ -30,6 +30,20 @@ describe("provider configs", () => {
     expect(badFrom.status).toBe(422);
     expect(badFrom.json.errors[0].field).toBe("settings.from");
 
+    // The per-call deadline is the config's own (default 10 s), within 100 ms to 60 s.
+    for (const timeoutMs of [99, 60_001, 1.5, "10000"]) {
+      const badTimeout = await call("POST", "/api/providers", { key, body: SENDGRID({ settings: { from: "billing@acme.test", timeoutMs } }) });
+      expect(badTimeout.status, String(timeoutMs)).toBe(422);
+      expect(badTimeout.json.errors[0].field).toBe("settings.timeoutMs");
+    }
+
+    // Herald calls these hosts with the tenant's credentials: never a private network or this machine.
+    for (const baseUrl of ["https://10.0.0.1", "http://127.0.0.1:9000", "https://[::ffff:169.254.169.254]", "https://0x7f.1", "http://api.sendgrid.com"]) {
+      const badBase = await call("POST", "/api/providers", { key, body: SENDGRID({ settings: { from: "billing@acme.test", baseUrl } }) });
+      expect(badBase.status, baseUrl).toBe(422);
+      expect(badBase.json.errors[0].field).toBe("settings.baseUrl");
+    }
+
     const wrongChannel = await call("POST", "/api/providers", { key, body: SENDGRID({ channel: "sms" }) });
     expect(wrongChannel.status).toBe(422);
     expect(wrongChannel.json.errors[0].field).toBe("channel");
@@ -37,6 +51,24 @@ describe("provider configs", () => {
     const unknown = await call("POST", "/api/providers", { key, body: { channel: "email", provider: "carrier-pigeon" } });
     expect(unknown.status).toBe(422);
     expect(unknown.json.errors[0].field).toBe("provider");
+  });
+
+  it("refuses a baseUrl on a private network when updating, and never calls one stored before", async () => {
+    const { key } = await createTenant();
+    const p = await addProvider(key, TWILIO({ priority: 1 }));
+    const patched = await call("PATCH", `/api/providers/${p.id}`, { key, body: { settings: { from: "+14155550100", baseUrl: "https://192.168.1.1" } } });
+    expect(patched.status).toBe(422);
+    expect(patched.json.errors[0]).toEqual({ field: "settings.baseUrl", message: "must not point at a private or local address" });
+
+    await env.DB.prepare("UPDATE provider_config SET settings = ? WHERE id = ?").bind(JSON.stringify({ from: "+14155550100", baseUrl: "https://[64:ff9b::a00:1]" }), p.id).run();
+    const net = mockProviders({ "https://[64:ff9b::a00:1]": () => new Response("{}") });
+    const queue = captureQueue();
+    const sent = await call("POST", "/api/communications/send", { key, body: { channel: "sms", recipientContact: "+14155550123", content: "hi" } });
+    await runDelivery(queue.drain().map((m) => m.body));
+    expect(net.requests).toHaveLength(0);
+    const d = (await call("GET", `/api/communications/${sent.json.id}`, { key })).json;
+    expect(d).toMatchObject({ status: "failed", errorMessage: expect.stringContaining("settings.baseUrl must not point at a private or local address") });
+    net.spy.mockRestore();
   });
 
   it("updates priority, settings and credentials, and deletes", async () => {

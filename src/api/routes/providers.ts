@@ -9,6 +9,7 @@ import { recordAudit, fieldsOf } from "../audit";
 import { providerDto } from "../dto";
 import { jsonBody, parseWith } from "../validate";
 import { PROVIDERS } from "../../channels/registry";
+import { unsafeConfigUrl } from "../../channels/settings";
 import { ProviderKind } from "../../channels/kinds";
 import { Channel } from "../../domain";
 import {
@@ -52,6 +53,12 @@ export const UpdateProvider = z
   })
   .strict();
 
+/** A baseUrl, relay or token endpoint on a private network (or loopback, outside development) is a 422. */
+function checkCalledUrls(config: { settings?: unknown; credentials?: unknown }, allowLoopback: boolean) {
+  const bad = unsafeConfigUrl(config, allowLoopback);
+  if (bad) throw new AppError("validation_failed", `${bad.field} ${bad.message}`, [bad]);
+}
+
 export const providers = new Hono<AppEnv>()
   .post("/", async (c) => {
     const body = await jsonBody(c, CreateProvider);
@@ -66,6 +73,7 @@ export const providers = new Hono<AppEnv>()
     // Stored as given (defaults are applied when used), after checking it is valid.
     parseWith(definition.settings, input.settings, "settings.");
     const { tenantId, config } = c.var;
+    checkCalledUrls(input, config.allowLoopbackUrls);
     const now = new Date();
     const id = uuidv7();
     const row: ProviderConfigRow = {
@@ -116,6 +124,7 @@ export const providers = new Hono<AppEnv>()
     }
     if (body.priority !== undefined) patch.priority = body.priority;
     if (body.enabled !== undefined) patch.enabled = body.enabled;
+    checkCalledUrls(body, config.allowLoopbackUrls);
     if (body.settings !== undefined) {
       parseWith(definition.settings, body.settings, "settings.");
       patch.settings = body.settings;

@@ -71,9 +71,9 @@ export const deliveryDto = (d: WebhookDeliveryRow) => ({
   updatedAt: d.updatedAt.toISOString(),
 });
 
-/** Local development (an http PUBLIC_URL) may call local receivers; production may not. */
-function checkUrl(url: string, publicUrl: string) {
-  const reason = unsafeUrlReason(url, publicUrl.startsWith("http://"));
+/** Local development (ALLOW_LOOPBACK_URLS) may call receivers on loopback; nothing may call private networks. */
+function checkUrl(url: string, allowLoopback: boolean) {
+  const reason = unsafeUrlReason(url, allowLoopback);
   if (reason) throw new AppError("validation_failed", `url ${reason}`, [{ field: "url", message: reason }]);
 }
 
@@ -81,7 +81,7 @@ export const webhooks = new Hono<AppEnv>()
   .post("/", async (c) => {
     const body = await jsonBody(c, CreateEndpoint);
     const { db, tenantId, config } = c.var;
-    checkUrl(body.url, config.publicUrl);
+    checkUrl(body.url, config.allowLoopbackUrls);
     const now = new Date();
     const id = uuidv7();
     const secret = newWebhookSecret();
@@ -111,7 +111,7 @@ export const webhooks = new Hono<AppEnv>()
     const { db, tenantId, config } = c.var;
     if (!(await getEndpoint(db, tenantId, c.req.param("id")))) throw notFound("webhook endpoint");
     const body = await jsonBody(c, UpdateEndpoint);
-    if (body.url !== undefined) checkUrl(body.url, config.publicUrl);
+    if (body.url !== undefined) checkUrl(body.url, config.allowLoopbackUrls);
     const patch: Partial<WebhookEndpointRow> = { updatedAt: new Date() };
     if (body.url !== undefined) patch.url = body.url;
     if (body.eventTypes !== undefined) patch.eventTypes = body.eventTypes;

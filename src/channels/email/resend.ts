@@ -68,6 +68,7 @@ export const resend = defineProvider({
   credentials,
   settings,
   webhook: resendWebhook,
+  idempotencyKey: true,
   reportsDelivery: (_s, c) => !!c.webhookSecret,
   create: (c, s) => ({
     async send(message): Promise<SendOutcome> {
