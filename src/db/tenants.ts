@@ -6,13 +6,24 @@ import { apiKey, tenant, type TenantSettings } from "./schema";
 export type TenantRow = typeof tenant.$inferSelect;
 export type ApiKeyRow = typeof apiKey.$inferSelect;
 
-export async function insertTenantWithKey(db: Db, t: TenantRow, key: ApiKeyRow) {
+export async function insertTenantWithKey(db: Db, t: typeof tenant.$inferInsert, key: ApiKeyRow) {
   await db.batch([db.insert(tenant).values(t), db.insert(apiKey).values(key)]);
 }
 
 export const getTenant = (db: Db, id: string) => db.select().from(tenant).where(eq(tenant.id, id)).get();
 
 export const tenantSettings = (db: Db, id: string) => db.select({ settings: tenant.settings }).from(tenant).where(eq(tenant.id, id));
+
+/**
+ * Control-plane writes move the version by themselves: triggers (migrations/0017) bump it in
+ * the writing transaction. src/cache/tenant-config.ts compares it.
+ */
+export const configVersionOf = (db: Db, tenantId: string) =>
+  db.select({ version: tenant.configVersion }).from(tenant).where(eq(tenant.id, tenantId));
+
+/** What the per-isolate snapshot keeps of the tenant row. */
+export const tenantConfig = (db: Db, tenantId: string) =>
+  db.select({ settings: tenant.settings, version: tenant.configVersion }).from(tenant).where(eq(tenant.id, tenantId));
 
 export const updateTenantSettings = (db: Db, id: string, settings: TenantSettings) =>
   db.update(tenant).set({ settings }).where(eq(tenant.id, id)).returning({ settings: tenant.settings }).get();
