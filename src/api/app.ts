@@ -9,6 +9,7 @@ import { requestId } from "hono/request-id";
 import type { AppEnv } from "./context";
 import { problem } from "./problem";
 import { apiKeyAuth } from "./middleware/api-key";
+import { forgetConfigOnWrite } from "./middleware/config-writes";
 import { requestLog } from "./middleware/request-log";
 import { perItem, rateLimit } from "./middleware/rate-limit";
 import { admin } from "./routes/admin";
@@ -92,6 +93,7 @@ export function createApp() {
   });
   // After the body limits: a batch costs one token per item, counted from its (size-checked) body.
   app.use("/api/*", rateLimit({ cost: perItem("/api/communications/batch", MAX_BATCH) }));
+  app.use("/api/*", forgetConfigOnWrite());
   app.route("/api/providers", providers);
   app.route("/api/communications", send);
   app.route("/api/communications", stats);

@@ -42,6 +42,8 @@ type Snapshot = {
 };
 
 const snapshots = new Map<string, Promise<Snapshot>>();
+/** The newest config version any snapshot here has seen, per tenant; outlives forgetting. */
+const seen = new Map<string, number>();
 
 async function load(db: Db, tenantId: string): Promise<Snapshot> {
   // One batch is one transaction: the version read matches the rows read beside it.
@@ -56,10 +58,16 @@ async function load(db: Db, tenantId: string): Promise<Snapshot> {
 function install(tenantId: string, p: Promise<Snapshot>) {
   if (snapshots.size >= MAX_TENANTS && !snapshots.has(tenantId)) snapshots.delete(snapshots.keys().next().value!);
   snapshots.set(tenantId, p);
-  // A failed load must not stick: the next request tries again.
-  p.catch(() => {
-    if (snapshots.get(tenantId) === p) snapshots.delete(tenantId);
-  });
+  p.then(
+    (s) => {
+      if (seen.size >= MAX_TENANTS && !seen.has(tenantId)) seen.delete(seen.keys().next().value!);
+      if (s.version > (seen.get(tenantId) ?? -1)) seen.set(tenantId, s.version);
+    },
+    // A failed load must not stick: the next request tries again.
+    () => {
+      if (snapshots.get(tenantId) === p) snapshots.delete(tenantId);
+    },
+  );
   return p;
 }
 
@@ -100,6 +108,12 @@ function memo<T>(s: Snapshot, key: string, make: () => Promise<T>): Promise<T> {
   return hit;
 }
 
+/**
+ * The newest config version this isolate has read for the tenant, without reading anything:
+ * the API-key cache drops a key remembered at an older version (a revocation moves it).
+ */
+export const seenConfigVersion = (tenantId: string) => seen.get(tenantId);
+
 /** The tenant's settings (null when never set); undefined when there is no such tenant. */
 export const cachedSettings = async (db: Db, tenantId: string) => (await snapshot(db, tenantId)).settings;
 
@@ -139,7 +153,10 @@ export async function cachedLookup<T>(db: Db, tenantId: string, key: string, rea
  * as another isolate's would be after TTL_MS, without waiting on the clock.
  */
 export const tenantConfigCache = {
-  clear: () => snapshots.clear(),
+  clear: () => {
+    snapshots.clear();
+    seen.clear();
+  },
   expire: async () => {
     for (const p of snapshots.values()) {
       const s = await p.catch(() => undefined);

@@ -42,11 +42,12 @@ export async function revokeApiKey(db: Db, tenantId: string, keyId: string, now:
   return rows.length > 0;
 }
 
-/** The live key with this hash, if any: not revoked, not expired. */
+/** The live key with this hash, if any: not revoked, not expired; with its tenant's config version. */
 export const findActiveKeyByHash = (db: Db, hash: string, now: Date) =>
   db
-    .select({ id: apiKey.id, tenantId: apiKey.tenantId, name: apiKey.name, scopes: apiKey.scopes, expiresAt: apiKey.expiresAt })
+    .select({ id: apiKey.id, tenantId: apiKey.tenantId, name: apiKey.name, scopes: apiKey.scopes, expiresAt: apiKey.expiresAt, configVersion: tenant.configVersion })
     .from(apiKey)
+    .innerJoin(tenant, eq(tenant.id, apiKey.tenantId))
     .where(and(eq(apiKey.hash, hash), isNull(apiKey.revokedAt), or(isNull(apiKey.expiresAt), gt(apiKey.expiresAt, now))))
     .get();
 
