@@ -92,7 +92,7 @@ export function createApp() {
     return bodyLimit({ maxSize: MB, onError: tooLarge("1 MB") })(c, next);
   });
   // After the body limits: a batch costs one token per item, counted from its (size-checked) body.
-  app.use("/api/*", rateLimit({ cost: perItem("/api/communications/batch", MAX_BATCH) }));
+  app.use("/api/*", rateLimit({ cost: perItem("/api/communications/batch", MAX_BATCH), deferredAt: ["/api/communications/send", "/api/communications/batch"] }));
   app.use("/api/*", forgetConfigOnWrite());
   app.route("/api/providers", providers);
   app.route("/api/communications", send);
