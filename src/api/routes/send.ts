@@ -72,7 +72,7 @@ export const send = new Hono<AppEnv>()
       });
       deliverInAppNow(c.env, c.executionCtx, rows);
       return { status: 201, body };
-    });
+    }, { writeFirst: true });
   })
   .post("/batch", async (c) => {
     const { raw, json } = await readJson(c);
