@@ -12,6 +12,7 @@ import worker from "../src/index";
 import type { Env } from "../src/env";
 import { database } from "../src/db/client";
 import { tenantConfigCache } from "../src/cache/tenant-config";
+import { cachedTemplateVersion } from "../src/cache/template-versions";
 import { fanOut } from "../src/pipeline/tenant-webhooks";
 import { readConfig } from "../src/env";
 import { ADMIN, BASE, createTenant } from "./helpers";
@@ -288,5 +289,23 @@ describe("webhook fan-out", () => {
     const outcome = await fanOut(deps, { kind: "status", tenantId, communicationId: "c-1", status: "sent", at: Date.now() } as Parameters<typeof fanOut>[1]);
     expect(outcome).toEqual({ action: "ack" });
     expect(counts.roundTrips).toBe(0);
+  });
+});
+
+describe("published template versions", () => {
+  it("are read once per isolate: they never change", async () => {
+    const t = await request("POST", "/api/communication-templates", {
+      key,
+      body: { name: "Welcome", code: "welcome", channel: "email", type: "welcome", subjectTemplate: "Hi", bodyTemplate: "Hello v1" },
+    });
+    const { env: e, counts } = counted();
+    const db = database(e.DB);
+    const first = await cachedTemplateVersion(db, tenantId, t.json.id, 1);
+    const again = await cachedTemplateVersion(db, tenantId, t.json.id, 1);
+    expect(again).toEqual(first);
+    expect(first?.bodyTemplate).toBe("Hello v1");
+    expect(counts.roundTrips).toBe(1);
+    // Another tenant asking for the same ids gets nothing.
+    expect(await cachedTemplateVersion(db, "someone-else", t.json.id, 1)).toBeUndefined();
   });
 });

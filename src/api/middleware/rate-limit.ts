@@ -1,6 +1,7 @@
 /**
  * API ingress limit: every /api request takes tokens from its tenant's bucket in the tenant's
- * limiter object before any work is done; a batch send takes one per item. Admitted or not, the
+ * limiter object before any work is done (the send routes ask later, once, with their quota
+ * charge: see `deferredAt`); a batch send takes one per item. Admitted or not, the
  * response says where the client stands, in the IETF RateLimit fields
  * (draft-ietf-httpapi-ratelimit-headers): `RateLimit-Policy: "api";q=<burst>;w=<seconds to refill
  * from empty>` and `RateLimit: "api";r=<tokens left>;t=<seconds until full>`. A refusal is a 429
