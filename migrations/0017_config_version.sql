@@ -2,7 +2,8 @@ ALTER TABLE `tenant` ADD `config_version` integer DEFAULT 0 NOT NULL;--> stateme
 -- Every write to a tenant's control plane moves tenant.config_version in the same transaction,
 -- whichever code path makes it: isolates compare it with the version their cached snapshot was
 -- read at (src/cache/tenant-config.ts). Column lists leave out what the delivery path writes
--- (breaker streaks, lastUsedAt), so sending never invalidates the caches.
+-- (breaker streaks, lastUsedAt), so sending never invalidates the caches. drizzle-kit does not
+-- track triggers: a migration that rebuilds one of these tables must create its triggers again.
 CREATE TRIGGER `tenant_config_settings` AFTER UPDATE OF `settings`, `name` ON `tenant`
 BEGIN UPDATE `tenant` SET `config_version` = `config_version` + 1 WHERE `id` = NEW.`id`; END;--> statement-breakpoint
 CREATE TRIGGER `tenant_config_provider_insert` AFTER INSERT ON `provider_config`

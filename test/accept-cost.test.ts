@@ -309,3 +309,30 @@ describe("published template versions", () => {
     expect(await cachedTemplateVersion(db, "someone-else", t.json.id, 1)).toBeUndefined();
   });
 });
+
+describe("tenant.config_version", () => {
+  const version = async () =>
+    (await env.DB.prepare("SELECT config_version AS v FROM tenant WHERE id = ?").bind(tenantId).first<{ v: number }>())!.v;
+
+  it("moves with every kind of control-plane write, and not with delivery's bookkeeping", async () => {
+    const moves = async (write: () => Promise<{ status: number }>, expected = 201) => {
+      const before = await version();
+      expect((await write()).status).toBe(expected);
+      expect(await version()).toBeGreaterThan(before);
+    };
+    await moves(() => request("PATCH", "/api/settings", { key, body: { retentionDays: 30 } }), 200);
+    await moves(() => request("POST", "/api/providers", { key, body: { ...sandbox, priority: 2 } }));
+    await moves(() =>
+      request("POST", "/api/communication-templates", { key, body: { name: "W", code: "w", channel: "email", type: "w", subjectTemplate: "Hi", bodyTemplate: "Hello" } }),
+    );
+    await moves(() => request("POST", "/api/webhooks", { key, body: { url: "https://hooks.acme.test/herald" } }));
+    const keys = await request("POST", `/admin/tenants/${tenantId}/api-keys`, { key: ADMIN, body: { name: "spare" } });
+    expect(keys.status).toBe(201);
+    await moves(() => request("DELETE", `/admin/tenants/${tenantId}/api-keys/${keys.json.id}`, { key: ADMIN }), 204);
+
+    const before = await version();
+    await env.DB.prepare("UPDATE provider_config SET failure_streak = 3, silent_streak = 1, breaker_open_until = ? WHERE tenant_id = ?").bind(Date.now(), tenantId).run();
+    await env.DB.prepare("UPDATE api_key SET last_used_at = ? WHERE tenant_id = ?").bind(Date.now(), tenantId).run();
+    expect(await version()).toBe(before);
+  });
+});
