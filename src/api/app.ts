@@ -10,6 +10,7 @@ import type { AppEnv } from "./context";
 import { problem } from "./problem";
 import { apiKeyAuth } from "./middleware/api-key";
 import { d1Session } from "./middleware/d1-session";
+import { forgetConfigOnWrite } from "./middleware/config-writes";
 import { requestLog } from "./middleware/request-log";
 import { perItem, rateLimit } from "./middleware/rate-limit";
 import { admin } from "./routes/admin";
@@ -94,7 +95,8 @@ export function createApp() {
     return bodyLimit({ maxSize: MB, onError: tooLarge("1 MB") })(c, next);
   });
   // After the body limits: a batch costs one token per item, counted from its (size-checked) body.
-  app.use("/api/*", rateLimit({ cost: perItem("/api/communications/batch", MAX_BATCH) }));
+  app.use("/api/*", rateLimit({ cost: perItem("/api/communications/batch", MAX_BATCH), deferredAt: ["/api/communications/send", "/api/communications/batch"] }));
+  app.use("/api/*", forgetConfigOnWrite());
   app.route("/api/providers", providers);
   app.route("/api/communications", send);
   app.route("/api/communications", stats);

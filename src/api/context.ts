@@ -1,6 +1,7 @@
 /** The one generic that carries bindings and per-request variables through Hono. */
 import type { Config, Env } from "../env";
 import type { Db } from "../db/client";
+import type { Admission } from "./middleware/rate-limit";
 
 export type AppEnv = {
   Bindings: Env;
@@ -14,5 +15,7 @@ export type AppEnv = {
     tenantId: string;
     apiKeyId: string;
     apiKeyName: string;
+    /** Set by the rate-limit middleware on the send routes, which take their tokens themselves. */
+    admission?: Admission;
   };
 };

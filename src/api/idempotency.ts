@@ -1,7 +1,8 @@
 /**
  * `Idempotency-Key`: the first response to a key is stored in the same D1 transaction as the
  * communications it created, so a retried request either replays that response (same body) or
- * is refused (different body) — it never sends twice, even when two copies race. Keys expire
+ * is refused (different body) — it never sends twice, even when two copies race: the key is the
+ * record's primary key, and the transaction that loses rolls back whole. Keys expire
  * after IDEMPOTENCY_TTL_MS, as Stripe's do: after that the same key starts a new request, and the
  * cron pass deletes the records (src/pipeline/retention.ts).
  */
@@ -14,10 +15,22 @@ import { sha256Hex } from "../lib/crypto";
 import { AppError } from "../lib/errors";
 
 export type Reply = { status: 200 | 201 | 202; body: unknown };
-/** Gives the statement that records the reply; run it with the writes it describes. */
+/** Gives the statements that record the reply; run them with the writes they describe. */
 export type RecordReply = (reply: Reply) => BatchItem<"sqlite">[];
 
-export async function idempotent(c: Context<AppEnv>, raw: string, run: (record: RecordReply) => Promise<Reply>): Promise<Response> {
+/**
+ * `writeFirst`: skip the look-up before running and let the record's INSERT find an earlier
+ * request (a live record makes it fail, and the whole transaction with it; a stale one is
+ * deleted by a statement just before it). That saves a round trip on every first attempt, the
+ * common case. Only for a route whose writes fit one transaction: storeAndEnqueue commits more
+ * than 250 rows in several, and an earlier chunk would stay committed when the last one fails.
+ */
+export async function idempotent(
+  c: Context<AppEnv>,
+  raw: string,
+  run: (record: RecordReply) => Promise<Reply>,
+  options: { writeFirst?: boolean } = {},
+): Promise<Response> {
   const key = c.req.header("idempotency-key");
   if (key === undefined) return send(c, await run(() => []));
   if (key.length === 0 || key.length > 255) {
@@ -25,14 +38,14 @@ export async function idempotent(c: Context<AppEnv>, raw: string, run: (record: 
   }
   const { db, tenantId } = c.var;
   const requestHash = await sha256Hex(`${c.req.method} ${c.req.path}\n${raw}`);
+  const expiredBefore = new Date(Date.now() - IDEMPOTENCY_TTL_MS);
 
   const replay = async () => {
     const stored = await getIdempotency(db, tenantId, key);
     if (!stored) return undefined;
-    const expiredBefore = new Date(Date.now() - IDEMPOTENCY_TTL_MS);
     if (stored.createdAt < expiredBefore) {
       // Expired but not yet swept: free the key so this request's record can take its place.
-      await deleteStaleIdempotency(db, tenantId, key, expiredBefore);
+      if (!options.writeFirst) await deleteStaleIdempotency(db, tenantId, key, expiredBefore);
       return undefined;
     }
     if (stored.requestHash !== requestHash) {
@@ -44,10 +57,13 @@ export async function idempotent(c: Context<AppEnv>, raw: string, run: (record: 
     return send(c, { status: stored.responseStatus as Reply["status"], body: JSON.parse(stored.responseBody) });
   };
 
-  const earlier = await replay();
-  if (earlier) return earlier;
+  if (!options.writeFirst) {
+    const earlier = await replay();
+    if (earlier) return earlier;
+  }
   try {
     const reply = await run((r) => [
+      ...(options.writeFirst ? [deleteStaleIdempotency(db, tenantId, key, expiredBefore)] : []),
       insertIdempotency(db, {
         tenantId,
         key,
@@ -59,8 +75,12 @@ export async function idempotent(c: Context<AppEnv>, raw: string, run: (record: 
     ]);
     return send(c, reply);
   } catch (error) {
-    // A concurrent copy committed first; its transaction won and ours rolled back entirely.
-    if (isUniqueViolation(error)) {
+    // A concurrent (or, write-first, any earlier) copy committed first; ours rolled back entirely.
+    // Write-first, a retry may also be refused where the first attempt was not (its template
+    // since deactivated, the quota since used up, partly by the first attempt itself): the
+    // stored reply answers it. A rate limit still answers 429, as it would have up front.
+    const refusedRetry = options.writeFirst && error instanceof AppError && error.code !== "rate_limited";
+    if (isUniqueViolation(error) || refusedRetry) {
       const raced = await replay();
       if (raced) return raced;
     }

@@ -47,6 +47,14 @@ export const providersForChannel = (db: Db, tenantId: string, channel: Channel) 
     .where(and(eq(providerConfig.tenantId, tenantId), eq(providerConfig.channel, channel), eq(providerConfig.enabled, true)))
     .orderBy(asc(providerConfig.priority), asc(providerConfig.createdAt));
 
+/** Every enabled config of the tenant, each channel's in failover order (the per-isolate snapshot). */
+export const enabledProviderConfigs = (db: Db, tenantId: string) =>
+  db
+    .select()
+    .from(providerConfig)
+    .where(and(eq(providerConfig.tenantId, tenantId), eq(providerConfig.enabled, true)))
+    .orderBy(asc(providerConfig.channel), asc(providerConfig.priority), asc(providerConfig.createdAt));
+
 /** The channels with at least one enabled provider. */
 export const channelsWithProviders = (db: Db, tenantId: string) =>
   db

@@ -6,13 +6,24 @@ import { apiKey, tenant, type TenantSettings } from "./schema";
 export type TenantRow = typeof tenant.$inferSelect;
 export type ApiKeyRow = typeof apiKey.$inferSelect;
 
-export async function insertTenantWithKey(db: Db, t: TenantRow, key: ApiKeyRow) {
+export async function insertTenantWithKey(db: Db, t: typeof tenant.$inferInsert, key: ApiKeyRow) {
   await db.batch([db.insert(tenant).values(t), db.insert(apiKey).values(key)]);
 }
 
 export const getTenant = (db: Db, id: string) => db.select().from(tenant).where(eq(tenant.id, id)).get();
 
 export const tenantSettings = (db: Db, id: string) => db.select({ settings: tenant.settings }).from(tenant).where(eq(tenant.id, id));
+
+/**
+ * Control-plane writes move the version by themselves: triggers (migrations/0017) bump it in
+ * the writing transaction. src/cache/tenant-config.ts compares it.
+ */
+export const configVersionOf = (db: Db, tenantId: string) =>
+  db.select({ version: tenant.configVersion }).from(tenant).where(eq(tenant.id, tenantId));
+
+/** What the per-isolate snapshot keeps of the tenant row. */
+export const tenantConfig = (db: Db, tenantId: string) =>
+  db.select({ settings: tenant.settings, version: tenant.configVersion }).from(tenant).where(eq(tenant.id, tenantId));
 
 export const updateTenantSettings = (db: Db, id: string, settings: TenantSettings) =>
   db.update(tenant).set({ settings }).where(eq(tenant.id, id)).returning({ settings: tenant.settings }).get();
@@ -31,11 +42,12 @@ export async function revokeApiKey(db: Db, tenantId: string, keyId: string, now:
   return rows.length > 0;
 }
 
-/** The live key with this hash, if any: not revoked, not expired. */
+/** The live key with this hash, if any: not revoked, not expired; with its tenant's config version. */
 export const findActiveKeyByHash = (db: Db, hash: string, now: Date) =>
   db
-    .select({ id: apiKey.id, tenantId: apiKey.tenantId, name: apiKey.name, scopes: apiKey.scopes, expiresAt: apiKey.expiresAt })
+    .select({ id: apiKey.id, tenantId: apiKey.tenantId, name: apiKey.name, scopes: apiKey.scopes, expiresAt: apiKey.expiresAt, configVersion: tenant.configVersion })
     .from(apiKey)
+    .innerJoin(tenant, eq(tenant.id, apiKey.tenantId))
     .where(and(eq(apiKey.hash, hash), isNull(apiKey.revokedAt), or(isNull(apiKey.expiresAt), gt(apiKey.expiresAt, now))))
     .get();
 

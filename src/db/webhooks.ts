@@ -8,8 +8,10 @@ export type WebhookDeliveryRow = typeof webhookDelivery.$inferSelect;
 
 export const insertEndpoint = (db: Db, row: WebhookEndpointRow) => db.insert(webhookEndpoint).values(row).run();
 
-export const listEndpoints = (db: Db, tenantId: string) =>
-  db.select().from(webhookEndpoint).where(eq(webhookEndpoint.tenantId, tenantId)).orderBy(webhookEndpoint.createdAt).all();
+export const endpointsOf = (db: Db, tenantId: string) =>
+  db.select().from(webhookEndpoint).where(eq(webhookEndpoint.tenantId, tenantId)).orderBy(webhookEndpoint.createdAt);
+
+export const listEndpoints = (db: Db, tenantId: string) => endpointsOf(db, tenantId).all();
 
 export const getEndpoint = (db: Db, tenantId: string, id: string) =>
   db

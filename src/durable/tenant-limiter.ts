@@ -42,6 +42,8 @@ export type ChannelUsage = { channel: Channel; used: number; quota: number | nul
 export type QuotaCharge =
   | { ok: true; period: string }
   | { ok: false; period: string; resetsAt: string; channel: Channel; quota: number; used: number; requested: number };
+/** Both decisions of one send request; the quota is charged only when the API bucket admitted it. */
+export type SendAdmission = { api: ApiAllowance; quota: QuotaCharge | null };
 export type Usage = { period: string; periodStart: string; resetsAt: string; channels: ChannelUsage[] };
 
 export class TenantLimiter extends DurableObject<Env> {
@@ -73,6 +75,18 @@ export class TenantLimiter extends DurableObject<Env> {
       retryAfterSeconds: result && !result.ok ? Math.max(1, Math.ceil(result.waitMs / 1000)) : 0,
       exceedsBurst,
     };
+  }
+
+  /**
+   * A send request's API token(s) and its quota charge in one call, the send path's only trip to
+   * this object. Same rules as takeApi then chargeQuota: a refused token charges nothing; a
+   * refused quota keeps the token taken (the request was read and planned). `requested` empty
+   * (every row suppressed) charges nothing.
+   */
+  admitSend(cost: number, requested: Partial<Record<Channel, number>>): SendAdmission {
+    const api = this.takeApi(cost);
+    if (!api.ok) return { api, quota: null };
+    return { api, quota: CHANNELS.some((c) => (requested[c] ?? 0) > 0) ? this.chargeQuota(requested) : null };
   }
 
   /**

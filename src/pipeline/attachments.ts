@@ -7,7 +7,8 @@
  */
 import type { Db } from "../db/client";
 import type { CommunicationRow } from "../db/communications";
-import { providersForChannel, type ProviderConfigRow } from "../db/providers";
+import type { ProviderConfigRow } from "../db/providers";
+import { cachedProviders } from "../cache/tenant-config";
 import type { Channel } from "../domain";
 import type { Attachment } from "../db/schema";
 import { attachmentProblem, type SizedFile } from "../channels/attachment-limits";
@@ -25,15 +26,14 @@ export const sizedFiles = (attachments: Attachment[]): SizedFile[] =>
 
 /**
  * A checker for one request: for each row with attachments, a 422 when every enabled provider of
- * its channel refuses them, naming the file (`attachments.<i>`) or the whole list. Each channel's
- * providers are read once per checker, so a batch of a thousand items costs one query per channel
- * involved, not one per item.
+ * its channel refuses them, naming the file (`attachments.<i>`) or the whole list. The channel's
+ * providers come from the tenant's per-isolate snapshot, read once per checker.
  */
 export function attachmentChecker(db: Db, tenantId: string) {
-  // Promises, not the query builders: awaiting a builder runs its query again.
+  // One answer per request, even if the snapshot moves mid-batch.
   const providers = new Map<Channel, Promise<ProviderConfigRow[]>>();
   const providersOf = (channel: Channel) => {
-    if (!providers.has(channel)) providers.set(channel, Promise.resolve(providersForChannel(db, tenantId, channel)));
+    if (!providers.has(channel)) providers.set(channel, cachedProviders(db, tenantId, channel));
     return providers.get(channel)!;
   };
   return (rows: CommunicationRow[], prefix = "") => checkLimits(rows, prefix, providersOf);

@@ -8,8 +8,7 @@
 import type { Db } from "../db/client";
 import { runBatch } from "../db/client";
 import { preferencesOf, type PreferenceRow, type RecipientKey } from "../db/preferences";
-import { tenantSettings } from "../db/tenants";
-import { channelsWithProviders } from "../db/providers";
+import { cachedReadyChannels, cachedSettings } from "../cache/tenant-config";
 import { noProviderError } from "./accept";
 import { CHANNELS, type Channel } from "../domain";
 import { AppError } from "../lib/errors";
@@ -26,25 +25,26 @@ const keyOf = (r: RecipientKey) => `${r.entityType}\u0000${r.entityId}`;
 const RECIPIENTS_PER_QUERY = 45;
 
 /**
- * The tenant's policy and the named recipients' preferences, in one D1 round trip, with their
- * contacts opened (`secret` is config.encryptionKey; see contact-sealing.ts).
+ * The tenant's policy (from the per-isolate snapshot) and the named recipients' preferences (one
+ * D1 round trip, none when no recipient is named), with their contacts opened (`secret` is
+ * config.encryptionKey; see contact-sealing.ts).
  */
 export async function loadRecipients(db: Db, secret: string, tenantId: string, reqs: SendRequest[]): Promise<Recipients> {
   const keys = new Map<string, RecipientKey>();
   for (const r of reqs) if (r.recipientId) keys.set(keyOf({ entityType: r.recipientType, entityId: r.recipientId }), { entityType: r.recipientType, entityId: r.recipientId });
   const unique = [...keys.values()];
   const chunks = chunk(unique, RECIPIENTS_PER_QUERY);
-  const [settings, ready, ...found] = (await runBatch(db, [
-    tenantSettings(db, tenantId),
-    channelsWithProviders(db, tenantId),
-    ...chunks.map((c) => preferencesOf(db, tenantId, c)),
-  ])) as [{ settings: Parameters<typeof policyOf>[0] }[], { channel: Channel }[], ...PreferenceRow[][]];
+  const [settings, ready, found] = await Promise.all([
+    cachedSettings(db, tenantId),
+    cachedReadyChannels(db, tenantId),
+    runBatch(db, chunks.map((c) => preferencesOf(db, tenantId, c))) as Promise<PreferenceRow[][]>,
+  ]);
   const preferences = await Promise.all(found.flat().map((p) => openContacts(secret, p)));
   return {
-    policy: policyOf(settings?.[0]?.settings),
+    policy: policyOf(settings),
     preferences: new Map(preferences.map((p) => [keyOf(p), p])),
     // The in-app inbox is Herald's own: it needs no provider.
-    ready: new Set<Channel>([...ready.map((r) => r.channel), "in_app"]),
+    ready: new Set<Channel>([...ready, "in_app"]),
   };
 }
 

@@ -8,6 +8,7 @@ import type { Db } from "../db/client";
 import type { CommunicationRow } from "../db/communications";
 import { AppError } from "../lib/errors";
 import { templateByCode, templateById, type TemplateView } from "../templates/catalog";
+import { cachedLookup } from "../cache/tenant-config";
 import { renderContent } from "../templates/content";
 import { formatOptions } from "../templates/format";
 import { MAX_CONTENT, type ConcreteSend } from "./send-request";
@@ -16,12 +17,16 @@ export type ResolvedContent = Pick<CommunicationRow, "subject" | "content" | "te
 
 const invalid = (field: string, message: string) => new AppError("validation_failed", `${field}: ${message}`, [{ field, message }]);
 
-/** Returns a resolver that caches template look-ups for the life of one request (a batch). */
+/**
+ * Returns a resolver whose template look-ups are answered from the tenant's per-isolate snapshot
+ * (src/cache/tenant-config.ts): any template write moves the config version and drops them. Within
+ * one request (a batch) each look-up is made once, so every item sees the same version.
+ */
 export function contentResolver(db: Db, tenantId: string) {
   const lookups = new Map<string, Promise<TemplateView | undefined>>();
   const cached = (key: string, load: () => Promise<TemplateView | undefined>) => {
     let hit = lookups.get(key);
-    if (!hit) lookups.set(key, (hit = load()));
+    if (!hit) lookups.set(key, (hit = cachedLookup(db, tenantId, `template:${key}`, load)));
     return hit;
   };
 

@@ -8,7 +8,8 @@ import type { Config } from "../env";
 import type { Db } from "../db/client";
 import { runBatch } from "../db/client";
 import { getCommunication } from "../db/communications";
-import { getDelivery, getEndpoint, insertDelivery, listEndpoints, updateDelivery, type WebhookDeliveryRow } from "../db/webhooks";
+import { getDelivery, getEndpoint, insertDelivery, updateDelivery, type WebhookDeliveryRow } from "../db/webhooks";
+import { cachedEndpoints } from "../cache/tenant-config";
 import type { CommunicationStatus } from "../domain";
 import { open } from "../lib/crypto";
 import { bodyExcerpt, excerpt } from "../lib/excerpt";
@@ -34,11 +35,15 @@ export const endpointSecretAad = (tenantId: string, id: string) => `webhook_endp
 
 const subscribed = (types: string[], type: string) => types.includes("*") || types.includes(type);
 
-/** Creates one logged delivery per subscribed endpoint and queues their first attempts. */
+/**
+ * Creates one logged delivery per subscribed endpoint and queues their first attempts. The
+ * endpoints come from the tenant's per-isolate snapshot: an event for a tenant without any
+ * costs no read. An endpoint added moments ago may miss events for up to TTL_MS elsewhere.
+ */
 export async function fanOut(deps: WebhookDeps, m: Extract<EventMessage, { kind: "status" }>): Promise<Outcome> {
   const type = `communication.${m.status}`;
   if (!EVENT_TYPES.includes(type)) return ACK;
-  const endpoints = (await listEndpoints(deps.db, m.tenantId)).filter((e) => e.enabled && subscribed(e.eventTypes, type));
+  const endpoints = (await cachedEndpoints(deps.db, m.tenantId)).filter((e) => e.enabled && subscribed(e.eventTypes, type));
   if (endpoints.length === 0) return ACK;
   const c = await getCommunication(deps.db, m.tenantId, m.communicationId);
   if (!c) return ACK;

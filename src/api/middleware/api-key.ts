@@ -4,12 +4,16 @@
  *
  * Known keys are remembered per isolate for KEY_TTL_MS, which takes a D1 round trip off nearly
  * every request. The price: a key revoked through another isolate keeps working there for at most
- * that long (the isolate that revokes it forgets it at once). Unknown keys are never cached, so a
- * new key works immediately.
+ * that long (the isolate that revokes it forgets it at once). Sooner, usually: a revocation moves
+ * the tenant's config version, and once this isolate's tenant snapshot (src/cache/tenant-config.ts,
+ * refreshed every few seconds by the tenant's sends) has seen a newer version than the one a key
+ * was read at, the key is looked up again. Unknown keys are never cached, so a new key works
+ * immediately.
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
 import { findActiveKeyByHash, touchApiKey } from "../../db/tenants";
+import { seenConfigVersion } from "../../cache/tenant-config";
 import { allows, requiredScope } from "../scopes";
 import { sha256Hex } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
@@ -18,7 +22,7 @@ export const bearerToken = (header: string | undefined) => /^Bearer\s+(\S+)\s*$/
 
 const KEY_TTL_MS = 30_000;
 const MAX_KEYS = 10_000;
-type Known = { id: string; tenantId: string; name: string; scopes: string[]; expiresAt: number | null; until: number };
+type Known = { id: string; tenantId: string; name: string; scopes: string[]; expiresAt: number | null; until: number; configVersion: number };
 // Isolate-wide on purpose (see above); bounded so it cannot grow without limit.
 const known = new Map<string, Known>();
 
@@ -30,7 +34,7 @@ export function forgetApiKey(keyId: string) {
 async function lookUp(c: Parameters<MiddlewareHandler<AppEnv>>[0], hash: string): Promise<Known | undefined> {
   const now = Date.now();
   const hit = known.get(hash);
-  if (hit && hit.until > now && (hit.expiresAt === null || hit.expiresAt > now)) return hit;
+  if (hit && hit.until > now && (hit.expiresAt === null || hit.expiresAt > now) && (seenConfigVersion(hit.tenantId) ?? -1) <= hit.configVersion) return hit;
   const row = await findActiveKeyByHash(c.var.db, hash, new Date(now));
   if (!row) {
     known.delete(hash);
@@ -39,7 +43,7 @@ async function lookUp(c: Parameters<MiddlewareHandler<AppEnv>>[0], hash: string)
   // lastUsedAt moves when the key is (re)looked up: at most once per KEY_TTL_MS per isolate.
   c.executionCtx.waitUntil(touchApiKey(c.var.db, row.id, new Date(now)).run());
   if (known.size >= MAX_KEYS) known.delete(known.keys().next().value!);
-  const entry = { id: row.id, tenantId: row.tenantId, name: row.name, scopes: row.scopes, expiresAt: row.expiresAt?.getTime() ?? null, until: now + KEY_TTL_MS };
+  const entry = { id: row.id, tenantId: row.tenantId, name: row.name, scopes: row.scopes, expiresAt: row.expiresAt?.getTime() ?? null, until: now + KEY_TTL_MS, configVersion: row.configVersion };
   known.set(hash, entry);
   return entry;
 }

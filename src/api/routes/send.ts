@@ -11,7 +11,7 @@ import { idempotent } from "../idempotency";
 import { fieldErrors, parseWith, readJson } from "../validate";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { CommunicationRow } from "../../db/communications";
-import { withinQuota } from "../../durable/quota";
+import { admitted } from "../admission";
 import { AppError, type FieldError } from "../../lib/errors";
 import { storeAndEnqueue, type AcceptContext } from "../../pipeline/accept";
 import { loadRecipients } from "../../pipeline/plan";
@@ -62,16 +62,18 @@ export const send = new Hono<AppEnv>()
       const recipients = await loadRecipients(ctx.db, ctx.secret, ctx.tenantId, [req]);
       const { rows, notes, followUps } = await prepare(ctx, recipients, contentResolver(ctx.db, ctx.tenantId), req);
       await attachmentChecker(ctx.db, ctx.tenantId)(rows);
-      const stashed = await stashAttachments(c.env.ATTACHMENTS, rows);
-      const body = isRouted(req)
-        ? { results: rows.map(acceptedDto), communications: rows.map(communicationDto) }
-        : { ...acceptedDto(rows[0]!), communication: communicationDto(rows[0]!) };
-      await orUnstash(c.env.ATTACHMENTS, stashed, () =>
-        withinQuota(c.env.LIMITER, ctx.tenantId, rows, () => storeAndEnqueue(ctx, rows, [...record({ status: 201, body }), ...notes], followUps)),
-      );
+      // Admitted before anything is written anywhere, R2 included.
+      const body = await admitted(c, rows, async () => {
+        const stashed = await stashAttachments(c.env.ATTACHMENTS, rows);
+        const body = isRouted(req)
+          ? { results: rows.map(acceptedDto), communications: rows.map(communicationDto) }
+          : { ...acceptedDto(rows[0]!), communication: communicationDto(rows[0]!) };
+        await orUnstash(c.env.ATTACHMENTS, stashed, () => storeAndEnqueue(ctx, rows, [...record({ status: 201, body }), ...notes], followUps));
+        return body;
+      });
       deliverInAppNow(c.env, c.executionCtx, rows);
       return { status: 201, body };
-    });
+    }, { writeFirst: true });
   })
   .post("/batch", async (c) => {
     const { raw, json } = await readJson(c);
@@ -111,10 +113,10 @@ export const send = new Hono<AppEnv>()
       }
       const accepted = results.filter((r) => !("error" in r)).length;
       const body = { accepted, rejected: items.length - accepted, communications: rows.length, results };
-      const stashed = await stashAttachments(c.env.ATTACHMENTS, rows);
-      await orUnstash(c.env.ATTACHMENTS, stashed, () =>
-        withinQuota(c.env.LIMITER, ctx.tenantId, rows, () => storeAndEnqueue(ctx, rows, [...record({ status: 201, body }), ...notes], followUps)),
-      );
+      await admitted(c, rows, async () => {
+        const stashed = await stashAttachments(c.env.ATTACHMENTS, rows);
+        await orUnstash(c.env.ATTACHMENTS, stashed, () => storeAndEnqueue(ctx, rows, [...record({ status: 201, body }), ...notes], followUps));
+      });
       deliverInAppNow(c.env, c.executionCtx, rows);
       return { status: 201, body };
     });

@@ -35,6 +35,11 @@ export const tenant = sqliteTable("tenant", {
   name: text("name").notNull(),
   settings: text("settings", { mode: "json" }).$type<TenantSettings>(),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  /**
+   * Moves on every control-plane write (settings, providers, templates, webhook endpoints, keys):
+   * isolates compare it with the one their cached snapshot was read at (src/cache/tenant-config.ts).
+   */
+  configVersion: integer("config_version").notNull().default(0),
 });
 
 export const apiKey = sqliteTable(
