@@ -136,7 +136,7 @@ describe("Resend webhooks", () => {
     await post(url, event(id, "email.delivered"));
     await post(url, event(id, "email.opened"));
     const click = await post(url, event(id, "email.clicked", { click: { link: "https://acme.test/pay", ipAddress: "192.0.2.1", timestamp: new Date().toISOString(), userAgent: "x" } }));
-    expect(click.json).toEqual({ received: 1, moved: 1 });
+    expect(click.json).toEqual({ received: 1, applied: 1, ignored: 0, moved: 1 });
     const d = await detail(key, id);
     expect(d.status).toBe("clicked");
     expect(providerEvents(d)).toEqual(["email.sent", "email.delivered", "email.opened", "email.clicked"]);

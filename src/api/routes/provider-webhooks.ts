@@ -83,11 +83,11 @@ export const providerWebhooks = new Hono<AppEnv>()
     } catch {
       throw new AppError("bad_request", `the body is not a ${row.provider} event payload`);
     }
-    const { moved } = await applyProviderEvents(
+    const outcome = await applyProviderEvents(
       db,
       c.env.DB,
       c.env.EVENT_QUEUE,
-      { tenantId: row.tenantId, configId: row.id, provider: row.provider },
+      { tenantId: row.tenantId, configId: row.id, channel: row.channel, provider: row.provider },
       events,
       request.now,
     );
@@ -100,10 +100,10 @@ export const providerWebhooks = new Hono<AppEnv>()
         traceId: c.var.traceId,
         tenantId: row.tenantId,
         provider: row.provider,
-        received: events.length,
-        moved,
+        ...outcome,
         events: events.slice(0, 50).map((e) => ({ communicationId: e.communicationId, providerMessageId: e.providerMessageId, status: e.status })),
       }),
     );
-    return c.json({ received: events.length, moved });
+    // 200 whatever was ignored: the request was the provider's own, and a retry would change nothing.
+    return c.json(outcome);
   });
