@@ -42,8 +42,11 @@ export type Verdict = { apply: true } | { apply: false; reason: IgnoreReason };
 const NOT_HANDED: readonly CommunicationStatus[] = ["scheduled", "queued"];
 
 export function judgeReceipt(message: StoredMessage, source: ReceiptSource): Verdict {
-  if (NOT_HANDED.includes(message.status)) return { apply: false, reason: "not_sent" };
+  // Herald's own pixel, links and inbox prove themselves: their signed tokens exist only in
+  // content rendered for sending, so a hit is real even on a message queued for a retry (after a
+  // provider timed out having sent it after all).
   if (source.configId === null) return { apply: true };
+  if (NOT_HANDED.includes(message.status)) return { apply: false, reason: "not_sent" };
   if (message.channel !== source.channel) return { apply: false, reason: "other_provider" };
   // Mid-send the config is written only when the provider answers, and a fast receipt can come
   // first (SendGrid's `delivered` before its own 202): any config of the channel may be the one.
