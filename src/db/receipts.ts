@@ -34,8 +34,10 @@ export async function loadReceiptTargets(d1: D1Database, tenantId: string, confi
       "SELECT c.id, c.tenant_id, c.channel, c.type, c.created_at, c.status, c.provider_config_id, c.provider_message_id, " +
         "(SELECT group_concat(DISTINCT e.provider_config_id) FROM communication_event e WHERE e.communication_id = c.id AND e.tenant_id = c.tenant_id " +
         "AND e.kind = 'attempt' AND e.error IS NULL AND e.provider_config_id IS NOT NULL) AS handed_to " +
-        "FROM communication c WHERE c.tenant_id = ?1 AND (c.id IN (SELECT value FROM json_each(?2)) " +
-        "OR (c.provider_config_id = ?3 AND c.provider_message_id IN (SELECT value FROM json_each(?4))))",
+        // One list of ids, looked up by primary key and by the provider-id index; the unary `+`
+        // keeps SQLite from scanning the whole tenant through its tenant_id index instead.
+        "FROM communication c WHERE c.id IN (SELECT value FROM json_each(?2) UNION " +
+        "SELECT id FROM communication WHERE provider_message_id IN (SELECT value FROM json_each(?4)) AND provider_config_id = ?3) AND +c.tenant_id = ?1",
     )
     .bind(tenantId, JSON.stringify(ids), configId, JSON.stringify(configId ? providerIds : []))
     .all<TargetRow>();
