@@ -1,8 +1,9 @@
 /**
  * Provider delivery webhooks: `POST /webhooks/:provider/:configId` (each config's `webhookUrl`).
  * Nothing is read or changed before the request proves it comes from the provider, with that
- * config's own secrets; then its events move communications through their states. Providers that
- * confirm a subscription first (Meta) do so with `GET` on the same URL.
+ * config's own secrets; then its events move the communications that config was handed
+ * (src/pipeline/receipts.ts says which), and the answer counts what was applied and ignored.
+ * Providers that confirm a subscription first (Meta) do so with `GET` on the same URL.
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../context";
