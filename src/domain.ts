@@ -37,5 +37,5 @@ export const Priority = z.enum(PRIORITIES);
 export type Priority = z.infer<typeof Priority>;
 
 /** Kinds of entries on a communication's timeline. */
-export const EVENT_KINDS = ["status", "attempt", "retry", "failover", "note", "provider_event"] as const;
+export const EVENT_KINDS = ["status", "attempt", "retry", "failover", "note", "provider_event", "ignored_receipt"] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];

@@ -427,7 +427,7 @@ describe("provider webhooks", () => {
     };
     const missing = await post(crypto.randomUUID());
     for (const id of [A.email, A.delivered]) expect(comparable(await post(id))).toEqual(comparable(missing));
-    expect(missing.json).toEqual({ received: 1, moved: 0 });
+    expect(missing.json).toEqual({ received: 1, applied: 0, ignored: 1, moved: 0 });
     expect(await snapshot(A)).toEqual(before);
   });
 

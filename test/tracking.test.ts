@@ -63,7 +63,7 @@ describe("SendGrid event webhook", () => {
     const body = JSON.stringify([sgEvent(id, "processed"), sgEvent(id, "delivered"), sgEvent(id, "open"), sgEvent(id, "click", { url: "https://acme.test/pay" })]) + "\r\n";
     const res = await postWebhook(url, body, await signer.headers(body));
     expect(res.status).toBe(200);
-    expect(res.json).toEqual({ received: 4, moved: 3 });
+    expect(res.json).toEqual({ received: 4, applied: 4, ignored: 0, moved: 3 });
     const d = await detail(id);
     expect(d.status).toBe("clicked");
     for (const at of ["deliveredAt", "openedAt", "clickedAt"]) expect(d[at], at).toBeTruthy();

@@ -25,12 +25,6 @@ export function canMove(from: CommunicationStatus, to: TrackedStatus): boolean {
   return rank(from) < rank(to);
 }
 
-/** The same rule as SQL over the `status` column, for updates that must be race-free. */
-export function canMoveSql(to: TrackedStatus): string {
-  const r = `(CASE status ${PROGRESS.map((s, i) => `WHEN '${s}' THEN ${i}`).join(" ")} ELSE ${FINAL_RANK} END)`;
-  return to === "bounced" || to === "failed" ? `${r} <= ${ENDABLE_UP_TO}` : `${r} < ${rank(to)}`;
-}
-
 /** The timestamp column each tracked status sets the first time it is reached. */
 export const TIMESTAMP_COLUMN: Record<TrackedStatus, string> = {
   sent: "sent_at",

@@ -133,7 +133,7 @@ describe("Mailgun webhooks", () => {
     const { id, url } = await setup();
     for (const name of ["accepted", "delivered", "opened"]) expect((await post(url, event(id, name))).status).toBe(200);
     const click = await post(url, event(id, "clicked", { url: "https://acme.test/pay" }));
-    expect(click.json).toEqual({ received: 1, moved: 1 });
+    expect(click.json).toEqual({ received: 1, applied: 1, ignored: 0, moved: 1 });
     const d = await detail(key, id);
     expect(d.status).toBe("clicked");
     for (const at of ["deliveredAt", "openedAt", "clickedAt"]) expect(d[at], at).toBeTruthy();

@@ -162,7 +162,7 @@ describe("Messenger webhooks", () => {
   it("marks messages delivered by the ids in a signed delivery receipt", async () => {
     const { url, id } = await sent();
     const res = await postWebhook(url, messengerDelivery(PSID, ["m_abc", "m_someone_elses"]));
-    expect(res).toEqual({ status: 200, json: { received: 2, moved: 1 } });
+    expect(res).toEqual({ status: 200, json: { received: 2, applied: 1, ignored: 1, moved: 1 } });
     const d = await detail(id);
     expect(d.status).toBe("delivered");
     expect(JSON.stringify(d.events)).not.toContain(PSID);
@@ -172,7 +172,7 @@ describe("Messenger webhooks", () => {
 
   it("accepts read receipts, which name no message, without moving anything", async () => {
     const { url, id } = await sent();
-    expect((await postWebhook(url, messengerRead(PSID))).json).toEqual({ received: 0, moved: 0 });
+    expect((await postWebhook(url, messengerRead(PSID))).json).toEqual({ received: 0, applied: 0, ignored: 0, moved: 0 });
     expect((await detail(id)).status).toBe("sent");
   });
 

@@ -242,7 +242,7 @@ describe("WhatsApp webhooks", () => {
       { id: "wamid.A42", status: "delivered", callback: id },
       { id: "wamid.A42", status: "read", callback: id },
     ]));
-    expect(res).toEqual({ status: 200, json: { received: 3, moved: 2 } });
+    expect(res).toEqual({ status: 200, json: { received: 3, applied: 3, ignored: 0, moved: 2 } });
     const d = await detail(id);
     expect(d.status).toBe("opened");
     expect(d.deliveredAt).toBeTruthy();
@@ -308,7 +308,7 @@ describe("WhatsApp webhooks", () => {
   it("applies STOP and START sent to the same callback URL, with the statuses", async () => {
     const { url } = await sent();
     const stop = await postWebhook(url, waText("14155550199", " Stop "));
-    expect(stop.json).toEqual({ received: 0, moved: 0 });
+    expect(stop.json).toEqual({ received: 0, applied: 0, ignored: 0, moved: 0 });
     const list = await call("GET", `/api/suppressions?channel=whatsapp&contact=${encodeURIComponent("+14155550199")}`, { key });
     expect(list.json.results[0]).toMatchObject({ reason: "opt_out", detail: "replied STOP", source: "inbound" });
 

@@ -127,7 +127,7 @@ describe("Postmark webhooks", () => {
 
   it("moves a message through delivered, opened and clicked", async () => {
     const { id, url } = await setup();
-    expect((await postWebhook(url, record(id, "Delivery", { DeliveredAt: "2026-11-23T14:00:01Z" }), headers())).json).toEqual({ received: 1, moved: 1 });
+    expect((await postWebhook(url, record(id, "Delivery", { DeliveredAt: "2026-11-23T14:00:01Z" }), headers())).json).toEqual({ received: 1, applied: 1, ignored: 0, moved: 1 });
     await postWebhook(url, record(id, "Open", { FirstOpen: true, ReceivedAt: "2026-11-23T14:01:00Z" }), headers());
     await postWebhook(url, record(id, "Click", { OriginalLink: "https://acme.test/pay", ReceivedAt: "2026-11-23T14:02:00Z" }), headers());
     const d = await detail(key, id);

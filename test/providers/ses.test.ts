@@ -157,14 +157,14 @@ describe("SES events through SNS", () => {
     const subscribeUrl = `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(TOPIC)}&Token=2336412f37`;
     const res = await post(url, { Type: "SubscriptionConfirmation", TopicArn: TOPIC, Message: "You have chosen to subscribe…", SubscribeURL: subscribeUrl, Token: "2336412f37" });
     expect(res.status).toBe(200);
-    expect(res.json).toEqual({ received: 0, moved: 0 });
+    expect(res.json).toEqual({ received: 0, applied: 0, ignored: 0, moved: 0 });
     expect(net.requests.filter((r) => r.url === subscribeUrl).map((r) => r.method)).toEqual(["GET"]);
   });
 
   it("moves a message through delivered, opened and clicked (SignatureVersion 1 and 2)", async () => {
     const { id, url } = await setup();
     expect((await post(url, notification(sesEvent(id, "Send", { send: {} })))).status).toBe(200);
-    expect((await post(url, notification(sesEvent(id, "Delivery", { delivery: { timestamp: new Date().toISOString(), smtpResponse: "250 ok" } })), { version: "1" })).json).toEqual({ received: 1, moved: 1 });
+    expect((await post(url, notification(sesEvent(id, "Delivery", { delivery: { timestamp: new Date().toISOString(), smtpResponse: "250 ok" } })), { version: "1" })).json).toEqual({ received: 1, applied: 1, ignored: 0, moved: 1 });
     await post(url, notification(sesEvent(id, "Open", { open: { timestamp: new Date().toISOString(), ipAddress: "192.0.2.1" } })));
     await post(url, notification(sesEvent(id, "Click", { click: { timestamp: new Date().toISOString(), link: "https://acme.test/pay" } }), { Subject: "Amazon SES Email Event Notification" }));
     const d = await detail(key, id);

@@ -190,7 +190,7 @@ describe("Vonage delivery receipts", () => {
     const { url, id } = await sent();
     const res = await postForm(url, await sign(vonageReceipt("0A0000001234567B", "delivered", { "client-ref": id })));
     expect(res.status).toBe(200);
-    expect(JSON.parse(res.text)).toEqual({ received: 1, moved: 1 });
+    expect(JSON.parse(res.text)).toEqual({ received: 1, applied: 1, ignored: 0, moved: 1 });
     const d = await detail(id);
     expect(d.status).toBe("delivered");
     expect(JSON.stringify(d.events)).not.toContain("14155550123");

@@ -1,10 +1,11 @@
 /**
  * Provider delivery webhooks: `POST /webhooks/:provider/:configId` (each config's `webhookUrl`).
  * Nothing is read or changed before the request proves it comes from the provider, with that
- * config's own secrets; then its events move communications through their states. A signature
- * whose scheme carries a nonce is accepted once: its claim (src/db/webhook-nonces.ts) rides in the
- * batch that applies the events, and a second use answers 409 having changed nothing. Providers
- * that confirm a subscription first (Meta) do so with `GET` on the same URL.
+ * config's own secrets; then its events move the communications that config was handed
+ * (src/pipeline/receipts.ts says which), and the answer counts what was applied and ignored. A
+ * signature whose scheme carries a nonce is accepted once: its claim (src/db/webhook-nonces.ts)
+ * rides in the batch that applies the events, and a second use answers 409 having changed
+ * nothing. Providers that confirm a subscription first (Meta) do so with `GET` on the same URL.
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../context";
@@ -104,11 +105,11 @@ export const providerWebhooks = new Hono<AppEnv>()
     } catch {
       throw new AppError("bad_request", `the body is not a ${row.provider} event payload`);
     }
-    const { moved } = await applyProviderEvents(
+    const outcome = await applyProviderEvents(
       db,
       c.env.DB,
       c.env.EVENT_QUEUE,
-      { tenantId: row.tenantId, configId: row.id, provider: row.provider },
+      { tenantId: row.tenantId, configId: row.id, channel: row.channel, provider: row.provider },
       events,
       request.now,
       replay ? claimNonce(c.env.DB, row.id, replay, request.now) : [],
@@ -122,10 +123,10 @@ export const providerWebhooks = new Hono<AppEnv>()
         traceId: c.var.traceId,
         tenantId: row.tenantId,
         provider: row.provider,
-        received: events.length,
-        moved,
+        ...outcome,
         events: events.slice(0, 50).map((e) => ({ communicationId: e.communicationId, providerMessageId: e.providerMessageId, status: e.status })),
       }),
     );
-    return c.json({ received: events.length, moved });
+    // 200 whatever was ignored: the request was the provider's own, and a retry would change nothing.
+    return c.json(outcome);
   });
