@@ -37,6 +37,9 @@ function countingD1(d1: D1Database, counts: Counts): D1Database {
   return new Proxy(d1, {
     get(target, prop) {
       if (prop === "prepare") return (sql: string) => watch(target.prepare(sql));
+      // API requests run in a D1 session (src/api/middleware/d1-session.ts): count through it.
+      if (prop === "withSession")
+        return (constraint?: string) => countingD1(target.withSession(constraint) as unknown as D1Database, counts);
       if (prop === "batch")
         return (stmts: D1PreparedStatement[]) => {
           counts.roundTrips++;
