@@ -46,3 +46,26 @@ describe("concurrent preference writes", () => {
     expect(Object.keys(after.preferences)).toHaveLength(10);
   });
 });
+
+describe("concurrent template edits", () => {
+  it("gives each of 20 parallel edits its own version, none built on a replaced one", async () => {
+    const created = await call("POST", "/api/communication-templates", {
+      key,
+      body: { name: "Invoice", code: "invoice_email", channel: "email", type: "invoice", subjectTemplate: "Invoice", bodyTemplate: "Body 0" },
+    });
+    expect(created.status, created.text).toBe(201);
+    const path = `/api/communication-templates/${created.json.id}`;
+    const answers = await Promise.all([
+      ...range(19).map((i) => call("PATCH", path, { key, body: { bodyTemplate: `Body ${i + 1}` } })),
+      call("PATCH", path, { key, body: { subjectTemplate: "Your invoice" } }),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual(range(20).map(() => 200));
+    const versions = (await call("GET", `${path}/versions`, { key })).json.results as { version: number; bodyTemplate: string; active: boolean }[];
+    expect(versions.map((v) => v.version).sort((a, b) => a - b)).toEqual(range(21).map((i) => i + 1));
+    expect(new Set(versions.map((v) => v.bodyTemplate)).size).toBe(20);
+    const active = (await call("GET", path, { key })).json;
+    expect(active.version).toBe(21);
+    // The subject edit survives every body edit, whichever order they were written in.
+    expect(active.subjectTemplate).toBe("Your invoice");
+  });
+});
