@@ -69,3 +69,17 @@ describe("concurrent template edits", () => {
     expect(active.subjectTemplate).toBe("Your invoice");
   });
 });
+
+describe("concurrent settings writes", () => {
+  it("merges 20 concurrent receipt-window PATCHes and a tracking change", async () => {
+    const answers = await Promise.all([
+      ...range(20).map((i) => call("PATCH", "/api/settings", { key, body: { receiptWindows: { [`type_${i}`]: 60 + i } } })),
+      call("PATCH", "/api/settings", { key, body: { tracking: "herald", preferences: { requiredTypes: ["otp"] } } }),
+      call("PATCH", "/api/settings", { key, body: { routing: { email: "weighted" } } }),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual(range(22).map(() => 200));
+    const after = (await call("GET", "/api/settings", { key })).json;
+    for (const i of range(20)) expect(after.receiptWindows[`type_${i}`], `type_${i}`).toBe(60 + i);
+    expect(after).toMatchObject({ tracking: "herald", routing: { email: "weighted" }, preferences: { requiredTypes: ["otp"] } });
+  });
+});
