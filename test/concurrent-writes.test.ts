@@ -83,3 +83,30 @@ describe("concurrent settings writes", () => {
     expect(after).toMatchObject({ tracking: "herald", routing: { email: "weighted" }, preferences: { requiredTypes: ["otp"] } });
   });
 });
+
+describe("concurrent trigger-rule edits", () => {
+  it("keeps every field of concurrent PATCHes, each merged onto the rule as the others left it", async () => {
+    const created = await call("POST", "/api/triggers", {
+      key,
+      body: { name: "Sale", eventType: "sale.completed", action: { kind: "send", templateCode: "invoice", channels: ["email"] } },
+    });
+    expect(created.status, created.text).toBe(201);
+    const path = `/api/triggers/${created.json.id}`;
+    const answers = await Promise.all([
+      call("PATCH", path, { key, body: { name: "Renamed" } }),
+      call("PATCH", path, { key, body: { enabled: false } }),
+      call("PATCH", path, { key, body: { action: { templateCode: "receipt" } } }),
+      call("PATCH", path, { key, body: { action: { delaySeconds: 60 } } }),
+      call("PATCH", path, { key, body: { eventType: "sale.settled" } }),
+      ...range(10).map(() => call("PATCH", path, { key, body: { action: { channels: ["email", "sms"] } } })),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual(range(15).map(() => 200));
+    const after = (await call("GET", path, { key })).json;
+    expect(after).toMatchObject({
+      name: "Renamed",
+      enabled: false,
+      eventType: "sale.settled",
+      action: { kind: "send", templateCode: "receipt", delaySeconds: 60, channels: ["email", "sms"] },
+    });
+  });
+});
