@@ -4,7 +4,7 @@
  * row, merged in JS and wrote the whole row back, so the last writer erased the others.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { call, createTenant } from "./helpers";
+import { addProvider, call, createTenant, TWILIO } from "./helpers";
 
 let key: string;
 
@@ -108,5 +108,19 @@ describe("concurrent trigger-rule edits", () => {
       eventType: "sale.settled",
       action: { kind: "send", templateCode: "receipt", delaySeconds: 60, channels: ["email", "sms"] },
     });
+  });
+});
+
+describe("concurrent provider-config edits", () => {
+  it("keeps each named column of concurrent PATCHes", async () => {
+    const p = await addProvider(key, TWILIO());
+    const path = `/api/providers/${p.id}`;
+    const answers = await Promise.all([
+      call("PATCH", path, { key, body: { priority: 7 } }),
+      call("PATCH", path, { key, body: { enabled: false } }),
+      call("PATCH", path, { key, body: { settings: { from: "+14155550199", baseUrl: "https://twilio.mock" } } }),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect((await call("GET", path, { key })).json).toMatchObject({ priority: 7, enabled: false, settings: { from: "+14155550199" } });
   });
 });
