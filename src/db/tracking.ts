@@ -8,7 +8,7 @@ import { and, asc, eq } from "drizzle-orm";
 import type { ProviderEvent } from "../channels/types";
 import type { Channel } from "../domain";
 import { uuidv7 } from "../lib/ids";
-import { canMoveSql, TIMESTAMP_COLUMN } from "../pipeline/status";
+import { canMoveSql, IMPLIED_STEPS, impliedStepSql, TIMESTAMP_COLUMN } from "../pipeline/status";
 import type { Db } from "./client";
 import { suppression } from "./schema";
 
@@ -20,10 +20,22 @@ const MATCH =
 
 export type AppliedMove = { id: string; tenant_id: string; channel: Channel; type: string; created_at: number; status: string };
 
-/** Three statements per event: status move, timeline entry (deduplicated), suppression. */
+/** Per event: the status move (after the steps it implies), timeline entry (deduplicated), suppression. */
 export function eventStatements(d1: D1Database, tenantId: string, configId: string | null, provider: string, e: ProviderEvent, now: Date): D1PreparedStatement[] {
   const match = [tenantId, e.communicationId, configId, e.providerMessageId] as const;
   const statements: D1PreparedStatement[] = [];
+  // An open or click first makes the steps it implies (status.ts), each returning its move.
+  for (const step of e.status ? (IMPLIED_STEPS[e.status] ?? []) : []) {
+    const ts = TIMESTAMP_COLUMN[step];
+    statements.push(
+      d1
+        .prepare(
+          `UPDATE communication SET status = ?5, ${ts} = COALESCE(${ts}, ?6), updated_at = ?7 WHERE ${MATCH} AND ${impliedStepSql(step)}` +
+            " RETURNING id, tenant_id, channel, type, created_at, status",
+        )
+        .bind(...match, step, e.occurredAt.getTime(), now.getTime()),
+    );
+  }
   if (e.status) {
     const ts = TIMESTAMP_COLUMN[e.status];
     const ending = e.status === "failed" || e.status === "bounced";

@@ -31,6 +31,19 @@ export function canMoveSql(to: TrackedStatus): string {
   return to === "bounced" || to === "failed" ? `${r} <= ${ENDABLE_UP_TO}` : `${r} < ${rank(to)}`;
 }
 
+/**
+ * The steps an engagement implies for a message that has been sent: someone who opened it had it
+ * delivered, and someone who clicked a link in it opened it. A sent message that is opened moves
+ * sent → delivered → opened, each step counted, so the stats never show more opens than deliveries.
+ */
+export const IMPLIED_STEPS: Partial<Record<TrackedStatus, TrackedStatus[]>> = { opened: ["delivered"], clicked: ["delivered", "opened"] };
+
+/** The SQL guard of an implied step: only from `sent` onwards (a claimed or queued message is not moved). */
+export function impliedStepSql(step: TrackedStatus): string {
+  const from = PROGRESS.filter((s) => rank(s) >= rank("sent") && rank(s) < rank(step));
+  return `status IN (${from.map((s) => `'${s}'`).join(", ")})`;
+}
+
 /** The timestamp column each tracked status sets the first time it is reached. */
 export const TIMESTAMP_COLUMN: Record<TrackedStatus, string> = {
   sent: "sent_at",
