@@ -124,3 +124,17 @@ describe("concurrent provider-config edits", () => {
     expect((await call("GET", path, { key })).json).toMatchObject({ priority: 7, enabled: false, settings: { from: "+14155550199" } });
   });
 });
+
+describe("concurrent audience membership adds", () => {
+  it("keeps every member and reports each add as its own", async () => {
+    const created = await call("POST", "/api/audiences", { key, body: { name: "newsletter" } });
+    expect(created.status, created.text).toBe(201);
+    const path = `/api/audiences/${created.json.id}/members`;
+    const member = (i: number) => ({ recipientType: "customer", recipientId: `m${i}`, email: `m${i}@example.com` });
+    const answers = await Promise.all(range(20).map((i) => call("POST", path, { key, body: { members: [member(i), member(100 + (i % 5))] } })));
+    expect(answers.map((a) => a.status)).toEqual(range(20).map(() => 200));
+    // 20 distinct members plus 5 shared ones: the adds reported sum to what the audience holds.
+    expect(answers.reduce((sum, a) => sum + a.json.added, 0)).toBe(25);
+    expect((await call("GET", `/api/audiences/${created.json.id}/count`, { key })).json).toEqual({ count: 25 });
+  });
+});
