@@ -57,7 +57,6 @@ export const updateTemplate = (db: Db, tenantId: string, id: string, patch: Part
     .set(patch)
     .where(and(eq(template.tenantId, tenantId), eq(template.id, id)));
 
-
 export const listVersions = (db: Db, tenantId: string, templateId: string) =>
   db
     .select()
