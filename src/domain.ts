@@ -31,6 +31,9 @@ export const COMMUNICATION_STATUSES = [
 ] as const;
 export const CommunicationStatus = z.enum(COMMUNICATION_STATUSES);
 export type CommunicationStatus = z.infer<typeof CommunicationStatus>;
+/** The statuses API clients see and filter by: `sending` is shown as `queued` (src/api/dto.ts). */
+export const PublicStatus = CommunicationStatus.exclude(["sending"]);
+export type PublicStatus = z.infer<typeof PublicStatus>;
 
 export const PRIORITIES = ["low", "normal", "high", "urgent"] as const;
 export const Priority = z.enum(PRIORITIES);

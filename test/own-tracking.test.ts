@@ -62,7 +62,10 @@ describe("Herald's own open and click tracking", () => {
     expect(d.status).toBe("clicked");
     expect(d.clickedAt).toBeTruthy();
     const stats = await call("GET", "/api/communications/stats", { key });
-    expect(stats.json.byStatus).toMatchObject({ opened: 1, clicked: 1 });
+    // The open implied the delivery no provider receipt reported: the numbers add up.
+    expect(stats.json.byStatus).toMatchObject({ sent: 1, delivered: 1, opened: 1, clicked: 1 });
+    expect(stats.json).toMatchObject({ deliveryRate: 1, openRate: 1, clickRate: 1 });
+    expect((await detail(id)).deliveredAt).toBe(firstOpen);
   });
 
   it("counts repeats on the communication", async () => {

@@ -3,6 +3,13 @@ import type { CommunicationEventRow, CommunicationRow } from "../db/communicatio
 import type { ProviderConfigRow } from "../db/providers";
 import type { Attachment } from "../db/schema";
 import { webhookUrl } from "../pipeline/provider-configs";
+import { COMMUNICATION_STATUSES, type CommunicationStatus, type PublicStatus } from "../domain";
+
+/** A stored status as clients see it: a claimed (`sending`) message is still `queued` to them. */
+export const shownStatus = (s: CommunicationStatus): PublicStatus => (s === "sending" ? "queued" : s);
+
+/** Every stored status shown as `s`, so a list filtered by a status holds what the detail shows. */
+export const storedStatuses = (s: PublicStatus): CommunicationStatus[] => COMMUNICATION_STATUSES.filter((x) => shownStatus(x) === s);
 
 export const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -18,7 +25,7 @@ export function communicationDto(c: CommunicationRow) {
     tenantId: c.tenantId,
     channel: c.channel,
     type: c.type,
-    status: c.status === "sending" ? "queued" : c.status,
+    status: shownStatus(c.status),
     priority: c.priority,
     recipientType: c.recipientType,
     recipientId: c.recipientId,

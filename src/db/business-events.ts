@@ -104,8 +104,14 @@ export const enabledRulesFor = (db: Db, tenantId: string, eventType: string) =>
     .orderBy(asc(triggerRule.createdAt), asc(triggerRule.id))
     .all();
 
-export const updateTriggerRule = (db: Db, tenantId: string, id: string, patch: Partial<TriggerRuleRow>) =>
-  db.update(triggerRule).set(patch).where(and(eq(triggerRule.tenantId, tenantId), eq(triggerRule.id, id))).returning().get();
+/** The update only if the rule is still the version stamped `readAt` (see src/lib/compare-and-set.ts). */
+export const updateTriggerRuleIfUnchanged = (db: Db, tenantId: string, id: string, readAt: Date, patch: Partial<TriggerRuleRow>) =>
+  db
+    .update(triggerRule)
+    .set(patch)
+    .where(and(eq(triggerRule.tenantId, tenantId), eq(triggerRule.id, id), eq(triggerRule.updatedAt, readAt)))
+    .returning()
+    .get();
 
 export const deleteTriggerRule = (db: Db, tenantId: string, id: string) =>
   db.delete(triggerRule).where(and(eq(triggerRule.tenantId, tenantId), eq(triggerRule.id, id))).returning().get();

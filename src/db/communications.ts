@@ -64,7 +64,8 @@ export const listEvents = (db: Db, tenantId: string, communicationId: string) =>
 
 export type CommunicationFilters = {
   channel?: Channel;
-  status?: CommunicationStatus;
+  /** Stored statuses, any of which matches. */
+  statuses?: CommunicationStatus[];
   type?: string;
   recipientId?: string;
   entityType?: string;
@@ -76,7 +77,7 @@ export type CommunicationFilters = {
 export async function listCommunications(db: Db, tenantId: string, f: CommunicationFilters, page: number, size: number) {
   const conditions: SQL[] = [eq(communication.tenantId, tenantId)];
   if (f.channel) conditions.push(eq(communication.channel, f.channel));
-  if (f.status) conditions.push(eq(communication.status, f.status));
+  if (f.statuses) conditions.push(inArray(communication.status, f.statuses));
   if (f.type) conditions.push(eq(communication.type, f.type));
   if (f.recipientId) conditions.push(eq(communication.recipientId, f.recipientId));
   if (f.entityType) conditions.push(eq(communication.entityType, f.entityType));

@@ -1,5 +1,8 @@
 /** Recipient preferences and consent records, always filtered by tenant. */
-import { and, asc, eq, or, type SQL } from "drizzle-orm";
+import { and, asc, eq, or, sql, type SQL } from "drizzle-orm";
+import type { Channel } from "../domain";
+import { blankPreference } from "../preferences/consent";
+import type { ContactField } from "../preferences/contact-sealing";
 import type { Db } from "./client";
 import { consent, recipientPreference } from "./schema";
 
@@ -22,6 +25,7 @@ export function preferencesOf(db: Db, tenantId: string, recipients: RecipientKey
     .where(and(eq(recipientPreference.tenantId, tenantId), or(...match)));
 }
 
+/** Writes the whole row: only for a row that replaces whatever was there (an erasure's tombstone). */
 export const upsertPreference = (db: Db, row: PreferenceRow) => {
   const { tenantId, entityType, entityId, createdAt, ...rest } = row;
   return db
@@ -40,3 +44,56 @@ export const listConsents = (db: Db, tenantId: string, r: RecipientKey) =>
     .where(and(eq(consent.tenantId, tenantId), eq(consent.entityType, r.entityType), eq(consent.entityId, r.entityId)))
     .orderBy(asc(consent.createdAt), asc(consent.id))
     .all();
+
+/**
+ * One change to a recipient's preference row, applied by a single INSERT … ON CONFLICT DO UPDATE
+ * so concurrent writers never read, merge in JS and write a stale row back: each statement sets
+ * only the columns it names, merges `preferences` by type with json_patch (a null drops the
+ * type), and adds or removes a marketing channel against the row as it is at write time.
+ * `reseal` rewrites a contact the change does not name only if it still holds the value the
+ * caller read (compare-and-set), so a concurrent new contact is never replaced by an old one.
+ */
+export type PreferenceChange = {
+  set?: Partial<Omit<PreferenceRow, "tenantId" | "entityType" | "entityId" | "createdAt" | "updatedAt" | "preferences" | "optedOutAt" | "marketingRevoked">>;
+  preferences?: Record<string, Channel[] | null>;
+  optedOut?: boolean;
+  marketing?: { channel: Channel; revoked: boolean };
+  reseal?: Partial<Record<ContactField, { from: string; to: string }>>;
+};
+
+export function changePreference(db: Db, tenantId: string, r: RecipientKey, change: PreferenceChange, now: Date) {
+  const t = recipientPreference;
+  const set: Record<string, unknown> = { ...change.set, updatedAt: now };
+  const row: PreferenceRow = { ...blankPreference(tenantId, r, now), ...change.set };
+  if (change.preferences) {
+    row.preferences = Object.fromEntries(Object.entries(change.preferences).filter(([, v]) => v !== null)) as Record<string, Channel[]>;
+    set.preferences = sql`json_patch(coalesce(${t.preferences}, '{}'), ${JSON.stringify(change.preferences)})`;
+  }
+  if (change.optedOut === true) {
+    // The first opt-out's time stays: a repeated opt-out does not move it.
+    row.optedOutAt = now;
+    set.optedOutAt = sql`coalesce(${t.optedOutAt}, ${now.getTime()})`;
+  } else if (change.optedOut === false) {
+    row.optedOutAt = null;
+    row.optedOutReason = null;
+    set.optedOutAt = null;
+    set.optedOutReason = null;
+  }
+  if (change.marketing) {
+    const { channel, revoked } = change.marketing;
+    row.marketingRevoked = revoked ? [channel] : [];
+    const list = sql`coalesce(${t.marketingRevoked}, '[]')`;
+    set.marketingRevoked = revoked
+      ? sql`CASE WHEN EXISTS (SELECT 1 FROM json_each(${list}) WHERE value = ${channel}) THEN ${list} ELSE json_insert(${list}, '$[#]', ${channel}) END`
+      : sql`(SELECT json_group_array(value) FROM json_each(${list}) WHERE value <> ${channel})`;
+  }
+  for (const [field, swap] of Object.entries(change.reseal ?? {}) as [ContactField, { from: string; to: string }][]) {
+    if (field in set) continue;
+    set[field] = sql`CASE WHEN ${t[field]} = ${swap.from} THEN ${swap.to} ELSE ${t[field]} END`;
+  }
+  return db
+    .insert(t)
+    .values(row)
+    .onConflictDoUpdate({ target: [t.tenantId, t.entityType, t.entityId], set })
+    .returning();
+}

@@ -23,11 +23,15 @@ export const getProviderConfig = (db: Db, tenantId: string, id: string) =>
     .where(and(eq(providerConfig.tenantId, tenantId), eq(providerConfig.id, id)))
     .get();
 
-export const updateProviderConfig = (db: Db, tenantId: string, id: string, patch: Partial<ProviderConfigRow>) =>
+/**
+ * The update only if the config is still the version stamped `readAt` (src/lib/compare-and-set.ts).
+ * Health counters (src/db/provider-health.ts) leave the stamp alone, so only config edits contend.
+ */
+export const updateProviderConfigIfUnchanged = (db: Db, tenantId: string, id: string, readAt: Date, patch: Partial<ProviderConfigRow>) =>
   db
     .update(providerConfig)
     .set(patch)
-    .where(and(eq(providerConfig.tenantId, tenantId), eq(providerConfig.id, id)))
+    .where(and(eq(providerConfig.tenantId, tenantId), eq(providerConfig.id, id), eq(providerConfig.updatedAt, readAt)))
     .returning()
     .get();
 

@@ -1,5 +1,5 @@
 /** Tenants and API keys. */
-import { and, eq, gt, isNull, or } from "drizzle-orm";
+import { and, eq, gt, isNull, or, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { apiKey, tenant, type TenantSettings } from "./schema";
 
@@ -25,8 +25,18 @@ export const configVersionOf = (db: Db, tenantId: string) =>
 export const tenantConfig = (db: Db, tenantId: string) =>
   db.select({ settings: tenant.settings, version: tenant.configVersion }).from(tenant).where(eq(tenant.id, tenantId));
 
-export const updateTenantSettings = (db: Db, id: string, settings: TenantSettings) =>
-  db.update(tenant).set({ settings }).where(eq(tenant.id, id)).returning({ settings: tenant.settings }).get();
+/**
+ * Merges a change into the tenant's settings inside one UPDATE (RFC 7396 json_patch: objects merge
+ * key by key, anything else replaces, null removes), so concurrent PATCHes never write back a
+ * settings object another one has already changed. Every setting reads a missing key as null.
+ */
+export const mergeTenantSettings = (db: Db, id: string, change: Partial<TenantSettings>) =>
+  db
+    .update(tenant)
+    .set({ settings: sql`json_patch(coalesce(${tenant.settings}, '{}'), ${JSON.stringify(change)})` })
+    .where(eq(tenant.id, id))
+    .returning({ settings: tenant.settings })
+    .get();
 
 export const insertApiKey = (db: Db, key: ApiKeyRow) => db.insert(apiKey).values(key);
 

@@ -5,11 +5,11 @@
  */
 import type { Db } from "../db/client";
 import type { CommunicationRow } from "../db/communications";
-import { getPreference, insertConsent, upsertPreference } from "../db/preferences";
+import { changePreference, insertConsent } from "../db/preferences";
 import { liftOptOut, upsertSuppression } from "../db/tracking";
 import type { Channel } from "../domain";
 import { uuidv7 } from "../lib/ids";
-import { applyConsent, blankPreference } from "../preferences/consent";
+import { consentChange } from "../preferences/consent";
 
 export type ConsentSource = { source: string; ip?: string | null; userAgent?: string | null };
 
@@ -30,12 +30,10 @@ export async function unsubscribeFromMarketing(db: Db, c: CommunicationRow, from
     return;
   }
   const recipient = { entityType: c.recipientType, entityId: c.recipientId };
-  // The row is rewritten as stored: its contacts, sealed or not, pass through untouched.
-  const [before] = await getPreference(db, c.tenantId, recipient);
   const change = { channel: c.channel, scope: "marketing" as const, status: "revoked" as const };
   await db.batch([
     insertConsent(db, { id: uuidv7(), tenantId: c.tenantId, ...recipient, ...change, source: from.source, ip: from.ip ?? null, userAgent: from.userAgent ?? null, createdAt: now }),
-    upsertPreference(db, { ...applyConsent(before ?? blankPreference(c.tenantId, recipient, now), change), updatedAt: now }),
+    changePreference(db, c.tenantId, recipient, consentChange(change), now),
   ]);
 }
 

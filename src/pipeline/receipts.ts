@@ -9,7 +9,7 @@
  */
 import type { ProviderEvent } from "../channels/types";
 import type { Channel, CommunicationStatus } from "../domain";
-import { canMove, type TrackedStatus } from "./status";
+import { canMove, impliedSteps, type TrackedStatus } from "./status";
 
 /** What a receipt decision needs to know about the stored message. */
 export type StoredMessage = {
@@ -76,8 +76,13 @@ export function planReceipts(source: ReceiptSource, events: readonly ProviderEve
     const verdict = judgeReceipt(message, source);
     if (verdict.apply && event.status) {
       const move = moves.get(message.id) ?? { message, from: message.status, steps: [] };
-      // Each step starts where the previous one in this webhook left the message.
-      if (canMove(move.steps.at(-1)?.status ?? move.from, event.status)) move.steps.push({ status: event.status, event });
+      // Each step starts where the previous one in this webhook left the message; an open or a
+      // click first takes the steps it implies (status.ts), so rates stay within 100%.
+      const at = move.steps.at(-1)?.status ?? move.from;
+      if (canMove(at, event.status)) {
+        for (const status of impliedSteps(at, event.status)) move.steps.push({ status, event });
+        move.steps.push({ status: event.status, event });
+      }
       moves.set(message.id, move);
     }
     return { event, message, verdict };

@@ -25,6 +25,19 @@ export function canMove(from: CommunicationStatus, to: TrackedStatus): boolean {
   return rank(from) < rank(to);
 }
 
+/**
+ * The steps an engagement implies for a message that has been sent: someone who opened it had it
+ * delivered, and someone who clicked a link in it opened it. A sent message that is opened moves
+ * sent → delivered → opened, each step counted, so the stats never show more opens than
+ * deliveries. A message not yet `sent` (claimed, queued) takes no implied step.
+ */
+const IMPLIED_STEPS: Partial<Record<TrackedStatus, TrackedStatus[]>> = { opened: ["delivered"], clicked: ["delivered", "opened"] };
+
+export function impliedSteps(from: CommunicationStatus, to: TrackedStatus): TrackedStatus[] {
+  if (rank(from) < rank("sent")) return [];
+  return (IMPLIED_STEPS[to] ?? []).filter((step) => canMove(from, step));
+}
+
 /** The timestamp column each tracked status sets the first time it is reached. */
 export const TIMESTAMP_COLUMN: Record<TrackedStatus, string> = {
   sent: "sent_at",

@@ -1,5 +1,5 @@
 /** Preference rows as consent changes them. */
-import type { PreferenceRow, RecipientKey } from "../db/preferences";
+import type { PreferenceChange, PreferenceRow, RecipientKey } from "../db/preferences";
 import type { Channel } from "../domain";
 
 export const blankPreference = (tenantId: string, r: RecipientKey, now: Date): PreferenceRow => ({
@@ -29,12 +29,11 @@ export const blankPreference = (tenantId: string, r: RecipientKey, now: Date): P
 
 const ENABLED = { email: "emailEnabled", sms: "smsEnabled", whatsapp: "whatsappEnabled", messenger: "messengerEnabled", push: "pushEnabled", in_app: "inAppEnabled" } as const;
 
-/** What a consent record changes on the preference it belongs to. */
-export function applyConsent(p: PreferenceRow, c: { channel: Channel; scope: "all" | "marketing"; status: "granted" | "revoked" }): PreferenceRow {
-  if (c.scope === "all") return { ...p, [ENABLED[c.channel]]: c.status === "granted" };
-  const revoked = new Set(p.marketingRevoked ?? []);
-  if (c.status === "revoked") revoked.add(c.channel);
-  else revoked.delete(c.channel);
-  return { ...p, marketingRevoked: [...revoked] };
+/**
+ * What a consent record changes on the preference it belongs to, as a change the database applies
+ * to the row as it is at write time (never a row read earlier and written back).
+ */
+export function consentChange(c: { channel: Channel; scope: "all" | "marketing"; status: "granted" | "revoked" }): PreferenceChange {
+  if (c.scope === "all") return { set: { [ENABLED[c.channel]]: c.status === "granted" } };
+  return { marketing: { channel: c.channel, revoked: c.status === "revoked" } };
 }
-

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { addProvider, call, captureQueue, createTenant, runDelivery, TWILIO } from "../helpers";
 
@@ -38,6 +39,14 @@ describe("GET /api/communications", () => {
     expect(await q("startDate=2000-01-01&endDate=2000-12-31")).toEqual([]);
     const today = new Date().toISOString().slice(0, 10);
     expect(await q(`startDate=${today}&endDate=${today}`)).toHaveLength(3);
+
+    // A message a delivery attempt has claimed is stored `sending` and shown `queued`: the filter agrees.
+    await env.DB.prepare("UPDATE communication SET status = 'sending' WHERE id = ?").bind(b).run();
+    expect((await call("GET", `/api/communications/${b}`, { key })).json.status).toBe("queued");
+    expect(await q("status=queued")).toEqual([c, b, a]);
+    const internal = await call("GET", "/api/communications?status=sending", { key });
+    expect(internal.status).toBe(422);
+    expect(internal.json.errors[0].field).toBe("status");
 
     const page2 = await call("GET", "/api/communications?size=2&page=2", { key });
     expect(page2.json).toMatchObject({ count: 3, page: 2, size: 2 });

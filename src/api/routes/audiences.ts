@@ -147,9 +147,12 @@ async function found(db: AppEnv["Variables"]["db"], tenantId: string, id: string
 async function addMembers(c: { var: AppEnv["Variables"] }, a: AudienceRow, members: MemberInput[]) {
   const { db, tenantId } = c.var;
   const { unique, duplicates } = dedupe(members);
-  const [before] = await countMembers(db, tenantId, a.id);
-  const [, after] = (await runBatch(db, [...upsertMembers(db, tenantId, a.id, unique, new Date()), countMembers(db, tenantId, a.id)])).slice(-2) as [unknown, { n: number }[]];
-  const total = after[0]?.n ?? 0;
+  // Both counts inside the one batch (one transaction), so a concurrent add to the same audience
+  // falls wholly before or after this one and is never reported as this request's.
+  const results = await runBatch(db, [countMembers(db, tenantId, a.id), ...upsertMembers(db, tenantId, a.id, unique, new Date()), countMembers(db, tenantId, a.id)]);
+  const [before] = results[0] as { n: number }[];
+  const [after] = results.at(-1) as { n: number }[];
+  const total = after?.n ?? 0;
   const added = total - (before?.n ?? 0);
   return { received: members.length, duplicates, added, updated: unique.length - added, members: total };
 }

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
-import { communicationDto, timelineDto } from "../dto";
+import { communicationDto, storedStatuses, timelineDto } from "../dto";
 import { optionalJson, parseWith, queryOf } from "../validate";
 import { acceptContext } from "./send";
 import { attachmentChecker, copyAttachments, orUnstash, storedKeys } from "../../pipeline/attachments";
@@ -16,7 +16,7 @@ import {
   listEvents,
   CANCELLABLE,
 } from "../../db/communications";
-import { Channel, CommunicationStatus } from "../../domain";
+import { Channel, PublicStatus } from "../../domain";
 import { AppError, notFound } from "../../lib/errors";
 import { buildPlanned, storeAndEnqueue } from "../../pipeline/accept";
 import { withinQuota } from "../../durable/quota";
@@ -32,7 +32,7 @@ export const ListQuery = z
     page: z.coerce.number().int().min(1).default(1),
     size: z.coerce.number().int().min(1).max(100).default(20),
     channel: Channel.optional(),
-    status: CommunicationStatus.optional(),
+    status: PublicStatus.optional(),
     type: z.string().optional(),
     recipientId: z.string().optional(),
     entityType: z.string().optional(),
@@ -56,6 +56,7 @@ export const communications = new Hono<AppEnv>()
       c.var.tenantId,
       {
         ...q,
+        statuses: q.status ? storedStatuses(q.status) : undefined,
         startDate: q.startDate ? new Date(q.startDate) : undefined,
         endDate: q.endDate ? endOfDay(q.endDate) : undefined,
       },

@@ -11,9 +11,9 @@ import type { AppEnv } from "../context";
 import { audit, fieldsOf } from "../audit";
 import { jsonBody, parseWith } from "../validate";
 import { maskContact } from "../../lib/mask";
-import { getPreference, insertConsent, listConsents, upsertPreference, type PreferenceRow, type RecipientKey } from "../../db/preferences";
-import { applyConsent, blankPreference } from "../../preferences/consent";
-import { CONTACT_FIELDS, openContacts, storedContacts } from "../../preferences/contact-sealing";
+import { changePreference, getPreference, insertConsent, listConsents, type PreferenceChange, type PreferenceRow, type RecipientKey } from "../../db/preferences";
+import { blankPreference, consentChange } from "../../preferences/consent";
+import { CONTACT_FIELDS, openContacts, storedContacts, type ContactField } from "../../preferences/contact-sealing";
 import { tenantSettings } from "../../db/tenants";
 import { Channel, CHANNELS } from "../../domain";
 import { uuidv7 } from "../../lib/ids";
@@ -110,31 +110,31 @@ export const preferences = new Hono<AppEnv>()
     const now = new Date();
     const { db, tenantId, config } = c.var;
     const [[found], [tenant]] = await db.batch([getPreference(db, tenantId, r), tenantSettings(db, tenantId)]);
-    // As stored: the contacts this PATCH does not name keep their stored form where it is already right.
-    const before = found ?? blankPreference(tenantId, r, now);
-    const next: PreferenceRow = { ...before, updatedAt: now };
+    const encrypt = tenant?.settings?.encryptContacts === true;
     const { preferences: byType, optedOut, ...fields } = patch;
-    for (const [k, v] of Object.entries(fields)) if (v !== undefined) (next as Record<string, unknown>)[k] = v;
-    if (byType) {
-      const merged = { ...(before.preferences ?? {}) };
-      for (const [type, channels] of Object.entries(byType)) {
-        if (channels === null) delete merged[type];
-        else merged[type] = channels;
+    const set: PreferenceChange["set"] = {};
+    for (const [k, v] of Object.entries(fields)) if (v !== undefined) (set as Record<string, unknown>)[k] = v;
+    // Every contact of the row is stored under today's setting: new ones sealed (or not), and
+    // sealed ones opened when the tenant has turned the setting off. The ones this PATCH does not
+    // name are swapped only if they still hold what was read, so a concurrent write wins over it.
+    const owner = { tenantId, ...r };
+    const named = CONTACT_FIELDS.filter((f) => set[f] !== undefined);
+    const given = Object.fromEntries(CONTACT_FIELDS.map((f) => [f, set[f] ?? null])) as Record<ContactField, string | null>;
+    const sealed = await storedContacts(config.encryptionKey, { ...owner, ...given }, encrypt);
+    for (const f of named) set[f] = sealed[f];
+    const reseal: PreferenceChange["reseal"] = {};
+    if (found) {
+      const restored = await storedContacts(config.encryptionKey, found, encrypt);
+      for (const f of CONTACT_FIELDS) {
+        const from = found[f];
+        const to = restored[f];
+        if (set[f] === undefined && from !== null && to !== null && from !== to) reseal[f] = { from, to };
       }
-      next.preferences = merged;
-    }
-    if (optedOut === true) next.optedOutAt = before.optedOutAt ?? now;
-    if (optedOut === false) {
-      next.optedOutAt = null;
-      next.optedOutReason = null;
     }
     // The audit detail names the fields; contacts appear masked, other values not at all.
     const contacts = Object.fromEntries(CONTACT_FIELDS.filter((f) => patch[f] !== undefined).map((f) => [f, maskContact(patch[f])]));
-    // Every contact of the row is stored under today's setting: new ones sealed (or not), and
-    // sealed ones opened when the tenant has turned the setting off.
-    const stored = await storedContacts(config.encryptionKey, next, tenant?.settings?.encryptContacts === true);
     const [[saved]] = await db.batch([
-      upsertPreference(db, stored),
+      changePreference(db, tenantId, r, { set, preferences: byType, optedOut, reseal }, now),
       audit(c, "preference.updated", { resourceId: `${r.entityType}/${r.entityId}`, detail: { fields: fieldsOf(patch), ...contacts } }),
     ]);
     return c.json(preferenceDto(await openContacts(config.encryptionKey, saved!), true));
@@ -151,12 +151,10 @@ export const preferences = new Hono<AppEnv>()
     const body = await jsonBody(c, ConsentRecord);
     const now = new Date();
     const { db, tenantId } = c.var;
-    // The row is rewritten as stored: its contacts, sealed or not, pass through untouched.
-    const before = (await current(c, r)) ?? blankPreference(tenantId, r, now);
     const record = { id: uuidv7(), tenantId, ...r, ...body, ip: body.ip ?? null, userAgent: body.userAgent ?? null, createdAt: now };
     await db.batch([
       insertConsent(db, record),
-      upsertPreference(db, { ...applyConsent(before, body), updatedAt: now }),
+      changePreference(db, tenantId, r, consentChange(body), now),
       audit(c, "consent.recorded", { resourceId: `${r.entityType}/${r.entityId}`, detail: { channel: body.channel, scope: body.scope, status: body.status, source: body.source } }),
     ]);
     return c.json({ ...record, tenantId: undefined, createdAt: now.toISOString() }, 201);

@@ -17,11 +17,12 @@ import {
   getProviderConfig,
   insertProviderConfig,
   listProviderConfigs,
-  updateProviderConfig,
+  updateProviderConfigIfUnchanged,
   type ProviderConfigRow,
 } from "../../db/providers";
 import { AppError, notFound } from "../../lib/errors";
 import { uuidv7 } from "../../lib/ids";
+import { compareAndSet, nextStamp } from "../../lib/compare-and-set";
 import { readProviderConfig, sealCredentials } from "../../pipeline/provider-configs";
 import type { ConfigInput, ProviderDefinition } from "../../channels/types";
 
@@ -57,6 +58,32 @@ export const UpdateProvider = z
 function checkCalledUrls(config: { settings?: unknown; credentials?: unknown }, allowLoopback: boolean) {
   const bad = unsafeConfigUrl(config, allowLoopback);
   if (bad) throw new AppError("validation_failed", `${bad.field} ${bad.message}`, [bad]);
+}
+
+/** The columns a PATCH changes on this stored config, validated against its provider's schemas. */
+async function providerPatch(secret: string, existing: ProviderConfigRow, given: z.infer<typeof UpdateProvider>): Promise<Partial<ProviderConfigRow>> {
+  const body = { ...given };
+  const definition = PROVIDERS[existing.provider];
+  const patch: Partial<ProviderConfigRow> = { updatedAt: nextStamp(existing.updatedAt) };
+  if (definition.complete && (body.settings !== undefined || body.credentials !== undefined)) {
+    // The halves must still go together: check the new one against the stored other.
+    const input = await completed(definition, {
+      credentials: body.credentials ?? ((await readProviderConfig(secret, existing)).credentials as Record<string, unknown>),
+      settings: body.settings ?? (existing.settings as Record<string, unknown>),
+    });
+    Object.assign(body, input);
+  }
+  if (body.priority !== undefined) patch.priority = body.priority;
+  if (body.enabled !== undefined) patch.enabled = body.enabled;
+  if (body.settings !== undefined) {
+    parseWith(definition.settings, body.settings, "settings.");
+    patch.settings = body.settings;
+  }
+  if (body.credentials !== undefined) {
+    const credentials = parseWith(definition.credentials, body.credentials, "credentials.");
+    patch.credentials = await sealCredentials(secret, existing.tenantId, existing.id, credentials);
+  }
+  return patch;
 }
 
 export const providers = new Hono<AppEnv>()
@@ -109,32 +136,19 @@ export const providers = new Hono<AppEnv>()
   })
   .patch("/:id", async (c) => {
     const { db, tenantId, config } = c.var;
-    const existing = await getProviderConfig(db, tenantId, c.req.param("id"));
-    if (!existing) throw notFound("provider config");
+    const id = c.req.param("id");
+    if (!(await getProviderConfig(db, tenantId, id))) throw notFound("provider config");
     const body = await jsonBody(c, UpdateProvider);
-    const definition = PROVIDERS[existing.provider];
-    const patch: Partial<ProviderConfigRow> = { updatedAt: new Date() };
-    if (definition.complete && (body.settings !== undefined || body.credentials !== undefined)) {
-      // The halves must still go together: check the new one against the stored other.
-      const input = await completed(definition, {
-        credentials: body.credentials ?? ((await readProviderConfig(config.encryptionKey, existing)).credentials as Record<string, unknown>),
-        settings: body.settings ?? (existing.settings as Record<string, unknown>),
-      });
-      Object.assign(body, input);
-    }
-    if (body.priority !== undefined) patch.priority = body.priority;
-    if (body.enabled !== undefined) patch.enabled = body.enabled;
     checkCalledUrls(body, config.allowLoopbackUrls);
-    if (body.settings !== undefined) {
-      parseWith(definition.settings, body.settings, "settings.");
-      patch.settings = body.settings;
-    }
-    if (body.credentials !== undefined) {
-      const credentials = parseWith(definition.credentials, body.credentials, "credentials.");
-      patch.credentials = await sealCredentials(config.encryptionKey, tenantId, existing.id, credentials);
-    }
-    const row = await updateProviderConfig(db, tenantId, existing.id, patch);
-    if (!row) throw notFound("provider config");
+    // A Web Push PATCH is checked against the stored other half of its key pair, so it is written
+    // only onto the version it was checked against; a concurrent PATCH makes it check again.
+    const outcome = await compareAndSet(
+      () => getProviderConfig(db, tenantId, id),
+      async (existing) => updateProviderConfigIfUnchanged(db, tenantId, id, existing.updatedAt, await providerPatch(config.encryptionKey, existing, body)),
+    );
+    if (outcome.kind === "missing") throw notFound("provider config");
+    if (outcome.kind === "contended") throw new AppError("conflict", "provider config: changed by other requests throughout; try again");
+    const row = outcome.value;
     await recordAudit(c, "provider.updated", { resourceId: row.id, detail: { provider: row.provider, fields: fieldsOf(body) } });
     return c.json(providerDto(row, config.publicUrl));
   })

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { AppEnv } from "../context";
 import { fieldsOf, recordAudit } from "../audit";
 import { jsonBody } from "../validate";
-import { tenantSettings, updateTenantSettings } from "../../db/tenants";
+import { mergeTenantSettings, tenantSettings } from "../../db/tenants";
 import type { TenantSettings } from "../../db/schema";
 import { policyOf } from "../../preferences/policy";
 import { DEFAULT_RECEIPT_WINDOWS } from "../../pipeline/silent-failover";
@@ -52,16 +52,9 @@ export const settings = new Hono<AppEnv>()
   })
   .patch("/", async (c) => {
     const patch = await jsonBody(c, Settings);
-    const [row] = await tenantSettings(c.var.db, c.var.tenantId);
-    const before = row?.settings ?? {};
-    const merged: TenantSettings = {
-      ...before,
-      ...patch,
-      receiptWindows: { ...before.receiptWindows, ...patch.receiptWindows },
-      routing: { ...before.routing, ...patch.routing },
-      preferences: { ...before.preferences, ...patch.preferences },
-    };
-    const updated = await updateTenantSettings(c.var.db, c.var.tenantId, merged);
+    // receiptWindows, routing and preferences merge key by key; the database does it, so a
+    // concurrent PATCH is merged too instead of overwritten.
+    const updated = await mergeTenantSettings(c.var.db, c.var.tenantId, patch);
     const shown = { retentionDays: patch.retentionDays, encryptContacts: patch.encryptContacts };
     const values = Object.fromEntries(Object.entries(shown).filter(([, v]) => v !== undefined));
     await recordAudit(c, "settings.updated", { detail: { fields: fieldsOf(patch), ...values } });

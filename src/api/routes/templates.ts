@@ -13,8 +13,7 @@ import {
   deleteTemplate,
   getVersion,
   insertTemplate,
-  insertVersion,
-  latestVersionNumber,
+  addActiveVersion,
   listTemplates,
   listVersions,
   updateTemplate,
@@ -193,18 +192,15 @@ export const templates = new Hono<AppEnv>()
     if (body.type !== undefined) patch.type = body.type;
     if (body.isActive !== undefined) patch.isActive = body.isActive;
     if (body.availableVariables !== undefined) patch.availableVariables = body.availableVariables;
-    const entry = () => audit(c, "template.updated", { resourceId: current.id, detail: { code: current.code, fields: fieldsOf(body), ...(changed ? { version: patch.activeVersion } : {}) } });
+    const facts = { resourceId: current.id, detail: { code: current.code, fields: fieldsOf(body) } };
     if (changed) {
       // Each content change is a new immutable version, made active at once.
-      const next = (await latestVersionNumber(db, tenantId, current.id)) + 1;
-      patch.activeVersion = next;
-      await db.batch([
-        insertVersion(db, { id: uuidv7(), tenantId, templateId: current.id, version: next, ...content, createdBy: apiKeyId, createdAt: now }),
-        updateTemplate(db, tenantId, current.id, patch),
-        entry(),
-      ]);
+      const named = Object.fromEntries(CONTENT_FIELDS.filter((f) => body[f] !== undefined).map((f) => [f, body[f]]));
+      const version = await addActiveVersion(db, tenantId, current.id, { content: named, createdBy: apiKeyId, patch }, now);
+      if (version === undefined) throw notFound("template");
+      await recordAudit(c, "template.updated", { ...facts, detail: { ...facts.detail, version } });
     } else {
-      await db.batch([updateTemplate(db, tenantId, current.id, patch), entry()]);
+      await db.batch([updateTemplate(db, tenantId, current.id, patch), audit(c, "template.updated", facts)]);
     }
     const updated = await templateById(db, tenantId, current.id);
     return c.json({ ...templateDto(updated!), warnings });

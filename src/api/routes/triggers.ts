@@ -8,9 +8,10 @@ import { z } from "zod";
 import type { AppEnv } from "../context";
 import { recordAudit } from "../audit";
 import { parseWith, readJson } from "../validate";
-import { deleteTriggerRule, getTriggerRule, insertTriggerRule, listTriggerRules, updateTriggerRule, type TriggerRuleRow } from "../../db/business-events";
+import { deleteTriggerRule, getTriggerRule, insertTriggerRule, listTriggerRules, updateTriggerRuleIfUnchanged, type TriggerRuleRow } from "../../db/business-events";
 import { AppError, notFound } from "../../lib/errors";
 import { uuidv7 } from "../../lib/ids";
+import { compareAndSet, nextStamp } from "../../lib/compare-and-set";
 import { PRESETS, presetByCode } from "../../automation/presets";
 import { TriggerRuleInput } from "../../automation/rule";
 
@@ -76,13 +77,22 @@ export const triggers = new Hono<AppEnv>()
   })
   .patch("/:id", async (c) => {
     const { db, tenantId } = c.var;
-    const existing = await getTriggerRule(db, tenantId, c.req.param("id"));
-    if (!existing) throw notFound("trigger rule");
+    const id = c.req.param("id");
+    if (!(await getTriggerRule(db, tenantId, id))) throw notFound("trigger rule");
     const overrides = parseWith(Overrides, (await readJson(c)).json);
-    const { name, eventType, conditions, action, enabled } = existing;
-    const input = parseWith(TriggerRuleInput, merged({ name, eventType, conditions, action, enabled }, overrides));
-    const row = await updateTriggerRule(db, tenantId, existing.id, { ...input, updatedAt: new Date() });
-    if (!row) throw notFound("trigger rule");
+    // The whole rule is validated after the merge, so the merge happens in code, and is written
+    // only onto the version it was made from: a concurrent PATCH makes this one merge again.
+    const outcome = await compareAndSet(
+      () => getTriggerRule(db, tenantId, id),
+      (existing) => {
+        const { name, eventType, conditions, action, enabled } = existing;
+        const input = parseWith(TriggerRuleInput, merged({ name, eventType, conditions, action, enabled }, overrides));
+        return updateTriggerRuleIfUnchanged(db, tenantId, id, existing.updatedAt, { ...input, updatedAt: nextStamp(existing.updatedAt) });
+      },
+    );
+    if (outcome.kind === "missing") throw notFound("trigger rule");
+    if (outcome.kind === "contended") throw new AppError("conflict", "trigger rule: changed by other requests throughout; try again");
+    const row = outcome.value;
     await recordAudit(c, "trigger.updated", { resourceId: row.id, detail: { fields: Object.keys(overrides).sort() } });
     return c.json(triggerDto(row));
   })
