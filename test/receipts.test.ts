@@ -9,6 +9,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { ProviderEvent } from "../src/channels/types";
 import { hubSignature } from "../src/channels/whatsapp/meta-graph";
 import { judgeReceipt, planReceipts, type StoredMessage } from "../src/pipeline/receipts";
+import { impliedSteps } from "../src/pipeline/status";
 import { addProvider, call, captureQueue, createTenant, mockProviders, runDelivery, SENDGRID, sendgridAccepts, TWILIO, twilioAccepts } from "./helpers";
 import { mailgunBody } from "./providers/email-signing";
 import { PHONE_NUMBER_ID, waStatuses } from "./providers/meta-vonage-payloads";
@@ -281,7 +282,21 @@ describe("judgeReceipt", () => {
       ...over,
     });
     const plan = planReceipts(a, [event("clicked"), event("delivered"), event(null), event("opened", { communicationId: null, providerMessageId: "p1" }), event("delivered", { communicationId: "nope" })], [message()]);
-    expect(plan.moves).toEqual([expect.objectContaining({ from: "sent", steps: [expect.objectContaining({ status: "clicked" })] })]);
+    // A click on a sent message implies its delivery and its open (status.ts impliedSteps); the
+    // later `delivered` and `opened` are then no moves.
+    expect(plan.moves).toEqual([expect.objectContaining({ from: "sent", steps: ["delivered", "opened", "clicked"].map((status) => expect.objectContaining({ status })) })]);
     expect(plan.entries.map((e) => (e.verdict.apply ? "apply" : e.verdict.reason))).toEqual(["apply", "apply", "apply", "apply", "unknown_message"]);
+  });
+});
+
+describe("impliedSteps", () => {
+  it("gives an open or click on a sent message the steps before it, and nothing to a message not yet sent", () => {
+    expect(impliedSteps("sent", "opened")).toEqual(["delivered"]);
+    expect(impliedSteps("sent", "clicked")).toEqual(["delivered", "opened"]);
+    expect(impliedSteps("delivered", "clicked")).toEqual(["opened"]);
+    expect(impliedSteps("opened", "clicked")).toEqual([]);
+    expect(impliedSteps("sending", "opened")).toEqual([]);
+    expect(impliedSteps("queued", "clicked")).toEqual([]);
+    expect(impliedSteps("sent", "delivered")).toEqual([]);
   });
 });
