@@ -1,5 +1,5 @@
 /** Tenants and API keys. */
-import { and, eq, gt, isNull, or } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, or } from "drizzle-orm";
 import type { Db } from "./client";
 import { apiKey, tenant, type TenantSettings } from "./schema";
 
@@ -13,6 +13,9 @@ export async function insertTenantWithKey(db: Db, t: TenantRow, key: ApiKeyRow) 
 export const getTenant = (db: Db, id: string) => db.select().from(tenant).where(eq(tenant.id, id)).get();
 
 export const tenantSettings = (db: Db, id: string) => db.select({ settings: tenant.settings }).from(tenant).where(eq(tenant.id, id));
+
+/** Several tenants' settings at once, with their ids (a queue batch's tenants). */
+export const settingsOf = (db: Db, ids: string[]) => db.select({ id: tenant.id, settings: tenant.settings }).from(tenant).where(inArray(tenant.id, ids));
 
 export const updateTenantSettings = (db: Db, id: string, settings: TenantSettings) =>
   db.update(tenant).set({ settings }).where(eq(tenant.id, id)).returning({ settings: tenant.settings }).get();
