@@ -154,4 +154,21 @@ describe("a queue batch of sends", () => {
     expect(retries.map((r) => r.mock.calls.length)).toEqual([0, 1, 0]);
     expect(result.explicitAcks.length).toBe(2);
   });
+
+  it("stops calling a failing provider within the batch once its breaker opens", async () => {
+    const primary = await addProvider(key, SENDGRID({ priority: 0, settings: { from: "a@acme.test", baseUrl: "https://primary.mock", breaker: { failures: 3, cooldownSeconds: 120 } } }));
+    const net = mockProviders({ "https://primary.mock": () => new Response("down", { status: 503 }), "https://sendgrid.mock": sendgridAccepts() });
+    const ids = await sendMany(Array.from({ length: 12 }, (_, i) => email(i)));
+    await runBatch(queue.drain().map((m) => m.body));
+
+    const calls = net.requests.filter((r) => r.url.startsWith("https://primary.mock")).length;
+    // The first six calls are in flight together; later messages see the open breaker and start
+    // with the healthy provider (a batch used to call the failing one for every message).
+    expect(calls).toBeGreaterThanOrEqual(3);
+    expect(calls).toBeLessThanOrEqual(8);
+    for (const id of ids) expect((await detail(id)).status).toBe("sent");
+    const health = (await call("GET", "/api/providers", { key })).json.results.find((p: { id: string }) => p.id === primary.id).health;
+    expect(health.failureStreak).toBe(calls);
+    expect(Date.parse(health.breakerOpenUntil)).toBeGreaterThan(Date.now() + 100_000);
+  });
 });

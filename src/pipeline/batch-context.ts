@@ -30,8 +30,8 @@ export type BatchContext = {
   checked: (CommunicationRow | undefined)[];
   /** Where the sends that were not claimed stand, by communication id. */
   states: Map<string, ClaimState>;
-  /** The delivery context of a claimed communication. */
-  contextOf(c: CommunicationRow): DeliveryContext;
+  /** What a claimed communication's delivery needs, but the batch's breaker view. */
+  contextOf(c: CommunicationRow): Omit<DeliveryContext, "health">;
 };
 
 const groupBy = <T>(items: T[], key: (t: T) => string) => {

@@ -12,6 +12,7 @@ import { runBatch } from "../db/client";
 import { insertEvents, touchEnqueued, type ClaimState } from "../db/communications";
 import { queueDelaySeconds } from "./accept";
 import { claimAndLoad, type Check } from "./batch-context";
+import { batchHealth } from "./batch-health";
 import { costStatements } from "./cost";
 import { deliverClaimed, type DeliveryDeps } from "./deliver";
 import { escalate } from "./escalation";
@@ -35,6 +36,7 @@ export async function deliverBatch(deps: DeliveryDeps, messages: SendMessage[]):
 
   // A communication named twice in one batch is claimed once: only its first message sends it.
   const taken = new Set<string>();
+  const health = batchHealth();
   const decide = async (msg: SendMessage): Promise<Recorded> => {
     if (msg.escalate) {
       await escalate({ db: deps.db, queue: deps.queue, tenantId: msg.tenantId, createdBy: "system:escalation", now, secret: deps.config.encryptionKey }, { ...msg, escalate: msg.escalate }, deps.limiter);
@@ -43,21 +45,27 @@ export async function deliverBatch(deps: DeliveryDeps, messages: SendMessage[]):
     if (msg.check) {
       // A receipt check: a no-op unless the provider that accepted the message went silent.
       const back = context!.checked[checks.indexOf(msg as Check)];
-      return back ? deliverClaimed(deps, back, context!.contextOf(back), now, msg.check) : nothing(ACK);
+      return back ? deliverClaimed(deps, back, { ...context!.contextOf(back), health }, now, msg.check) : nothing(ACK);
     }
     const claimed = context!.claimed.get(msg.communicationId);
     if (!claimed || claimed.tenantId !== msg.tenantId || taken.has(claimed.id)) return notClaimable(deps, msg, context!.states.get(msg.communicationId), now);
     taken.add(claimed.id);
-    return deliverClaimed(deps, claimed, context!.contextOf(claimed), now);
+    return deliverClaimed(deps, claimed, { ...context!.contextOf(claimed), health }, now);
   };
-  const decided = await mapPool(messages, PROVIDER_CONCURRENCY, async (msg): Promise<{ recorded: Recorded } | { error: unknown }> => {
+  let finished = 0;
+  const decided = await mapPool(messages, PROVIDER_CONCURRENCY, async (msg): Promise<{ recorded: Recorded; order: number } | { error: unknown }> => {
     try {
-      return { recorded: await decide(msg) };
+      const recorded = await decide(msg);
+      return { recorded, order: finished++ };
     } catch (error) {
       return { error };
     }
   });
-  const recorded = decided.flatMap((d, index) => ("recorded" in d ? [{ index, ...d.recorded }] : []));
+  // Written in the order the messages finished, so that breaker counters (a failure here, a
+  // success there) end where the calls left them.
+  const recorded = decided
+    .flatMap((d, index) => ("recorded" in d ? [{ index, order: d.order, ...d.recorded }] : []))
+    .sort((a, b) => a.order - b.order);
   const failed = await record(deps, recorded);
 
   const settled: Settled[] = decided.map((d) => ("error" in d ? { error: d.error } : { decision: d.recorded.decision }));

@@ -33,6 +33,7 @@ import { attachmentLoader } from "./attachment-delivery";
 import { costPatch, sendCost } from "./cost";
 import { retrying, type Recorded } from "./recorded";
 import { routeOrder, strategyFor } from "./weighted-routing";
+import type { BatchHealth } from "./batch-health";
 
 export type DeliveryDeps = {
   db: Db;
@@ -59,6 +60,8 @@ export type DeliveryContext = {
   preference?: PreferenceRow;
   /** For push: the recipient's devices, and those that accepted this communication before. */
   push: PushContext;
+  /** The breaker as the batch's calls so far have moved it. */
+  health: BatchHealth;
 };
 
 type Failure = Extract<SendOutcome, { ok: false }>;
@@ -76,7 +79,7 @@ export async function deliverClaimed(
 ): Promise<Recorded> {
   const { settings, preference } = context;
   const policy = policyOf(settings);
-  const healthy = byHealth(routeOrder(context.providers, strategyFor(settings, claimed.channel), claimed.id), now);
+  const healthy = byHealth(context.health.view(routeOrder(context.providers, strategyFor(settings, claimed.channel), claimed.id), now), now);
   const silent = silence ? healthy.find((c) => c.id === silence.providerConfigId) : undefined;
   const configs = silence ? after(healthy, silence.providerConfigId) : healthy;
   const tracking = settings?.tracking ?? "provider";
@@ -175,6 +178,7 @@ export async function deliverClaimed(
     if (!outcome.ok && countsAgainstProvider(outcome.failure)) {
       const breaker = failureStatement(deps.db, config, deps.now());
       health.push(breaker.statement);
+      context.health.failed(config);
       if (breaker.opens) {
         event({
           kind: "note",
@@ -187,6 +191,7 @@ export async function deliverClaimed(
     }
     if (outcome.ok) {
       health.push(...successStatements(deps.db, config));
+      context.health.accepted(config);
       const at = deps.now();
       event({ kind: "status", status: "sent", provider: config.provider, providerConfigId: config.id });
       if (outcome.delivered) event({ kind: "status", status: "delivered", provider: config.provider, providerConfigId: config.id });
