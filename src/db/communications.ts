@@ -192,8 +192,7 @@ export const failUnfinished = (db: Db, tenantId: string, id: string, reason: str
         inArray(communication.status, ["scheduled", "queued", "sending"]),
       ),
     )
-    .returning()
-    .get();
+    .returning();
 
 export type SweepCandidate = { id: string; tenantId: string; status: CommunicationStatus };
 

@@ -10,7 +10,7 @@ import type { Env } from "../env";
 import { eachMessage } from "../lib/queue-batch";
 import { readConfig } from "../env";
 import { database } from "../db/client";
-import { eventRow, failUnfinished, insertEvent } from "../db/communications";
+import { eventRow, failUnfinished, insertEvents, type CommunicationRow } from "../db/communications";
 import { runBatch } from "../db/client";
 import type { DeliveryDeps } from "./deliver";
 import { deliverBatch } from "./deliver-batch";
@@ -99,33 +99,41 @@ export async function consumeSends(env: Env, batch: MessageBatch<unknown>): Prom
   }
 }
 
+/**
+ * Dead letters, a batch at a time: one D1 batch fails every communication still unfinished (each
+ * update conditional, so one delivered meanwhile stays as it is), one more records their timeline
+ * and stats, and their status changes go out in one sendBatch.
+ */
 export async function consumeDeadLetters(env: Env, batch: MessageBatch<unknown>): Promise<void> {
   const db = database(env.DB);
+  const now = new Date();
+  const reason = "delivery could not be processed after repeated errors (dead-lettered)";
+  const ends: { message: Message<unknown>; body: SendMessage }[] = [];
   for (const message of batch.messages) {
     const parsed = SendMessage.safeParse(message.body);
     if (!parsed.success) {
       message.ack();
       continue;
     }
-    const { tenantId, communicationId } = parsed.data;
     if (parsed.data.check || parsed.data.escalate) {
       // A receipt check or an escalation that kept failing: the communication itself is fine.
-      console.error(JSON.stringify({ msg: "dropping a dead-lettered follow-up", communicationId, tenantId, traceId: parsed.data.traceId, kind: parsed.data.check ? "receipt check" : "escalation" }));
+      console.error(JSON.stringify({ msg: "dropping a dead-lettered follow-up", communicationId: parsed.data.communicationId, tenantId: parsed.data.tenantId, traceId: parsed.data.traceId, kind: parsed.data.check ? "receipt check" : "escalation" }));
       message.ack();
       continue;
     }
-    const now = new Date();
-    const reason = "delivery could not be processed after repeated errors (dead-lettered)";
-    const failed = await failUnfinished(db, tenantId, communicationId, reason, now);
-    if (failed) {
-      const moved = [transitionOf(failed, "failed", now)];
-      await runBatch(db, [
-        insertEvent(db, eventRow({ tenantId, communicationId, kind: "status", status: "failed", error: reason, detail: { deadLettered: true }, createdAt: now })),
-        ...statsStatements(db, moved),
-      ]);
-      await announce(env.EVENT_QUEUE, moved);
-    }
-    console.error(JSON.stringify({ msg: "dead-lettered", communicationId, tenantId, traceId: parsed.data.traceId, status: failed ? "failed" : "unchanged" }));
+    ends.push({ message, body: parsed.data });
+  }
+  if (ends.length === 0) return;
+  const updated = (await runBatch(db, ends.map(({ body }) => failUnfinished(db, body.tenantId, body.communicationId, reason, now)))) as CommunicationRow[][];
+  const failed = updated.flatMap((rows) => rows);
+  const moved = failed.map((c) => transitionOf(c, "failed", now));
+  await runBatch(db, [
+    ...insertEvents(db, failed.map((c) => eventRow({ tenantId: c.tenantId, communicationId: c.id, kind: "status", status: "failed", error: reason, detail: { deadLettered: true }, createdAt: now }))),
+    ...statsStatements(db, moved),
+  ]);
+  await announce(env.EVENT_QUEUE, moved);
+  for (const [i, { message, body }] of ends.entries()) {
+    console.error(JSON.stringify({ msg: "dead-lettered", communicationId: body.communicationId, tenantId: body.tenantId, traceId: body.traceId, status: updated[i]!.length ? "failed" : "unchanged" }));
     message.ack();
   }
 }
