@@ -5,6 +5,7 @@
 import { and, asc, count, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Channel, CommunicationStatus, Priority } from "../domain";
 import { uuidv7 } from "../lib/ids";
+import { chunk } from "../lib/chunk";
 import type { Db } from "./client";
 import { communication, communicationEvent, idempotencyKey } from "./schema";
 
@@ -29,8 +30,22 @@ export const eventRow = (
   ...e,
 });
 
+/**
+ * A communication's id under its own name, for reads that join another table to communications:
+ * D1 returns rows keyed by column name, so a bare `id` beside the other table's `id` would
+ * silently take that one's value.
+ */
+export const communicationRef = sql<string>`${communication.id}`.as("communication_ref");
+
 export const insertCommunication = (db: Db, row: CommunicationRow) => db.insert(communication).values(row);
 export const insertEvent = (db: Db, row: CommunicationEventRow) => db.insert(communicationEvent).values(row);
+
+/** A timeline row binds 13 parameters; D1 binds at most 100 per statement. */
+const EVENTS_PER_STATEMENT = 7;
+
+/** Many timeline entries in as few statements as D1's parameter limit allows. */
+export const insertEvents = (db: Db, rows: CommunicationEventRow[]) =>
+  chunk(rows, EVENTS_PER_STATEMENT).map((part) => db.insert(communicationEvent).values(part));
 export const insertIdempotency = (db: Db, row: IdempotencyRow) => db.insert(idempotencyKey).values(row);
 
 export const getIdempotency = (db: Db, tenantId: string, key: string) =>
@@ -99,23 +114,28 @@ export async function listCommunications(db: Db, tenantId: string, f: Communicat
 }
 
 /**
- * Takes a communication for one delivery attempt: a conditional update, so of two deliveries of
+ * Takes communications for one delivery attempt: a conditional update, so of two deliveries of
  * the same queue message only one gets the row back. `claimedAt` doubles as the claim's token.
  */
-const claim = (db: Db, tenantId: string, id: string, now: Date, when: SQL | undefined) =>
+const claim = (db: Db, tenantId: string, ids: string[], now: Date, when: SQL | undefined) =>
   db
     .update(communication)
     .set({ status: "sending", claimedAt: now, updatedAt: now })
-    .where(and(eq(communication.tenantId, tenantId), eq(communication.id, id), when))
-    .returning()
-    .get();
+    .where(and(eq(communication.tenantId, tenantId), inArray(communication.id, ids), when))
+    .returning();
 
-/** Claims a communication that is due: queued or scheduled, its time and any back-off passed. */
-export const claimCommunication = (db: Db, tenantId: string, id: string, now: Date) =>
+/** D1 binds at most 100 parameters per statement; a claim or a batch read takes one per id. */
+export const IDS_PER_STATEMENT = 80;
+
+/**
+ * Claims those of one tenant's communications that are due: queued or scheduled, their time and
+ * any back-off passed. One statement for up to IDS_PER_STATEMENT ids (a queue batch's worth).
+ */
+export const claimDue = (db: Db, tenantId: string, ids: string[], now: Date) =>
   claim(
     db,
     tenantId,
-    id,
+    ids,
     now,
     and(
       inArray(communication.status, ["queued", "scheduled"]),
@@ -123,6 +143,34 @@ export const claimCommunication = (db: Db, tenantId: string, id: string, now: Da
       or(isNull(communication.nextRetryAt), lte(communication.nextRetryAt, now)),
     ),
   );
+
+/**
+ * Where the given communications stand, for those a claim did not take. Read in the claim's own
+ * batch (after it), so it sees the claim's result. Callers match `tenantId` to the message's.
+ */
+export const claimStates = (db: Db, ids: string[]) =>
+  db
+    .select({
+      id: communication.id,
+      tenantId: communication.tenantId,
+      status: communication.status,
+      scheduledAt: communication.scheduledAt,
+      nextRetryAt: communication.nextRetryAt,
+      // A far-future hop goes back on the message's own lane (send-lanes.ts).
+      priority: communication.priority,
+      campaignId: communication.campaignId,
+    })
+    .from(communication)
+    .where(inArray(communication.id, ids));
+export type ClaimState = {
+  id: string;
+  tenantId: string;
+  status: CommunicationStatus;
+  scheduledAt: Date | null;
+  nextRetryAt: Date | null;
+  priority: Priority;
+  campaignId: string | null;
+};
 
 /**
  * Updates a claimed communication, only if the claim is still the one this attempt holds. The
@@ -162,8 +210,7 @@ export const failUnfinished = (db: Db, tenantId: string, id: string, reason: str
         inArray(communication.status, ["scheduled", "queued", "sending"]),
       ),
     )
-    .returning()
-    .get();
+    .returning();
 
 export type SweepCandidate = { id: string; tenantId: string; status: CommunicationStatus; priority: Priority; campaignId: string | null };
 
@@ -212,4 +259,4 @@ export const touchEnqueued = (db: Db, tenantId: string, id: string, now: Date) =
 
 /** Takes back a communication still waiting on one provider's receipt (silent failover). */
 export const claimSilent = (db: Db, tenantId: string, id: string, providerConfigId: string, now: Date) =>
-  claim(db, tenantId, id, now, and(eq(communication.status, "sent"), eq(communication.providerConfigId, providerConfigId)));
+  claim(db, tenantId, [id], now, and(eq(communication.status, "sent"), eq(communication.providerConfigId, providerConfigId)));

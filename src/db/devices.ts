@@ -1,7 +1,8 @@
 /** Recipients' push devices, always filtered by tenant. */
 import { and, asc, desc, eq, inArray, notInArray, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { communicationEvent, device } from "./schema";
+import { communicationRef } from "./communications";
+import { communication, communicationEvent, device } from "./schema";
 import type { RecipientRef } from "./recipients";
 
 export type DeviceRow = typeof device.$inferSelect;
@@ -62,12 +63,29 @@ export const deleteDevices = (db: Db, tenantId: string, ids: string[]) =>
 export const deleteDevicesOf = (db: Db, r: RecipientRef) => db.delete(device).where(ofRecipient(r));
 
 /**
- * The devices that already accepted this communication, from its timeline: a delivery that comes
- * back (a throttle wait, a retry) must not buzz the same phone twice.
+ * The registered devices of each of these push communications' recipients (the contact is
+ * `<recipientType>/<recipientId>`), most recently seen first, with the communication's id.
  */
-export const acceptedDeviceIds = (db: Db, tenantId: string, communicationId: string) =>
+export const devicesFor = (db: Db, communicationIds: string[]) =>
+  db
+    .select({ communicationId: communicationRef, device })
+    .from(device)
+    .innerJoin(
+      communication,
+      and(eq(communication.tenantId, device.tenantId), eq(communication.recipientContact, sql`${device.recipientType} || '/' || ${device.recipientId}`)),
+    )
+    .where(and(inArray(communication.id, communicationIds), eq(communication.channel, "push")))
+    .orderBy(desc(device.lastSeenAt), asc(device.id));
+
+/**
+ * The devices that already accepted each of these communications, from their timelines: a
+ * delivery that comes back (a throttle wait, a retry) must not buzz the same phone twice. Keyed
+ * by communication id only: callers match rows to communications they claimed for their tenant.
+ */
+export const acceptedDevicesFor = (db: Db, communicationIds: string[]) =>
   db
     .select({
+      communicationId: communicationEvent.communicationId,
       deviceId: sql<string>`json_extract(${communicationEvent.detail}, '$.deviceId')`,
       providerMessageId: sql<string>`json_extract(${communicationEvent.detail}, '$.providerMessageId')`,
       provider: communicationEvent.provider,
@@ -76,8 +94,7 @@ export const acceptedDeviceIds = (db: Db, tenantId: string, communicationId: str
     .from(communicationEvent)
     .where(
       and(
-        eq(communicationEvent.tenantId, tenantId),
-        eq(communicationEvent.communicationId, communicationId),
+        inArray(communicationEvent.communicationId, communicationIds),
         eq(communicationEvent.kind, "attempt"),
         sql`json_extract(${communicationEvent.detail}, '$.providerMessageId') is not null`,
         sql`json_extract(${communicationEvent.detail}, '$.deviceId') is not null`,

@@ -1,10 +1,11 @@
 /** Recipient preferences and consent records, always filtered by tenant. */
-import { and, asc, eq, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { Channel } from "../domain";
 import { blankPreference } from "../preferences/consent";
 import type { ContactField } from "../preferences/contact-sealing";
 import type { Db } from "./client";
-import { consent, recipientPreference } from "./schema";
+import { communicationRef } from "./communications";
+import { communication, consent, recipientPreference } from "./schema";
 
 export type PreferenceRow = typeof recipientPreference.$inferSelect;
 export type ConsentRow = typeof consent.$inferSelect;
@@ -15,6 +16,21 @@ export const getPreference = (db: Db, tenantId: string, r: RecipientKey) =>
     .select()
     .from(recipientPreference)
     .where(and(eq(recipientPreference.tenantId, tenantId), eq(recipientPreference.entityType, r.entityType), eq(recipientPreference.entityId, r.entityId)));
+
+/** The preferences of each of these communications' recipients, with the communication's id. */
+export const preferencesFor = (db: Db, communicationIds: string[]) =>
+  db
+    .select({ communicationId: communicationRef, preference: recipientPreference })
+    .from(recipientPreference)
+    .innerJoin(
+      communication,
+      and(
+        eq(communication.tenantId, recipientPreference.tenantId),
+        eq(communication.recipientType, recipientPreference.entityType),
+        eq(communication.recipientId, recipientPreference.entityId),
+      ),
+    )
+    .where(inArray(communication.id, communicationIds));
 
 /** Preferences of many recipients at once (a batch send); callers chunk to D1's parameter limit. */
 export function preferencesOf(db: Db, tenantId: string, recipients: RecipientKey[]) {

@@ -1,5 +1,5 @@
 /** Provider configurations, always filtered by tenant. */
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Channel } from "../domain";
 import type { Db } from "./client";
 import { providerConfig } from "./schema";
@@ -58,6 +58,14 @@ export const enabledProviderConfigs = (db: Db, tenantId: string) =>
     .from(providerConfig)
     .where(and(eq(providerConfig.tenantId, tenantId), eq(providerConfig.enabled, true)))
     .orderBy(asc(providerConfig.channel), asc(providerConfig.priority), asc(providerConfig.createdAt));
+
+/** Enabled providers of these tenants on every channel, in failover order: a queue batch's worth. */
+export const enabledProvidersOf = (db: Db, tenantIds: string[]) =>
+  db
+    .select()
+    .from(providerConfig)
+    .where(and(inArray(providerConfig.tenantId, tenantIds), eq(providerConfig.enabled, true)))
+    .orderBy(asc(providerConfig.priority), asc(providerConfig.createdAt));
 
 /** The channels with at least one enabled provider. */
 export const channelsWithProviders = (db: Db, tenantId: string) =>

@@ -32,14 +32,14 @@ export function statsRows(db: Db, tenantId: string, startDay: string, endDay: st
     .all();
 }
 
-/** Adds one priced send to the day's cost for its channel and currency. */
-export const addToCostStats = (db: Db, key: Omit<StatKey, "type">, currency: string, micros: number) =>
+/** Adds `priced` sends costing `micros` in all to the day's cost for their channel and currency. */
+export const addToCostStats = (db: Db, key: Omit<StatKey, "type">, currency: string, micros: number, priced = 1) =>
   db
     .insert(communicationCostStats)
-    .values({ ...key, currency, costMicros: micros, priced: 1 })
+    .values({ ...key, currency, costMicros: micros, priced })
     .onConflictDoUpdate({
       target: [communicationCostStats.tenantId, communicationCostStats.day, communicationCostStats.channel, communicationCostStats.currency],
-      set: { costMicros: sql`${communicationCostStats.costMicros} + ${micros}`, priced: sql`${communicationCostStats.priced} + 1` },
+      set: { costMicros: sql`${communicationCostStats.costMicros} + ${micros}`, priced: sql`${communicationCostStats.priced} + ${priced}` },
     });
 
 export const costRows = (db: Db, tenantId: string, startDay: string, endDay: string) =>

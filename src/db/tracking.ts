@@ -2,10 +2,11 @@
  * Herald's own engagement counters and the suppression list. The statements that apply provider
  * receipts live in receipts.ts.
  */
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Channel } from "../domain";
 import type { Db } from "./client";
-import { suppression } from "./schema";
+import { communicationRef } from "./communications";
+import { communication, suppression } from "./schema";
 
 export type SuppressionRow = typeof suppression.$inferSelect;
 
@@ -15,11 +16,19 @@ export const countEngagement = (d1: D1Database, tenantId: string, id: string, st
     .prepare(`UPDATE communication SET ${status === "opened" ? "open_count = open_count" : "click_count = click_count"} + 1 WHERE tenant_id = ?1 AND id = ?2`)
     .bind(tenantId, id);
 
-export const findSuppression = (db: Db, tenantId: string, channel: Channel, contact: string) =>
+/**
+ * The suppressions that apply to each of these communications (same tenant, channel and contact),
+ * with the communication's id: one read for a whole queue batch.
+ */
+export const suppressionsFor = (db: Db, communicationIds: string[]) =>
   db
-    .select()
+    .select({ communicationId: communicationRef, suppression })
     .from(suppression)
-    .where(and(eq(suppression.tenantId, tenantId), eq(suppression.channel, channel), eq(suppression.contact, contact)));
+    .innerJoin(
+      communication,
+      and(eq(communication.tenantId, suppression.tenantId), eq(communication.channel, suppression.channel), eq(communication.recipientContact, suppression.contact)),
+    )
+    .where(inArray(communication.id, communicationIds));
 
 export function listSuppressions(db: Db, tenantId: string, f: { channel?: Channel; contact?: string }, limit: number, offset: number) {
   const conditions = [eq(suppression.tenantId, tenantId)];

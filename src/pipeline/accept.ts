@@ -106,7 +106,7 @@ export const noProviderError = (channel: Channel, field = "channel") =>
     { field, message: `configure one with POST /api/providers before sending on ${channel}` },
   ]);
 
-export const queueDelaySeconds = (row: CommunicationRow, now: Date) =>
+export const queueDelaySeconds = (row: Pick<CommunicationRow, "scheduledAt">, now: Date) =>
   row.scheduledAt ? Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil((row.scheduledAt.getTime() - now.getTime()) / 1000))) : 0;
 
 /**

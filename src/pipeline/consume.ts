@@ -1,16 +1,19 @@
 /**
- * Queue batches → deliveries. Each message is acked only once its outcome is recorded in D1, and
- * retried (with the delay deliver() chose) when it may still succeed. A message whose handling
- * throws (D1 unavailable, a bug) is retried by the queue; one that keeps throwing ends in the
- * dead-letter queue, whose handler records it as failed so nothing vanishes.
+ * Queue batches → deliveries. A send batch is delivered as one unit (deliver-batch.ts); each
+ * message is then acked or retried on its own: acked only once its outcome is recorded in D1,
+ * retried (with the delay its delivery chose) when it may still succeed. A message whose handling
+ * throws (a bug, a failed write) is retried without its batch-mates; if the batch's opening read
+ * fails (D1 unavailable), every message is. One that keeps throwing ends in the dead-letter
+ * queue, whose handler records it as failed so nothing vanishes.
  */
 import type { Env } from "../env";
 import { eachMessage } from "../lib/queue-batch";
 import { readConfig } from "../env";
 import { database } from "../db/client";
-import { eventRow, failUnfinished, insertEvent } from "../db/communications";
+import { eventRow, failUnfinished, insertEvents, type CommunicationRow } from "../db/communications";
 import { runBatch } from "../db/client";
-import { deliver, type DeliveryDeps } from "./deliver";
+import type { DeliveryDeps } from "./deliver";
+import { deliverBatch } from "./deliver-batch";
 import { providerThrottle } from "../durable/provider-throttle";
 import { SendMessage } from "./queue-message";
 import { sendQueues } from "./send-lanes";
@@ -48,71 +51,90 @@ function depsOrExplain(env: Env): DeliveryDeps {
 
 export async function consumeSends(env: Env, batch: MessageBatch<unknown>): Promise<void> {
   const d = depsOrExplain(env);
-  await Promise.all(
-    batch.messages.map(async (message) => {
-      const parsed = SendMessage.safeParse(message.body);
-      if (!parsed.success) {
-        // Not ours or from an incompatible version: retrying cannot help.
-        console.error(JSON.stringify({ msg: "dropping malformed queue message", id: message.id }));
-        message.ack();
-        return;
-      }
-      const { tenantId, communicationId, traceId } = parsed.data;
-      const kind = parsed.data.check ? "receipt check" : parsed.data.escalate ? "escalation" : "send";
-      try {
-        const decision = await deliver(d, parsed.data);
-        if (decision.action === "ack") message.ack();
-        else message.retry({ delaySeconds: decision.delaySeconds });
-        // Ids, status and provider only: never the contact or the content.
-        console.log(
-          JSON.stringify({
-            msg: "delivery",
-            kind,
-            communicationId,
-            tenantId,
-            traceId,
-            action: decision.action,
-            status: decision.outcome?.status ?? (decision.action === "retry" ? "queued" : undefined),
-            provider: decision.outcome?.provider ?? undefined,
-            ...(decision.action === "retry" ? { delaySeconds: decision.delaySeconds } : {}),
-            attempts: message.attempts,
-          }),
-        );
-      } catch (error) {
-        console.error(JSON.stringify({ msg: "delivery threw", kind, communicationId, tenantId, traceId, error: String(error) }));
-        message.retry({ delaySeconds: CRASH_RETRY_SECONDS });
-      }
-    }),
-  );
+  const valid: { message: Message<unknown>; body: SendMessage }[] = [];
+  for (const message of batch.messages) {
+    const parsed = SendMessage.safeParse(message.body);
+    if (parsed.success) valid.push({ message, body: parsed.data });
+    else {
+      // Not ours or from an incompatible version: retrying cannot help.
+      console.error(JSON.stringify({ msg: "dropping malformed queue message", id: message.id }));
+      message.ack();
+    }
+  }
+  if (valid.length === 0) return;
+  let settled;
+  try {
+    settled = await deliverBatch(d, valid.map((v) => v.body));
+  } catch (error) {
+    console.error(JSON.stringify({ msg: "delivery batch threw", count: valid.length, error: String(error) }));
+    for (const { message } of valid) message.retry({ delaySeconds: CRASH_RETRY_SECONDS });
+    return;
+  }
+  for (const [i, { message, body }] of valid.entries()) {
+    const { tenantId, communicationId, traceId } = body;
+    const kind = body.check ? "receipt check" : body.escalate ? "escalation" : "send";
+    const result = settled[i]!;
+    if ("error" in result) {
+      console.error(JSON.stringify({ msg: "delivery threw", kind, communicationId, tenantId, traceId, error: String(result.error) }));
+      message.retry({ delaySeconds: CRASH_RETRY_SECONDS });
+      continue;
+    }
+    const decision = result.decision;
+    if (decision.action === "ack") message.ack();
+    else message.retry({ delaySeconds: decision.delaySeconds });
+    // Ids, status and provider only: never the contact or the content.
+    console.log(
+      JSON.stringify({
+        msg: "delivery",
+        kind,
+        communicationId,
+        tenantId,
+        traceId,
+        action: decision.action,
+        status: decision.outcome?.status ?? (decision.action === "retry" ? "queued" : undefined),
+        provider: decision.outcome?.provider ?? undefined,
+        ...(decision.action === "retry" ? { delaySeconds: decision.delaySeconds } : {}),
+        attempts: message.attempts,
+      }),
+    );
+  }
 }
 
+/**
+ * Dead letters, a batch at a time: one D1 batch fails every communication still unfinished (each
+ * update conditional, so one delivered meanwhile stays as it is), one more records their timeline
+ * and stats, and their status changes go out in one sendBatch.
+ */
 export async function consumeDeadLetters(env: Env, batch: MessageBatch<unknown>): Promise<void> {
   const db = database(env.DB);
+  const now = new Date();
+  const reason = "delivery could not be processed after repeated errors (dead-lettered)";
+  const ends: { message: Message<unknown>; body: SendMessage }[] = [];
   for (const message of batch.messages) {
     const parsed = SendMessage.safeParse(message.body);
     if (!parsed.success) {
       message.ack();
       continue;
     }
-    const { tenantId, communicationId } = parsed.data;
     if (parsed.data.check || parsed.data.escalate) {
       // A receipt check or an escalation that kept failing: the communication itself is fine.
-      console.error(JSON.stringify({ msg: "dropping a dead-lettered follow-up", communicationId, tenantId, traceId: parsed.data.traceId, kind: parsed.data.check ? "receipt check" : "escalation" }));
+      console.error(JSON.stringify({ msg: "dropping a dead-lettered follow-up", communicationId: parsed.data.communicationId, tenantId: parsed.data.tenantId, traceId: parsed.data.traceId, kind: parsed.data.check ? "receipt check" : "escalation" }));
       message.ack();
       continue;
     }
-    const now = new Date();
-    const reason = "delivery could not be processed after repeated errors (dead-lettered)";
-    const failed = await failUnfinished(db, tenantId, communicationId, reason, now);
-    if (failed) {
-      const moved = [transitionOf(failed, "failed", now)];
-      await runBatch(db, [
-        insertEvent(db, eventRow({ tenantId, communicationId, kind: "status", status: "failed", error: reason, detail: { deadLettered: true }, createdAt: now })),
-        ...statsStatements(db, moved),
-      ]);
-      await announce(env.EVENT_QUEUE, moved);
-    }
-    console.error(JSON.stringify({ msg: "dead-lettered", communicationId, tenantId, traceId: parsed.data.traceId, status: failed ? "failed" : "unchanged" }));
+    ends.push({ message, body: parsed.data });
+  }
+  if (ends.length === 0) return;
+  const updated = (await runBatch(db, ends.map(({ body }) => failUnfinished(db, body.tenantId, body.communicationId, reason, now)))) as CommunicationRow[][];
+  const failed = updated.flatMap((rows) => rows);
+  const moved = failed.map((c) => transitionOf(c, "failed", now));
+  await runBatch(db, [
+    ...insertEvents(db, failed.map((c) => eventRow({ tenantId: c.tenantId, communicationId: c.id, kind: "status", status: "failed", error: reason, detail: { deadLettered: true }, createdAt: now }))),
+    ...statsStatements(db, moved),
+  ]);
+  await announce(env.EVENT_QUEUE, moved);
+  for (const [i, { message, body }] of ends.entries()) {
+    console.error(JSON.stringify({ msg: "dead-lettered", communicationId: body.communicationId, tenantId: body.tenantId, traceId: body.traceId, status: updated[i]!.length ? "failed" : "unchanged" }));
     message.ack();
   }
 }

@@ -21,5 +21,19 @@ export function costPatch(c: CommunicationRow, cost: Cost | undefined): Partial<
   return { costMicros: before + cost.micros, costCurrency: cost.currency };
 }
 
-export const costStatements = (db: Db, c: CommunicationRow, cost: Cost | undefined): BatchItem<"sqlite">[] =>
-  cost ? [addToCostStats(db, { tenantId: c.tenantId, day: dayOf(c.createdAt), channel: c.channel }, cost.currency, cost.micros)] : [];
+/** A priced send waiting to be added to the day's cost rollup. */
+export type CostEntry = { c: Pick<CommunicationRow, "tenantId" | "createdAt" | "channel">; cost: Cost };
+
+/** One upsert per (tenant, day, channel, currency) however many sends a queue batch priced. */
+export function costStatements(db: Db, entries: CostEntry[]): BatchItem<"sqlite">[] {
+  const groups = new Map<string, { key: { tenantId: string; day: string; channel: CommunicationRow["channel"] }; currency: string; micros: number; priced: number }>();
+  for (const { c, cost } of entries) {
+    const key = { tenantId: c.tenantId, day: dayOf(c.createdAt), channel: c.channel };
+    const id = `${key.tenantId}|${key.day}|${key.channel}|${cost.currency}`;
+    const g = groups.get(id) ?? { key, currency: cost.currency, micros: 0, priced: 0 };
+    g.micros += cost.micros;
+    g.priced += 1;
+    groups.set(id, g);
+  }
+  return [...groups.values()].map((g) => addToCostStats(db, g.key, g.currency, g.micros, g.priced));
+}

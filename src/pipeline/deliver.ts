@@ -1,49 +1,41 @@
 /**
- * Delivering one communication: claim it, walk the tenant's providers for its channel in priority
- * order, and record what happened — sent, failed for good, or queued again with back-off. Every
- * provider call is one entry on the timeline. Returns what the queue consumer should do with the
- * message; it never acks or retries by itself.
+ * Delivering one claimed communication: walk the tenant's providers for its channel in priority
+ * order and say what happened — sent, failed for good, or queued again with back-off. Every
+ * provider call is one entry on the timeline. Nothing here writes to D1 or the queues: each path
+ * returns a Recorded (the row's patch, timeline, stats moves, follow-up messages and what the
+ * consumer should do with the queue message), and deliver-batch.ts writes a whole queue batch's
+ * worth in one D1 batch. The provider calls, the send-rate tokens and the inbox are the only I/O.
  */
 import type { Config } from "../env";
 import type { Db } from "../db/client";
-import { runBatch } from "../db/client";
-import {
-  claimCommunication,
-  eventRow,
-  getCommunication,
-  insertEvent,
-  touchEnqueued,
-  updateClaimed,
-  type CommunicationEventRow,
-  type CommunicationRow,
-} from "../db/communications";
-import { providersForChannel, type ProviderConfigRow } from "../db/providers";
-import { findSuppression } from "../db/tracking";
-import { tenantSettings } from "../db/tenants";
-import { getPreference } from "../db/preferences";
+import { eventRow, updateClaimed, type CommunicationEventRow, type CommunicationRow } from "../db/communications";
+import type { ProviderConfigRow } from "../db/providers";
+import type { PreferenceRow } from "../db/preferences";
+import type { SuppressionRow } from "../db/tracking";
+import type { TenantSettings } from "../db/schema";
 import { blockedBecause, isMarketing, policyOf, quietHold } from "../preferences/policy";
-import { after, byHealth, claimForSilence, receiptCheck, receiptWindowSeconds, silenceStatements, watchesReceipt } from "./silent-failover";
+import { after, byHealth, receiptCheck, receiptWindowSeconds, silenceStatements, watchesReceipt } from "./silent-failover";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Inbox } from "../durable/inbox";
 import type { LimiterNamespace } from "../durable/client";
 import { deliverToInbox } from "./inbox-delivery";
-import { deliverPush } from "./push-delivery";
-import { escalate } from "./escalation";
+import { deliverPush, type PushContext } from "./push-delivery";
 import type { CommunicationStatus } from "../domain";
 import type { EventMessage } from "./event-message";
-import { announce, statsStatements, transitionOf, type Transition } from "./transitions";
+import { transitionOf, type Transition } from "./transitions";
 import type { SendOutcome } from "../channels/types";
-import { queueDelaySeconds } from "./accept";
 import { attempt, toOutbound, unsubscribeHeaders, withTracking } from "./outbound";
-import { MAX_QUEUE_DELAY_SECONDS, sendMessage, type SendMessage } from "./queue-message";
-import { enqueueSends, laneOf, type SendQueues } from "./send-lanes";
+import { MAX_QUEUE_DELAY_SECONDS, type SendMessage } from "./queue-message";
+import { laneOf, type SendQueues } from "./send-lanes";
 import { retryDelaySeconds } from "./retry-policy";
 import { countsAgainstProvider, failureStatement, successStatements } from "./circuit-breaker";
 import type { ProviderThrottle } from "../durable/provider-throttle";
 import { attachmentLoader } from "./attachment-delivery";
-import { costPatch, costStatements, sendCost } from "./cost";
+import { costPatch, sendCost } from "./cost";
+import { retrying, type Recorded } from "./recorded";
 import { routeOrder, strategyFor } from "./weighted-routing";
 import { duplicateRisk } from "./possible-duplicate";
+import type { BatchHealth } from "./batch-health";
 
 export type DeliveryDeps = {
   db: Db;
@@ -60,45 +52,36 @@ export type DeliveryDeps = {
   /** Stored attachment content (src/pipeline/attachments.ts). */
   attachments: R2Bucket;
 };
-/** Where the communication stands once its outcome is recorded: for the consumer's log line. */
-export type Outcome = { status: CommunicationStatus; provider: string | null };
-export type Decision = { action: "ack"; outcome?: Outcome } | { action: "retry"; delaySeconds: number; outcome?: Outcome };
 
-const ACK: Decision = { action: "ack" };
+/** What a claimed communication's delivery needs, loaded for the whole batch at once. */
+export type DeliveryContext = {
+  /** The tenant's enabled providers for the communication's channel, in priority order. */
+  providers: ProviderConfigRow[];
+  suppression?: SuppressionRow;
+  settings: TenantSettings | null | undefined;
+  preference?: PreferenceRow;
+  /** For push: the recipient's devices, and those that accepted this communication before. */
+  push: PushContext;
+  /** The breaker as the batch's calls so far have moved it. */
+  health: BatchHealth;
+};
+
 type Failure = Extract<SendOutcome, { ok: false }>;
-
-export async function deliver(deps: DeliveryDeps, msg: SendMessage): Promise<Decision> {
-  const now = deps.now();
-  if (msg.escalate) {
-    await escalate({ db: deps.db, queue: deps.queue, tenantId: msg.tenantId, createdBy: "system:escalation", now, secret: deps.config.encryptionKey }, { ...msg, escalate: msg.escalate }, deps.limiter);
-    return ACK;
-  }
-  if (msg.check) {
-    // A receipt check: a no-op unless the provider that accepted the message went silent.
-    const taken = await claimForSilence(deps.db, { ...msg, check: msg.check }, now);
-    return taken ? deliverClaimed(deps, taken, now, msg.check) : ACK;
-  }
-  const claimed = await claimCommunication(deps.db, msg.tenantId, msg.communicationId, now);
-  if (!claimed) return notClaimable(deps, msg, now);
-  return deliverClaimed(deps, claimed, now);
-}
 
 /**
  * Walks the providers for a claimed communication. With `silence`, the one that accepted it
  * never reported delivery: start after it, and if nobody else takes it, keep waiting on it.
  */
-async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now: Date, silence?: NonNullable<SendMessage["check"]>): Promise<Decision> {
-  // One round trip for all three: who can send, whether we may send to this contact at all, and
-  // the tenant's settings.
-  const [found, suppressed, tenantRows, prefRows] = await deps.db.batch([
-    providersForChannel(deps.db, claimed.tenantId, claimed.channel),
-    findSuppression(deps.db, claimed.tenantId, claimed.channel, claimed.recipientContact),
-    tenantSettings(deps.db, claimed.tenantId),
-    getPreference(deps.db, claimed.tenantId, { entityType: claimed.recipientType, entityId: claimed.recipientId ?? "" }),
-  ]);
-  const settings = tenantRows[0]?.settings;
+export async function deliverClaimed(
+  deps: DeliveryDeps,
+  claimed: CommunicationRow,
+  context: DeliveryContext,
+  now: Date,
+  silence?: NonNullable<SendMessage["check"]>,
+): Promise<Recorded> {
+  const { settings, preference } = context;
   const policy = policyOf(settings);
-  const healthy = byHealth(routeOrder(found, strategyFor(settings, claimed.channel), claimed.id), now);
+  const healthy = byHealth(context.health.view(routeOrder(context.providers, strategyFor(settings, claimed.channel), claimed.id), now), now);
   const silent = silence ? healthy.find((c) => c.id === silence.providerConfigId) : undefined;
   const configs = silence ? after(healthy, silence.providerConfigId) : healthy;
   const tracking = settings?.tracking ?? "provider";
@@ -109,8 +92,8 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
   const transition = (status: CommunicationStatus, at: Date, extra: Partial<Transition> = {}) => transitionOf(claimed, status, at, extra);
 
   // Preferences may have changed since the send was accepted (a scheduled send, an opt-out).
-  const block = suppressed[0];
-  const unwanted = claimed.recipientId ? blockedBecause(prefRows[0], policy, claimed.channel, claimed.type) : undefined;
+  const block = context.suppression;
+  const unwanted = claimed.recipientId ? blockedBecause(preference, policy, claimed.channel, claimed.type) : undefined;
   if (block || unwanted) {
     const reason = block
       ? `suppressed: ${block.reason}${block.detail ? ` (${block.detail})` : ""} — lift it with DELETE /api/suppressions`
@@ -120,11 +103,11 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
   }
   // Quiet hours were applied at accept; a retry, a throttled wait or a window set since can still
   // land inside them. A failover after silence is not held: the message was already sent once.
-  const quiet = silence ? undefined : quietHold(prefRows[0], policy, claimed.priority, now);
+  const quiet = silence ? undefined : quietHold(preference, policy, claimed.priority, now);
   if (quiet) {
     event({ kind: "note", error: quiet.reason, detail: { quietHours: true } });
-    await finish(deps, claimed, events, { status: "scheduled", scheduledAt: quiet.until, updatedAt: now }, []);
-    return { action: "retry", delaySeconds: Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(1, Math.ceil((quiet.until.getTime() - now.getTime()) / 1000))) };
+    const held = finish(deps, claimed, events, { status: "scheduled", scheduledAt: quiet.until, updatedAt: now }, []);
+    return retrying(held, Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(1, Math.ceil((quiet.until.getTime() - now.getTime()) / 1000))));
   }
   if (claimed.channel === "in_app") {
     // Herald's own inbox: no provider to walk; stored in the recipient's inbox is delivered.
@@ -146,7 +129,7 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
   if (claimed.channel === "push") {
     // Push fans out to the recipient's devices; never silent failover (push gives no receipts).
     const outbound = { ...claimed, tracking };
-    return deliverPush(deps, claimed, healthy, {
+    return deliverPush(deps, claimed, healthy, context.push, {
       event,
       transition,
       finish: (patch, moves, extra) => finish(deps, claimed, events, patch, moves, extra),
@@ -197,6 +180,7 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
     if (!outcome.ok && countsAgainstProvider(outcome.failure)) {
       const breaker = failureStatement(deps.db, config, deps.now());
       health.push(breaker.statement);
+      context.health.failed(config);
       if (breaker.opens) {
         event({
           kind: "note",
@@ -209,6 +193,7 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
     }
     if (outcome.ok) {
       health.push(...successStatements(deps.db, config));
+      context.health.accepted(config);
       const at = deps.now();
       event({ kind: "status", status: "sent", provider: config.provider, providerConfigId: config.id });
       if (outcome.delivered) event({ kind: "status", status: "delivered", provider: config.provider, providerConfigId: config.id });
@@ -218,7 +203,7 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
       const windowSeconds = receiptWindowSeconds(claimed, settings);
       const check = !outcome.delivered && (await watchesReceipt(deps.config.encryptionKey, config, configs.length - index - 1, windowSeconds)) ? receiptCheck(claimed, config, windowSeconds) : undefined;
       const cost = sendCost(config, claimed);
-      const decision = await finish(deps, claimed, events, {
+      const recorded = finish(deps, claimed, events, {
         status: outcome.delivered ? "delivered" : "sent",
         sentAt: at,
         deliveredAt: outcome.delivered ? at : null,
@@ -229,9 +214,10 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
         errorMessage: null,
         updatedAt: at,
         ...costPatch(claimed, cost),
-      }, moves, [...health, ...costStatements(deps.db, claimed, cost)]);
-      if (check) await enqueueSends(deps.queue, [{ ...check, lane: laneOf(claimed) }]);
-      return decision;
+      }, moves, health);
+      if (cost) recorded.costs.push({ c: claimed, cost });
+      if (check) recorded.followUps.push({ ...check, lane: laneOf(claimed) });
+      return recorded;
     }
     failures.push(outcome);
     if (outcome.failure === "permanent") {
@@ -255,7 +241,7 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
     const delaySeconds = retryDelaySeconds(retry, Math.max(...failures.map((f) => f.retryAfterSeconds ?? 0)));
     const at = deps.now();
     event({ kind: "retry", status: "queued", error: last.reason, detail: { retry, of: claimed.maxRetries, delaySeconds } });
-    await finish(deps, claimed, events, {
+    const queued = finish(deps, claimed, events, {
       status: "queued",
       retryCount: retry,
       nextRetryAt: new Date(at.getTime() + delaySeconds * 1000),
@@ -263,7 +249,7 @@ async function deliverClaimed(deps: DeliveryDeps, claimed: CommunicationRow, now
       errorMessage: last.reason,
       updatedAt: at,
     }, [], health);
-    return { action: "retry", delaySeconds };
+    return retrying(queued, delaySeconds);
   }
   const why = retryable ? `gave up after ${claimed.retryCount + 1} attempts: ${last.reason}` : last.reason;
   return fail(deps, claimed, events, event, why, deps.now(), transition, undefined, health);
@@ -281,7 +267,7 @@ function fail(
   transition: (status: CommunicationStatus, at: Date) => Transition,
   config?: ProviderConfigRow,
   health: BatchItem<"sqlite">[] = [],
-): Promise<Decision> {
+): Recorded {
   event({ kind: "status", status: "failed", error: reason, provider: config?.provider ?? null, providerConfigId: config?.id ?? null });
   const patch: Partial<CommunicationRow> = { status: "failed", failedAt: at, errorMessage: reason, updatedAt: at };
   if (config) Object.assign(patch, { provider: config.provider, providerConfigId: config.id });
@@ -293,52 +279,35 @@ function fail(
  * the slot the limiter booked for this communication) and have the queue bring the message back
  * then. Not a retry (nothing failed, so no retry is counted) and not a reason to fail over.
  */
-async function deferForRate(
+function deferForRate(
   deps: DeliveryDeps,
   claimed: CommunicationRow,
   events: CommunicationEventRow[],
   event: EventSink,
   config: ProviderConfigRow,
   waitMs: number,
-): Promise<Decision> {
+): Recorded {
   const delaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(1, Math.ceil(waitMs / 1000)));
   const at = deps.now();
   event({ kind: "note", provider: config.provider, providerConfigId: config.id, detail: { throttled: true, delaySeconds } });
-  await finish(deps, claimed, events, { status: "queued", nextRetryAt: new Date(at.getTime() + delaySeconds * 1000), enqueuedAt: at, updatedAt: at }, []);
-  return { action: "retry", delaySeconds };
+  return retrying(finish(deps, claimed, events, { status: "queued", nextRetryAt: new Date(at.getTime() + delaySeconds * 1000), enqueuedAt: at, updatedAt: at }, []), delaySeconds);
 }
 
-/** Records the attempt's outcome, its timeline and its stats in one batch, then announces it. */
-async function finish(
+/** The attempt's outcome as this communication's share of the batch's writes. */
+function finish(
   deps: DeliveryDeps,
   claimed: CommunicationRow,
   events: CommunicationEventRow[],
   patch: Partial<CommunicationRow>,
   transitions: Transition[],
   extra: BatchItem<"sqlite">[] = [],
-): Promise<Decision> {
-  await runBatch(deps.db, [
-    updateClaimed(deps.db, claimed, patch),
-    ...events.map((e) => insertEvent(deps.db, e)),
-    ...statsStatements(deps.db, transitions),
-    ...extra,
-  ]);
-  await announce(deps.events, transitions);
-  return { action: "ack", outcome: { status: patch.status ?? claimed.status, provider: patch.provider ?? claimed.provider } };
-}
-
-/** The message could not be claimed: already handled, cancelled, not yet due, or a duplicate. */
-async function notClaimable(deps: DeliveryDeps, msg: SendMessage, now: Date): Promise<Decision> {
-  const row = await getCommunication(deps.db, msg.tenantId, msg.communicationId);
-  if (!row) return ACK;
-  if (row.status === "scheduled" && row.scheduledAt && row.scheduledAt > now) {
-    // A hop of a far-future send: wait again rather than spending a queue retry.
-    await enqueueSends(deps.queue, [{ lane: laneOf(row), body: sendMessage(row.tenantId, row.id, msg.traceId), delaySeconds: queueDelaySeconds(row, now) }]);
-    await touchEnqueued(deps.db, row.tenantId, row.id, now);
-    return ACK;
-  }
-  if (row.status === "queued" && row.nextRetryAt && row.nextRetryAt > now) {
-    return { action: "retry", delaySeconds: Math.max(1, Math.ceil((row.nextRetryAt.getTime() - now.getTime()) / 1000)) };
-  }
-  return ACK;
+): Recorded {
+  return {
+    decision: { action: "ack", outcome: { status: patch.status ?? claimed.status, provider: patch.provider ?? claimed.provider } },
+    statements: [updateClaimed(deps.db, claimed, patch), ...extra],
+    events,
+    transitions,
+    costs: [],
+    followUps: [],
+  };
 }

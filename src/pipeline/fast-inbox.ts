@@ -8,20 +8,21 @@
 import type { Env } from "../env";
 import type { CommunicationRow } from "../db/communications";
 import { deliveryDeps } from "./consume";
-import { deliver } from "./deliver";
+import { deliverBatch } from "./deliver-batch";
 import { sendMessage } from "./queue-message";
 
 export function deliverInAppNow(env: Env, ctx: { waitUntil(promise: Promise<unknown>): void }, rows: CommunicationRow[]) {
   const now = rows.filter((r) => r.channel === "in_app" && r.status === "queued");
   if (now.length === 0) return;
   const deps = deliveryDeps(env);
+  // One batch, as the consumer would take them: one claim-and-load, one write.
   ctx.waitUntil(
-    Promise.all(
-      now.map((r) =>
-        deliver(deps, sendMessage(r.tenantId, r.id)).catch((error) =>
-          console.error(JSON.stringify({ msg: "early in-app delivery failed; the queue will deliver it", communicationId: r.id, error: String(error) })),
-        ),
-      ),
+    deliverBatch(deps, now.map((r) => sendMessage(r.tenantId, r.id))).then(
+      (settled) => settled.forEach((s, i) => "error" in s && logFailure(now[i]!.id, s.error)),
+      (error) => now.forEach((r) => logFailure(r.id, error)),
     ),
   );
 }
+
+const logFailure = (communicationId: string, error: unknown) =>
+  console.error(JSON.stringify({ msg: "early in-app delivery failed; the queue will deliver it", communicationId, error: String(error) }));

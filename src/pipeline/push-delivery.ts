@@ -13,10 +13,11 @@ import { PROVIDERS } from "../channels/registry";
 import type { OutboundMessage, SendOutcome } from "../channels/types";
 import { pushExtrasOf } from "../channels/push/message";
 import type { CommunicationEventRow, CommunicationRow } from "../db/communications";
-import { acceptedDeviceIds, deleteDevices, devicesOf, type DeviceRow } from "../db/devices";
+import { deleteDevices, type DeviceRow } from "../db/devices";
 import type { ProviderConfigRow } from "../db/providers";
 import type { CommunicationStatus } from "../domain";
-import type { Decision, DeliveryDeps } from "./deliver";
+import type { DeliveryDeps } from "./deliver";
+import { retrying, type Recorded } from "./recorded";
 import { retryDelaySeconds } from "./retry-policy";
 import type { Transition } from "./transitions";
 import { duplicateRisk } from "./possible-duplicate";
@@ -27,8 +28,8 @@ export const NO_DEVICES = "recipient has no registered push devices";
 export type PushRecorder = {
   event(e: Partial<CommunicationEventRow> & Pick<CommunicationEventRow, "kind">): void;
   transition(status: CommunicationStatus, at: Date, extra?: Partial<Transition>): Transition;
-  finish(patch: Partial<CommunicationRow>, transitions: Transition[], extra?: BatchItem<"sqlite">[]): Promise<Decision>;
-  defer(config: ProviderConfigRow, waitMs: number): Promise<Decision>;
+  finish(patch: Partial<CommunicationRow>, transitions: Transition[], extra?: BatchItem<"sqlite">[]): Recorded;
+  defer(config: ProviderConfigRow, waitMs: number): Recorded;
   attempt(config: ProviderConfigRow, message: OutboundMessage): Promise<SendOutcome>;
   outbound(config: ProviderConfigRow): OutboundMessage;
 };
@@ -36,17 +37,17 @@ export type PushRecorder = {
 type Failure = Extract<SendOutcome, { ok: false }>;
 type Accepted = { providerConfigId: string | null; provider: string | null; providerMessageId: string };
 
+/** What the batch loaded for a push communication (src/pipeline/batch-context.ts). */
+export type PushContext = { devices: DeviceRow[]; accepted: (Accepted & { deviceId: string })[] };
+
 const serves = (config: ProviderConfigRow, device: DeviceRow) => {
   const transport = PROVIDERS[config.provider].transport;
   return !transport || transport === device.transport;
 };
 
-export async function deliverPush(deps: DeliveryDeps, claimed: CommunicationRow, configs: ProviderConfigRow[], rec: PushRecorder): Promise<Decision> {
-  // The contact is the recipient itself, `<recipientType>/<recipientId>`, as for the inbox.
-  const slash = claimed.recipientContact.indexOf("/");
-  const recipient = { tenantId: claimed.tenantId, recipientType: claimed.recipientContact.slice(0, slash), recipientId: claimed.recipientContact.slice(slash + 1) };
-  const [devices, before] = await deps.db.batch([devicesOf(deps.db, recipient), acceptedDeviceIds(deps.db, claimed.tenantId, claimed.id)]);
-  const accepted: Accepted[] = [...before];
+export async function deliverPush(deps: DeliveryDeps, claimed: CommunicationRow, configs: ProviderConfigRow[], loaded: PushContext, rec: PushRecorder): Promise<Recorded> {
+  const { devices, accepted: before } = loaded;
+  const accepted: Accepted[] = before.map(({ deviceId: _, ...a }) => a);
   const done = new Set(before.map((a) => a.deviceId));
   const pending = devices.filter((d) => !done.has(d.id));
   if (devices.length === 0 && accepted.length === 0) return failed(rec, deps.now(), NO_DEVICES);
@@ -128,8 +129,7 @@ export async function deliverPush(deps: DeliveryDeps, claimed: CommunicationRow,
     const at = deps.now();
     const reason = failures.find((f) => f.failure === "retryable")!.reason;
     rec.event({ kind: "retry", status: "queued", error: reason, detail: { retry, of: claimed.maxRetries, delaySeconds } });
-    await rec.finish({ status: "queued", retryCount: retry, nextRetryAt: new Date(at.getTime() + delaySeconds * 1000), enqueuedAt: at, errorMessage: reason, updatedAt: at }, [], removals);
-    return { action: "retry", delaySeconds };
+    return retrying(rec.finish({ status: "queued", retryCount: retry, nextRetryAt: new Date(at.getTime() + delaySeconds * 1000), enqueuedAt: at, errorMessage: reason, updatedAt: at }, [], removals), delaySeconds);
   }
   const reason =
     dead.length === pending.length && dead.length > 0
@@ -140,7 +140,7 @@ export async function deliverPush(deps: DeliveryDeps, claimed: CommunicationRow,
   return failed(rec, deps.now(), reason, removals);
 }
 
-function failed(rec: PushRecorder, at: Date, reason: string, extra: BatchItem<"sqlite">[] = []): Promise<Decision> {
+function failed(rec: PushRecorder, at: Date, reason: string, extra: BatchItem<"sqlite">[] = []): Recorded {
   rec.event({ kind: "status", status: "failed", error: reason });
   return rec.finish({ status: "failed", failedAt: at, errorMessage: reason, updatedAt: at }, [rec.transition("failed", at)], extra);
 }

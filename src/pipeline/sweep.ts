@@ -1,7 +1,7 @@
 /**
  * The cron sweep: D1, not the queue, is the source of truth. Anything that should be on the queue
  * but may not be (a producer that died between commit and enqueue, a local queue lost on restart,
- * a consumer that died mid-send) is enqueued again. The claim in deliver() makes extra messages
+ * a consumer that died mid-send) is enqueued again. The claim in deliverBatch() makes extra messages
  * harmless. Each pass is bounded; a backlog drains over several passes.
  */
 import type { Db } from "../db/client";
