@@ -72,7 +72,7 @@ const cases: { name: string; settings: Settings; message: OutboundMessage; sdk: 
       personalizations: [{ to: [{ email: "ada@example.com" }], customArgs }],
       from: { email: "notifications@herald.test" },
       subject: "Confirm your address",
-      text: "Hello Ada,\nConfirm (https://herald.test/c?t=1&u=2) & go.",
+      text: "Hello Ada,\n\nConfirm (https://herald.test/c?t=1&u=2) & go.",
       html: '<p>Hello <strong>Ada</strong>,</p><p><a href="https://herald.test/c?t=1&amp;u=2">Confirm</a> &amp; go.</p>',
     },
   },
