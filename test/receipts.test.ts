@@ -62,10 +62,12 @@ async function sendgrid(priority = 1) {
   const provider = await addProvider(key, SENDGRID({ priority, settings }));
   // Each post is a new signed request (SendGrid's replay key is its timestamp and body), as a
   // provider's later webhook carrying the same event again would be.
+  // Each a second earlier than the last, from one fixed start, so no two posts share a timestamp.
+  const start = Math.floor(Date.now() / 1000);
   let posts = 0;
   const postEvents = async (events: unknown[]) => {
     const body = JSON.stringify(events);
-    return post(provider.webhookUrl, body, await signer.headers(body, Math.floor(Date.now() / 1000) - posts++));
+    return post(provider.webhookUrl, body, await signer.headers(body, start - posts++));
   };
   return { provider, postEvents };
 }
