@@ -190,7 +190,10 @@ try {
   if (load.refused.length) failures.push(`${load.refused.length} requests or items refused, first: ${JSON.stringify(load.refused[0])}`);
   if (stack.workerErrors.length) console.log(`\nthe Workers logged ${stack.workerErrors.length} errors or warnings; first: ${stack.workerErrors.slice(0, 3).map((e) => e.slice(0, 300)).join(" | ")}`);
   if (cronErrors.length) console.log(`${cronErrors.length} cron firings failed (around the restart?); first: ${cronErrors[0].slice(0, 300)}`);
-  if (failures.length) await shutdown(1, `\n${failures.map((f) => `FAIL: ${f}`).join("\n")}`);
+  if (failures.length) {
+    await printTimelines([...books.lost, ...books.notTerminal, ...books.doubleSent.filter((d) => d.causes.some((c) => /unexplained|recorded twice/.test(c)))].slice(0, 5));
+    await shutdown(1, `\n${failures.map((f) => `FAIL: ${f}`).join("\n")}`);
+  }
   console.log("\nOK: every accepted message is terminal, none was lost, and every double send has a known cause.");
   await shutdown(0);
 } catch (error) {
@@ -242,6 +245,21 @@ async function unfinished(tenants, detail = false) {
   if (!detail) return count;
   const next = results.map((r) => r.next).filter(Boolean);
   return { count, byStatus: Object.fromEntries(results.map((r) => [r.status, r.n])), nextRetryAt: next.length ? Math.min(...next) : undefined };
+}
+
+/** Herald's own timeline of a few messages that need explaining, for a bug report. */
+async function printTimelines(messages) {
+  for (const m of messages) {
+    const { results } = await stack.db
+      .prepare("SELECT created_at, kind, status, provider_config_id, http_status, error, detail FROM communication_event WHERE tenant_id = ? AND communication_id = ? ORDER BY created_at")
+      .bind(m.tenantId, m.id)
+      .all();
+    console.log(`\ntimeline of ${m.id} (${m.ref}):`);
+    for (const e of results) {
+      const what = [e.kind, e.status, e.provider_config_id, e.http_status, e.error, e.detail].filter((x) => x !== null && x !== undefined).join(" ");
+      console.log(`  ${new Date(e.created_at).toISOString()} ${what}`);
+    }
+  }
 }
 
 function printFaults() {
