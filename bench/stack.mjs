@@ -3,8 +3,9 @@
  * would upload), served by one Miniflare instance on 127.0.0.1 with the shared D1 database
  * persisted in a temp dir and the send queue wired from both producers to the delivery consumer.
  * Bindings are read from the two wrangler configs, so the bench follows them; a binding kind this
- * file does not map stops the run instead of being silently left out. Cron triggers are not wired:
- * the sweep has nothing to do in a run where every message is delivered.
+ * file does not map stops the run instead of being silently left out. Cron triggers are not wired
+ * to a clock: the sweep has nothing to do in a run where every message is delivered, and a bench
+ * that needs it (bench/soak.mjs) calls `stack.fireCron()` itself.
  *
  * Miniflare is driven directly rather than through `wrangler dev`, whose proxy layer caps local
  * throughput at a few hundred requests per second (docs/benchmarks.md).
@@ -37,8 +38,10 @@ const UNMAPPED = ["kv_namespaces", "services", "workflows", "hyperdrive", "analy
  * have with `run_worker_first` (the edge calls the Worker directly); measured here it halved
  * GET /health throughput and cost sends about a quarter. The load benches leave the assets out;
  * the browser tests, which use the console, keep them.
+ *
+ * `vars` replace the configs' [vars] for this run (e.g. a short SWEEP_STALE_SECONDS for the soak).
  */
-export async function startStack(root, onCreated = () => {}, { assets = true } = {}) {
+export async function startStack(root, onCreated = () => {}, { assets = true, vars = {} } = {}) {
   const dir = await mkdtemp(join(tmpdir(), "herald-bench-"));
   const stack = { dir, mf: undefined, url: undefined, db: undefined, adminToken: "", workerErrors: [], builder: undefined };
   /** Lets the Workers reach a local mock provider (an http://127.0.0.1:<port> origin). */
@@ -71,10 +74,10 @@ export async function startStack(root, onCreated = () => {}, { assets = true } =
       ADMIN_TOKEN: stack.adminToken,
       ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     };
-    stack.mf = new Miniflare(
+    const options = (port) =>
       convertV4MiniflareOptions({
         host: "127.0.0.1",
-        port: 0,
+        port,
         cf: false, // the default fetches a Request.cf sample from the internet
         resourcePersistencePath: join(dir, "persist"),
         log: new Log(LogLevel.NONE),
@@ -86,13 +89,33 @@ export async function startStack(root, onCreated = () => {}, { assets = true } =
         handleStructuredLogs: (log) => {
           if (log.level === "error" || log.level === "warn") stack.workerErrors.push(log.message);
         },
-        workers: [...configs.map((config, i) => workerOptions(config, bundles[i], secrets, sqliteClasses, assets)), limiterProbe(configs[0], sqliteClasses)],
-      }),
-    );
-    stack.url = (await stack.mf.ready).href.replace(/\/$/, "");
-    stack.probeUrl = (await stack.mf.unsafeGetDirectURL(PROBE_NAME)).href.replace(/\/$/, "");
-    stack.db = await stack.mf.getD1Database("DB", configs[0].name);
+        workers: [...configs.map((config, i) => workerOptions(config, bundles[i], { ...vars, ...secrets }, sqliteClasses, assets)), limiterProbe(configs[0], sqliteClasses)],
+      });
+    const serve = async (port) => {
+      stack.mf = new Miniflare(options(port));
+      stack.url = (await stack.mf.ready).href.replace(/\/$/, "");
+      stack.probeUrl = (await stack.mf.unsafeGetDirectURL(PROBE_NAME)).href.replace(/\/$/, "");
+      stack.db = await stack.mf.getD1Database("DB", configs[0].name);
+    };
+    await serve(0);
     await applyMigrations(stack.db, configs[0]);
+    /**
+     * Kills workerd (Miniflare's dispose sends SIGKILL: a crash, not a drain) and serves the same
+     * bundles again on the same port over the same persisted D1, R2 and Durable Object state.
+     * Miniflare keeps queues in memory, so every message on them is gone, as after a queue that
+     * lost its backlog: only the sweep can find that work again.
+     */
+    stack.restart = async () => {
+      const port = Number(new URL(stack.url).port);
+      await stack.mf.dispose();
+      stack.mf = undefined;
+      await serve(port);
+    };
+    /** Runs the API Worker's scheduled handler once, as the `* * * * *` cron trigger would. */
+    stack.fireCron = async () => {
+      const api = await stack.mf.getWorker(configs[0].name);
+      return api.scheduled({ cron: configs[0].triggers?.crons?.[0] ?? "* * * * *", scheduledTime: new Date() });
+    };
     return stack;
   } catch (error) {
     await stack.close();
@@ -208,7 +231,7 @@ function limiterProbe(api, sqliteClasses) {
 const allowed = new Set();
 
 /** Miniflare (v4 option shape) for one Worker, from its wrangler config. */
-function workerOptions(config, scriptPath, secrets, sqliteClasses, withAssets) {
+function workerOptions(config, scriptPath, overrides, sqliteClasses, withAssets) {
   return {
     name: config.name,
     modules: true,
@@ -217,7 +240,8 @@ function workerOptions(config, scriptPath, secrets, sqliteClasses, withAssets) {
     modulesRoot: dirname(scriptPath),
     compatibilityDate: config.compatibility_date,
     compatibilityFlags: config.compatibility_flags,
-    bindings: { ...config.vars, ...secrets },
+    // `overrides`: the bench's own vars and the secrets, over the config's [vars].
+    bindings: { ...config.vars, ...overrides },
     d1Databases: Object.fromEntries((config.d1_databases ?? []).map((d) => [d.binding, d.database_id])),
     durableObjects: Object.fromEntries(
       (config.durable_objects?.bindings ?? []).map((d) => {
