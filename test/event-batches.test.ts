@@ -151,4 +151,18 @@ describe("a batch of delivery attempts", () => {
     expect(result.explicitAcks).toHaveLength(1);
     expect(retries.flatMap((r) => r.mock.calls)).toEqual([[{ delaySeconds: 30 }]]);
   });
+
+  it("calls an endpoint once for a delivery named twice in one batch", async () => {
+    const a = await tenantWith(1, "Twice");
+    await endpoint(a.key, "one");
+    const calls: string[] = [];
+    mockProviders({ [HOOK]: (req) => (calls.push(req.url), new Response("ok")) });
+    const twice = status(a.tenantId, a.ids[0]!);
+    await runEvents([twice, twice]);
+    const attempts = events.drain();
+    expect(attempts).toHaveLength(1);
+    const { result } = await runEvents([attempts[0]!, attempts[0]!]);
+    expect(calls).toHaveLength(1);
+    expect(result.explicitAcks).toHaveLength(2);
+  });
 });

@@ -33,7 +33,16 @@ export async function handleEvents(deps: WebhookDeps, messages: EventMessage[]):
   const settled = new Array<Settled | undefined>(messages.length);
   const statuses: { index: number; m: StatusEvent }[] = [];
   const attempts: { index: number; m: DeliveryEvent }[] = [];
-  messages.forEach((m, index) => (m.kind === "status" ? statuses.push({ index, m }) : attempts.push({ index, m })));
+  // A message named twice in one batch (a redelivery beside its original) is handled once: the
+  // copy is acked, and the first settles for both.
+  const seen = new Set<string>();
+  messages.forEach((m, index) => {
+    const key = m.kind === "status" ? `s\u0000${m.tenantId}\u0000${m.communicationId}\u0000${m.status}` : `d\u0000${m.tenantId}\u0000${m.deliveryId}`;
+    if (seen.has(key)) return void (settled[index] = { outcome: ACK });
+    seen.add(key);
+    if (m.kind === "status") statuses.push({ index, m });
+    else attempts.push({ index, m });
+  });
 
   // Endpoints per tenant, from the snapshot; a tenant whose snapshot fails to load fails alone.
   const tenants = [...new Set(statuses.map((s) => s.m.tenantId))];
