@@ -13,7 +13,7 @@ import type { Env } from "../src/env";
 import { database } from "../src/db/client";
 import { tenantConfigCache } from "../src/cache/tenant-config";
 import { cachedTemplateVersion } from "../src/cache/template-versions";
-import { fanOut } from "../src/pipeline/tenant-webhooks";
+import { handleEvents } from "../src/pipeline/event-batch";
 import { readConfig } from "../src/env";
 import { ADMIN, BASE, createTenant } from "./helpers";
 
@@ -289,8 +289,8 @@ describe("webhook fan-out", () => {
     expect((await send(email(0))).status).toBe(201);
     const { env: e, counts } = counted();
     const deps = { db: database(e.DB), events: e.EVENT_QUEUE, config: readConfig(e), now: () => new Date() };
-    const outcome = await fanOut(deps, { kind: "status", tenantId, communicationId: "c-1", status: "sent", at: Date.now() } as Parameters<typeof fanOut>[1]);
-    expect(outcome).toEqual({ action: "ack" });
+    const settled = await handleEvents(deps, [{ kind: "status", tenantId, communicationId: "c-1", status: "sent", at: Date.now() }]);
+    expect(settled).toEqual([{ outcome: { action: "ack" } }]);
     expect(counts.roundTrips).toBe(0);
   });
 });

@@ -8,15 +8,16 @@
  * index) and creates nothing; a message whose cursor is not the campaign's is stale and stops.
  */
 import type { BatchItem } from "drizzle-orm/batch";
-import { isUniqueViolation } from "../db/client";
-import { membersAfter, type MemberKey, type MemberRow } from "../db/audiences";
-import { advanceCursor, campaignRecipientsBetween, getCampaign, insertChunk, moveCampaign, type CampaignRow } from "../db/campaigns";
+import { isUniqueViolation, runBatch } from "../db/client";
+import type { MemberKey, MemberRow } from "../db/audiences";
+import { advanceCursor, campaignMembersAfter, campaignOf, campaignRecipientsBetween, insertChunk, moveCampaign, type CampaignRow } from "../db/campaigns";
+import type { PreferenceRow } from "../db/preferences";
 import type { CommunicationRow } from "../db/communications";
 import type { CampaignVariant } from "../db/schema";
 import { withinQuota } from "../durable/quota";
 import { AppError } from "../lib/errors";
 import { storeAndEnqueue, type AcceptContext } from "../pipeline/accept";
-import { loadRecipients } from "../pipeline/plan";
+import { preferenceReads, recipientsFrom } from "../pipeline/plan";
 import { prepare } from "../pipeline/prepare";
 import { SendRequest } from "../pipeline/send-request";
 import { contentResolver } from "../pipeline/template-content";
@@ -44,11 +45,13 @@ export async function runFanOut(d: CampaignDeps, msg: CampaignMessage, now: Date
   let after: MemberKey | null = msg.after;
   let delaySeconds = 0;
   for (let round = 0; round < CHUNKS_PER_MESSAGE; round++) {
-    const c = await getCampaign(d.db, msg.tenantId, msg.campaignId);
+    // The campaign and its next members in one round trip. CHUNK members are read whatever the
+    // send rate (which is only known with the row): a throttled chunk uses the first `size`.
+    const [[c], next] = (await runBatch(d.db, [campaignOf(d.db, msg.tenantId, msg.campaignId), campaignMembersAfter(d.db, msg.tenantId, msg.campaignId, after, CHUNK)])) as [CampaignRow[], MemberRow[]];
     if (c?.status === "cancelled") await cancelWaitingMessages(d, c, now);
     if (!c || c.status !== "sending" || c.phase !== msg.phase || !sameCursor(cursorOf(c), after)) return "stale";
     const size = c.sendRate ? Math.min(CHUNK, c.sendRate) : CHUNK;
-    const members = await membersAfter(d.db, c.tenantId, c.audienceId, after, size);
+    const members = next.slice(0, size);
     if (members.length === 0) {
       await finishPhase(d, c, now);
       return "finished";
@@ -98,9 +101,10 @@ async function sendChunk(
   now: Date,
 ): Promise<ChunkResult> {
   const last = members.at(-1)!;
-  const existing = await campaignRecipientsBetween(d.db, c.tenantId, c.id, from, last);
+  // Who already has one (a replayed chunk) and every member's preferences, in one round trip.
+  const [existing, ...found] = (await runBatch(d.db, [campaignRecipientsBetween(d.db, c.tenantId, c.id, from, last), ...preferenceReads(d.db, c.tenantId, members)])) as [MemberKey[], ...PreferenceRow[][]];
   const chosen = picks(c, members, new Set(existing.map(keyOf)));
-  const recipients = await loadRecipients(d.db, d.secret, c.tenantId, chosen.map((p) => ({ recipientType: p.m.recipientType, recipientId: p.m.recipientId })) as SendRequest[]);
+  const recipients = await recipientsFrom(d.db, d.secret, c.tenantId, found.flat());
   const ctx: AcceptContext = { db: d.db, queue: d.bulk, tenantId: c.tenantId, createdBy: c.createdBy, now, secret: d.secret };
   const rows: CommunicationRow[] = [];
   const notes: BatchItem<"sqlite">[] = [];

@@ -6,7 +6,7 @@
 import { and, asc, count, desc, eq, inArray, isNull, lte, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import type { MemberKey } from "./audiences";
-import { campaign, campaignChunk, communication, type CampaignStatus } from "./schema";
+import { audienceMember, campaign, campaignChunk, communication, type CampaignStatus } from "./schema";
 
 export type CampaignRow = typeof campaign.$inferSelect;
 
@@ -18,6 +18,37 @@ export const getCampaign = (db: Db, tenantId: string, id: string) =>
     .from(campaign)
     .where(and(eq(campaign.tenantId, tenantId), eq(campaign.id, id)))
     .get();
+
+/** The campaign, as a statement for a batch (fan-out reads it beside its next members). */
+export const campaignOf = (db: Db, tenantId: string, id: string) =>
+  db
+    .select()
+    .from(campaign)
+    .where(and(eq(campaign.tenantId, tenantId), eq(campaign.id, id)));
+
+/**
+ * The campaign's next audience members after `after`, as a statement for the same batch as
+ * campaignOf: the audience comes from a subquery, so a chunk needs no round trip to learn it.
+ */
+export const campaignMembersAfter = (db: Db, tenantId: string, campaignId: string, after: MemberKey | null, limit: number) =>
+  db
+    .select()
+    .from(audienceMember)
+    .where(
+      and(
+        eq(audienceMember.tenantId, tenantId),
+        inArray(
+          audienceMember.audienceId,
+          db
+            .select({ id: campaign.audienceId })
+            .from(campaign)
+            .where(and(eq(campaign.tenantId, tenantId), eq(campaign.id, campaignId))),
+        ),
+        after ? sql`(${audienceMember.recipientType}, ${audienceMember.recipientId}) > (${after.recipientType}, ${after.recipientId})` : undefined,
+      ),
+    )
+    .orderBy(asc(audienceMember.recipientType), asc(audienceMember.recipientId))
+    .limit(limit);
 
 export async function listCampaigns(db: Db, tenantId: string, page: number, size: number) {
   const [results, total] = await db.batch([
@@ -65,6 +96,7 @@ export const advanceCursor = (
     .returning({ id: campaign.id });
 
 /** Which of the members in (from, to] already have a message from this campaign. */
+/** Who in a member range already has a communication of the campaign, as a statement for a batch. */
 export const campaignRecipientsBetween = (db: Db, tenantId: string, campaignId: string, from: MemberKey | null, to: MemberKey) =>
   db
     .select({ recipientType: communication.recipientType, recipientId: communication.recipientId })
@@ -76,8 +108,7 @@ export const campaignRecipientsBetween = (db: Db, tenantId: string, campaignId: 
         from ? sql`(${communication.recipientType}, ${communication.recipientId}) > (${from.recipientType}, ${from.recipientId})` : undefined,
         sql`(${communication.recipientType}, ${communication.recipientId}) <= (${to.recipientType}, ${to.recipientId})`,
       ),
-    )
-    .all();
+    );
 
 const countIf = (cond: ReturnType<typeof sql>) => sql<number>`coalesce(sum(case when ${cond} then 1 else 0 end), 0)`;
 

@@ -1,7 +1,7 @@
 /** Tenant webhook endpoints and their delivery log, always filtered by tenant. */
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import type { Db } from "./client";
-import { webhookDelivery, webhookEndpoint } from "./schema";
+import { communication, webhookDelivery, webhookEndpoint } from "./schema";
 
 export type WebhookEndpointRow = typeof webhookEndpoint.$inferSelect;
 export type WebhookDeliveryRow = typeof webhookDelivery.$inferSelect;
@@ -47,6 +47,43 @@ export const getDelivery = (db: Db, tenantId: string, id: string) =>
     .from(webhookDelivery)
     .where(and(eq(webhookDelivery.tenantId, tenantId), eq(webhookDelivery.id, id)))
     .get();
+
+/** One queued attempt's delivery, as a statement for a batch. */
+export const deliveryOf = (db: Db, tenantId: string, id: string) =>
+  db
+    .select()
+    .from(webhookDelivery)
+    .where(and(eq(webhookDelivery.tenantId, tenantId), eq(webhookDelivery.id, id)));
+
+/**
+ * The endpoint of that delivery, read fresh beside it (not from the snapshot): an endpoint
+ * disabled a moment ago is not called. Its own statement rather than a join, because a batch
+ * maps a join's result by column name and both tables have `id`.
+ */
+export const endpointOfDelivery = (db: Db, tenantId: string, deliveryId: string) =>
+  db
+    .select()
+    .from(webhookEndpoint)
+    .where(
+      and(
+        eq(webhookEndpoint.tenantId, tenantId),
+        inArray(webhookEndpoint.id, db.select({ id: webhookDelivery.endpointId }).from(webhookDelivery).where(and(eq(webhookDelivery.tenantId, tenantId), eq(webhookDelivery.id, deliveryId)))),
+      ),
+    );
+
+/** The communication a status change announces, as a statement for a batch. */
+export const announcedCommunication = (db: Db, tenantId: string, id: string) =>
+  db
+    .select()
+    .from(communication)
+    .where(and(eq(communication.tenantId, tenantId), eq(communication.id, id)));
+
+/** An attempt's outcome, as a statement for a batch. */
+export const recordAttempt = (db: Db, tenantId: string, id: string, patch: Partial<WebhookDeliveryRow>) =>
+  db
+    .update(webhookDelivery)
+    .set(patch)
+    .where(and(eq(webhookDelivery.tenantId, tenantId), eq(webhookDelivery.id, id)));
 
 export const updateDelivery = (db: Db, tenantId: string, id: string, patch: Partial<WebhookDeliveryRow>) =>
   db

@@ -18,7 +18,8 @@ import { providerThrottle } from "../durable/provider-throttle";
 import { SendMessage } from "./queue-message";
 import { sendQueues } from "./send-lanes";
 import { EventMessage } from "./event-message";
-import { attemptDelivery, fanOut, type WebhookDeps } from "./tenant-webhooks";
+import type { WebhookDeps } from "./tenant-webhooks";
+import { handleEvents } from "./event-batch";
 import { announce, statsStatements, transitionOf } from "./transitions";
 import { AutomationMessage } from "../automation/message";
 import { automationDeps } from "../automation/deps";
@@ -139,22 +140,35 @@ export async function consumeDeadLetters(env: Env, batch: MessageBatch<unknown>)
   }
 }
 
+/**
+ * The events queue, a batch at a time (event-batch.ts). Each message is acked or retried on its
+ * own: a failing endpoint's message with its back-off, one whose handling threw after
+ * CRASH_RETRY_SECONDS, and the rest of its batch as their own outcomes say.
+ */
 export async function consumeEvents(env: Env, batch: MessageBatch<unknown>): Promise<void> {
   const d: WebhookDeps = { db: database(env.DB), events: env.EVENT_QUEUE, config: depsOrExplain(env).config, now: () => new Date() };
+  const valid: { message: Message<unknown>; body: EventMessage }[] = [];
   for (const message of batch.messages) {
     const parsed = EventMessage.safeParse(message.body);
-    if (!parsed.success) {
-      message.ack();
-      continue;
-    }
-    try {
-      const outcome = parsed.data.kind === "status" ? await fanOut(d, parsed.data) : await attemptDelivery(d, parsed.data);
-      if (outcome.action === "ack") message.ack();
-      else message.retry({ delaySeconds: outcome.delaySeconds });
-    } catch (error) {
-      console.error(JSON.stringify({ msg: "event handling threw", kind: parsed.data.kind, error: String(error) }));
+    if (parsed.success) valid.push({ message, body: parsed.data });
+    else message.ack();
+  }
+  if (valid.length === 0) return;
+  let settled;
+  try {
+    settled = await handleEvents(d, valid.map((v) => v.body));
+  } catch (error) {
+    console.error(JSON.stringify({ msg: "event batch threw", count: valid.length, error: String(error) }));
+    for (const { message } of valid) message.retry({ delaySeconds: CRASH_RETRY_SECONDS });
+    return;
+  }
+  for (const [i, { message, body }] of valid.entries()) {
+    const result = settled[i]!;
+    if ("error" in result) {
+      console.error(JSON.stringify({ msg: "event handling threw", kind: body.kind, tenantId: body.tenantId, error: String(result.error) }));
       message.retry({ delaySeconds: CRASH_RETRY_SECONDS });
-    }
+    } else if (result.outcome.action === "ack") message.ack();
+    else message.retry({ delaySeconds: result.outcome.delaySeconds });
   }
 }
 

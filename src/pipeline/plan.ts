@@ -5,6 +5,7 @@
  * send is checked against the recipient's preferences — blocked ones are recorded as
  * `suppressed` with the reason, never dropped — and held past the recipient's quiet hours.
  */
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import { runBatch } from "../db/client";
 import { preferencesOf, type PreferenceRow, type RecipientKey } from "../db/preferences";
@@ -25,27 +26,39 @@ const keyOf = (r: RecipientKey) => `${r.entityType}\u0000${r.entityId}`;
 const RECIPIENTS_PER_QUERY = 45;
 
 /**
- * The tenant's policy (from the per-isolate snapshot) and the named recipients' preferences (one
- * D1 round trip, none when no recipient is named), with their contacts opened (`secret` is
- * config.encryptionKey; see contact-sealing.ts).
+ * The statements that read the named recipients' preferences (none when no recipient is named),
+ * for a caller that sends them in one batch with reads of its own (campaign fan-out).
  */
-export async function loadRecipients(db: Db, secret: string, tenantId: string, reqs: SendRequest[]): Promise<Recipients> {
+export function preferenceReads(db: Db, tenantId: string, reqs: Pick<SendRequest, "recipientType" | "recipientId">[]): BatchItem<"sqlite">[] {
   const keys = new Map<string, RecipientKey>();
   for (const r of reqs) if (r.recipientId) keys.set(keyOf({ entityType: r.recipientType, entityId: r.recipientId }), { entityType: r.recipientType, entityId: r.recipientId });
-  const unique = [...keys.values()];
-  const chunks = chunk(unique, RECIPIENTS_PER_QUERY);
-  const [settings, ready, found] = await Promise.all([
+  return chunk([...keys.values()], RECIPIENTS_PER_QUERY).map((c) => preferencesOf(db, tenantId, c));
+}
+
+/** The tenant's policy and ready channels (from the snapshot) with preferences already read. */
+export async function recipientsFrom(db: Db, secret: string, tenantId: string, found: PreferenceRow[]): Promise<Recipients> {
+  const [settings, ready, preferences] = await Promise.all([
     cachedSettings(db, tenantId),
     cachedReadyChannels(db, tenantId),
-    runBatch(db, chunks.map((c) => preferencesOf(db, tenantId, c))) as Promise<PreferenceRow[][]>,
+    Promise.all(found.map((p) => openContacts(secret, p))),
   ]);
-  const preferences = await Promise.all(found.flat().map((p) => openContacts(secret, p)));
   return {
     policy: policyOf(settings),
     preferences: new Map(preferences.map((p) => [keyOf(p), p])),
     // The in-app inbox is Herald's own: it needs no provider.
     ready: new Set<Channel>([...ready, "in_app"]),
   };
+}
+
+/**
+ * The tenant's policy (from the per-isolate snapshot) and the named recipients' preferences (one
+ * D1 round trip, none when no recipient is named), with their contacts opened (`secret` is
+ * config.encryptionKey; see contact-sealing.ts).
+ */
+export async function loadRecipients(db: Db, secret: string, tenantId: string, reqs: SendRequest[]): Promise<Recipients> {
+  // The snapshot loads (when cold) beside the preferences read, not after it.
+  const [found] = await Promise.all([runBatch(db, preferenceReads(db, tenantId, reqs)) as Promise<PreferenceRow[][]>, cachedSettings(db, tenantId)]);
+  return recipientsFrom(db, secret, tenantId, found.flat());
 }
 
 const invalid = (field: string, message: string) => new AppError("validation_failed", `${field}: ${message}`, [{ field, message }]);

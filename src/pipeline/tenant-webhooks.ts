@@ -3,13 +3,14 @@
  * tenant's subscribed endpoints (one logged delivery each), and every delivery is attempted by
  * its own queue message, retried with back-off, so one slow or failing endpoint delays nothing
  * else. Receivers dedupe on `webhook-id`, which is stable per communication and status.
+ *
+ * This module holds the per-item decisions (pure) and the one network call; event-batch.ts runs
+ * a whole queue batch through them with one read, one write and one sendBatch.
  */
 import type { Config } from "../env";
 import type { Db } from "../db/client";
-import { runBatch } from "../db/client";
-import { getCommunication } from "../db/communications";
-import { getDelivery, getEndpoint, insertDelivery, updateDelivery, type WebhookDeliveryRow } from "../db/webhooks";
-import { cachedEndpoints } from "../cache/tenant-config";
+import type { CommunicationRow } from "../db/communications";
+import type { WebhookDeliveryRow, WebhookEndpointRow } from "../db/webhooks";
 import type { CommunicationStatus } from "../domain";
 import { open } from "../lib/crypto";
 import { bodyExcerpt, excerpt } from "../lib/excerpt";
@@ -29,24 +30,27 @@ export const EVENT_TYPES = ["sent", "delivered", "opened", "clicked", "bounced",
 
 export type WebhookDeps = { db: Db; events: Queue<EventMessage>; config: Config; now: () => Date };
 export type Outcome = { action: "ack" } | { action: "retry"; delaySeconds: number };
-const ACK: Outcome = { action: "ack" };
+export const ACK: Outcome = { action: "ack" };
+
+export type StatusEvent = Extract<EventMessage, { kind: "status" }>;
+export type DeliveryEvent = Extract<EventMessage, { kind: "delivery" }>;
 
 export const endpointSecretAad = (tenantId: string, id: string) => `webhook_endpoint:${tenantId}:${id}`;
 
 const subscribed = (types: string[], type: string) => types.includes("*") || types.includes(type);
 
-/**
- * Creates one logged delivery per subscribed endpoint and queues their first attempts. The
- * endpoints come from the tenant's per-isolate snapshot: an event for a tenant without any
- * costs no read. An endpoint added moments ago may miss events for up to TTL_MS elsewhere.
- */
-export async function fanOut(deps: WebhookDeps, m: Extract<EventMessage, { kind: "status" }>): Promise<Outcome> {
-  const type = `communication.${m.status}`;
-  if (!EVENT_TYPES.includes(type)) return ACK;
-  const endpoints = (await cachedEndpoints(deps.db, m.tenantId)).filter((e) => e.enabled && subscribed(e.eventTypes, type));
-  if (endpoints.length === 0) return ACK;
-  const c = await getCommunication(deps.db, m.tenantId, m.communicationId);
-  if (!c) return ACK;
+export const eventTypeOf = (m: StatusEvent) => `communication.${m.status}`;
+
+/** The endpoints an event goes to: enabled and subscribed to its type (none for an unknown type). */
+export function subscribers(endpoints: WebhookEndpointRow[], m: StatusEvent): WebhookEndpointRow[] {
+  const type = eventTypeOf(m);
+  if (!EVENT_TYPES.includes(type)) return [];
+  return endpoints.filter((e) => e.enabled && subscribed(e.eventTypes, type));
+}
+
+/** One logged delivery per endpoint, all with the same payload and `webhook-id`. */
+export function deliveryRows(m: StatusEvent, c: CommunicationRow, endpoints: WebhookEndpointRow[], now: Date): WebhookDeliveryRow[] {
+  const type = eventTypeOf(m);
   const payload = JSON.stringify({
     type,
     timestamp: new Date(m.at).toISOString(),
@@ -65,8 +69,7 @@ export async function fanOut(deps: WebhookDeps, m: Extract<EventMessage, { kind:
       metadata: c.metadata,
     },
   });
-  const now = deps.now();
-  const rows: WebhookDeliveryRow[] = endpoints.map((e) => ({
+  return endpoints.map((e) => ({
     id: uuidv7(),
     tenantId: m.tenantId,
     endpointId: e.id,
@@ -80,29 +83,29 @@ export async function fanOut(deps: WebhookDeps, m: Extract<EventMessage, { kind:
     createdAt: now,
     updatedAt: now,
   }));
-  await runBatch(deps.db, rows.map((r) => insertDelivery(deps.db, r)));
-  await deps.events.sendBatch(rows.map((r) => ({ body: { kind: "delivery", tenantId: r.tenantId, deliveryId: r.id } })));
-  return ACK;
 }
 
-/** One attempt at one delivery. */
-export async function attemptDelivery(deps: WebhookDeps, m: Extract<EventMessage, { kind: "delivery" }>): Promise<Outcome> {
-  const delivery = await getDelivery(deps.db, m.tenantId, m.deliveryId);
-  if (!delivery || delivery.status !== "pending") return ACK;
-  const endpoint = await getEndpoint(deps.db, m.tenantId, delivery.endpointId);
-  if (!endpoint || !endpoint.enabled) {
-    await updateDelivery(deps.db, m.tenantId, delivery.id, { status: "failed", lastError: "endpoint deleted or disabled", updatedAt: deps.now() });
-    return ACK;
-  }
+/** What one attempt's read leads to: nothing to do, a failure without a call, or a call. */
+export type AttemptPlan =
+  | { kind: "done" }
+  | { kind: "refuse"; patch: Partial<WebhookDeliveryRow> }
+  | { kind: "call"; delivery: WebhookDeliveryRow; endpoint: WebhookEndpointRow };
+
+export function planAttempt(config: Config, delivery: WebhookDeliveryRow | undefined, endpoint: WebhookEndpointRow | null | undefined, now: Date): AttemptPlan {
+  if (!delivery || delivery.status !== "pending") return { kind: "done" };
+  if (!endpoint || !endpoint.enabled) return { kind: "refuse", patch: { status: "failed", lastError: "endpoint deleted or disabled", updatedAt: now } };
   // Checked again at each attempt: the rules may have tightened since the endpoint was saved (an
   // endpoint on a private address, accepted once on a developer's machine, is never called).
-  const unsafe = unsafeUrlReason(endpoint.url, deps.config.allowLoopbackUrls);
-  if (unsafe) {
-    await updateDelivery(deps.db, m.tenantId, delivery.id, { status: "failed", attempts: delivery.attempts + 1, lastError: `endpoint url ${unsafe}`, updatedAt: deps.now() });
-    return ACK;
-  }
-  const secret = await open(deps.config.encryptionKey, endpoint.tenantId, endpoint.secret, endpointSecretAad(endpoint.tenantId, endpoint.id));
-  const now = deps.now();
+  const unsafe = unsafeUrlReason(endpoint.url, config.allowLoopbackUrls);
+  if (unsafe) return { kind: "refuse", patch: { status: "failed", attempts: delivery.attempts + 1, lastError: `endpoint url ${unsafe}`, updatedAt: now } };
+  return { kind: "call", delivery, endpoint };
+}
+
+export type CallResult = { status: number | null; error: string | null };
+
+/** One signed POST to one endpoint. Throws only when the endpoint's secret cannot be opened. */
+export async function callEndpoint(config: Config, endpoint: WebhookEndpointRow, delivery: WebhookDeliveryRow, now: Date): Promise<CallResult> {
+  const secret = await open(config.encryptionKey, endpoint.tenantId, endpoint.secret, endpointSecretAad(endpoint.tenantId, endpoint.id));
   const headers = await signWebhook(secret, delivery.eventId, Math.floor(now.getTime() / 1000), delivery.payload);
   let status: number | null = null;
   let error: string | null = null;
@@ -120,18 +123,16 @@ export async function attemptDelivery(deps: WebhookDeps, m: Extract<EventMessage
     if (e instanceof RedirectRefused) status = e.status;
     error = (e as Error).name === "TimeoutError" ? `no answer within ${TIMEOUT_MS / 1000} s` : e instanceof RedirectRefused ? e.message : `request failed: ${excerpt((e as Error).message)}`;
   }
+  return { status, error };
+}
+
+/** The attempt's record and the message's fate: succeeded, pending with back-off, or failed for good. */
+export function afterCall(delivery: WebhookDeliveryRow, result: CallResult, now: Date): { patch: Partial<WebhookDeliveryRow>; outcome: Outcome } {
   const attempts = delivery.attempts + 1;
-  if (!error) {
-    await updateDelivery(deps.db, m.tenantId, delivery.id, { status: "succeeded", attempts, lastStatusCode: status, lastError: null, updatedAt: now });
-    return ACK;
-  }
+  if (!result.error) return { patch: { status: "succeeded", attempts, lastStatusCode: result.status, lastError: null, updatedAt: now }, outcome: ACK };
   const delay = WEBHOOK_RETRY_DELAYS[attempts - 1];
-  await updateDelivery(deps.db, m.tenantId, delivery.id, {
-    status: delay === undefined ? "failed" : "pending",
-    attempts,
-    lastStatusCode: status,
-    lastError: error,
-    updatedAt: now,
-  });
-  return delay === undefined ? ACK : { action: "retry", delaySeconds: delay };
+  return {
+    patch: { status: delay === undefined ? "failed" : "pending", attempts, lastStatusCode: result.status, lastError: result.error, updatedAt: now },
+    outcome: delay === undefined ? ACK : { action: "retry", delaySeconds: delay },
+  };
 }

@@ -1,0 +1,76 @@
+/**
+ * What one fan-out chunk costs: a constant few D1 round trips and one sendBatch, however many
+ * members it holds (the D1 database is the first ceiling: docs/scaling.md).
+ */
+import { createExecutionContext, createMessageBatch, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import delivery from "../../workers/delivery/src/index";
+import type { CampaignMessage } from "../../src/campaigns/message";
+import { cachedSettings } from "../../src/cache/tenant-config";
+import { database } from "../../src/db/client";
+import { addProvider, call, createTenant } from "../helpers";
+import { audience, campaign, campaignRows, captureQueues, people, type Queues } from "./fixtures";
+
+let key: string;
+let tenantId: string;
+let q: Queues;
+
+beforeEach(async () => {
+  vi.restoreAllMocks();
+  q = captureQueues();
+  ({ key, tenantId } = await createTenant());
+  await addProvider(key, { channel: "email", provider: "sandbox" });
+});
+
+/** env.DB behind a counter: every `batch()` and every single-statement run is one round trip. */
+function countingDb(d1: D1Database) {
+  const counts = { roundTrips: 0, statements: 0 };
+  const trips: string[] = [];
+  (counts as unknown as { trips: string[] }).trips = trips;
+  const sqlOf = new WeakMap<object, string>();
+  const instrument = (s: D1PreparedStatement, sql: string): D1PreparedStatement => {
+    sqlOf.set(s, sql);
+    const bind = s.bind.bind(s);
+    s.bind = (...values: unknown[]) => instrument(bind(...values), sql);
+    for (const method of ["run", "all", "first", "raw"] as const) {
+      const original = (s[method] as (...a: unknown[]) => Promise<unknown>).bind(s);
+      (s as unknown as Record<string, unknown>)[method] = (...a: unknown[]) => (counts.roundTrips++, counts.statements++, trips.push(sql.slice(0, 90)), original(...a));
+    }
+    return s;
+  };
+  const db = new Proxy(d1, {
+    get(target, prop) {
+      if (prop === "prepare") return (sql: string) => instrument(target.prepare(sql), sql);
+      if (prop === "batch") return (statements: D1PreparedStatement[]) => (counts.roundTrips++, trips.push(`batch of ${statements.length}: ` + [...new Set(statements.map((x) => (sqlOf.get(x) ?? "?").slice(0, 40)))].join(" | ")), (counts.statements += statements.length), target.batch(statements));
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { db, counts };
+}
+
+describe("a fan-out chunk", () => {
+  it("of 100 members costs a constant few D1 round trips and one sendBatch onto the bulk lane", async () => {
+    const list = await audience(key, people(100));
+    // sendRate 100: one chunk of 100 members per message, and the message ends after it.
+    const c = await campaign(key, { audienceId: list, sendRate: 100 });
+    expect((await call("POST", `/api/campaigns/${c.id}/send`, { key })).status).toBe(202);
+    const [first] = q.chunks.drain();
+    await cachedSettings(database(env.DB), tenantId); // a warm snapshot, as under load
+    const { db, counts } = countingDb(env.DB);
+    const batch = createMessageBatch<CampaignMessage>("herald-campaigns", [{ id: "chunk-1", timestamp: new Date(), attempts: 1, body: first!.body }]);
+    const ctx = createExecutionContext();
+    await delivery.queue(batch as MessageBatch<unknown>, { ...env, DB: db });
+    await waitOnExecutionContext(ctx);
+
+    expect(await campaignRows(c.id)).toHaveLength(100);
+    expect(q.bulk.sent).toHaveLength(100);
+    expect(vi.mocked(env.BULK_QUEUE.sendBatch).mock.calls).toHaveLength(1);
+    // The campaign with its next members, who already has one with every member's preferences,
+    // then the store: 3 (it was 5, and one more per tenant while its snapshot is cold). The
+    // statements are about one per member: each communication is its own insert.
+    expect(counts.roundTrips, (counts as unknown as { trips: string[] }).trips.join("\n")).toBeLessThanOrEqual(3);
+    expect(counts.statements).toBeLessThanOrEqual(110);
+  });
+});
