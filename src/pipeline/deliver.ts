@@ -134,7 +134,7 @@ export async function deliverClaimed(
       transition,
       finish: (patch, moves, extra) => finish(deps, claimed, events, patch, moves, extra),
       defer: (config, waitMs) => deferForRate(deps, claimed, events, event, config, waitMs),
-      attempt: (config, message) => attempt(deps.config, config, message),
+      attempt: (config, message) => attempt(deps.db, deps.config, config, message),
       outbound: (config) => toOutbound(deps.config, outbound, config),
     });
   }
@@ -165,7 +165,7 @@ export async function deliverClaimed(
     const waitMs = files.ok ? await deps.throttle.take(config, claimed.id) : 0;
     if (waitMs > 0) return deferForRate(deps, claimed, events, event, config, waitMs);
     const started = Date.now();
-    const outcome: SendOutcome = files.ok ? await attempt(deps.config, config, { ...toOutbound(deps.config, outbound, config), attachments: files.attachments }) : files;
+    const outcome: SendOutcome = files.ok ? await attempt(deps.db, deps.config, config, { ...toOutbound(deps.config, outbound, config), attachments: files.attachments }) : files;
     const latencyMs = Date.now() - started;
     event({
       kind: "attempt",
