@@ -201,7 +201,7 @@ export async function deliverClaimed(
       const moves = silence ? [] : [transition("sent", at, { sendLatencyMs: at.getTime() - (claimed.scheduledAt ?? claimed.createdAt).getTime() })];
       if (outcome.delivered) moves.push(transition("delivered", at));
       const windowSeconds = receiptWindowSeconds(claimed, settings);
-      const check = !outcome.delivered && (await watchesReceipt(deps.config.encryptionKey, config, configs.length - index - 1, windowSeconds)) ? receiptCheck(claimed, config, windowSeconds) : undefined;
+      const check = !outcome.delivered && (await watchesReceipt(deps.db, deps.config.encryptionKey, config, configs.length - index - 1, windowSeconds)) ? receiptCheck(claimed, config, windowSeconds) : undefined;
       const cost = sendCost(config, claimed);
       const recorded = finish(deps, claimed, events, {
         status: outcome.delivered ? "delivered" : "sent",
