@@ -8,6 +8,7 @@ import { uuidv7 } from "../lib/ids";
 import { chunk } from "../lib/chunk";
 import type { Db } from "./client";
 import { communication, communicationEvent, idempotencyKey } from "./schema";
+import { batchItem, columnsOf, inserter, Prepared, quote } from "./prepared";
 
 export type CommunicationRow = typeof communication.$inferSelect;
 export type CommunicationEventRow = typeof communicationEvent.$inferSelect;
@@ -37,15 +38,19 @@ export const eventRow = (
  */
 export const communicationRef = sql<string>`${communication.id}`.as("communication_ref");
 
-export const insertCommunication = (db: Db, row: CommunicationRow) => db.insert(communication).values(row);
-export const insertEvent = (db: Db, row: CommunicationEventRow) => db.insert(communicationEvent).values(row);
+// The hot writes of accept and delivery: SQL text built once (src/db/prepared.ts).
+const communicationInsert = inserter<CommunicationRow>(communication);
+const eventInsert = inserter<CommunicationEventRow>(communicationEvent);
+
+export const insertCommunication = (db: Db, row: CommunicationRow) => batchItem(new Prepared(db, communicationInsert.sql(1), communicationInsert.params([row])));
+export const insertEvent = (db: Db, row: CommunicationEventRow) => insertEvents(db, [row])[0]!;
 
 /** A timeline row binds 13 parameters; D1 binds at most 100 per statement. */
 const EVENTS_PER_STATEMENT = 7;
 
 /** Many timeline entries in as few statements as D1's parameter limit allows. */
 export const insertEvents = (db: Db, rows: CommunicationEventRow[]) =>
-  chunk(rows, EVENTS_PER_STATEMENT).map((part) => db.insert(communicationEvent).values(part));
+  chunk(rows, EVENTS_PER_STATEMENT).map((part) => batchItem(new Prepared(db, eventInsert.sql(part.length), eventInsert.params(part))));
 export const insertIdempotency = (db: Db, row: IdempotencyRow) => db.insert(idempotencyKey).values(row);
 
 export const getIdempotency = (db: Db, tenantId: string, key: string) =>
@@ -178,14 +183,27 @@ export type ClaimState = {
  * this write (a fast `delivered`) stays, and this write still fills in the provider's id.
  */
 export function updateClaimed(db: Db, claimed: CommunicationRow, patch: Partial<CommunicationRow>) {
-  const { status, ...rest } = patch;
-  return db
-    .update(communication)
-    .set({
-      ...rest,
-      ...(status ? { status: sql<CommunicationStatus>`CASE WHEN ${communication.status} = 'sending' THEN ${status} ELSE ${communication.status} END` } : {}),
-    })
-    .where(and(eq(communication.tenantId, claimed.tenantId), eq(communication.id, claimed.id), eq(communication.claimedAt, claimed.claimedAt!)));
+  const keys = (Object.keys(patch) as (keyof CommunicationRow)[]).filter((k) => patch[k] !== undefined);
+  const params = keys.map((k) => communicationColumn.get(k)!.encode(patch[k]));
+  params.push(claimed.tenantId, claimed.id, communicationColumn.get("claimedAt")!.encode(claimed.claimedAt));
+  return batchItem(new Prepared(db, updateClaimedSql(keys), params));
+}
+
+const communicationColumn = new Map(columnsOf(communication).map((c) => [c.key, c]));
+const updateTexts = new Map<string, string>();
+
+/** One text per set of patched columns: a handful of shapes in all (deliver.ts's outcomes). */
+function updateClaimedSql(keys: string[]) {
+  const shape = keys.join(",");
+  let text = updateTexts.get(shape);
+  if (!text) {
+    const set = keys.map((k) => {
+      const column = quote(communicationColumn.get(k)!.name);
+      return k === "status" ? `${column} = CASE WHEN ${column} = 'sending' THEN ? ELSE ${column} END` : `${column} = ?`;
+    });
+    updateTexts.set(shape, (text = `update "communication" set ${set.join(", ")} where "tenant_id" = ? and "id" = ? and "claimed_at" = ?`));
+  }
+  return text;
 }
 
 export const CANCELLABLE: CommunicationStatus[] = ["scheduled", "queued"];
