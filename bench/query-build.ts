@@ -4,11 +4,11 @@
  * the client's prepare/bind are stubs, so what is timed is the JavaScript before a round trip,
  * the part the CPU profile blamed. Run: npx tsx bench/query-build.ts [iterations]
  */
-import { and, eq, getTableColumns, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import { performance } from "node:perf_hooks";
 import { database } from "../src/db/client";
 import { communication, communicationEvent, communicationStats } from "../src/db/schema";
-import { eventRow, insertCommunication, insertEvents, updateClaimed, type CommunicationRow } from "../src/db/communications";
+import { claimDue, claimStates, eventRow, insertCommunication, insertEvents, updateClaimed, type CommunicationRow } from "../src/db/communications";
 import { addToStats } from "../src/db/stats";
 import { chunk } from "../src/lib/chunk";
 
@@ -30,7 +30,28 @@ const key = { tenantId: "t", day: "2026-12-02", channel: "email" as const, type:
 const COUNTERS = ["accepted", "sent", "delivered", "opened", "clicked", "bounced", "failed", "suppressed", "cancelled", "sendLatencyMs", "sendLatencyCount"] as const;
 
 /** The helpers as they were, through drizzle's builder (git show HEAD~3:src/db/…). */
+const ids = Array.from({ length: 20 }, (_, i) => `id-${i}`);
+const now = new Date();
 const before = {
+  claimDue: () =>
+    db
+      .update(communication)
+      .set({ status: "sending", claimedAt: now, updatedAt: now })
+      .where(
+        and(
+          eq(communication.tenantId, "t"),
+          inArray(communication.id, ids),
+          inArray(communication.status, ["queued", "scheduled"]),
+          or(isNull(communication.scheduledAt), lte(communication.scheduledAt, now)),
+          or(isNull(communication.nextRetryAt), lte(communication.nextRetryAt, now)),
+        ),
+      )
+      .returning(),
+  claimStates: () =>
+    db
+      .select({ id: communication.id, tenantId: communication.tenantId, status: communication.status, scheduledAt: communication.scheduledAt, nextRetryAt: communication.nextRetryAt, priority: communication.priority, campaignId: communication.campaignId })
+      .from(communication)
+      .where(inArray(communication.id, ids)),
   insertCommunication: () => db.insert(communication).values(row),
   insertEvents: () => chunk(events, 7).map((part) => db.insert(communicationEvent).values(part)),
   updateClaimed: () => {
@@ -51,6 +72,8 @@ const before = {
   },
 };
 const after = {
+  claimDue: () => claimDue(db, "t", ids, now),
+  claimStates: () => claimStates(db, ids),
   insertCommunication: () => insertCommunication(db, row),
   insertEvents: () => insertEvents(db, events),
   updateClaimed: () => updateClaimed(db, row, patch),

@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { database, runBatch } from "../src/db/client";
-import { eventRow, getCommunication, insertCommunication, insertEvents, updateClaimed, type CommunicationRow } from "../src/db/communications";
+import { claimDue, claimStates, eventRow, getCommunication, insertCommunication, insertEvents, updateClaimed, type CommunicationRow } from "../src/db/communications";
 import { getTableColumns } from "drizzle-orm";
 import { communication, communicationEvent, communicationStats } from "../src/db/schema";
 import { addToStats, statsRows } from "../src/db/stats";
@@ -38,6 +38,8 @@ describe("statements built once", () => {
       ...insertEvents(db, [eventRow({ tenantId: "t", communicationId: "c", kind: "attempt" })]),
       updateClaimed(db, row, { status: "sent", updatedAt: new Date() }),
       addToStats(db, { tenantId: "t", day: "2026-12-02", channel: "email", type: "receipt" }, { sent: 1 }),
+      claimDue(db, "t", ["a", "b"], new Date()),
+      claimStates(db, ["a", "b"]),
     ];
     for (const spy of spies) expect(spy).not.toHaveBeenCalled();
     // One text per shape, shared by every call.
@@ -59,6 +61,18 @@ describe("statements built once", () => {
     await runBatch(db, insertEvents(db, [e("e-built-once", "c-built-once")]));
     await db.insert(communicationEvent).values(e("e-builder", "c-builder"));
     expect(without(await raw("communication_event", "e-built-once"), "id", "communication_id")).toEqual(without(await raw("communication_event", "e-builder"), "id", "communication_id"));
+  });
+
+  it("claim only what is due and read where the rest stand, typed as before", async () => {
+    const { tenantId } = await createTenant();
+    const now = new Date(1_764_000_002_000);
+    const due = { ...sample(tenantId, "c-due"), status: "queued" as const, claimedAt: null, nextRetryAt: new Date(now.getTime() - 1) };
+    const later = { ...sample(tenantId, "c-later"), status: "scheduled" as const, claimedAt: null, scheduledAt: new Date(now.getTime() + 60_000) };
+    await runBatch(db, [insertCommunication(db, due), insertCommunication(db, later)]);
+    const [claimed, states] = (await runBatch(db, [claimDue(db, tenantId, ["c-due", "c-later"], now), claimStates(db, ["c-later"])])) as [CommunicationRow[], unknown[]];
+    expect(claimed).toEqual([{ ...due, status: "sending", claimedAt: now, updatedAt: now }]);
+    expect(states).toEqual([{ id: "c-later", tenantId, status: "scheduled", scheduledAt: later.scheduledAt, nextRetryAt: null, priority: "normal", campaignId: null }]);
+    expect(await getCommunication(db, tenantId, "c-due")).toEqual(claimed[0]);
   });
 
   it("update a claimed communication only under its claim, keeping a status a receipt already moved", async () => {

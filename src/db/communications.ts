@@ -8,7 +8,7 @@ import { uuidv7 } from "../lib/ids";
 import { chunk } from "../lib/chunk";
 import type { Db } from "./client";
 import { communication, communicationEvent, idempotencyKey } from "./schema";
-import { batchItem, columnsOf, inserter, Prepared, quote } from "./prepared";
+import { batchItem, columnsOf, decoder, inserter, placeholders, Prepared, quote } from "./prepared";
 
 export type CommunicationRow = typeof communication.$inferSelect;
 export type CommunicationEventRow = typeof communicationEvent.$inferSelect;
@@ -137,36 +137,27 @@ export const IDS_PER_STATEMENT = 80;
  * any back-off passed. One statement for up to IDS_PER_STATEMENT ids (a queue batch's worth).
  */
 export const claimDue = (db: Db, tenantId: string, ids: string[], now: Date) =>
-  claim(
-    db,
-    tenantId,
-    ids,
-    now,
-    and(
-      inArray(communication.status, ["queued", "scheduled"]),
-      or(isNull(communication.scheduledAt), lte(communication.scheduledAt, now)),
-      or(isNull(communication.nextRetryAt), lte(communication.nextRetryAt, now)),
-    ),
-  );
+  batchItem(new Prepared(db, claimDueSql(ids.length), [now.getTime(), now.getTime(), tenantId, ...ids, now.getTime(), now.getTime()], communicationRows.rows));
+
+const communicationRows = decoder<CommunicationRow>(communication);
+const claimTexts: string[] = [];
+/** The claim's text for `n` ids (built once per n, at most IDS_PER_STATEMENT of them). */
+const claimDueSql = (n: number) =>
+  (claimTexts[n] ??=
+    `update "communication" set "status" = 'sending', "claimed_at" = ?, "updated_at" = ? where "tenant_id" = ? and "id" in (${placeholders(n)})` +
+    ` and "status" in ('queued', 'scheduled') and ("scheduled_at" is null or "scheduled_at" <= ?) and ("next_retry_at" is null or "next_retry_at" <= ?)` +
+    ` returning ${communicationRows.names}`);
 
 /**
  * Where the given communications stand, for those a claim did not take. Read in the claim's own
  * batch (after it), so it sees the claim's result. Callers match `tenantId` to the message's.
  */
 export const claimStates = (db: Db, ids: string[]) =>
-  db
-    .select({
-      id: communication.id,
-      tenantId: communication.tenantId,
-      status: communication.status,
-      scheduledAt: communication.scheduledAt,
-      nextRetryAt: communication.nextRetryAt,
-      // A far-future hop goes back on the message's own lane (send-lanes.ts).
-      priority: communication.priority,
-      campaignId: communication.campaignId,
-    })
-    .from(communication)
-    .where(inArray(communication.id, ids));
+  batchItem(new Prepared(db, (stateTexts[ids.length] ??= `select ${stateRows.names} from "communication" where "id" in (${placeholders(ids.length)})`), ids, stateRows.rows));
+
+// A far-future hop goes back on the message's own lane (send-lanes.ts): hence priority and campaign.
+const stateRows = decoder<ClaimState>(communication, ["id", "tenantId", "status", "scheduledAt", "nextRetryAt", "priority", "campaignId"]);
+const stateTexts: string[] = [];
 export type ClaimState = {
   id: string;
   tenantId: string;

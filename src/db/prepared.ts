@@ -37,6 +37,25 @@ const isSql = (v: unknown) => typeof v === "object" && v !== null && "queryChunk
 export const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 export const tableName = (table: Table) => quote(getTableName(table));
 
+/**
+ * Turns rows D1 returns (objects keyed by column name) into the table's typed shape, decoding
+ * each value with its column's own decoder, as drizzle's result mapping does. `only` picks the
+ * properties a narrower select returns.
+ */
+export function decoder<R>(table: Table, only?: string[]) {
+  const columns = Object.entries(getTableColumns(table))
+    .filter(([key]) => !only || only.includes(key))
+    .map(([key, c]) => ({ key, name: c.name, decode: (v: unknown) => (v === null || v === undefined ? null : c.mapFromDriverValue(v)) }));
+  return {
+    names: columns.map((c) => quote(c.name)).join(", "),
+    rows: (result: D1Result) => (result.results as Record<string, unknown>[]).map((row) => Object.fromEntries(columns.map((c) => [c.key, c.decode(row[c.name])])) as R),
+  };
+}
+
+/** `?, ?, …` for `n` parameters, one text per n. */
+const placeholderTexts: string[] = [];
+export const placeholders = (n: number) => (placeholderTexts[n] ??= Array.from({ length: n }, () => "?").join(", "));
+
 /** A bound statement drizzle's batch runs as it is; its result is the D1 result (or `map` of it). */
 export class Prepared<T = D1Result> {
   readonly stmt: D1PreparedStatement;
