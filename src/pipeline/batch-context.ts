@@ -70,12 +70,11 @@ export async function claimAndLoad(db: Db, sends: SendMessage[], checks: Check[]
     ids.map((part) => acceptedDevicesFor(db, part)),
   ];
   const statements = [...claims, ...reads.flat()];
-  // The snapshots load alongside the round trip (from memory when warm).
+  // The snapshots first (from memory when warm): a cold load that fails must fail the batch
+  // before its claims commit, or the claimed rows would sit in `sending` until the sweep.
   const tenantIds = tenants.flat();
-  const [results, cached] = await Promise.all([
-    statements.length ? (db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]) as Promise<unknown[][]>) : Promise.resolve([]),
-    Promise.all(tenantIds.map((t) => configOf(db, t))),
-  ]);
+  const cached = await Promise.all(tenantIds.map((t) => configOf(db, t)));
+  const results = statements.length ? ((await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]])) as unknown[][]) : [];
 
   let at = claims.length;
   const take = <T>(n: number) => results.slice(at, (at += n)).flat() as T[];
@@ -90,8 +89,10 @@ export async function claimAndLoad(db: Db, sends: SendMessage[], checks: Check[]
     await Promise.all(
       tenantIds.map(async (t, i) => {
         const fresh = breakersOfTenant.get(t) ?? [];
-        // A snapshot that lists other configs than D1 has enabled now is read again, once.
-        const current = sameConfigs(cached[i]!.providers, fresh) ? cached[i]! : (forgetTenantConfig(t), await configOf(db, t));
+        // A snapshot that lists other configs than D1 has enabled now is read again, once. The
+        // claims have committed by now: should that read fail, the old snapshot is used (less
+        // what D1 no longer has enabled) rather than leave the claimed rows stranded.
+        const current = sameConfigs(cached[i]!.providers, fresh) ? cached[i]! : await reread(db, t, cached[i]!);
         return [t, { settings: current.settings, providers: withBreakers(current.providers, fresh) }] as const;
       }),
     ),
@@ -122,6 +123,16 @@ const configOf = async (db: Db, tenantId: string): Promise<TenantConfig> => {
   const [settings, providers] = await Promise.all([cachedSettings(db, tenantId), cachedProviderConfigs(db, tenantId)]);
   return { settings, providers };
 };
+
+async function reread(db: Db, tenantId: string, stale: TenantConfig): Promise<TenantConfig> {
+  forgetTenantConfig(tenantId);
+  try {
+    return await configOf(db, tenantId);
+  } catch (error) {
+    console.error(JSON.stringify({ msg: "re-reading a stale tenant config failed; delivering on the cached one", tenantId, error: String(error) }));
+    return stale;
+  }
+}
 
 /** Whether the snapshot holds exactly the enabled configs D1 has, each at the same edit. */
 export function sameConfigs(snapshot: ProviderConfigRow[], fresh: BreakerRow[]): boolean {
