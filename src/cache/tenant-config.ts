@@ -127,6 +127,9 @@ export const cachedReadyChannels = async (db: Db, tenantId: string): Promise<Set
 export const cachedProviders = async (db: Db, tenantId: string, channel: Channel): Promise<ProviderConfigRow[]> =>
   (await snapshot(db, tenantId)).providers.filter((p) => p.channel === channel);
 
+/** Every enabled provider config of the tenant, each channel's in failover order. */
+export const cachedProviderConfigs = async (db: Db, tenantId: string): Promise<ProviderConfigRow[]> => (await snapshot(db, tenantId)).providers;
+
 /**
  * A config's adapter with its credentials opened (AES-GCM and a zod parse per config, which a
  * busy channel would otherwise pay per message). `secret` is config.encryptionKey.

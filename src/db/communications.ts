@@ -8,6 +8,7 @@ import { uuidv7 } from "../lib/ids";
 import { chunk } from "../lib/chunk";
 import type { Db } from "./client";
 import { communication, communicationEvent, idempotencyKey } from "./schema";
+import { batchItem, columnsOf, decoder, inserter, placeholders, Prepared, quote } from "./prepared";
 
 export type CommunicationRow = typeof communication.$inferSelect;
 export type CommunicationEventRow = typeof communicationEvent.$inferSelect;
@@ -37,15 +38,19 @@ export const eventRow = (
  */
 export const communicationRef = sql<string>`${communication.id}`.as("communication_ref");
 
-export const insertCommunication = (db: Db, row: CommunicationRow) => db.insert(communication).values(row);
-export const insertEvent = (db: Db, row: CommunicationEventRow) => db.insert(communicationEvent).values(row);
+// The hot writes of accept and delivery: SQL text built once (src/db/prepared.ts).
+const communicationInsert = inserter<CommunicationRow>(communication);
+const eventInsert = inserter<CommunicationEventRow>(communicationEvent);
+
+export const insertCommunication = (db: Db, row: CommunicationRow) => batchItem(new Prepared(db, communicationInsert.sql(1), communicationInsert.params([row])));
+export const insertEvent = (db: Db, row: CommunicationEventRow) => insertEvents(db, [row])[0]!;
 
 /** A timeline row binds 13 parameters; D1 binds at most 100 per statement. */
 const EVENTS_PER_STATEMENT = 7;
 
 /** Many timeline entries in as few statements as D1's parameter limit allows. */
 export const insertEvents = (db: Db, rows: CommunicationEventRow[]) =>
-  chunk(rows, EVENTS_PER_STATEMENT).map((part) => db.insert(communicationEvent).values(part));
+  chunk(rows, EVENTS_PER_STATEMENT).map((part) => batchItem(new Prepared(db, eventInsert.sql(part.length), eventInsert.params(part))));
 export const insertIdempotency = (db: Db, row: IdempotencyRow) => db.insert(idempotencyKey).values(row);
 
 export const getIdempotency = (db: Db, tenantId: string, key: string) =>
@@ -132,36 +137,27 @@ export const IDS_PER_STATEMENT = 80;
  * any back-off passed. One statement for up to IDS_PER_STATEMENT ids (a queue batch's worth).
  */
 export const claimDue = (db: Db, tenantId: string, ids: string[], now: Date) =>
-  claim(
-    db,
-    tenantId,
-    ids,
-    now,
-    and(
-      inArray(communication.status, ["queued", "scheduled"]),
-      or(isNull(communication.scheduledAt), lte(communication.scheduledAt, now)),
-      or(isNull(communication.nextRetryAt), lte(communication.nextRetryAt, now)),
-    ),
-  );
+  batchItem(new Prepared(db, claimDueSql(ids.length), [now.getTime(), now.getTime(), tenantId, ...ids, now.getTime(), now.getTime()], communicationRows.rows));
+
+const communicationRows = decoder<CommunicationRow>(communication);
+const claimTexts: string[] = [];
+/** The claim's text for `n` ids (built once per n, at most IDS_PER_STATEMENT of them). */
+const claimDueSql = (n: number) =>
+  (claimTexts[n] ??=
+    `update "communication" set "status" = 'sending', "claimed_at" = ?, "updated_at" = ? where "tenant_id" = ? and "id" in (${placeholders(n)})` +
+    ` and "status" in ('queued', 'scheduled') and ("scheduled_at" is null or "scheduled_at" <= ?) and ("next_retry_at" is null or "next_retry_at" <= ?)` +
+    ` returning ${communicationRows.names}`);
 
 /**
  * Where the given communications stand, for those a claim did not take. Read in the claim's own
  * batch (after it), so it sees the claim's result. Callers match `tenantId` to the message's.
  */
 export const claimStates = (db: Db, ids: string[]) =>
-  db
-    .select({
-      id: communication.id,
-      tenantId: communication.tenantId,
-      status: communication.status,
-      scheduledAt: communication.scheduledAt,
-      nextRetryAt: communication.nextRetryAt,
-      // A far-future hop goes back on the message's own lane (send-lanes.ts).
-      priority: communication.priority,
-      campaignId: communication.campaignId,
-    })
-    .from(communication)
-    .where(inArray(communication.id, ids));
+  batchItem(new Prepared(db, (stateTexts[ids.length] ??= `select ${stateRows.names} from "communication" where "id" in (${placeholders(ids.length)})`), ids, stateRows.rows));
+
+// A far-future hop goes back on the message's own lane (send-lanes.ts): hence priority and campaign.
+const stateRows = decoder<ClaimState>(communication, ["id", "tenantId", "status", "scheduledAt", "nextRetryAt", "priority", "campaignId"]);
+const stateTexts: string[] = [];
 export type ClaimState = {
   id: string;
   tenantId: string;
@@ -178,14 +174,27 @@ export type ClaimState = {
  * this write (a fast `delivered`) stays, and this write still fills in the provider's id.
  */
 export function updateClaimed(db: Db, claimed: CommunicationRow, patch: Partial<CommunicationRow>) {
-  const { status, ...rest } = patch;
-  return db
-    .update(communication)
-    .set({
-      ...rest,
-      ...(status ? { status: sql<CommunicationStatus>`CASE WHEN ${communication.status} = 'sending' THEN ${status} ELSE ${communication.status} END` } : {}),
-    })
-    .where(and(eq(communication.tenantId, claimed.tenantId), eq(communication.id, claimed.id), eq(communication.claimedAt, claimed.claimedAt!)));
+  const keys = (Object.keys(patch) as (keyof CommunicationRow)[]).filter((k) => patch[k] !== undefined);
+  const params = keys.map((k) => communicationColumn.get(k)!.encode(patch[k]));
+  params.push(claimed.tenantId, claimed.id, communicationColumn.get("claimedAt")!.encode(claimed.claimedAt));
+  return batchItem(new Prepared(db, updateClaimedSql(keys), params));
+}
+
+const communicationColumn = new Map(columnsOf(communication).map((c) => [c.key, c]));
+const updateTexts = new Map<string, string>();
+
+/** One text per set of patched columns: a handful of shapes in all (deliver.ts's outcomes). */
+function updateClaimedSql(keys: string[]) {
+  const shape = keys.join(",");
+  let text = updateTexts.get(shape);
+  if (!text) {
+    const set = keys.map((k) => {
+      const column = quote(communicationColumn.get(k)!.name);
+      return k === "status" ? `${column} = CASE WHEN ${column} = 'sending' THEN ? ELSE ${column} END` : `${column} = ?`;
+    });
+    updateTexts.set(shape, (text = `update "communication" set ${set.join(", ")} where "tenant_id" = ? and "id" = ? and "claimed_at" = ?`));
+  }
+  return text;
 }
 
 export const CANCELLABLE: CommunicationStatus[] = ["scheduled", "queued"];

@@ -4,10 +4,30 @@
  * in failover order for a while; and the daily silent-failover count shown in stats. A receipt
  * resets the first streak, an accepted send the second.
  */
-import { and, eq, gt, gte, lte, sql } from "drizzle-orm";
+import { and, eq, gt, gte, inArray, lte, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import type { ProviderConfigRow } from "./providers";
 import { providerConfig, providerStats } from "./schema";
+
+/**
+ * What a queue batch reads fresh about these tenants' enabled configs: the breaker columns (which
+ * delivery moves all the time, so a cached snapshot's are stale) and, per row, the edit stamp, so
+ * the batch can tell whether its cached snapshot still has the same configs (batch-context.ts).
+ */
+export const breakersOf = (db: Db, tenantIds: string[]) =>
+  db
+    .select({
+      id: providerConfig.id,
+      tenantId: providerConfig.tenantId,
+      updatedAt: providerConfig.updatedAt,
+      silentStreak: providerConfig.silentStreak,
+      failureStreak: providerConfig.failureStreak,
+      breakerOpenUntil: providerConfig.breakerOpenUntil,
+    })
+    .from(providerConfig)
+    .where(and(inArray(providerConfig.tenantId, tenantIds), eq(providerConfig.enabled, true)));
+
+export type BreakerRow = Pick<ProviderConfigRow, "id" | "tenantId" | "updatedAt" | "silentStreak" | "failureStreak" | "breakerOpenUntil">;
 
 export function countSilence(db: Db, o: { tenantId: string; day: string; config: ProviderConfigRow; threshold: number; openUntil: Date }) {
   return [

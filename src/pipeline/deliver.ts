@@ -134,7 +134,7 @@ export async function deliverClaimed(
       transition,
       finish: (patch, moves, extra) => finish(deps, claimed, events, patch, moves, extra),
       defer: (config, waitMs) => deferForRate(deps, claimed, events, event, config, waitMs),
-      attempt: (config, message) => attempt(deps.config, config, message),
+      attempt: (config, message) => attempt(deps.db, deps.config, config, message),
       outbound: (config) => toOutbound(deps.config, outbound, config),
     });
   }
@@ -165,7 +165,7 @@ export async function deliverClaimed(
     const waitMs = files.ok ? await deps.throttle.take(config, claimed.id) : 0;
     if (waitMs > 0) return deferForRate(deps, claimed, events, event, config, waitMs);
     const started = Date.now();
-    const outcome: SendOutcome = files.ok ? await attempt(deps.config, config, { ...toOutbound(deps.config, outbound, config), attachments: files.attachments }) : files;
+    const outcome: SendOutcome = files.ok ? await attempt(deps.db, deps.config, config, { ...toOutbound(deps.config, outbound, config), attachments: files.attachments }) : files;
     const latencyMs = Date.now() - started;
     event({
       kind: "attempt",
@@ -201,7 +201,7 @@ export async function deliverClaimed(
       const moves = silence ? [] : [transition("sent", at, { sendLatencyMs: at.getTime() - (claimed.scheduledAt ?? claimed.createdAt).getTime() })];
       if (outcome.delivered) moves.push(transition("delivered", at));
       const windowSeconds = receiptWindowSeconds(claimed, settings);
-      const check = !outcome.delivered && (await watchesReceipt(deps.config.encryptionKey, config, configs.length - index - 1, windowSeconds)) ? receiptCheck(claimed, config, windowSeconds) : undefined;
+      const check = !outcome.delivered && (await watchesReceipt(deps.db, deps.config.encryptionKey, config, configs.length - index - 1, windowSeconds)) ? receiptCheck(claimed, config, windowSeconds) : undefined;
       const cost = sendCost(config, claimed);
       const recorded = finish(deps, claimed, events, {
         status: outcome.delivered ? "delivered" : "sent",

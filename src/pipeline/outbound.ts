@@ -11,7 +11,9 @@ import type { OutboundMessage, SendOutcome } from "../channels/types";
 import { looksLikeHtml } from "../channels/email/content";
 import { whatsappTemplate } from "../channels/whatsapp/template";
 import { addTracking, signToken } from "./tracking-links";
-import { buildAdapter, webhookUrl } from "./provider-configs";
+import type { Db } from "../db/client";
+import { webhookUrl } from "./provider-configs";
+import { cachedAdapter } from "../cache/tenant-config";
 import { RedirectRefused } from "../lib/http";
 import { excerpt } from "../lib/excerpt";
 import { unsafeConfigUrl } from "../channels/settings";
@@ -21,13 +23,14 @@ import { unsafeConfigUrl } from "../channels/settings";
  * failures. A reason carries what the provider (or whatever answers at a tenant's `baseUrl`) said,
  * and it is stored as `errorMessage` and on the timeline: only an excerpt of it is kept.
  */
-export async function attempt(config: Config, row: ProviderConfigRow, message: OutboundMessage): Promise<SendOutcome> {
+export async function attempt(db: Db, config: Config, row: ProviderConfigRow, message: OutboundMessage): Promise<SendOutcome> {
   // Checked again at each call: a config saved before the guard knew an address's spelling.
   const unsafe = unsafeConfigUrl({ settings: row.settings }, config.allowLoopbackUrls);
   if (unsafe) return { ok: false, failure: "provider", reason: `provider config ${row.id}: ${unsafe.field} ${unsafe.message}` };
   let adapter;
   try {
-    adapter = await buildAdapter(config.encryptionKey, row);
+    // Opened once per config edit and isolate, then reused by every batch (the tenant config cache).
+    adapter = await cachedAdapter(db, config.encryptionKey, row);
   } catch (error) {
     return { ok: false, failure: "provider", reason: `provider config ${row.id} is unusable: ${(error as Error).message}` };
   }

@@ -8,6 +8,7 @@
  */
 import { PROVIDERS } from "../channels/registry";
 import { readProviderConfig } from "./provider-configs";
+import { cachedLookup } from "../cache/tenant-config";
 import type { Db } from "../db/client";
 import { claimSilent, type CommunicationRow } from "../db/communications";
 import type { ProviderConfigRow } from "../db/providers";
@@ -31,15 +32,18 @@ export function receiptWindowSeconds(c: Pick<CommunicationRow, "type" | "receipt
  * Whether to wait for `config`'s receipt: a window, a provider that reports (which often depends
  * on a webhook secret among its credentials), and somewhere to go.
  */
-export async function watchesReceipt(encryptionKey: string, config: ProviderConfigRow, providersLeft: number, windowSeconds: number): Promise<boolean> {
+export async function watchesReceipt(db: Db, encryptionKey: string, config: ProviderConfigRow, providersLeft: number, windowSeconds: number): Promise<boolean> {
   if (windowSeconds <= 0 || providersLeft === 0) return false;
   if (!PROVIDERS[config.provider].reportsDelivery) return false;
-  try {
-    const { definition, credentials, settings } = await readProviderConfig(encryptionKey, config);
-    return definition.reportsDelivery?.(settings, credentials) ?? false;
-  } catch {
-    return false;
-  }
+  // Opening the credentials is an AES-GCM decrypt: once per config edit and isolate, not per send.
+  return cachedLookup(db, config.tenantId, `reports:${config.id}:${config.updatedAt.getTime()}`, async () => {
+    try {
+      const { definition, credentials, settings } = await readProviderConfig(encryptionKey, config);
+      return definition.reportsDelivery?.(settings, credentials) ?? false;
+    } catch {
+      return false;
+    }
+  });
 }
 
 export const receiptCheck = (c: CommunicationRow, config: ProviderConfigRow, windowSeconds: number): { body: SendMessage; delaySeconds: number } => ({

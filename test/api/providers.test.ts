@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { addProvider, call, captureQueue, createTenant, mockProviders, runDelivery, SENDGRID, TWILIO } from "../helpers";
+import { addProvider, call, captureQueue, createTenant, mockProviders, runDelivery, SENDGRID, sendgridAccepts, TWILIO } from "../helpers";
 
 describe("provider configs", () => {
   it("stores credentials encrypted and never returns them", async () => {
@@ -68,6 +68,28 @@ describe("provider configs", () => {
     expect(net.requests).toHaveLength(0);
     const d = (await call("GET", `/api/communications/${sent.json.id}`, { key })).json;
     expect(d).toMatchObject({ status: "failed", errorMessage: expect.stringContaining("settings.baseUrl must not point at a private or local address") });
+    net.spy.mockRestore();
+  });
+
+  it("has delivery use a provider as the API last left it, for sends queued before the change", async () => {
+    const { key } = await createTenant();
+    const primary = await addProvider(key, SENDGRID({ priority: 0, settings: { from: "a@acme.test", baseUrl: "https://primary.mock" } }));
+    await addProvider(key, SENDGRID({ priority: 1, settings: { from: "b@acme.test", baseUrl: "https://secondary.mock" } }));
+    const net = mockProviders({ "https://primary.mock": sendgridAccepts(), "https://secondary.mock": sendgridAccepts() });
+    const queue = captureQueue();
+    const send = () => call("POST", "/api/communications/send", { key, body: { channel: "email", recipientContact: "r@example.com", subject: "s", content: "c" } });
+    const sent = () => net.requests.map((r) => `${new URL(r.url).host} ${r.headers.get("authorization")}`);
+
+    // Queued (and the tenant's config cached) first, then the credentials rotate.
+    await send();
+    expect((await call("PATCH", `/api/providers/${primary.id}`, { key, body: { credentials: { apiKey: "SG.rotated" } } })).status).toBe(200);
+    await runDelivery(queue.drain().map((m) => m.body));
+    expect(sent()).toEqual(["primary.mock Bearer SG.rotated"]);
+
+    await send();
+    expect((await call("PATCH", `/api/providers/${primary.id}`, { key, body: { enabled: false } })).status).toBe(200);
+    await runDelivery(queue.drain().map((m) => m.body));
+    expect(sent()).toEqual(["primary.mock Bearer SG.rotated", "secondary.mock Bearer SG.test-key"]);
     net.spy.mockRestore();
   });
 
