@@ -29,6 +29,10 @@ export default defineConfig(async () => {
                   ADMIN_TOKEN: "test-admin-token",
                   ENCRYPTION_KEY: "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcyEhISE=",
                   PUBLIC_URL: "https://herald.test",
+                  // `npm start` writes .dev.vars (loopback allowed, a 45 s sweep window), which the
+                  // plugin would load too: the tests run with production's values instead.
+                  ALLOW_LOOPBACK_URLS: "false",
+                  SWEEP_STALE_SECONDS: "300",
                 },
                 // Any request no test mocked is a leak: answer it with a status no provider uses.
                 outboundService: (req: Request) =>
