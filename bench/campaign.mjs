@@ -12,7 +12,8 @@
  * own queue; docs/campaigns.md), and an urgent send's created → delivered p99 beside a campaign
  * is at most 1.5× its p99 alone (issue 18 §5).
  *
- * Optional in `npm run bench` (`-- --campaign 100000`); alone: `node bench/campaign.mjs --members 5000`.
+ * Optional in `npm run bench` (`-- --campaign 100000`); alone: `node bench/campaign.mjs --members 5000
+ * [--seconds 5] [--rate R]` (`--rate`: open-loop series at R sends/s each instead of closed loop).
  */
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,8 +41,48 @@ const PRIORITY_TARGET = 1.5;
 const SERIES = ["urgent", "normal"];
 const bodyFor = (priority) => JSON.stringify({ ...JSON.parse(SEND_BODY), priority });
 
-/** Transactional sends from one tenant for `seconds`, closed loop. */
-function transactional(stack, tenant, { seconds, connections, priority }) {
+/**
+ * Open loop: one send every 1/rate s whatever the answers, for `seconds`. A closed loop slows down
+ * with the API, and a slower series fills the consumer's batches more slowly (batches of 10 on the
+ * priority lane), so its created → delivered times would rise with no help from the campaign's
+ * queue; at a fixed rate only the campaign differs between the two phases.
+ */
+async function paced(url, tenant, { seconds, rate, priority }) {
+  const body = bodyFor(priority);
+  const latencies = [];
+  let expected = 0;
+  let socketErrors = 0;
+  const one = async () => {
+    const t0 = performance.now();
+    try {
+      const res = await fetch(`${url}/api/communications/send`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${tenant.apiKey}`, "content-type": "application/json" },
+        body,
+      });
+      await res.arrayBuffer();
+      if (res.status === 201) expected++;
+    } catch {
+      socketErrors++;
+    }
+    latencies.push(performance.now() - t0);
+  };
+  const started = performance.now();
+  const inFlight = [];
+  for (let i = 0; i < seconds * rate; i++) {
+    const due = started + (i * 1000) / rate;
+    if (due > performance.now()) await sleep(due - performance.now());
+    inFlight.push(one());
+  }
+  await Promise.all(inFlight);
+  const sorted = latencies.sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { completed: sorted.length, expected, unexpected: sorted.length - expected - socketErrors, socketErrors, rps: sorted.length / seconds, p50: at(0.5), p99: at(0.99) };
+}
+
+/** Transactional sends from one tenant for `seconds`: closed loop, or open loop at `rate`/s. */
+function transactional(stack, tenant, { seconds, connections, priority, rate }) {
+  if (rate) return paced(stack.url, tenant, { seconds, rate, priority });
   return hit({
     url: `${stack.url}/api/communications/send`,
     method: "POST",
@@ -54,12 +95,13 @@ function transactional(stack, tenant, { seconds, connections, priority }) {
 }
 
 /**
- * Both series at once, each from its own fresh tenant, half the connections each (at least one).
+ * Both series at once, each from its own fresh tenant: closed loop with half the connections each
+ * (at least one), or open loop at `rate` sends/s each.
  * @returns {Promise<Record<string, { tenant, http }>>}
  */
-async function bothSeries(stack, tenants, { seconds, connections }) {
+async function bothSeries(stack, tenants, { seconds, connections, rate }) {
   const each = Math.max(1, Math.floor(connections / 2));
-  const runs = await Promise.all(SERIES.map((priority) => transactional(stack, tenants[priority], { seconds, connections: each, priority })));
+  const runs = await Promise.all(SERIES.map((priority) => transactional(stack, tenants[priority], { seconds, connections: each, priority, rate })));
   return Object.fromEntries(SERIES.map((priority, i) => [priority, { tenant: tenants[priority], http: runs[i] }]));
 }
 
@@ -103,7 +145,7 @@ const newTenants = async (stack, phase) =>
 /**
  * @returns the figures printed by printCampaign; `failures` lists what makes the run fail.
  */
-export async function measureCampaign(stack, { members, seconds = 5, connections = 10, deadline, cpu }) {
+export async function measureCampaign(stack, { members, seconds = 5, connections = 10, rate, deadline, cpu }) {
   const failures = [];
   const owner = await createSandboxTenant(stack.url, stack.adminToken, "bench campaign");
   const alone = await newTenants(stack, "alone");
@@ -123,7 +165,7 @@ export async function measureCampaign(stack, { members, seconds = 5, connections
 
   await settle(cpu);
   process.stdout.write("campaign: transactional sends alone… ");
-  const before = await bothSeries(stack, alone, { seconds, connections });
+  const before = await bothSeries(stack, alone, { seconds, connections, rate });
   await drainSeries(stack, before, "alone", deadline, failures);
   console.log(`urgent created → delivered p99 ${fmt(before.urgent.queue?.p99Ms, 0)} ms`);
   await settle(cpu);
@@ -133,7 +175,7 @@ export async function measureCampaign(stack, { members, seconds = 5, connections
   await call(stack.url, owner.apiKey, "POST", `/api/campaigns/${campaign.id}/send`);
   process.stdout.write("campaign: fanning out, transactional sends alongside… ");
   // The load runs while the poller follows the campaign.
-  const during = bothSeries(stack, beside, { seconds, connections });
+  const during = bothSeries(stack, beside, { seconds, connections, rate });
   let fanOutSeconds;
   let deliveredSeconds;
   let last;
@@ -172,6 +214,7 @@ export async function measureCampaign(stack, { members, seconds = 5, connections
   if (last && last.progress.targeted !== members) failures.push(`campaign: ${last.progress.targeted} communications for ${members} members (skipped ${last.progress.skipped})`);
   return {
     members,
+    load: rate ? `open loop, ${rate} sends/s each` : `closed loop, ${Math.max(1, Math.floor(connections / 2))} connections each`,
     delivered: last?.progress.delivered ?? 0,
     importSeconds,
     fanOutSeconds,
@@ -209,7 +252,7 @@ export function printCampaign(r) {
       rows.push([`${priority}, ${label}`, fmt(s.http.expected), fmt(s.http.rps), fmt(s.http.p50, 1), fmt(s.http.p99, 1), fmt(s.queue?.n), fmt(s.queue?.p50Ms, 0), fmt(s.queue?.p99Ms, 0), fmt(s.queue?.maxMs, 0), fmt(s.untrimmed?.p99Ms, 0)]);
     }
   }
-  console.log(`\nTransactional sends from other tenants, ${SERIES.join(" and ")} side by side (half the connections each)`);
+  console.log(`\nTransactional sends from other tenants, ${SERIES.join(" and ")} side by side (${r.load})`);
   console.log(table(["series", "201s", "req/s", "POST p50 ms", "POST p99 ms", "kept", "created → delivered p50 ms", "p99 ms", "max ms", "p99 with the last 1 s"], rows));
   console.log(`created → delivered from D1, over the sends created before each series' last ${TAIL_MS / 1000} s (its last partial batch waits out the batch timeout)`);
   for (const priority of SERIES) {
@@ -227,14 +270,14 @@ export const campaignFailures = (r) => r?.failures ?? [];
 
 // Alone: build and serve the stack, run only this phase.
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { members: { type: "string", default: "5000" }, seconds: { type: "string", default: "5" } } });
+  const { values } = parseArgs({ options: { members: { type: "string", default: "5000" }, seconds: { type: "string", default: "5" }, rate: { type: "string" } } });
   const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
   let stack;
   let code = 0;
   try {
     console.log("building both Workers and starting Miniflare…");
     stack = await startStack(root, (s) => (stack = s), { assets: false });
-    const r = await measureCampaign(stack, { members: Number(values.members), seconds: Number(values.seconds), deadline: Date.now() + 15 * 60_000 });
+    const r = await measureCampaign(stack, { members: Number(values.members), seconds: Number(values.seconds), rate: values.rate ? Number(values.rate) : undefined, deadline: Date.now() + 15 * 60_000 });
     printCampaign(r);
     const failures = [...r.failures, ...stack.workerErrors.slice(0, 5).map((e) => `a Worker logged: ${e.slice(0, 300)}`)];
     for (const f of failures) console.error(`FAIL: ${f}`);
