@@ -11,6 +11,7 @@ import type { Env } from "../src/env";
 import type { EventMessage } from "../src/pipeline/event-message";
 import { tenantConfigCache } from "../src/cache/tenant-config";
 import { addProvider, call, captureEvents, captureQueue, createTenant, mockProviders } from "./helpers";
+import { countingDb } from "./d1-counter";
 
 const HOOK = "https://hooks.acme.test";
 let events: ReturnType<typeof captureEvents>;
@@ -21,28 +22,6 @@ beforeEach(() => {
   events = captureEvents();
 });
 
-/** env.DB behind a counter: every `batch()` and every single-statement run is one round trip. */
-function countingDb(d1: D1Database) {
-  const counts = { roundTrips: 0 };
-  const instrument = (s: D1PreparedStatement): D1PreparedStatement => {
-    const bind = s.bind.bind(s);
-    s.bind = (...values: unknown[]) => instrument(bind(...values));
-    for (const method of ["run", "all", "first", "raw"] as const) {
-      const original = (s[method] as (...a: unknown[]) => Promise<unknown>).bind(s);
-      (s as unknown as Record<string, unknown>)[method] = (...a: unknown[]) => (counts.roundTrips++, original(...a));
-    }
-    return s;
-  };
-  const db = new Proxy(d1, {
-    get(target, prop) {
-      if (prop === "prepare") return (sql: string) => instrument(target.prepare(sql));
-      if (prop === "batch") return (statements: D1PreparedStatement[]) => (counts.roundTrips++, target.batch(statements));
-      const value = Reflect.get(target, prop);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { db, counts };
-}
 
 let seq = 0;
 async function runEvents(bodies: EventMessage[], e: Env = env) {
