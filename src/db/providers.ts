@@ -1,6 +1,5 @@
 /** Provider configurations, always filtered by tenant. */
-import { and, asc, eq, inArray } from "drizzle-orm";
-import type { Channel } from "../domain";
+import { and, asc, eq } from "drizzle-orm";
 import type { Db } from "./client";
 import { providerConfig } from "./schema";
 
@@ -43,14 +42,6 @@ export async function deleteProviderConfig(db: Db, tenantId: string, id: string)
   return rows.length > 0;
 }
 
-/** Enabled providers for one channel, in failover order. */
-export const providersForChannel = (db: Db, tenantId: string, channel: Channel) =>
-  db
-    .select()
-    .from(providerConfig)
-    .where(and(eq(providerConfig.tenantId, tenantId), eq(providerConfig.channel, channel), eq(providerConfig.enabled, true)))
-    .orderBy(asc(providerConfig.priority), asc(providerConfig.createdAt));
-
 /** Every enabled config of the tenant, each channel's in failover order (the per-isolate snapshot). */
 export const enabledProviderConfigs = (db: Db, tenantId: string) =>
   db
@@ -58,14 +49,6 @@ export const enabledProviderConfigs = (db: Db, tenantId: string) =>
     .from(providerConfig)
     .where(and(eq(providerConfig.tenantId, tenantId), eq(providerConfig.enabled, true)))
     .orderBy(asc(providerConfig.channel), asc(providerConfig.priority), asc(providerConfig.createdAt));
-
-/** Enabled providers of these tenants on every channel, in failover order: a queue batch's worth. */
-export const enabledProvidersOf = (db: Db, tenantIds: string[]) =>
-  db
-    .select()
-    .from(providerConfig)
-    .where(and(inArray(providerConfig.tenantId, tenantIds), eq(providerConfig.enabled, true)))
-    .orderBy(asc(providerConfig.priority), asc(providerConfig.createdAt));
 
 /** The channels with at least one enabled provider. */
 export const channelsWithProviders = (db: Db, tenantId: string) =>

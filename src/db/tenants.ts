@@ -1,5 +1,5 @@
 /** Tenants and API keys. */
-import { and, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, or, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { apiKey, tenant, type TenantSettings } from "./schema";
 
@@ -37,10 +37,6 @@ export const mergeTenantSettings = (db: Db, id: string, change: Partial<TenantSe
     .where(eq(tenant.id, id))
     .returning({ settings: tenant.settings })
     .get();
-
-/** Several tenants' settings at once, with their ids (a queue batch's tenants). */
-export const settingsOf = (db: Db, ids: string[]) => db.select({ id: tenant.id, settings: tenant.settings }).from(tenant).where(inArray(tenant.id, ids));
-
 
 export const insertApiKey = (db: Db, key: ApiKeyRow) => db.insert(apiKey).values(key);
 
