@@ -14,6 +14,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -40,6 +41,9 @@ const UNMAPPED = ["kv_namespaces", "services", "workflows", "hyperdrive", "analy
  * the browser tests, which use the console, keep them.
  *
  * `vars` replace the configs' [vars] for this run (e.g. a short SWEEP_STALE_SECONDS for the soak).
+ * PUBLIC_URL defaults to the stack's own URL, as under `npm start`, so the webhook URLs, tracking
+ * links and OpenAPI `servers` it hands out point at it; the port is therefore chosen before
+ * Miniflare starts.
  */
 export async function startStack(root, onCreated = () => {}, { assets = true, vars = {} } = {}) {
   const dir = await mkdtemp(join(tmpdir(), "herald-bench-"));
@@ -97,7 +101,9 @@ export async function startStack(root, onCreated = () => {}, { assets = true, va
       stack.probeUrl = (await stack.mf.unsafeGetDirectURL(PROBE_NAME)).href.replace(/\/$/, "");
       stack.db = await stack.mf.getD1Database("DB", configs[0].name);
     };
-    await serve(0);
+    const port = await freePort();
+    vars = { PUBLIC_URL: `http://127.0.0.1:${port}`, ...vars };
+    await serve(port);
     await applyMigrations(stack.db, configs[0]);
     /**
      * Kills workerd (Miniflare's dispose sends SIGKILL: a crash, not a drain) and serves the same
@@ -121,6 +127,18 @@ export async function startStack(root, onCreated = () => {}, { assets = true, va
     await stack.close();
     throw error;
   }
+}
+
+/** A port nothing listens on now; Miniflare binds it a moment later. */
+function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer()
+      .once("error", fail)
+      .listen(0, "127.0.0.1", () => {
+        const { port } = server.address();
+        server.close(() => done(port));
+      });
+  });
 }
 
 async function close(stack) {

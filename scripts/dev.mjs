@@ -5,7 +5,8 @@
  * 1. Copies .dev.vars.example to .dev.vars when it is missing, and mirrors .dev.vars to
  *    workers/delivery/.dev.vars (wrangler reads secrets from beside each config, and the delivery
  *    Worker needs the same ENCRYPTION_KEY to open provider credentials).
- * 2. Applies the D1 migrations to the local database.
+ * 2. Applies the D1 migrations to the local database and prints one line per database (wrangler's
+ *    own tables run to hundreds of lines); when wrangler fails, everything it printed is shown.
  * 3. Runs both Workers in one `wrangler dev` process, so they share the local D1 and the queue.
  * 4. Once GET /health answers, makes sure a dev tenant with sandbox providers on every channel
  *    exists (saved in .wrangler/herald-dev-tenant.json, reused while the API still knows it) and
@@ -16,20 +17,29 @@
  * 6. Passes Ctrl-C / SIGTERM on to wrangler and exits with its exit code.
  *
  * PORT overrides the port (default 8787). If the port is taken it stops at once, so it never sets up
- * its tenant on some other server.
+ * its tenant on some other server. PUBLIC_URL (webhookUrl, tracking and unsubscribe links, the
+ * OpenAPI `servers`) follows the port: http://127.0.0.1:<PORT>, unless .dev.vars sets PUBLIC_URL
+ * (a tunnel, say). wrangler applies `--var` to the first config only, so the delivery Worker gets it
+ * through its mirrored .dev.vars.
+ *
+ * `--persist-to <dir>` keeps the local D1, queues and Durable Objects, and the dev tenant file, in
+ * <dir> instead of .wrangler/: a second, throwaway stack beside the usual one (the docs check runs
+ * the README against one).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { constants } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.PORT ?? 8787);
 const base = `http://127.0.0.1:${port}`;
 const wranglerBin = join(root, "node_modules/wrangler/bin/wrangler.js");
-const tenantFile = join(root, ".wrangler/herald-dev-tenant.json");
+const persistTo = optionValue("--persist-to");
+const persistArgs = persistTo ? ["--persist-to", resolve(persistTo)] : [];
+const tenantFile = persistTo ? join(resolve(persistTo), "herald-dev-tenant.json") : join(root, ".wrangler/herald-dev-tenant.json");
 const CHANNELS = ["email", "sms", "whatsapp", "messenger", "push"];
 
 const log = (message) => console.log(`[herald] ${message}`);
@@ -51,21 +61,36 @@ if (!existsSync(join(root, ".dev.vars"))) {
   log("created .dev.vars from .dev.vars.example");
 }
 addMissingDevVars();
-copyFileSync(join(root, ".dev.vars"), join(root, "workers/delivery/.dev.vars"));
+const publicUrl = readDevVar("PUBLIC_URL") || base;
+const devVars = readFileSync(join(root, ".dev.vars"), "utf8").replace(/\n?$/, "\n");
+writeFileSync(
+  join(root, "workers/delivery/.dev.vars"),
+  readDevVar("PUBLIC_URL") ? devVars : `${devVars}# set by scripts/dev.mjs from PORT\nPUBLIC_URL=${publicUrl}\n`,
+);
 const adminToken = readDevVar("ADMIN_TOKEN");
 if (!adminToken) fail("ADMIN_TOKEN is not set in .dev.vars");
 
-// 2. Migrations. With stdin not a terminal, wrangler applies them without asking.
-const migrate = spawnSync(process.execPath, [wranglerBin, "d1", "migrations", "apply", "herald", "--local"], {
+// 2. Migrations, one line per database. With stdin not a terminal, wrangler applies them without asking.
+// Both Workers share the one database, so there is one to migrate.
+const migrate = spawnSync(process.execPath, [wranglerBin, "d1", "migrations", "apply", "herald", "--local", ...persistArgs], {
   cwd: root,
-  stdio: ["ignore", "inherit", "inherit"],
+  encoding: "utf8",
+  stdio: ["ignore", "pipe", "pipe"],
 });
-if (migrate.status !== 0) fail("applying the local D1 migrations failed (see above)");
+if (migrate.status !== 0) {
+  process.stdout.write(migrate.stdout ?? "");
+  process.stderr.write(migrate.stderr ?? "");
+  fail(`applying the local D1 migrations failed (wrangler exited with ${migrate.status ?? migrate.signal}, output above)`);
+}
+log(migrationSummary("herald", migrate.stdout, join(root, "migrations")));
 
 // 3. Both Workers in one process.
 const wrangler = spawn(
   process.execPath,
-  [wranglerBin, "dev", "-c", "wrangler.toml", "-c", "workers/delivery/wrangler.toml", "--ip", "127.0.0.1", "--port", String(port)],
+  [
+    wranglerBin, "dev", "-c", "wrangler.toml", "-c", "workers/delivery/wrangler.toml",
+    "--ip", "127.0.0.1", "--port", String(port), "--var", `PUBLIC_URL:${publicUrl}`, ...persistArgs,
+  ],
   { cwd: root, stdio: "inherit" },
 );
 let exited = false;
@@ -114,6 +139,23 @@ function addMissingDevVars() {
   if (missing.length === 0) return;
   writeFileSync(path, `${current.replace(/\n?$/, "\n")}${missing.join("\n")}\n`);
   log(`added ${missing.map(keyOf).join(", ")} to .dev.vars from .dev.vars.example`);
+}
+
+/** "D1 herald: 18 migrations applied (3 new)", from wrangler's table of what it just applied. */
+function migrationSummary(database, output, dir) {
+  const total = readdirSync(dir).filter((f) => f.endsWith(".sql")).length;
+  const applied = [...output.matchAll(/│\s*\S+\.sql\s*│\s*✅/g)].length;
+  return `D1 ${database}: ${total} migrations applied (${applied === 0 ? "none" : applied} new)`;
+}
+
+/** The value after `name` in the command line (`npm start -- --persist-to /tmp/x`), or `name=value`. */
+function optionValue(name) {
+  const args = process.argv.slice(2);
+  const i = args.findIndex((a) => a === name || a.startsWith(`${name}=`));
+  if (i < 0) return undefined;
+  const value = args[i].includes("=") ? args[i].slice(name.length + 1) : args[i + 1];
+  if (!value) fail(`${name} needs a directory`);
+  return value;
 }
 
 function readDevVar(name) {
@@ -189,10 +231,11 @@ function save(tenant) {
 
 function banner({ tenantId, apiKey }) {
   console.log(`
-  Herald is running on ${base}
-  Dev tenant ${tenantId} (saved in .wrangler/herald-dev-tenant.json)
+  Herald is running on ${base}${publicUrl === base ? "" : ` (PUBLIC_URL ${publicUrl})`}
+  Dev tenant ${tenantId} (saved in ${persistTo ? tenantFile : relative(root, tenantFile)})
   API key    ${apiKey}
   Console    ${base}/console/ (sign in with the API key)
+  Shell      export HERALD=${base} KEY=${apiKey}
 
   Try it:
     curl -s ${base}/api/communications/send \\

@@ -3,14 +3,14 @@
  * served as in the bench (bench/stack.mjs): one operator's session on one page, signing in with
  * the keyboard, sending through the sandbox provider, and using every page. Each step checks what
  * the page shows and, where it changed something, what the API now says. Screenshots of the main
- * pages go to docs/console-*.png.
+ * pages go to SCREENSHOT_DIR (test-results/, or docs/ under `npm run screenshots`) as console-*.png.
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ROOT, call, createSandboxTenant, launchChromium, startStack, watchPageErrors, type Stack } from "./stack";
+import { ROOT, SCREENSHOT_DIR, call, createSandboxTenant, launchChromium, startStack, watchPageErrors, type Stack } from "./stack";
 
 // page.evaluate takes expressions as strings here: the test project's types have no DOM lib.
-const shot = (name: string) => `${ROOT}docs/console-${name}.png`;
+const shot = (name: string) => `${SCREENSHOT_DIR}console-${name}.png`;
 /** A send crosses the local queue (up to 1 s batching) and the page polls every 1.5 s. */
 const SETTLE = { timeout: 10_000, interval: 100 };
 
@@ -240,7 +240,8 @@ describe("the admin console in Chromium", () => {
     await page.click("text=Add provider");
     await expect.poll(() => page.locator("tbody tr").count(), SETTLE).toBe(3);
     const row = page.locator("tbody tr", { hasText: "postmark" });
-    expect(await row.locator("code.url").textContent()).toMatch(/^http:\/\/127\.0\.0\.1:8787\/webhooks\/postmark\//);
+    // PUBLIC_URL follows the stack's port, as it follows PORT under `npm start`.
+    expect(await row.locator("code.url").textContent()).toMatch(new RegExp(`^${stack!.url.replaceAll(".", "\\.")}/webhooks/postmark/`));
     expect(await page.content()).not.toContain("pm-secret-token-123");
     expect(await page.inputValue("input[name=credentials]")).toBe("");
   });

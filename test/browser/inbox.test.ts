@@ -6,10 +6,10 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ROOT, call, createSandboxTenant, launchChromium, startStack, watchPageErrors, type Stack } from "./stack";
+import { ROOT, SCREENSHOT_DIR, call, createSandboxTenant, launchChromium, startStack, watchPageErrors, type Stack } from "./stack";
 
-/** Debian's package; CI installs it in .ci/run. */
-const SCREENSHOT = `${ROOT}docs/inbox-demo.png`;
+/** test-results/ under `npm test`; docs/ under `npm run screenshots` (test/browser/stack.ts). */
+const SCREENSHOT = `${SCREENSHOT_DIR}inbox-demo.png`;
 /** A send crosses the local queue, which holds a partial batch for up to 1 s (max_batch_timeout). */
 const ARRIVAL = { timeout: 5_000, interval: 50 };
 

@@ -26,6 +26,12 @@ const bench = (file: string) => new URL(`../../bench/${file}`, import.meta.url).
 /** The repository root, which startStack builds from. */
 export const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
 
+/**
+ * Where the tests' screenshots go: test-results/screenshots (ignored), so `npm test` leaves the
+ * tree as it was. `npm run screenshots` sets SCREENSHOTS_DIR=docs to refresh the docs' pictures.
+ */
+export const SCREENSHOT_DIR = `${ROOT}${process.env.SCREENSHOTS_DIR ?? "test-results/screenshots"}`.replace(/\/?$/, "/");
+
 export const { startStack } = (await import(bench("stack.mjs"))) as StackModule;
 export const { createSandboxTenant, call } = (await import(bench("api.mjs"))) as ApiModule;
 
