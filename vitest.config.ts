@@ -8,11 +8,14 @@
 // - `browser`: the inbox demo page in a real headless Chromium (Debian's `chromium`, driven by
 //   `playwright-core`) against both Workers built and served as in the bench (bench/stack.mjs).
 //   Each file builds and starts that stack, so files run one at a time with generous timeouts.
+// - `docs`: `npm start` itself on a free port (test/docs/dev-server.ts), the URLs it hands out, and
+//   every shell block of README.md and docs/*.md run against it (test/docs/docs-check.test.ts).
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { configDefaults, defineConfig } from "vitest/config";
 
 const VENDOR_TESTS = "test/vendor/**/*.test.ts";
 const BROWSER_TESTS = "test/browser/**/*.test.ts";
+const DOCS_TESTS = "test/docs/**/*.test.ts";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
@@ -47,7 +50,7 @@ export default defineConfig(async () => {
             // load 15 a test that sends a few dozen messages can take longer than vitest's 5 s.
             testTimeout: 30_000,
             include: ["test/**/*.test.ts", "src/**/*.test.ts"],
-            exclude: [...configDefaults.exclude, VENDOR_TESTS, BROWSER_TESTS],
+            exclude: [...configDefaults.exclude, VENDOR_TESTS, BROWSER_TESTS, DOCS_TESTS],
           },
         },
         {
@@ -66,6 +69,18 @@ export default defineConfig(async () => {
             // Building both Workers takes 10–40 s on a busy machine; a browser step a few seconds.
             hookTimeout: 180_000,
             testTimeout: 60_000,
+          },
+        },
+        {
+          test: {
+            name: "docs",
+            environment: "node",
+            include: [DOCS_TESTS],
+            globalSetup: ["./test/docs/dev-server.ts"],
+            fileParallelism: false,
+            // wrangler dev starts in 20-60 s on a busy machine; a guide's commands run in seconds.
+            hookTimeout: 240_000,
+            testTimeout: 120_000,
           },
         },
       ],
