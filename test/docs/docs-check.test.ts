@@ -34,6 +34,7 @@ describe("the documented commands answer as documented", () => {
   it.each(withRunBlocks)("%s", (doc) => {
     const blocks = blocksOf(doc).filter((b) => b.mark?.run);
     const results = runInOneShell(blocks);
+    if (process.env.DOCS_CHECK_PRINT) for (const r of results) console.log(r.output);
     for (const [i, block] of blocks.entries()) {
       const where = `${block.file}:${block.line}`;
       const result = results[i];
@@ -56,7 +57,7 @@ function runInOneShell(blocks: ShellBlock[]) {
     "exec 2>&1",
     "set -eo pipefail",
     // A block's last command may fail under `set -e` only through this trap, which reports it.
-    `trap 'echo; echo "@@end $__block $?"' EXIT`,
+    `trap '__rc=$?; echo; echo "@@end $__block $__rc"' EXIT`,
     ...blocks.flatMap((b, i) => [`__block=${i}; echo "@@begin ${i}"`, local(b.code), `echo; echo "@@ok ${i}"`]),
     "trap - EXIT",
   ].join("\n");
