@@ -1,7 +1,8 @@
 /**
  * The shell blocks of a Markdown document, with what the docs check needs to know about each:
  * whether it is run (a `<!-- check: run -->` comment on the line before its fence) or why not
- * (`<!-- check: not run: <reason> -->`), and the response fields the document says come back
+ * (`<!-- check: not run: <reason> -->`; `<!-- check: run, expecting a problem -->` for a block that
+ * shows an error response on purpose), and the response fields the document says come back
  * (the keys of a ```json block right after it and of `# {…}` comment lines inside it).
  *
  * A block counts as shell when its fence says sh, bash, shell or console, or when an unlabelled
@@ -13,14 +14,15 @@ export type ShellBlock = {
   /** 1-based line of the opening fence. */
   line: number;
   code: string;
-  mark: { run: true } | { run: false; reason: string } | undefined;
+  /** `problem`: the block shows an error on purpose (`<!-- check: run, expecting a problem -->`). */
+  mark: { run: true; problem: boolean } | { run: false; reason: string } | undefined;
   /** Keys of the documented response, e.g. ["id", "status"]; checked to appear in the output. */
   fields: string[];
 };
 
 const SHELL = new Set(["sh", "bash", "shell", "console"]);
 const COMMAND = /^\s*(curl|npm|npx|wrangler|node)\s/;
-const MARK = /^<!--\s*check:\s*(run|not run:\s*(.+?))\s*-->\s*$/;
+const MARK = /^<!--\s*check:\s*(run(, expecting a problem)?|not run:\s*(.+?))\s*-->\s*$/;
 
 export function shellBlocks(file: string, markdown: string): ShellBlock[] {
   const lines = markdown.split("\n");
@@ -38,7 +40,7 @@ export function shellBlocks(file: string, markdown: string): ShellBlock[] {
         file,
         line: i + 1,
         code,
-        mark: m ? (m[1] === "run" ? { run: true } : { run: false, reason: m[2]! }) : undefined,
+        mark: !m ? undefined : m[3] ? { run: false, reason: m[3] } : { run: true, problem: Boolean(m[2]) },
         fields: [...commentFields(code), ...jsonAfter(lines, end + 1)],
       });
     }

@@ -8,7 +8,8 @@
  * `export HERALD=… KEY=…` line. The documents speak of http://127.0.0.1:8787 and the example admin
  * token; both are replaced by the test stack's. After each block, every field of the response the
  * document shows (the keys of the ```json block after it, or of its `# {…}` comment lines) must
- * appear in what the block printed.
+ * appear in what the block printed, and no problem+json may, unless the block is marked as
+ * showing one.
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -40,6 +41,9 @@ describe("the documented commands answer as documented", () => {
       const result = results[i];
       expect(result, `${where} did not run; the block before it failed:\n${results.at(-1)?.output}`).toBeDefined();
       expect(result!.status, `${where} exited ${result!.status}:\n${block.code}\n--- output ---\n${result!.output}`).toBe(0);
+      // curl exits 0 on a 4xx: an error response the document does not show is a failure too.
+      const problem = /"type":"https:\/\/herald\.dev\/problems\//.test(result!.output);
+      expect(problem, `${where} answered with a problem:\n${result!.output}`).toBe(block.mark?.run === true && block.mark.problem);
       const missing = block.fields.filter((f) => !result!.output.includes(`"${f}"`));
       expect(missing, `${where}: documented fields missing from the output:\n${result!.output}`).toEqual([]);
     }
