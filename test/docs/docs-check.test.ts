@@ -35,6 +35,7 @@ describe("the documented commands answer as documented", () => {
   it.each(withRunBlocks)("%s", (doc) => {
     const blocks = blocksOf(doc).filter((b) => b.mark?.run);
     const results = runInOneShell(blocks);
+    // DOCS_CHECK_PRINT=1 prints what each block answered, to write or refresh a documented response.
     if (process.env.DOCS_CHECK_PRINT) for (const r of results) console.log(r.output);
     for (const [i, block] of blocks.entries()) {
       const where = `${block.file}:${block.line}`;
