@@ -3,13 +3,12 @@
  * that names the communication (and, for clicks, the destination) and carries an HMAC, so a token
  * cannot be forged, edited into an open redirect, or enumerated.
  */
-import { base64url } from "../lib/ids";
-import { constantTimeEqual, hmac, base64Decode } from "../lib/crypto";
+import { base64Decode, base64urlDecode, base64urlEncode as base64url } from "../lib/base64";
+import { constantTimeEqual, hmac } from "../lib/crypto";
 
 /** o: open pixel, c: click (with its destination), u: one-click unsubscribe. */
 export type TrackingToken = { k: "o" | "c" | "u"; t: string; c: string; u?: string };
 
-const fromBase64url = (s: string) => base64Decode(s.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (s.length % 4)) % 4));
 
 /** A key of its own for tracking tokens, derived from the master secret (domain separation). */
 const keyFor = (secret: string) => hmac("SHA-256", base64Decode(secret), "herald tracking tokens v1");
@@ -26,7 +25,7 @@ export async function verifyToken(secret: string, raw: string): Promise<Tracking
   const expected = base64url(await hmac("SHA-256", await keyFor(secret), payload));
   if (!constantTimeEqual(mac, expected)) return undefined;
   try {
-    const token = JSON.parse(new TextDecoder().decode(fromBase64url(payload))) as TrackingToken;
+    const token = JSON.parse(new TextDecoder().decode(base64urlDecode(payload))) as TrackingToken;
     const shaped = token.k === "o" || token.k === "u" || (token.k === "c" && typeof token.u === "string");
     return shaped && token.t && token.c ? token : undefined;
   } catch {

@@ -6,6 +6,7 @@
 import type { Attachment } from "../../db/schema";
 import type { OutboundMessage } from "../types";
 import { htmlToText, looksLikeHtml } from "./content";
+import { base64Encode } from "../../lib/base64";
 
 /** Tag / metadata / custom-variable names our ids travel under (the same for every provider). */
 export const COMMUNICATION_TAG = "herald_communication_id";
@@ -38,9 +39,7 @@ export function mailbox(address: string, name?: string | null): string {
 export function asciiMailbox(address: string, name?: string | null): string {
   const display = name ? clean(name) : "";
   if (!/[^\x20-\x7e]/.test(display)) return mailbox(address, display);
-  let binary = "";
-  for (const byte of new TextEncoder().encode(display)) binary += String.fromCharCode(byte);
-  return `=?UTF-8?B?${btoa(binary)}?= <${address}>`;
+  return `=?UTF-8?B?${base64Encode(display)}?= <${address}>`;
 }
 
 /**
