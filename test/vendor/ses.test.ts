@@ -5,7 +5,7 @@
  *   `aws4` computes for the same request at the same instant, and aws4fetch must reproduce the
  *   AWS SigV4 test suite's `get-vanilla` signature;
  * - SNS: messages signed with node:crypto (OpenSSL) over the field list sns-payload-validator
- *   uses must pass `verifySnsSignature` and `sesWebhook.verify`, and the public key our DER walk
+ *   uses must pass `verifySnsSignature` and `sesWebhook.verify`, and the public key @peculiar/x509
  *   cuts out of the certificate must equal the one node:crypto reads from it.
  */
 import * as nodeCrypto from "node:crypto";
