@@ -214,6 +214,19 @@ describe("MCP server at /mcp", () => {
     expect(results[3]!.text).toMatch(/^429 rate_limited: rate limit exceeded/);
   });
 
+  it("answers a lone JSON-RPC POST without a session (the curl in docs/mcp.md)", async () => {
+    const res = await exports.default.fetch(`${BASE}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "send", arguments: { ...sms, dryRun: true } } }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/application\/json/);
+    const body = (await res.json()) as { id: number; result: CallToolResult };
+    expect(body.id).toBe(1);
+    expect(JSON.parse((body.result.content[0] as { text: string }).text)).toMatchObject({ dryRun: true, valid: true });
+  });
+
   it("answers GET and DELETE with 405: the server is stateless", async () => {
     for (const method of ["GET", "DELETE"]) {
       const res = await exports.default.fetch(`${BASE}/mcp`, { method, headers: { authorization: `Bearer ${key}`, accept: "text/event-stream" } });
