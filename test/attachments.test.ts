@@ -2,7 +2,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import api from "../src/index";
-import { bytesToBase64 } from "../src/lib/base64";
+import { base64Encode } from "../src/lib/base64";
 import { addProvider, call, captureQueue, createTenant, json, mockProviders, runDelivery, SENDGRID, sendgridAccepts, type RecordedRequest } from "./helpers";
 
 let key: string;
@@ -47,8 +47,8 @@ describe("inline attachments", () => {
   it("keeps a small file in the row and moves a large one to R2; the provider receives both files' bytes", async () => {
     await addProvider(key, SENDGRID());
     const net = mockProviders({ "https://sendgrid.mock": sendgridAccepts() });
-    const small = bytesToBase64(fileOf(2_000));
-    const large = bytesToBase64(fileOf(300_000));
+    const small = base64Encode(fileOf(2_000));
+    const large = base64Encode(fileOf(300_000));
     const id = await send(email([
       { filename: "note.txt", content: small, mimeType: "text/plain" },
       { filename: "invoice.pdf", content: large, mimeType: "application/pdf" },
@@ -79,8 +79,8 @@ describe("inline attachments", () => {
   it("lists attachments on the detail with their source and size, never their content", async () => {
     await addProvider(key, SENDGRID());
     const id = await send(email([
-      { filename: "a.txt", content: bytesToBase64(fileOf(10)), mimeType: "text/plain" },
-      { filename: "b.bin", content: bytesToBase64(fileOf(100_000)) },
+      { filename: "a.txt", content: base64Encode(fileOf(10)), mimeType: "text/plain" },
+      { filename: "b.bin", content: base64Encode(fileOf(100_000)) },
       { filename: "c.pdf", fileUrl: "https://files.acme.test/c.pdf", mimeType: "application/pdf" },
     ]));
     const d = await detail(id);
@@ -89,12 +89,12 @@ describe("inline attachments", () => {
       { filename: "b.bin", mimeType: null, size: 100_000, source: "stored" },
       { filename: "c.pdf", mimeType: "application/pdf", size: null, source: "url", fileUrl: "https://files.acme.test/c.pdf" },
     ]);
-    expect(JSON.stringify(d)).not.toContain(bytesToBase64(fileOf(10)));
+    expect(JSON.stringify(d)).not.toContain(base64Encode(fileOf(10)));
   });
 
   it("refuses inline content over 20 MB in total with a 422 naming attachments", async () => {
     await addProvider(key, SENDGRID());
-    const chunk = bytesToBase64(fileOf(Math.round(6.8 * MB))); // 20.4 MB in all, under the 28 MB body limit as base64
+    const chunk = base64Encode(fileOf(Math.round(6.8 * MB))); // 20.4 MB in all, under the 28 MB body limit as base64
     const res = await call("POST", "/api/communications/send", {
       key,
       body: email([1, 2, 3].map((n) => ({ filename: `part-${n}.bin`, content: chunk }))),
@@ -109,8 +109,8 @@ describe("inline attachments", () => {
     const res = await call("POST", "/api/communications/send", {
       key,
       body: email([
-        { filename: "small.txt", content: bytesToBase64(fileOf(100)) },
-        { filename: "scan.tiff", content: bytesToBase64(fileOf(8 * MB)), mimeType: "image/tiff" },
+        { filename: "small.txt", content: base64Encode(fileOf(100)) },
+        { filename: "scan.tiff", content: base64Encode(fileOf(8 * MB)), mimeType: "image/tiff" },
       ]),
     });
     expect(res.status).toBe(422);
@@ -119,14 +119,14 @@ describe("inline attachments", () => {
 
     // With a provider that takes it, the same send is accepted.
     await addProvider(key, { ...SENDGRID(), priority: 2 });
-    const ok = await call("POST", "/api/communications/send", { key, body: email([{ filename: "scan.tiff", content: bytesToBase64(fileOf(8 * MB)) }]) });
+    const ok = await call("POST", "/api/communications/send", { key, body: email([{ filename: "scan.tiff", content: base64Encode(fileOf(8 * MB)) }]) });
     expect(ok.status).toBe(201);
   }, 60_000);
 
   it("gives a resend its own copy of stored files", async () => {
     await addProvider(key, SENDGRID());
     const net = mockProviders({ "https://sendgrid.mock": sendgridAccepts() });
-    const large = bytesToBase64(fileOf(200_000));
+    const large = base64Encode(fileOf(200_000));
     const id = await send(email([{ filename: "big.bin", content: large }]));
     const res = await call("POST", `/api/communications/${id}/resend`, { key });
     expect(res.status, res.text).toBe(201);
@@ -153,7 +153,7 @@ describe("file URLs for email", () => {
     const id = await send(email([{ filename: "invoice.pdf", fileUrl: "https://files.acme.test/inv-1.pdf", mimeType: "application/pdf" }]));
     await deliverEnqueued();
     expect(net.requests.map((r) => r.url)).toEqual(["https://files.acme.test/inv-1.pdf", "https://sendgrid.mock/v3/mail/send"]);
-    expect(sendgridAttachments(net.requests[1]!)).toEqual([{ filename: "invoice.pdf", content: bytesToBase64(pdf), type: "application/pdf", disposition: "attachment" }]);
+    expect(sendgridAttachments(net.requests[1]!)).toEqual([{ filename: "invoice.pdf", content: base64Encode(pdf), type: "application/pdf", disposition: "attachment" }]);
     expect(await detail(id)).toMatchObject({ status: "sent" });
   });
 
@@ -223,8 +223,8 @@ describe("stored files end with the communication's content", () => {
     await addProvider(key, SENDGRID());
     mockProviders({ "https://sendgrid.mock": sendgridAccepts() });
     await call("PATCH", "/api/settings", { key, body: { retentionDays: 30 } });
-    const id = await send(email([{ filename: "big.bin", content: bytesToBase64(fileOf(100_000)) }]));
-    const fresh = await send(email([{ filename: "big.bin", content: bytesToBase64(fileOf(100_000)) }]));
+    const id = await send(email([{ filename: "big.bin", content: base64Encode(fileOf(100_000)) }]));
+    const fresh = await send(email([{ filename: "big.bin", content: base64Encode(fileOf(100_000)) }]));
     await deliverEnqueued();
     await env.DB.prepare("UPDATE communication SET created_at = ? WHERE id = ?").bind(Date.now() - 31 * 86_400_000, id).run();
     await runCron();
@@ -235,8 +235,8 @@ describe("stored files end with the communication's content", () => {
 
   it("are deleted by recipient erasure, and only the erased recipient's", async () => {
     await addProvider(key, SENDGRID());
-    const id = await send(email([{ filename: "big.bin", content: bytesToBase64(fileOf(100_000)) }], { recipientType: "customer", recipientId: "ada" }));
-    const other = await send(email([{ filename: "big.bin", content: bytesToBase64(fileOf(100_000)) }], { recipientType: "customer", recipientId: "bob" }));
+    const id = await send(email([{ filename: "big.bin", content: base64Encode(fileOf(100_000)) }], { recipientType: "customer", recipientId: "ada" }));
+    const other = await send(email([{ filename: "big.bin", content: base64Encode(fileOf(100_000)) }], { recipientType: "customer", recipientId: "bob" }));
     expect(await objectsOf(id)).toHaveLength(1);
     const res = await call("DELETE", "/api/recipients/customer/ada", { key });
     expect(res.status, res.text).toBe(200);

@@ -24,11 +24,11 @@ const GSM_200 = "A".repeat(200); // two GSM-7 segments (153 + 47)
 describe("the price of one send", () => {
   it("counts SMS segments and picks the destination country's rate, else the default", () => {
     const twilio = DEFAULT_PRICES.twilio!.sms!;
-    expect(countryOf("+447700900123")).toBe("GB");
+    expect(countryOf("+447700123456")).toBe("GB");
     expect(costOf(twilio, { channel: "sms", recipientContact: "+14155550123", content: "hi" })).toEqual({ micros: 8_300, currency: "USD" });
-    expect(costOf(twilio, { channel: "sms", recipientContact: "+447700900123", content: GSM_200 })).toEqual({ micros: 104_800, currency: "USD" });
+    expect(costOf(twilio, { channel: "sms", recipientContact: "+447700123456", content: GSM_200 })).toEqual({ micros: 104_800, currency: "USD" });
     // UCS-2: 71 characters with an emoji are two segments of 67 code units.
-    expect(costOf(twilio, { channel: "sms", recipientContact: "+447700900123", content: "😀" + "a".repeat(69) })).toEqual({ micros: 104_800, currency: "USD" });
+    expect(costOf(twilio, { channel: "sms", recipientContact: "+447700123456", content: "😀" + "a".repeat(69) })).toEqual({ micros: 104_800, currency: "USD" });
     // A country missing from the table (Japan) pays the default rate.
     expect(costOf(twilio, { channel: "sms", recipientContact: "+819012345678", content: "hi" })).toEqual({ micros: 80_000, currency: "USD" });
     expect(costOf(undefined, { channel: "sms", recipientContact: "+14155550123", content: "hi" })).toBeUndefined();
@@ -45,7 +45,7 @@ describe("cost of delivered communications", () => {
     expect(mail).toMatchObject({ status: "sent", cost: { amount: 0.0004, micros: 400, currency: "USD" } });
     const us = await sendAndDeliver(sms("+14155550123", "Your code is 123456"));
     expect(us.cost).toEqual({ amount: 0.0083, micros: 8_300, currency: "USD" });
-    const gb = await sendAndDeliver(sms("+447700900123", GSM_200));
+    const gb = await sendAndDeliver(sms("+447700123456", GSM_200));
     expect(gb.cost).toEqual({ amount: 0.1048, micros: 104_800, currency: "USD" });
 
     expect((await stats()).cost).toEqual([{ currency: "USD", amount: 0.1135, micros: 113_500, priced: 3, byChannel: { email: 0.0004, sms: 0.1131 } }]);

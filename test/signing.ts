@@ -1,5 +1,5 @@
 /** Signing provider webhooks the way the providers do, for tests. */
-import { base64Encode } from "../src/lib/crypto";
+import { base64Encode } from "../src/lib/base64";
 import { twilioSignature } from "../src/channels/sms/twilio-webhook";
 
 /** r‖s → DER SEQUENCE { INTEGER r, INTEGER s }, as SendGrid sends signatures. */

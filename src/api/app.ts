@@ -38,6 +38,8 @@ import { auditLog } from "./routes/audit-log";
 import { openApi } from "./routes/openapi";
 import { audiences } from "./routes/audiences";
 import { campaigns } from "./routes/campaigns";
+import { sendDryRun } from "./routes/send-dry-run";
+import { mcp } from "./routes/mcp";
 import { database } from "../db/client";
 import { readConfig } from "../env";
 import { AppError } from "../lib/errors";
@@ -99,6 +101,7 @@ export function createApp() {
   app.use("/api/*", forgetConfigOnWrite());
   app.route("/api/providers", providers);
   app.route("/api/communications", send);
+  app.route("/api/communications", sendDryRun);
   app.route("/api/communications", stats);
   app.route("/api/communications", communications);
   app.route("/api/communication-templates", templates);
@@ -116,6 +119,10 @@ export function createApp() {
   app.route("/api/audit-log", auditLog);
   app.route("/api/audiences", audiences);
   app.route("/api/campaigns", campaigns);
+
+  // AI agents (Model Context Protocol): tools that call the /api routes above in-process with the caller's key.
+  app.use("/mcp", bodyLimit({ maxSize: MB, onError: tooLarge("1 MB") }));
+  app.route("/mcp", mcp(app));
 
   app.notFound((c) => problem(404, "not_found", `no route for ${c.req.method} ${c.req.path}`, c.var.requestId ?? ""));
 

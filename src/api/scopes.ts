@@ -46,6 +46,8 @@ type Rule = { prefix: string; read: Scope; write: Scope };
  */
 const PATTERNS: { pattern: RegExp; read: Scope; write: Scope }[] = [
   { pattern: /^\/api\/recipients\/[^/]+\/[^/]+\/devices(\/[^/]+)?$/, read: "recipients:read", write: "devices:write" },
+  // A preview renders and writes nothing: a POST only because it carries variables.
+  { pattern: /^\/api\/communication-templates\/[^/]+\/preview$/, read: "templates:read", write: "templates:read" },
 ];
 
 // Longest prefix wins; order here is only for reading.

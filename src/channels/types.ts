@@ -20,7 +20,7 @@ export type OutboundMessage = {
   recipientName: string | null;
   subject: string | null;
   content: string;
-  /** Plain-text alternative of HTML content, when the template gave one. */
+  /** Plain-text alternative of HTML content: the template's own, or derived by the pipeline (src/pipeline/outbound.ts). */
   text?: string | null;
   /** Extra email headers (RFC 8058 one-click unsubscribe on marketing mail). */
   headers?: Record<string, string>;

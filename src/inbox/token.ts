@@ -4,7 +4,8 @@
  * recipient's inbox. The signing key is derived from the master secret, used for nothing else.
  */
 import { jwtVerify, SignJWT } from "jose";
-import { base64Decode, hmac } from "../lib/crypto";
+import { hmac } from "../lib/crypto";
+import { base64Decode } from "../lib/base64";
 
 const AUDIENCE = "herald-inbox";
 const keyFor = (secret: string) => hmac("SHA-256", base64Decode(secret), "herald inbox tokens v1");

@@ -5,6 +5,8 @@
  * says nothing about another's. `v1.` values, sealed with the master key itself, still open. The
  * associated data binds a ciphertext to the record it belongs to, so a copied one will not open.
  */
+import { base64Decode as fromB64, base64Encode as toB64 } from "./base64";
+
 const encoder = new TextEncoder();
 
 export async function sha256Hex(input: string): Promise<string> {
@@ -12,12 +14,6 @@ export async function sha256Hex(input: string): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-const toB64 = (bytes: ArrayBuffer | Uint8Array) => {
-  let s = "";
-  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b);
-  return btoa(s);
-};
-const fromB64 = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 
 // Importing a key costs a little CPU; the secret does not change within an isolate's life.
 const keyCache = new Map<string, Promise<CryptoKey>>();
@@ -75,7 +71,6 @@ export async function open(secret: string, tenantId: string, sealed: string, ass
   return new TextDecoder().decode(pt);
 }
 
-export { toB64 as base64Encode, fromB64 as base64Decode };
 
 /** HMAC of a UTF-8 string; `key` is raw bytes or a UTF-8 string. */
 export async function hmac(hash: "SHA-1" | "SHA-256", key: Uint8Array | string, data: string): Promise<Uint8Array> {

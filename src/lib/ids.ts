@@ -4,6 +4,7 @@
  * counter (RFC 9562 §6.2, method 1), so ids minted by one isolate sort in the order they were
  * made — a timeline's events keep their order. API keys are 32 random bytes, base64url.
  */
+import { base64urlEncode } from "./base64";
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
 // Isolate-wide on purpose: monotonicity only has to hold for ids this isolate mints.
@@ -34,13 +35,8 @@ export function uuidv7(now = Date.now()): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-export function base64url(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
 
 /** `hk_` + 43 characters: 256 bits of entropy, so a plain SHA-256 is a safe stored hash. */
 export function newApiKey(): string {
-  return `hk_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
+  return `hk_${base64urlEncode(crypto.getRandomValues(new Uint8Array(32)))}`;
 }

@@ -3,7 +3,8 @@
  * (https://www.standardwebhooks.com): `webhook-signature: v1,<base64 HMAC-SHA256>` over
  * `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the base64 part of a `whsec_` secret.
  */
-import { base64Decode, base64Encode, hmac } from "./crypto";
+import { hmac } from "./crypto";
+import { base64Decode, base64Encode } from "./base64";
 
 export const newWebhookSecret = () => `whsec_${base64Encode(crypto.getRandomValues(new Uint8Array(24)))}`;
 

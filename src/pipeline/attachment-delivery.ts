@@ -13,7 +13,7 @@ import type { ProviderKind } from "../channels/kinds";
 import type { FailureKind } from "../channels/types";
 import { attachmentProblem, megabytes } from "../channels/attachment-limits";
 import { unsafeUrlReason } from "../lib/url-guard";
-import { bytesToBase64 } from "../lib/base64";
+import { base64Encode } from "../lib/base64";
 import { MAX_INLINE_ATTACHMENT_BYTES } from "./send-request";
 import { sizedFiles } from "./attachments";
 
@@ -62,7 +62,7 @@ async function readStored(bucket: R2Bucket, a: Attachment): Promise<Loaded> {
   const object = await bucket.get(a.storageKey!);
   if (!object) return { ok: false, failure: "permanent", reason: `attachment ${a.filename} is no longer stored (erased or expired)` };
   const bytes = new Uint8Array(await object.arrayBuffer());
-  return { ok: true, content: bytesToBase64(bytes), size: bytes.length };
+  return { ok: true, content: base64Encode(bytes), size: bytes.length };
 }
 
 /** Fetches a tenant's file URL as the guard allows, following redirects only to allowed hosts. */
@@ -85,7 +85,7 @@ async function fetchFile(a: Attachment): Promise<Loaded> {
       }
       const bytes = await readCapped(res, MAX_FETCH_BYTES);
       if (!bytes) return { ok: false, failure: "permanent", reason: `attachment ${a.filename} is larger than ${megabytes(MAX_FETCH_BYTES)}` };
-      return { ok: true, content: bytesToBase64(bytes), size: bytes.length };
+      return { ok: true, content: base64Encode(bytes), size: bytes.length };
     }
     return { ok: false, failure: "permanent", reason: `attachment ${a.filename}: more than ${MAX_REDIRECTS} redirects` };
   } catch (error) {

@@ -12,7 +12,7 @@ import { cachedProviders } from "../cache/tenant-config";
 import type { Channel } from "../domain";
 import type { Attachment } from "../db/schema";
 import { attachmentProblem, type SizedFile } from "../channels/attachment-limits";
-import { base64ToBytes, decodedLength } from "../lib/base64";
+import { base64Decode, decodedLength } from "../lib/base64";
 import { AppError, type FieldError } from "../lib/errors";
 
 /** Inline bytes a row may keep in total; anything past it is stored in the bucket. */
@@ -72,7 +72,7 @@ export async function stashAttachments(bucket: R2Bucket, rows: CommunicationRow[
           return { ...a, size };
         }
         const key = storageKey(row.tenantId, row.id, index);
-        await bucket.put(key, base64ToBytes(a.content), { httpMetadata: a.mimeType ? { contentType: a.mimeType } : undefined });
+        await bucket.put(key, base64Decode(a.content), { httpMetadata: a.mimeType ? { contentType: a.mimeType } : undefined });
         written.push(key);
         return { filename: a.filename, ...(a.mimeType ? { mimeType: a.mimeType } : {}), size, storageKey: key };
       }),

@@ -44,7 +44,7 @@ async function escalationId(originalId: string) {
 /** What the fallback send says: the same template rendered for its channel, or the same text. */
 async function fallbackRequest(db: Db, o: CommunicationRow, e: Escalate) {
   const template = o.templateId ? await templateById(db, o.tenantId, o.templateId) : undefined;
-  const plain = o.channel === "email" && looksLikeHtml(o.content) ? htmlToText(o.content) : o.content;
+  const plain = o.channel === "email" && looksLikeHtml(o.content) ? await htmlToText(o.content) : o.content;
   return SendRequest.safeParse({
     channel: e.channel,
     type: o.type,

@@ -8,7 +8,7 @@ import type { CommunicationRow } from "../db/communications";
 import type { ProviderConfigRow } from "../db/providers";
 import type { TenantSettings } from "../db/schema";
 import type { OutboundMessage, SendOutcome } from "../channels/types";
-import { looksLikeHtml } from "../channels/email/content";
+import { htmlToText, looksLikeHtml } from "../channels/email/content";
 import { whatsappTemplate } from "../channels/whatsapp/template";
 import { addTracking, signToken } from "./tracking-links";
 import type { Db } from "../db/client";
@@ -57,11 +57,17 @@ export async function unsubscribeHeaders(config: Config, c: CommunicationRow) {
   return { "List-Unsubscribe": `<${config.publicUrl}/u/${token}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" };
 }
 
-/** With Herald's own tracking, HTML email goes out with signed links and an open pixel. */
+/**
+ * HTML email as it goes out: with Herald's own tracking, signed links and an open pixel; and
+ * always with its text alternative, the template's own or derived from that HTML (links tracked
+ * as in the HTML). Derived here, once per send, because the parser (HTMLRewriter) is async and
+ * the provider adapters build their requests synchronously.
+ */
 export async function withTracking(config: Config, c: CommunicationRow, tracking: TenantSettings["tracking"]): Promise<Tracked> {
-  if (c.channel !== "email" || tracking !== "herald" || !looksLikeHtml(c.content)) return { ...c, tracking };
-  const content = await addTracking(c.content, { secret: config.encryptionKey, publicUrl: config.publicUrl, tenantId: c.tenantId, communicationId: c.id });
-  return { ...c, content, tracking };
+  if (c.channel !== "email" || !looksLikeHtml(c.content)) return { ...c, tracking };
+  const content =
+    tracking === "herald" ? await addTracking(c.content, { secret: config.encryptionKey, publicUrl: config.publicUrl, tenantId: c.tenantId, communicationId: c.id }) : c.content;
+  return { ...c, content, textContent: c.textContent ?? (await htmlToText(content)), tracking };
 }
 
 export function toOutbound(config: Config, c: Tracked, row: ProviderConfigRow): OutboundMessage {

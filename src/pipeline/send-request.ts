@@ -9,6 +9,7 @@ import { unsafeUrlReason } from "../lib/url-guard";
 import { LOCALE_PATTERN } from "../templates/locale";
 import { WhatsappTemplate } from "../channels/whatsapp/template";
 import { decodedLength } from "../lib/base64";
+import { normalisePhone } from "../lib/phone";
 
 /** Inline attachment bytes per send (decoded); large files are kept in R2, not in the row. */
 export const MAX_INLINE_ATTACHMENT_BYTES = 20 * 1024 * 1024;
@@ -17,7 +18,6 @@ import { PushExtras } from "../channels/push/message";
 const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug (a-z, 0-9, _ . -), at most 64 characters");
 const noLineBreaks = (s: string) => !/[\r\n]/.test(s);
 
-const E164 = /^\+[1-9]\d{6,14}$/;
 const PSID = /^\d{5,32}$/;
 const email = z.email();
 
@@ -31,8 +31,7 @@ export function normaliseContact(channel: ChannelT, raw: string): { ok: true; va
         : { ok: false, reason: "must be an email address" };
     case "sms":
     case "whatsapp": {
-      const phone = value.replace(/^whatsapp:/, "").replace(/[\s().-]/g, "");
-      return E164.test(phone) ? { ok: true, value: phone } : { ok: false, reason: "must be an E.164 phone number, e.g. +14155550123" };
+      return normalisePhone(value.replace(/^whatsapp:/, ""));
     }
     case "messenger": {
       const psid = value.replace(/^messenger:/, "");

@@ -3,13 +3,13 @@
  * that names the communication (and, for clicks, the destination) and carries an HMAC, so a token
  * cannot be forged, edited into an open redirect, or enumerated.
  */
-import { base64url } from "../lib/ids";
-import { constantTimeEqual, hmac, base64Decode } from "../lib/crypto";
+import { base64Decode, base64urlDecode, base64urlEncode as base64url } from "../lib/base64";
+import { constantTimeEqual, hmac } from "../lib/crypto";
+import { decodeEntities } from "../channels/email/entities";
 
 /** o: open pixel, c: click (with its destination), u: one-click unsubscribe. */
 export type TrackingToken = { k: "o" | "c" | "u"; t: string; c: string; u?: string };
 
-const fromBase64url = (s: string) => base64Decode(s.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (s.length % 4)) % 4));
 
 /** A key of its own for tracking tokens, derived from the master secret (domain separation). */
 const keyFor = (secret: string) => hmac("SHA-256", base64Decode(secret), "herald tracking tokens v1");
@@ -26,7 +26,7 @@ export async function verifyToken(secret: string, raw: string): Promise<Tracking
   const expected = base64url(await hmac("SHA-256", await keyFor(secret), payload));
   if (!constantTimeEqual(mac, expected)) return undefined;
   try {
-    const token = JSON.parse(new TextDecoder().decode(fromBase64url(payload))) as TrackingToken;
+    const token = JSON.parse(new TextDecoder().decode(base64urlDecode(payload))) as TrackingToken;
     const shaped = token.k === "o" || token.k === "u" || (token.k === "c" && typeof token.u === "string");
     return shaped && token.t && token.c ? token : undefined;
   } catch {
@@ -34,22 +34,44 @@ export async function verifyToken(secret: string, raw: string): Promise<Tracking
   }
 }
 
-// No whitespace inside a link: a URL with a line break in it is not one we will redirect to.
-const LINK = /(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?:\/\/[^"'\s]+)\2/gi;
-const unescapeAttr = (s: string) => s.replace(/&amp;/g, "&");
+/** An address we redirect to: absolute http(s), nothing a browser would strip or split. */
+const TRACKABLE = /^https?:\/\/[^\s"'<>]+$/i;
 
-/** Rewrites every http(s) link through the click redirect and appends the open pixel. */
+/**
+ * Rewrites every http(s) link through the click redirect and appends the open pixel, with the
+ * runtime's own HTML parser (HTMLRewriter, streaming) rather than regexes: an `href` is found
+ * however it is quoted and wherever it sits among the attributes, a `>` inside another attribute
+ * or an `<a` inside a comment or a script is not mistaken for a link, and the parser decodes the
+ * attribute's character references (`&amp;`) before the address is signed. Links that are not
+ * http(s) URLs (mailto:, tel:, #anchors, relative or malformed ones) stay as they were, untracked.
+ */
 export async function addTracking(html: string, o: { secret: string; publicUrl: string; tenantId: string; communicationId: string }): Promise<string> {
-  const tokens = new Map<string, string>();
-  for (const match of html.matchAll(LINK)) {
-    const url = unescapeAttr(match[3]!);
-    if (!tokens.has(url) && URL.canParse(url)) tokens.set(url, await signToken(o.secret, { k: "c", t: o.tenantId, c: o.communicationId, u: url }));
-  }
-  // Links that are not URLs stay as they were, untracked.
-  const linked = html.replace(LINK, (whole: string, before: string, quote: string, href: string) => {
-    const token = tokens.get(unescapeAttr(href));
-    return token ? `${before}${quote}${o.publicUrl}/t/c/${token}${quote}` : whole;
-  });
+  // One token per destination, however often it is linked.
+  const tokens = new Map<string, Promise<string>>();
+  const tokenFor = (url: string) => {
+    if (!tokens.has(url)) tokens.set(url, signToken(o.secret, { k: "c", t: o.tenantId, c: o.communicationId, u: url }));
+    return tokens.get(url)!;
+  };
   const pixel = `<img src="${o.publicUrl}/t/o/${await signToken(o.secret, { k: "o", t: o.tenantId, c: o.communicationId })}" width="1" height="1" alt="" style="display:none">`;
-  return /<\/body>/i.test(linked) ? linked.replace(/<\/body>/i, `${pixel}</body>`) : linked + pixel;
+  let placed = false;
+  const rewritten = await new HTMLRewriter()
+    .on("a[href]", {
+      async element(a) {
+        const url = decodeEntities(a.getAttribute("href")!);
+        if (TRACKABLE.test(url) && URL.canParse(url)) a.setAttribute("href", `${o.publicUrl}/t/c/${await tokenFor(url)}`);
+      },
+    })
+    .on("body", {
+      element(body) {
+        // Before the first </body> only, as a mail client would read the pixel.
+        body.onEndTag((end) => {
+          if (placed) return;
+          end.before(pixel, { html: true });
+          placed = true;
+        });
+      },
+    })
+    .transform(new Response(html, { headers: { "content-type": "text/html; charset=utf-8" } }))
+    .text();
+  return placed ? rewritten : rewritten + pixel;
 }

@@ -4,7 +4,7 @@
  * Messenger get plain text. Returns a Result: missing variables are an expected outcome.
  */
 import type { Channel } from "../domain";
-import { htmlToText, looksLikeHtml } from "../channels/email/content";
+import { looksLikeHtml } from "../channels/email/content";
 import type { FormatOptions } from "./helpers";
 import { missingVariables, render, RenderError } from "./render";
 
@@ -29,8 +29,8 @@ export function sources(channel: Channel, c: TemplateContent) {
 
 /**
  * Renders content. With `strict`, any missing variable fails the render (sends); without it,
- * missing ones render empty and are reported (previews). Deriving a text part from HTML is left to
- * whoever needs it (a preview, or the email adapter at send time), since sends rarely do.
+ * missing ones render empty and are reported (previews). Deriving a text part from HTML (async:
+ * htmlToText) is left to whoever needs it: a preview, or the delivery pipeline at send time.
  */
 export function renderContent(
   channel: Channel,
@@ -38,23 +38,22 @@ export function renderContent(
   variables: Record<string, unknown>,
   format: FormatOptions,
   strict: boolean,
-  deriveText = !strict,
 ): RenderResult {
   try {
-    return renderParts(channel, c, variables, format, strict, deriveText);
+    return renderParts(channel, c, variables, format, strict);
   } catch (error) {
     if (error instanceof RenderError) return { ok: false, missing: [], error: error.message.replace(/ at \d+$/, "") };
     throw error;
   }
 }
 
-function renderParts(channel: Channel, c: TemplateContent, variables: Record<string, unknown>, format: FormatOptions, strict: boolean, deriveText: boolean): RenderResult {
+function renderParts(channel: Channel, c: TemplateContent, variables: Record<string, unknown>, format: FormatOptions, strict: boolean): RenderResult {
   const s = sources(channel, c);
   const missing = [...new Set([s.subject, s.html, s.text].flatMap((t) => (t ? missingVariables(t, variables) : [])))];
   if (strict && missing.length) return { ok: false, missing };
   // A subject is a header: it must stay on one line whatever the variables hold.
   const subject = s.subject ? render(s.subject, variables, "text", format).replace(/[\r\n]+/g, " ").trim() : null;
   const html = s.html ? render(s.html, variables, "html", format) : null;
-  const text = s.text !== null ? render(s.text, variables, "text", format) : deriveText ? htmlToText(html ?? "") : null;
+  const text = s.text !== null ? render(s.text, variables, "text", format) : null;
   return { ok: true, value: { subject, html, text, body: html ?? text ?? "" }, missing };
 }

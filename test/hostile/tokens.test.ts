@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { captureEvents, captureQueue, testEnv } from "../helpers";
-import { base64url } from "../../src/lib/ids";
+import { base64urlEncode as base64url } from "../../src/lib/base64";
 import { addTracking, signToken, type TrackingToken } from "../../src/pipeline/tracking-links";
 import { mintInboxToken } from "../../src/inbox/token";
 import { created, expectNoSecretLeaked, fuzzTenant, hit, nastyString, probe, registerStoredSecrets, runs, show } from "./fuzz";

@@ -67,6 +67,8 @@ const cases: { name: string; settings: Settings; message: OutboundMessage; sdk: 
       ...base,
       subject: "Confirm your address",
       content: '<p>Hello <strong>Ada</strong>,</p><p><a href="https://herald.test/c?t=1&amp;u=2">Confirm</a> &amp; go.</p>',
+      // As the delivery pipeline derives it from the HTML (htmlToText runs in workerd, not here).
+      text: "Hello Ada,\n\nConfirm (https://herald.test/c?t=1&u=2) & go.",
     },
     sdk: {
       personalizations: [{ to: [{ email: "ada@example.com" }], customArgs }],

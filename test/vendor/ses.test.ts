@@ -5,7 +5,7 @@
  *   `aws4` computes for the same request at the same instant, and aws4fetch must reproduce the
  *   AWS SigV4 test suite's `get-vanilla` signature;
  * - SNS: messages signed with node:crypto (OpenSSL) over the field list sns-payload-validator
- *   uses must pass `verifySnsSignature` and `sesWebhook.verify`, and the public key our DER walk
+ *   uses must pass `verifySnsSignature` and `sesWebhook.verify`, and the public key @peculiar/x509
  *   cuts out of the certificate must equal the one node:crypto reads from it.
  */
 import * as nodeCrypto from "node:crypto";
@@ -15,7 +15,7 @@ import { AwsV4Signer } from "aws4fetch";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ses } from "../../src/channels/email/ses";
 import { sesWebhook } from "../../src/channels/email/ses-webhook";
-import { pemToDer, SnsMessage, spkiOfCertificate, verifySnsSignature } from "../../src/channels/email/sns";
+import { SnsMessage, spkiOfCertificate, verifySnsSignature } from "../../src/channels/email/sns";
 import type { OutboundMessage } from "../../src/channels/types";
 import { SNS_TEST_CERTIFICATE, SNS_TEST_PRIVATE_KEY } from "../fixtures/sns-test-certificate";
 import { captureFetch } from "./capture";
@@ -136,7 +136,7 @@ const notification = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-describe("SNS signatures: ours (WebCrypto + DER walk) vs node:crypto (OpenSSL)", () => {
+describe("SNS signatures: ours (WebCrypto + @peculiar/x509) vs node:crypto (OpenSSL)", () => {
   beforeEach(() => {
     captureFetch(() => new Response(SNS_TEST_CERTIFICATE));
   });
@@ -144,10 +144,16 @@ describe("SNS signatures: ours (WebCrypto + DER walk) vs node:crypto (OpenSSL)",
     vi.unstubAllGlobals();
   });
 
-  it("cuts out the same SubjectPublicKeyInfo that node:crypto reads from the certificate", () => {
-    const ours = spkiOfCertificate(pemToDer(SNS_TEST_CERTIFICATE));
+  it("reads the same SubjectPublicKeyInfo (with @peculiar/x509) that node:crypto reads from the certificate", () => {
+    const ours = spkiOfCertificate(SNS_TEST_CERTIFICATE);
     const theirs = createPublicKey(SNS_TEST_CERTIFICATE).export({ type: "spki", format: "der" });
     expect(Array.from(ours)).toEqual(Array.from(theirs));
+  });
+
+  it("refuses a certificate outside its validity period, and what is not a certificate", () => {
+    expect(() => spkiOfCertificate(SNS_TEST_CERTIFICATE, new Date("2200-01-01T00:00:00Z"))).toThrow(/not valid now/);
+    expect(() => spkiOfCertificate(SNS_TEST_CERTIFICATE, new Date("2026-01-01T00:00:00Z"))).toThrow(/not valid now/);
+    expect(() => spkiOfCertificate("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----")).toThrow();
   });
 
   it.each([

@@ -48,14 +48,20 @@ async function lookUp(c: Parameters<MiddlewareHandler<AppEnv>>[0], hash: string)
   return entry;
 }
 
-export function apiKeyAuth(): MiddlewareHandler<AppEnv> {
+/**
+ * `scopes: "route"` (the default, for /api) refuses a key that lacks the scope its route needs.
+ * `scopes: "per-call"` only authenticates: the endpoint (/mcp) makes in-process /api calls with
+ * the same key, and each of those is checked against its own route.
+ */
+export function apiKeyAuth(options: { scopes: "route" | "per-call" } = { scopes: "route" }): MiddlewareHandler<AppEnv> {
+  const byRoute = options.scopes === "route";
   return async function apiKeyAuth(c, next) {
     const token = bearerToken(c.req.header("authorization"));
     if (!token) throw new AppError("unauthorized", "missing API key: send Authorization: Bearer <apiKey>");
     const key = await lookUp(c, await sha256Hex(token));
     if (!key) throw new AppError("unauthorized", "invalid or revoked API key");
     const needed = requiredScope(c.req.method, c.req.path);
-    if (!allows(key.scopes, needed)) {
+    if (byRoute && !allows(key.scopes, needed)) {
       throw new AppError("forbidden", `this API key lacks the scope "${needed}"`, [{ field: "scope", message: `requires ${needed}` }]);
     }
     c.set("tenantId", key.tenantId);

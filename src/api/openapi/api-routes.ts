@@ -46,6 +46,11 @@ export const API_ROUTES: RouteDoc[] = [
     // The route checks the envelope, then each item against SendRequest: the same two checks, as one schema.
     body: { name: "BatchRequest", schema: z.object({ items: z.array(SendRequest).min(1).max(MAX_BATCH) }).strict(), example: { items: [sendExample, { channel: "sms", recipientContact: "+14155550123", content: "Your code is 123456", type: "otp" }] } },
   }),
+  comms("POST /api/communications/send/dry-run", "Check and render a send without making it", {
+    description: "The send's validation, planning (preferences, quiet hours) and rendering, answered with what would be stored. Nothing is written, enqueued or charged to the quota.",
+    body: { name: "SendRequest", schema: SendRequest, example: sendExample },
+    success: { status: 200 },
+  }),
   comms("GET /api/communications", "List communications (history)", { query: CommunicationListQuery }),
   comms("GET /api/communications/stats", "Delivery statistics over a period", { query: StatsQuery }),
   comms("GET /api/communications/:id", "A communication with its event timeline"),

@@ -13,6 +13,7 @@ const inbox = group("Inbox", "inbox");
 const hooks = group("Provider webhooks", "signature");
 const links = group("Tracking and unsubscribe", "signedLink");
 const service = group("Service", "none");
+const agents = group("AI agents (MCP)", "apiKey");
 
 const webhookParams = { provider: "sendgrid", configId: "<provider config id>" };
 
@@ -59,4 +60,10 @@ export const PUBLIC_ROUTES: RouteDoc[] = [
   links("GET /t/c/:token", "Click redirect", { success: { status: 302, description: "Redirects to the link's target." } }),
   links("GET /u/:token", "Unsubscribe page (asks first)", { success: { status: 200, contentType: "text/html" } }),
   links("POST /u/:token", "One-click unsubscribe (RFC 8058)", { success: { status: 200, contentType: "text/html" } }),
+  agents("POST /mcp", "The Model Context Protocol (Streamable HTTP, stateless): tools that call this API with the caller's key", {
+    description: "JSON-RPC 2.0 messages of MCP; see docs/mcp.md. Each tool needs the scope of the route it calls.",
+    success: { status: 200 },
+  }),
+  agents("GET /mcp", "No event stream: the MCP server is stateless", { success: { status: 405, description: "Method not allowed; POST JSON-RPC messages." } }),
+  agents("DELETE /mcp", "No session to end: the MCP server is stateless", { success: { status: 405, description: "Method not allowed; POST JSON-RPC messages." } }),
 ];

@@ -25,6 +25,7 @@ import { AppError, notFound, type FieldError } from "../../lib/errors";
 import { uuidv7 } from "../../lib/ids";
 import { fromStored, fromSystem, templateById, type TemplateView } from "../../templates/catalog";
 import { renderContent, type TemplateContent } from "../../templates/content";
+import { htmlToText } from "../../channels/email/content";
 import { formatOptions } from "../../templates/format";
 import { DEFAULT_LOCALE, LOCALE_PATTERN } from "../../templates/locale";
 import { checkSyntax, usedVariables } from "../../templates/render";
@@ -246,7 +247,8 @@ export const templates = new Hono<AppEnv>()
     const { variables, locale } = await jsonBody(c, Preview);
     const result = renderContent(t.channel, t.content, variables, formatOptions(locale ?? t.locale, variables), false);
     if (!result.ok) throw new AppError("validation_failed", `variables: ${result.error}`, [{ field: "variables", message: result.error ?? "cannot be rendered" }]);
-    const { subject, body, html, text } = result.value;
+    const { subject, body, html } = result.value;
+    const text = result.value.text ?? (html !== null ? await htmlToText(html) : null);
     return c.json({
       subject,
       body,

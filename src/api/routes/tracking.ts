@@ -8,11 +8,12 @@ import type { AppEnv } from "../context";
 import { countEngagement } from "../../db/tracking";
 import { notFound } from "../../lib/errors";
 import { uuidv7 } from "../../lib/ids";
+import { base64Decode } from "../../lib/base64";
 import { verifyToken } from "../../pipeline/tracking-links";
 import { applyProviderEvents } from "../../pipeline/track";
 
 // The smallest transparent GIF.
-const PIXEL = Uint8Array.from(atob("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"), (c) => c.charCodeAt(0));
+const PIXEL = base64Decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7");
 
 export const tracking = new Hono<AppEnv>()
   .get("/o/:token", async (c) => {

@@ -3,9 +3,10 @@
  * from an HTML body. That alternative is the text a person sees in the HTML: what is never shown
  * (comments, head, style, script, template, noscript) goes, whitespace collapses as a browser
  * collapses it, blocks and `<br>` become line breaks, a link keeps its address after its label,
- * no tag survives, and every character reference is decoded once (./entities.ts). One linear
- * scan: a tag is read to its closing `>` with quoted attribute values skipped, so a `>` inside a
- * quote does not end it, and no regex backtracks over a hostile 100 KB body.
+ * no tag survives, and every character reference is decoded once (./entities.ts). The HTML is
+ * read by the runtime's own streaming parser (HTMLRewriter, lol-html), which tokenises as a
+ * browser does: a `>` inside a quoted attribute, a `<` in a script, a comment or an unclosed tag
+ * at the end are handled by the HTML grammar, in one linear pass, not by regexes.
  */
 import { decodeEntities } from "./entities";
 
@@ -15,80 +16,54 @@ const HIDDEN = new Set(["style", "script", "head", "title", "template", "noscrip
 const BLOCK = new Set(
   "p div h1 h2 h3 h4 h5 h6 li ul ol dl dt dd tr table thead tbody tfoot blockquote pre section article header footer nav aside main figure figcaption address hr center form fieldset legend".split(" "),
 );
-const HREF = /\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/i;
+// No end tag to wait for (an end-tag handler cannot be set on these).
+const VOID = new Set("area base br col embed hr img input link meta param source track wbr".split(" "));
 
-/** The index just past the `>` that closes the tag opened at `from`, skipping quoted values; -1 if none. */
-function tagEnd(html: string, from: number): number {
-  let quote = "";
-  for (let i = from + 1; i < html.length; i++) {
-    const ch = html[i]!;
-    if (quote) {
-      if (ch === quote) quote = "";
-    } else if (ch === '"' || ch === "'") {
-      // Only a quote after `=` opens a value; elsewhere it is part of a name (`<a b"c>`).
-      if (/=\s*$/.test(html.slice(Math.max(from, i - 8), i))) quote = ch;
-    } else if (ch === ">") return i + 1;
-  }
-  return -1;
-}
-
-/** Skips past `end` from `from`, or to the end of the input when it never comes (as browsers do). */
-const skipPast = (html: string, from: number, end: string) => {
-  const at = html.indexOf(end, from);
-  return at === -1 ? html.length : at + end.length;
-};
-
-export function htmlToText(html: string): string {
-  const lower = html.toLowerCase();
+/** The text/plain alternative of an HTML body (see above). */
+export async function htmlToText(html: string): Promise<string> {
   let out = "";
-  const links: { href: string; start: number }[] = [];
-  let i = 0;
-  while (i < html.length) {
-    const lt = html.indexOf("<", i);
-    if (lt === -1) {
-      out += collapse(html.slice(i));
-      break;
-    }
-    out += collapse(html.slice(i, lt));
-    i = lt;
-    if (html.startsWith("<!--", i)) {
-      i = skipPast(html, i + 4, "-->");
-      continue;
-    }
-    const next = html[i + 1] ?? "";
-    if (next === "!" || next === "?") {
-      i = skipPast(html, i + 2, ">");
-      continue;
-    }
-    const closing = next === "/";
-    const name = /^[A-Za-z][^\s/>]*/.exec(html.slice(i + (closing ? 2 : 1), i + 40))?.[0].toLowerCase();
-    if (!name) {
-      // Not a tag: a `<` a person reads as a `<`.
-      out += "<";
-      i += 1;
-      continue;
-    }
-    const end = tagEnd(html, i);
-    if (end === -1) break; // a tag cut off at the end of the input shows nothing
-    const tag = html.slice(i, end);
-    i = end;
-    if (!closing && HIDDEN.has(name)) {
-      // Everything up to the element's end tag is never shown (a script's `<` is not a tag).
-      const close = lower.indexOf(`</${name}`, i);
-      const e = close === -1 ? -1 : tagEnd(html, close);
-      i = e === -1 ? html.length : e;
-      continue;
-    }
-    if (name === "br") out += "\n";
-    else if (BLOCK.has(name)) out += "\n";
-    else if (closing && (name === "td" || name === "th")) out += " ";
-    else if (name === "a" && !closing) {
-      const m = HREF.exec(tag);
-      links.push({ href: m ? (m[1] ?? m[2] ?? m[3] ?? "").trim() : "", start: out.length });
-    } else if (name === "a" && closing) {
-      const open = links.pop();
-      if (open) out += linkSuffix(open.href, out.slice(open.start));
-    }
+  // Inside an element that is never shown (nested ones count too).
+  let hidden = 0;
+  const endOf = (e: Element, then: () => void) => {
+    if (!VOID.has(e.tagName)) e.onEndTag(then);
+  };
+  const parsed = new HTMLRewriter()
+    .on("*", {
+      element(e) {
+        const name = e.tagName;
+        if (HIDDEN.has(name)) {
+          hidden++;
+          endOf(e, () => hidden--);
+          return;
+        }
+        if (hidden) return;
+        if (name === "br") out += "\n";
+        else if (BLOCK.has(name)) {
+          out += "\n";
+          endOf(e, () => (out += hidden ? "" : "\n"));
+        } else if (name === "td" || name === "th") endOf(e, () => (out += hidden ? "" : " "));
+        else if (name === "a") {
+          const href = (e.getAttribute("href") ?? "").trim();
+          const start = out.length;
+          endOf(e, () => (out += hidden ? "" : linkSuffix(href, out.slice(start))));
+        }
+      },
+    })
+    .onDocument({
+      // Text arrives as written (references not yet decoded), in pieces; comments never come here.
+      text(t) {
+        if (!hidden) out += collapse(t.text);
+      },
+    })
+    .transform(new Response(html, { headers: { "content-type": "text/html; charset=utf-8" } }))
+    .arrayBuffer();
+  try {
+    await parsed;
+  } catch (error) {
+    // The parser keeps a stack of open elements and refuses past its memory limit (some 15,000
+    // unclosed tags, never a real email): such a body goes without a text part, not without a send.
+    if (error instanceof TypeError && /memory limit/i.test(error.message)) return "";
+    throw error;
   }
   return decodeEntities(out)
     .replace(/\u00a0/g, " ")

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { baseSettings, classifyHttpStatus } from "../settings";
 import { defineProvider, type FailureKind, type OutboundMessage, type SendOutcome } from "../types";
 import { fetchWithTimeout, joinBase, parseRetryAfter } from "../../lib/http";
-import { base64Decode } from "../../lib/crypto";
+import { base64Decode, base64Encode } from "../../lib/base64";
 import { bodies, COMMUNICATION_TAG, inlineAttachments, mailbox, readJson, TENANT_TAG } from "./parts";
 import { mailgunWebhook } from "./mailgun-webhook";
 
@@ -69,7 +69,7 @@ export const mailgun = defineProvider({
     async send(message): Promise<SendOutcome> {
       const res = await fetchWithTimeout(
         joinBase(s.baseUrl ?? MAILGUN_HOSTS[s.region], `/v3/${encodeURIComponent(s.domain)}/messages`),
-        { method: "POST", headers: { authorization: `Basic ${btoa(`api:${c.apiKey}`)}` }, body: mailgunForm(message, s) },
+        { method: "POST", headers: { authorization: `Basic ${base64Encode(`api:${c.apiKey}`)}` }, body: mailgunForm(message, s) },
         s.timeoutMs,
       );
       const body = await readJson<{ id?: string; message?: string }>(res);

@@ -5,16 +5,20 @@
  */
 import type { Attachment } from "../../db/schema";
 import type { OutboundMessage } from "../types";
-import { htmlToText, looksLikeHtml } from "./content";
+import { looksLikeHtml } from "./content";
+import { base64Encode } from "../../lib/base64";
 
 /** Tag / metadata / custom-variable names our ids travel under (the same for every provider). */
 export const COMMUNICATION_TAG = "herald_communication_id";
 export const TENANT_TAG = "herald_tenant_id";
 
-/** HTML content goes with a text alternative when there is one; plain content goes as text alone. */
+/**
+ * HTML content goes with a text alternative when there is one (the delivery pipeline derives it
+ * from the HTML: src/pipeline/outbound.ts); plain content goes as text alone.
+ */
 export function bodies(message: OutboundMessage): { html?: string; text?: string } {
   if (!looksLikeHtml(message.content)) return { text: message.content };
-  const text = message.text ?? htmlToText(message.content);
+  const text = message.text;
   return { html: message.content, ...(text ? { text } : {}) };
 }
 
@@ -38,9 +42,7 @@ export function mailbox(address: string, name?: string | null): string {
 export function asciiMailbox(address: string, name?: string | null): string {
   const display = name ? clean(name) : "";
   if (!/[^\x20-\x7e]/.test(display)) return mailbox(address, display);
-  let binary = "";
-  for (const byte of new TextEncoder().encode(display)) binary += String.fromCharCode(byte);
-  return `=?UTF-8?B?${btoa(binary)}?= <${address}>`;
+  return `=?UTF-8?B?${base64Encode(display)}?= <${address}>`;
 }
 
 /**

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import type { ProviderEvent, SuppressionReason, Verification, WebhookHandler } from "../types";
 import { constantTimeEqual } from "../../lib/crypto";
+import { base64Decode } from "../../lib/base64";
 import type { TrackedStatus } from "../../pipeline/status";
 import { COMMUNICATION_TAG } from "./parts";
 import { own } from "../../lib/own";
@@ -86,7 +87,7 @@ export const postmarkWebhook: WebhookHandler<{ webhookUsername?: string; webhook
     if (!/^basic /i.test(header)) return { ok: false, reason: "missing Basic credentials" };
     let given: string;
     try {
-      given = new TextDecoder().decode(Uint8Array.from(atob(header.slice(6).trim()), (c) => c.charCodeAt(0)));
+      given = new TextDecoder().decode(base64Decode(header.slice(6).trim()));
     } catch {
       return { ok: false, reason: "malformed Basic credentials" };
     }

@@ -7,7 +7,8 @@
  */
 import { z } from "zod";
 import type { ProviderEvent, ReplayKey, SuppressionReason, Verification, WebhookHandler } from "../types";
-import { base64Decode, derToP1363, sha256Hex } from "../../lib/crypto";
+import { derToP1363, sha256Hex } from "../../lib/crypto";
+import { base64Decode } from "../../lib/base64";
 import { unixSeconds, withinWindow } from "../webhook-time";
 import type { TrackedStatus } from "../../pipeline/status";
 

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { classifyHttpStatus, baseSettings } from "../settings";
 import { defineProvider, type OutboundMessage, type SendOutcome } from "../types";
 import { fetchWithTimeout, joinBase, parseRetryAfter } from "../../lib/http";
-import { htmlToText, looksLikeHtml } from "./content";
+import { looksLikeHtml } from "./content";
 import { sendgridWebhook } from "./sendgrid-webhook";
 
 const credentials = z.object({ apiKey: z.string().min(1) });
@@ -21,7 +21,8 @@ type Settings = z.infer<typeof settings>;
 
 export function sendgridRequestBody(message: OutboundMessage, s: Settings) {
   const html = looksLikeHtml(message.content);
-  const text = html ? (message.text ?? htmlToText(message.content)) : message.content;
+  // The text alternative of HTML comes derived from the delivery pipeline (src/pipeline/outbound.ts).
+  const text = html ? message.text : message.content;
   // SendGrid requires text/plain before text/html when both are present, and no empty values
   // (HTML with no text, e.g. a single image, goes out as text/html alone).
   const content = html

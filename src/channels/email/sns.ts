@@ -3,11 +3,14 @@
  * fields, as `name\nvalue\n` pairs, with RSA PKCS#1 v1.5 — SHA-1 for `SignatureVersion` 1, SHA-256
  * for 2 — and names the X.509 certificate to check it with. Trust comes from where that
  * certificate is: only `https://sns.<region>.amazonaws.com/SimpleNotificationService-….pem` is
- * fetched (as AWS's own validators do; the chain is not walked). WebCrypto cannot import a
- * certificate, so the public key (SubjectPublicKeyInfo) is cut out of its DER here.
+ * fetched (as AWS's own validators do; the chain is not walked). The certificate is parsed with
+ * @peculiar/x509, which needs a Reflect metadata polyfill loaded before it (its DI container,
+ * tsyringe, checks for one on import).
  */
+import "reflect-metadata";
+import { X509Certificate } from "@peculiar/x509";
 import { z } from "zod";
-import { base64Decode } from "../../lib/crypto";
+import { base64Decode } from "../../lib/base64";
 import { fetchWithTimeout } from "../../lib/http";
 
 export const SnsMessage = z
@@ -38,40 +41,14 @@ export function snsStringToSign(m: SnsMessage): string {
   return keys.map((k) => (m[k] == null ? "" : `${k}\n${m[k]}\n`)).join("");
 }
 
-/** One DER element at `at`: its tag, and where its contents start and end. */
-function element(der: Uint8Array, at: number) {
-  const tag = der[at];
-  let length = der[at + 1] ?? 0;
-  let start = at + 2;
-  if (length & 0x80) {
-    const bytes = length & 0x7f;
-    if (bytes === 0 || bytes > 4) throw new Error("unsupported DER length");
-    length = 0;
-    for (let i = 0; i < bytes; i++) length = length * 256 + (der[start++] ?? 0);
-  }
-  if (tag === undefined || start + length > der.length) throw new Error("truncated DER");
-  return { tag, start, end: start + length };
-}
-
-/** RFC 5280 §4.1: Certificate → tbsCertificate → [0] version?, serial, signature, issuer, validity, subject, SPKI. */
-export function spkiOfCertificate(der: Uint8Array): Uint8Array {
-  const tbs = element(der, element(der, 0).start);
-  let at = tbs.start;
-  if (der[at] === 0xa0) at = element(der, at).end;
-  for (const tag of [0x02, 0x30, 0x30, 0x30, 0x30]) {
-    const e = element(der, at);
-    if (e.tag !== tag) throw new Error("not an X.509 certificate");
-    at = e.end;
-  }
-  const spki = element(der, at);
-  if (spki.tag !== 0x30 || spki.end > tbs.end) throw new Error("not an X.509 certificate");
-  return der.subarray(at, spki.end);
-}
-
-export function pemToDer(pem: string): Uint8Array {
-  const body = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(pem)?.[1];
-  if (!body) throw new Error("no PEM certificate");
-  return base64Decode(body.replace(/\s+/g, ""));
+/**
+ * The certificate's public key (SubjectPublicKeyInfo, DER) for WebCrypto, which cannot import a
+ * certificate itself. A certificate outside its validity period is refused.
+ */
+export function spkiOfCertificate(pem: string, now = new Date()): Uint8Array {
+  const certificate = new X509Certificate(pem);
+  if (now < certificate.notBefore || now > certificate.notAfter) throw new Error("the signing certificate is not valid now");
+  return new Uint8Array(certificate.publicKey.rawData);
 }
 
 // Isolate-wide: a certificate URL names one certificate for good, and SNS signs every message
@@ -85,7 +62,7 @@ function signingKey(url: string): Promise<Uint8Array> {
   if (cached) return cached;
   const spki = fetchWithTimeout(url, {}, 5_000).then(async (res) => {
     if (!res.ok) throw new Error(`certificate fetch answered ${res.status}`);
-    return spkiOfCertificate(pemToDer(await res.text()));
+    return spkiOfCertificate(await res.text());
   });
   spki.catch(() => certificates.get(url) === spki && certificates.delete(url));
   if (certificates.size >= MAX_CERTIFICATES) certificates.delete(certificates.keys().next().value!);

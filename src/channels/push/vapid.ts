@@ -6,7 +6,8 @@
  * half sealed with the credentials, and shows the public half (settings.vapidPublicKey) because
  * the browser needs it as `applicationServerKey` in `pushManager.subscribe`.
  */
-import { base64url, importJWK, SignJWT } from "jose";
+import { importJWK, SignJWT } from "jose";
+import { base64urlDecode, base64urlEncode } from "../../lib/base64";
 import type { ConfigInput } from "../types";
 import type { FieldError } from "../../lib/errors";
 
@@ -22,15 +23,15 @@ export async function generateVapidKeys(): Promise<VapidKeys> {
 const publicKeyOf = (x: string, y: string) => {
   const point = new Uint8Array(65);
   point[0] = 4;
-  point.set(base64url.decode(x), 1);
-  point.set(base64url.decode(y), 33);
-  return base64url.encode(point);
+  point.set(base64urlDecode(x), 1);
+  point.set(base64urlDecode(y), 33);
+  return base64urlEncode(point);
 };
 
 function jwkOf(keys: VapidKeys): JsonWebKey {
-  const point = base64url.decode(keys.publicKey);
+  const point = base64urlDecode(keys.publicKey);
   if (point.length !== 65 || point[0] !== 4) throw new Error("the VAPID public key is not an uncompressed P-256 point");
-  return { kty: "EC", crv: "P-256", x: base64url.encode(point.slice(1, 33)), y: base64url.encode(point.slice(33)), d: keys.privateKey };
+  return { kty: "EC", crv: "P-256", x: base64urlEncode(point.slice(1, 33)), y: base64urlEncode(point.slice(33)), d: keys.privateKey };
 }
 
 /** The `Authorization` header value for one push service origin. */

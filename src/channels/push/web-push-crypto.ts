@@ -4,7 +4,7 @@
  * HKDF-SHA256, then AES-128-GCM over one record (RFC 8188 `aes128gcm`, record size 4096). The
  * output is the whole request body: salt, record size, our public key, ciphertext.
  */
-import { base64url } from "jose";
+import { base64urlDecode, base64urlEncode } from "../../lib/base64";
 
 const RECORD_SIZE = 4096;
 const enc = new TextEncoder();
@@ -28,8 +28,8 @@ export type Subscription = { p256dh: string; auth: string };
 
 /** Encrypts `plaintext` for one subscription; throws if its keys are not a P-256 point and a 16-byte secret. */
 export async function encryptForSubscription(plaintext: Uint8Array, sub: Subscription): Promise<Uint8Array> {
-  const uaPublic = base64url.decode(sub.p256dh);
-  const authSecret = base64url.decode(sub.auth);
+  const uaPublic = base64urlDecode(sub.p256dh);
+  const authSecret = base64urlDecode(sub.auth);
   if (uaPublic.length !== 65 || uaPublic[0] !== 4 || authSecret.length !== 16) throw new Error("the subscription's keys are malformed");
   if (plaintext.length + 17 > RECORD_SIZE) throw new Error("the payload does not fit one record");
 

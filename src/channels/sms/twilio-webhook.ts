@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import type { ProviderEvent, Verification, WebhookHandler } from "../types";
-import { base64Encode, constantTimeEqual, hmac } from "../../lib/crypto";
+import { constantTimeEqual, hmac } from "../../lib/crypto";
+import { base64Encode } from "../../lib/base64";
 import type { TrackedStatus } from "../../pipeline/status";
 import { own } from "../../lib/own";
 

@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { Channel } from "../../domain";
 import { classifyHttpStatus, baseSettings } from "../settings";
 import { defineProvider, type FailureKind, type OutboundMessage, type SendOutcome } from "../types";
+import { base64Encode } from "../../lib/base64";
 import { fetchWithTimeout, joinBase, parseRetryAfter } from "../../lib/http";
 import { twilioWebhook } from "./twilio-webhook";
 
@@ -46,7 +47,7 @@ export function twilioRequest(message: OutboundMessage, c: Credentials, s: Setti
     url: joinBase(s.baseUrl ?? "https://api.twilio.com", `/2010-04-01/Accounts/${c.accountSid}/Messages.json`),
     init: {
       method: "POST",
-      headers: { authorization: `Basic ${btoa(user)}`, "content-type": "application/x-www-form-urlencoded" },
+      headers: { authorization: `Basic ${base64Encode(user)}`, "content-type": "application/x-www-form-urlencoded" },
       body: form.toString(),
     } satisfies RequestInit,
   };
