@@ -77,6 +77,9 @@ export const communication = sqliteTable(
     /** The campaign that created it (src/campaigns), and which A/B variant it got. */
     campaignId: text("campaign_id"),
     campaignVariant: text("campaign_variant"),
+    /** The workflow run and step that sent it (src/workflows). */
+    workflowRunId: text("workflow_run_id"),
+    workflowStepId: text("workflow_step_id"),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
   },
