@@ -38,6 +38,8 @@ export const listWorkflows = (db: Db, tenantId: string) =>
 export const insertWorkflow = (db: Db, row: WorkflowRow, version: WorkflowVersionRow) =>
   db.batch([db.insert(workflow).values(row), db.insert(workflowVersion).values(version)]);
 
+export const insertVersion = (db: Db, version: WorkflowVersionRow) => db.insert(workflowVersion).values(version);
+
 /** A new version, made active in the same transaction; the version number is one past the highest. */
 export const publishVersion = (db: Db, tenantId: string, workflowId: string, version: WorkflowVersionRow, now: Date) =>
   db.batch([
