@@ -66,3 +66,5 @@ CREATE TABLE `workflow_run_step` (
 --> statement-breakpoint
 ALTER TABLE `communication` ADD `workflow_run_id` text;--> statement-breakpoint
 ALTER TABLE `communication` ADD `workflow_step_id` text;
+--> statement-breakpoint
+CREATE INDEX `idx_communication_workflow_run` ON `communication` (`tenant_id`,`workflow_run_id`);

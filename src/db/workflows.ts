@@ -5,7 +5,7 @@
  */
 import { and, asc, desc, eq, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "./client";
-import { workflow, workflowRun, workflowRunStep, workflowVersion, type RunStatus } from "./schema";
+import { communication, workflow, workflowRun, workflowRunStep, workflowVersion, type RunStatus } from "./schema";
 
 export type WorkflowRow = typeof workflow.$inferSelect;
 export type WorkflowVersionRow = typeof workflowVersion.$inferSelect;
@@ -162,3 +162,18 @@ export const upsertRunStep = (db: Db, row: WorkflowRunStepRow) =>
       target: [workflowRunStep.runId, workflowRunStep.stepId],
       set: { status: row.status, outcome: row.outcome, finishedAt: row.finishedAt, output: row.output, communicationIds: row.communicationIds },
     });
+
+/** The communications a run created (all steps, or one), for fresh outcome reads and send retries. */
+export const runCommunications = (db: Db, tenantId: string, runId: string) =>
+  db
+    .select({
+      id: communication.id,
+      stepId: communication.workflowStepId,
+      channel: communication.channel,
+      status: communication.status,
+      openedAt: communication.openedAt,
+      clickedAt: communication.clickedAt,
+    })
+    .from(communication)
+    .where(and(eq(communication.tenantId, tenantId), eq(communication.workflowRunId, runId)))
+    .all();

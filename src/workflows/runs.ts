@@ -121,7 +121,7 @@ export async function notifyRunsOfEvent(env: Env, tenantId: string, eventType: s
   const sent = await Promise.all(
     runs.map(async (r) => {
       try {
-        await (await env[r.binding].get(r.instanceId)).sendEvent({ type, payload: { type: eventType, data } });
+        await (await env[r.binding].get(r.instanceId)).sendEvent({ type, payload: JSON.stringify({ type: eventType, data }) });
         return 1;
       } catch (error) {
         console.log(JSON.stringify({ msg: "sendEvent skipped", runId: r.id, error: String(error) }));

@@ -3,6 +3,11 @@
  */
 import type { Step } from "../definition";
 import type { StepRunner } from "./types";
+import { runBranch } from "./branch";
+import { runDelay } from "./delay";
+import { runEscalate } from "./escalate";
+import { runSend } from "./send";
+import { runWaitForEvent } from "./wait-for-event";
 
 type Runners = { [K in Step["type"]]: StepRunner<Extract<Step, { type: K }>> };
 
@@ -11,11 +16,11 @@ const notBuilt = (kind: string): StepRunner => async () => {
 };
 
 export const RUNNERS: Runners = {
-  send: notBuilt("send"),
-  delay: notBuilt("delay"),
-  branch: notBuilt("branch"),
-  wait_for_event: notBuilt("wait_for_event"),
-  escalate: notBuilt("escalate"),
+  send: runSend,
+  delay: runDelay,
+  branch: runBranch,
+  wait_for_event: runWaitForEvent,
+  escalate: runEscalate,
   // ---- wf-fit replaces these three (src/workflows/steps/digest.ts, throttle.ts, start-reminder.ts) ----
   digest: notBuilt("digest"),
   throttle: notBuilt("throttle"),
