@@ -37,6 +37,9 @@ import { WorkflowDefinition, WorkflowKey } from "../../workflows/definition";
 import { cancelRuns, MAX_TRIGGER_RECIPIENTS, startRuns } from "../../workflows/runs";
 
 const CreateWorkflow = z.object({ key: WorkflowKey }).passthrough();
+/** The create body as documented: the key plus a definition (the route checks them in that order). */
+export const CreateWorkflowDoc = z.object({ key: WorkflowKey }).and(WorkflowDefinition);
+export const CancelRuns = z.object({ cancellationKey: z.string().min(1).max(255) }).strict();
 
 export const TriggerInput = z
   .object({
@@ -53,7 +56,7 @@ export const TriggerInput = z
     if (JSON.stringify(t.data).length > 32_000) ctx.addIssue({ code: "custom", path: ["data"], message: "at most 32000 bytes of JSON" });
   });
 
-const RunsQuery = z
+export const RunsQuery = z
   .object({
     status: z.enum(RUN_STATUSES).optional(),
     recipientType: z.string().max(64).optional(),
@@ -138,7 +141,7 @@ export const workflows = new Hono<AppEnv>()
   })
   .get("/", async (c) => c.json({ results: (await listWorkflows(c.var.db, c.var.tenantId)).map(workflowDto) }))
   .post("/runs/cancel", async (c) => {
-    const { cancellationKey } = await jsonBody(c, z.object({ cancellationKey: z.string().min(1).max(255) }).strict());
+    const { cancellationKey } = await jsonBody(c, CancelRuns);
     const cancelled = await cancelRuns(c.env, c.var.tenantId, cancellationKey);
     await recordAudit(c, "workflow.runs_cancelled", { detail: { cancelled } });
     return c.json({ cancelled });
