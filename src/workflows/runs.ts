@@ -81,7 +81,11 @@ export async function startRuns(env: Env, t: Trigger, now = new Date()): Promise
   }
   const stored = t.idempotencyKey ? rows.map((r) => existing.get(r.idempotencyKey!) ?? r) : rows;
   const mine = new Set(fresh.map((r) => r.id));
-  const toCreate = stored.filter((r) => mine.has(r.id));
+  // A replay also starts any open run whose instance the first call stored but never created
+  // (it failed between the D1 write and createBatch): the rows say "running", Workflows knows nothing.
+  const replayed = stored.filter((r) => !mine.has(r.id) && r.status === "running" && !r.finishedAt);
+  const missing = await Promise.all(replayed.map((r) => env[r.binding].get(r.instanceId).then(() => null, () => r)));
+  const toCreate = [...stored.filter((r) => mine.has(r.id)), ...missing.filter((r): r is WorkflowRunRow => r !== null)];
   for (let i = 0; i < toCreate.length; i += CREATE_CHUNK) {
     await env[binding].createBatch(
       toCreate.slice(i, i + CREATE_CHUNK).map((r) => ({

@@ -96,6 +96,19 @@ describe("workflow resource", () => {
     expect(other.runs.map((r) => r.id)).not.toEqual(first.runs.map((r) => r.id));
   });
 
+  it("a replayed trigger starts the runs whose instances the first call failed to create", async () => {
+    await using wf = await introspectWorkflow(env.JOURNEYS);
+    await createWorkflow("invoice", key, { key: "invoice", ...v1 });
+    vi.spyOn(env.JOURNEYS, "createBatch").mockRejectedValueOnce(new Error("workflows unavailable"));
+    const body = { recipients: [{ type: "user", id: "u1" }], data: { number: "F-3" }, idempotencyKey: "order-79" };
+    const failed = await call("POST", "/api/workflows/invoice/trigger", { key, body });
+    expect(failed.status).toBe(500);
+    const replay = await trigger(key, "invoice", body);
+    const run = await waitForRun(key, replay.runs[0]!.id, finished);
+    expect(run.status).toBe("completed");
+    expect(await wf.get()).toHaveLength(1);
+  });
+
   it("lists runs with filters and a cursor", async () => {
     await using wf = await introspectWorkflow(env.JOURNEYS);
     await createWorkflow("invoice", key, { key: "invoice", ...v1 });
