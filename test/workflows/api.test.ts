@@ -76,7 +76,7 @@ describe("workflow resource", () => {
     expect(many.json.errors[0].field).toBe("recipients");
     const audience = await call("POST", "/api/workflows/ok/trigger", { key, body: { audienceId: "aud_1" } });
     expect(audience.status).toBe(501);
-    expect(audience.json.detail).toBe("audience triggers land with the fan-out");
+    expect(audience.json).toMatchObject({ title: "Not Implemented", detail: "audience triggers land with the fan-out" });
   });
 
   it("an idempotency key returns the same runs instead of starting new ones", async () => {

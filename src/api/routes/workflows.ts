@@ -209,6 +209,7 @@ export const workflows = new Hono<AppEnv>()
   .post("/:key/trigger", async (c) => {
     const w = await liveWorkflow(c, c.req.param("key"));
     const body = await jsonBody(c, TriggerInput);
+    // ---- wf-fit: the audience fan-out (JOURNEYS_BULK) replaces this line ----
     if (body.audienceId) throw new AppError("not_implemented", "audience triggers land with the fan-out", [{ field: "audienceId", message: "give recipients (up to 1000) for now" }]);
     const { runs } = await startRuns(c.env, {
       tenantId: c.var.tenantId,
