@@ -100,7 +100,7 @@ export const getRun = (db: Db, tenantId: string, id: string) =>
     .where(and(eq(workflowRun.tenantId, tenantId), eq(workflowRun.id, id)))
     .get();
 
-export const runSteps = (db: Db, tenantId: string, runIds: string[]) =>
+export const stepsOfRuns = (db: Db, tenantId: string, runIds: string[]) =>
   runIds.length
     ? db
         .select()

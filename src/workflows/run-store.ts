@@ -7,11 +7,10 @@
 import type { EventRecipient } from "../automation/event";
 import { database } from "../db/client";
 import { getRun, getVersion, setRunStatus, upsertRunStep } from "../db/workflows";
-import type { RunStatus } from "../db/schema/workflows";
 import type { Env } from "../env";
 import type { Step } from "./definition";
 import type { RunStore } from "./interpreter";
-import { isTerminal, nextRunStatus, startedStepStatus } from "./status";
+import { isTerminal, nextRunStatus, startedStepStatus, type RunTransition } from "./status";
 import type { Actor, EndStatus, RunContext } from "./steps/types";
 
 export type LoadedRun = { recipient: EventRecipient; data: Record<string, unknown>; actor: Actor | null; steps: Step[] };
@@ -23,13 +22,15 @@ export async function loadRun(env: Env, p: { runId: string; tenantId: string; wo
   return { recipient: run.recipient as EventRecipient, data: run.data, actor: run.actor ?? null, steps: version.steps };
 }
 
-async function moveRun(ctx: RunContext, to: (current: RunStatus) => RunStatus) {
-  const db = database(ctx.env.DB);
-  const run = await getRun(db, ctx.tenantId, ctx.runId);
-  if (!run) return;
-  const next = to(run.status);
-  if (next !== run.status) await setRunStatus(db, ctx.tenantId, ctx.runId, next, new Date(), isTerminal(next));
-}
+/**
+ * The run's status after this transition, written in the same batch as the step's row. For an
+ * open run the next status does not depend on which open status it was in, so no read is needed;
+ * setRunStatus only updates open runs, which keeps terminal statuses (a cancel) where they are.
+ */
+const moveRun = (ctx: RunContext, t: RunTransition) => {
+  const next = nextRunStatus("running", t);
+  return setRunStatus(database(ctx.env.DB), ctx.tenantId, ctx.runId, next, new Date(), isTerminal(next));
+};
 
 export const d1RunStore: RunStore = {
   async isCancelled(ctx) {
@@ -38,35 +39,40 @@ export const d1RunStore: RunStore = {
   },
   async stepStarted(ctx, s) {
     const now = new Date();
-    await upsertRunStep(database(ctx.env.DB), {
-      runId: ctx.runId,
-      tenantId: ctx.tenantId,
-      stepId: s.id,
-      type: s.type,
-      status: startedStepStatus(s.type),
-      outcome: null,
-      startedAt: now,
-      finishedAt: null,
-      output: null,
-      communicationIds: [],
-    });
-    await moveRun(ctx, (c) => nextRunStatus(c, { kind: "step_started", stepType: s.type }));
+    const db = database(ctx.env.DB);
+    await db.batch([
+      upsertRunStep(db, {
+        runId: ctx.runId,
+        tenantId: ctx.tenantId,
+        stepId: s.id,
+        type: s.type,
+        status: startedStepStatus(s.type),
+        outcome: null,
+        startedAt: now,
+        finishedAt: null,
+        output: null,
+        communicationIds: [],
+      }),
+      moveRun(ctx, { kind: "step_started", stepType: s.type }),
+    ]);
   },
   async stepFinished(ctx, s, r) {
     const db = database(ctx.env.DB);
-    await upsertRunStep(db, {
-      runId: ctx.runId,
-      tenantId: ctx.tenantId,
-      stepId: s.id,
-      type: s.type,
-      status: r.outcome === "skipped" ? "skipped" : r.outcome === "failed" ? "failed" : "done",
-      outcome: r.outcome,
-      startedAt: null,
-      finishedAt: new Date(),
-      output: r.output ?? null,
-      communicationIds: r.communicationIds ?? [],
-    });
-    await moveRun(ctx, (c) => nextRunStatus(c, { kind: "step_finished" }));
+    await db.batch([
+      upsertRunStep(db, {
+        runId: ctx.runId,
+        tenantId: ctx.tenantId,
+        stepId: s.id,
+        type: s.type,
+        status: r.outcome === "skipped" ? "skipped" : r.outcome === "failed" ? "failed" : "done",
+        outcome: r.outcome,
+        startedAt: null,
+        finishedAt: new Date(),
+        output: r.output ?? null,
+        communicationIds: r.communicationIds ?? [],
+      }),
+      moveRun(ctx, { kind: "step_finished" }),
+    ]);
   },
   async stepFailed(ctx, s, error) {
     await upsertRunStep(database(ctx.env.DB), {
@@ -85,9 +91,5 @@ export const d1RunStore: RunStore = {
 };
 
 export async function finishRun(env: Env, p: { runId: string; tenantId: string }, status: EndStatus) {
-  const db = database(env.DB);
-  const run = await getRun(db, p.tenantId, p.runId);
-  if (!run) return;
-  const next = nextRunStatus(run.status, { kind: "ended", status });
-  if (next !== run.status) await setRunStatus(db, p.tenantId, p.runId, next, new Date(), true);
+  await setRunStatus(database(env.DB), p.tenantId, p.runId, nextRunStatus("running", { kind: "ended", status }), new Date(), true);
 }

@@ -24,7 +24,7 @@ import {
   listWorkflows,
   maxVersion,
   publishVersion,
-  runSteps,
+  stepsOfRuns,
   updateWorkflow,
   type WorkflowRunRow,
   type WorkflowRunStepRow,
@@ -150,7 +150,7 @@ export const workflows = new Hono<AppEnv>()
     const { db, tenantId } = c.var;
     const run = await getRun(db, tenantId, c.req.param("id"));
     if (!run) throw notFound("workflow run");
-    return c.json(runDto(run, await runSteps(db, tenantId, [run.id])));
+    return c.json(runDto(run, await stepsOfRuns(db, tenantId, [run.id])));
   })
   .get("/:key", async (c) => c.json(workflowDto(await liveWorkflow(c, c.req.param("key")))))
   .put("/:key", async (c) => {
@@ -232,7 +232,7 @@ export const workflows = new Hono<AppEnv>()
     const q = queryOf(c, RunsQuery);
     const rows = await listRuns(db, tenantId, key, q);
     const page = rows.slice(0, q.limit);
-    const steps = await runSteps(db, tenantId, page.map((r) => r.id));
+    const steps = await stepsOfRuns(db, tenantId, page.map((r) => r.id));
     return c.json({
       results: page.map((r) => runDto(r, steps.filter((s) => s.runId === r.id))),
       nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null,
