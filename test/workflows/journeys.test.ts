@@ -61,6 +61,23 @@ describe("wait_for_event", () => {
     void wf;
   });
 
+  it("keeps an event that arrives before the run reaches its wait", async () => {
+    await using wf = await introspectWorkflow(env.JOURNEYS);
+    await createWorkflow("early", key, {
+      key: "early",
+      name: "Early",
+      steps: [{ type: "wait_for_event", id: "gate", event: "test.go", timeout: "1d" }, { ...paid.steps[1], onEvent: [inApp("thanks", "Paid early")] }],
+    });
+    const { runs } = await trigger(key, "early", { recipients: [user("u1")] });
+    await waitForRun(key, runs[0]!.id, waitingOn("gate"));
+    await notifyRunsOfEvent(env, tenantId, "invoice.paid", { type: "user", id: "u1" }, { amount: "1 EUR" });
+    await notifyRunsOfEvent(env, tenantId, "test.go", { type: "user", id: "u1" }, {});
+    const run = await waitForRun(key, runs[0]!.id, finished);
+    expect(stepOf(run, "paid").outcome).toBe("event_received");
+    expect(await contents(stepOf(run, "thanks").communicationIds)).toEqual(["Paid early"]);
+    void wf;
+  });
+
   it("takes the timeout path when the event never comes", async () => {
     await using wf = await introspectWorkflow(env.JOURNEYS);
     await wf.modifyAll(async (m) => m.forceEventTimeout({ name: "paid:wait" }));
@@ -90,6 +107,9 @@ describe("cancel", () => {
       expect(stepOf(run, "second")).toBeUndefined();
     }
     void wf;
+    for (const r of runs) expect(await (await env.JOURNEYS.get(r.id)).status()).toMatchObject({ status: "terminated" });
+    // A sleeping instance reports `running` locally and `waiting` in production: either way, not stopped.
+    expect(["running", "waiting"]).toContain((await (await env.JOURNEYS.get(kept.runs[0]!.id)).status()).status);
     expect((await call("GET", `/api/workflows/runs/${kept.runs[0]!.id}`, { key })).json.status).toBe("waiting");
     // Nothing left to cancel.
     expect((await call("POST", "/api/workflows/runs/cancel", { key, body: { cancellationKey: "signup-1" } })).json).toEqual({ cancelled: 0 });
@@ -196,6 +216,20 @@ describe("versions in flight", () => {
 });
 
 describe("delay", () => {
+  it("waits until the time given in the payload", async () => {
+    await using wf = await introspectWorkflow(env.JOURNEYS);
+    await wf.modifyAll(async (m) => m.disableSleeps());
+    await createWorkflow("due", key, { key: "due", name: "Due", steps: [{ type: "delay", id: "until-due", untilField: "data.invoice.dueAt" }, inApp("due-now", "Due today")] });
+    const dueAt = new Date(Date.now() + 3 * 86_400_000).toISOString();
+    const { runs } = await trigger(key, "due", { recipients: [user("u1"), user("u2")], data: { invoice: { dueAt } } });
+    const run = await waitForRun(key, runs[0]!.id, finished);
+    expect(stepOf(run, "until-due")).toMatchObject({ outcome: "completed", output: { until: dueAt } });
+    const bad = await trigger(key, "due", { recipients: [user("u3")], data: { invoice: { dueAt: "next tuesday" } } });
+    const skipped = await waitForRun(key, bad.runs[0]!.id, finished);
+    expect(stepOf(skipped, "until-due")).toMatchObject({ status: "skipped", output: { reason: "data.invoice.dueAt is not an ISO time" } });
+    expect(stepOf(skipped, "due-now").outcome).toBe("sent");
+  });
+
   it("waits until a time of day in the recipient's time zone", async () => {
     await using wf = await introspectWorkflow(env.JOURNEYS);
     await wf.modifyAll(async (m) => m.disableSleeps());
