@@ -117,7 +117,7 @@ async function runRules(d: AutomationDeps, e: BusinessEventRow, now: Date) {
   const tenantId = e.tenantId;
   const plan: Plan = { sends: [], statements: [], outcomes: [], errors: [] };
   if (e.entityType && e.entityId) {
-    const stopped = await cancelRemindersOn(d.db, tenantId, e.entityType, e.entityId, e.type, now);
+    const stopped = await cancelRemindersOn(d.db, tenantId, e.entityType, e.entityId, e.type, now, e.id);
     if (stopped.length) {
       const cancelled = await cancelPendingSends(d.db, d.events, tenantId, stopped.map((s) => s.id), `reminder sequence cancelled by ${e.type}`, now);
       for (const s of stopped) plan.outcomes.push({ ruleId: s.triggerRuleId ?? "", name: s.name, outcome: `reminder sequence ${s.id} cancelled${cancelled ? ` (${cancelled} waiting send(s) cancelled)` : ""}` });
