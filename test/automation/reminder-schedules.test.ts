@@ -71,7 +71,7 @@ describe("a reminder schedule in hours and minutes", () => {
     expect(ids).toEqual(sent.map((c) => c.id).sort());
     expect(view.steps[1].communications[0]).toMatchObject({ channel: "email" });
     // Step 1 went out a minute late: step 3 keeps the 2h spacing from it.
-    expect(view.steps[2]).toMatchObject({ step: 3, status: "pending", dueAt: new Date(at(4 * HOUR + 1)).toISOString() });
+    expect(view.steps[2]).toMatchObject({ step: 3, status: "due", dueAt: new Date(at(4 * HOUR + 1)).toISOString() });
 
     await cron(at(4 * HOUR + 2));
     expect(await sequence(seq.id)).toMatchObject({ status: "completed", stepsSent: 3 });
