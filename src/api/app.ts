@@ -39,6 +39,7 @@ import { openApi } from "./routes/openapi";
 import { audiences } from "./routes/audiences";
 import { campaigns } from "./routes/campaigns";
 import { workflows } from "./routes/workflows";
+import { workflowTemplates } from "./routes/workflow-templates";
 import { database } from "../db/client";
 import { readConfig } from "../env";
 import { AppError } from "../lib/errors";
@@ -118,6 +119,7 @@ export function createApp() {
   app.route("/api/audiences", audiences);
   app.route("/api/campaigns", campaigns);
   app.route("/api/workflows", workflows);
+  app.route("/api/workflow-templates", workflowTemplates);
 
   app.notFound((c) => problem(404, "not_found", `no route for ${c.req.method} ${c.req.path}`, c.var.requestId ?? ""));
 

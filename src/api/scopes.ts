@@ -70,6 +70,7 @@ const RULES: Rule[] = [
   { prefix: "/api/audiences", read: "audiences:read", write: "audiences:write" },
   { prefix: "/api/campaigns", read: "campaigns:read", write: "campaigns:write" },
   { prefix: "/api/workflows", read: "workflows:read", write: "workflows:write" },
+  { prefix: "/api/workflow-templates", read: "workflows:read", write: "workflows:write" },
 ];
 const BY_LENGTH = [...RULES].sort((a, b) => b.prefix.length - a.prefix.length);
 

@@ -12,7 +12,8 @@ const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase s
 /** Dotted path into the event's data: `amount`, `customer.segment`, `items.0.sku`. */
 const DataPath = z.string().regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, "must be a dotted path into the event's data, e.g. customer.segment").max(200);
 
-const OPS = ["eq", "ne", "gt", "gte", "lt", "lte", "in", "exists", "not_exists"] as const;
+/** `contains`: an array field holds the value (recipient.roles contains inventory_manager), or a string field the substring. */
+const OPS = ["eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "exists", "not_exists"] as const;
 export const RuleCondition = z
   .object({ field: DataPath, op: z.enum(OPS), value: z.unknown().optional() })
   .strict()
@@ -173,6 +174,9 @@ export function conditionHolds(c: RuleCondition, data: Record<string, unknown>):
       return JSON.stringify(v) !== JSON.stringify(c.value);
     case "in":
       return (c.value as unknown[]).some((x) => JSON.stringify(x) === JSON.stringify(v));
+    case "contains":
+      if (Array.isArray(v)) return v.some((x) => JSON.stringify(x) === JSON.stringify(c.value));
+      return typeof v === "string" && typeof c.value === "string" && v.includes(c.value);
     case "gt":
     case "gte":
     case "lt":
