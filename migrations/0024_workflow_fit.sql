@@ -6,10 +6,11 @@ ALTER TABLE `reminder_sequence` ADD `cancelled_by_event_type` text;--> statement
 ALTER TABLE `reminder_sequence` ADD `cancelled_by_event_id` text;--> statement-breakpoint
 ALTER TABLE `reminder_sequence` ADD `workflow_run_id` text;--> statement-breakpoint
 CREATE INDEX `idx_reminder_tenant_created` ON `reminder_sequence` (`tenant_id`,`id`);--> statement-breakpoint
--- Workflow digests: one open digest per (workflow, step, recipient, digest key); its events deduped by key.
+-- Workflow digests: one open digest per scope (workflow, step, recipient, digest key); an event counts once per scope.
 CREATE TABLE `workflow_digest` (
 	`id` text PRIMARY KEY NOT NULL,
 	`tenant_id` text NOT NULL,
+	`scope` text NOT NULL,
 	`workflow_key` text NOT NULL,
 	`step_id` text NOT NULL,
 	`recipient_key` text NOT NULL,
@@ -21,18 +22,20 @@ CREATE TABLE `workflow_digest` (
 	`closed_at` integer
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `uq_workflow_digest_open` ON `workflow_digest` (`tenant_id`,`workflow_key`,`step_id`,`recipient_key`,`digest_key`) WHERE status = 'open';--> statement-breakpoint
-CREATE INDEX `idx_workflow_digest_closes` ON `workflow_digest` (`status`,`closes_at`);--> statement-breakpoint
+CREATE UNIQUE INDEX `uq_workflow_digest_open` ON `workflow_digest` (`tenant_id`,`scope`) WHERE status = 'open';--> statement-breakpoint
+CREATE INDEX `idx_workflow_digest_created` ON `workflow_digest` (`created_at`);--> statement-breakpoint
 CREATE TABLE `workflow_digest_event` (
-	`digest_id` text NOT NULL,
 	`tenant_id` text NOT NULL,
+	`scope` text NOT NULL,
 	`event_key` text NOT NULL,
+	`digest_id` text NOT NULL,
 	`run_id` text NOT NULL,
 	`data` text NOT NULL,
 	`created_at` integer NOT NULL,
-	PRIMARY KEY(`digest_id`, `event_key`)
+	PRIMARY KEY(`tenant_id`, `scope`, `event_key`)
 );
 --> statement-breakpoint
+CREATE INDEX `idx_workflow_digest_event_digest` ON `workflow_digest_event` (`digest_id`,`created_at`);--> statement-breakpoint
 -- Throttle: one row per run that reached the step; its rank in the window decides (no counter to lose updates on).
 CREATE TABLE `workflow_throttle_hit` (
 	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,

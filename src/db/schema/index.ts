@@ -9,3 +9,4 @@ export * from "./devices";
 export * from "./audit";
 export * from "./campaigns";
 export * from "./workflows";
+export * from "./workflow-fit";

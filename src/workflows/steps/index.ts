@@ -8,12 +8,11 @@ import { runDelay } from "./delay";
 import { runEscalate } from "./escalate";
 import { runSend } from "./send";
 import { runWaitForEvent } from "./wait-for-event";
+import { runDigest } from "./digest";
+import { runStartReminder } from "./start-reminder";
+import { runThrottle } from "./throttle";
 
 type Runners = { [K in Step["type"]]: StepRunner<Extract<Step, { type: K }>> };
-
-const notBuilt = (kind: string): StepRunner => async () => {
-  throw new Error(`${kind} steps are not built yet`);
-};
 
 export const RUNNERS: Runners = {
   send: runSend,
@@ -22,8 +21,8 @@ export const RUNNERS: Runners = {
   wait_for_event: runWaitForEvent,
   escalate: runEscalate,
   // ---- wf-fit replaces these three (src/workflows/steps/digest.ts, throttle.ts, start-reminder.ts) ----
-  digest: notBuilt("digest"),
-  throttle: notBuilt("throttle"),
-  start_reminder: notBuilt("start_reminder"),
+  digest: runDigest,
+  throttle: runThrottle,
+  start_reminder: runStartReminder,
   // ---- end of wf-fit's cases ----
 };
