@@ -68,3 +68,17 @@ export async function throttleRank(d1: D1Database, t: { tenantId: string; scope:
   ]);
   return (rank!.results[0] as { n: number }).n;
 }
+
+/** The tenant's live workflows whose active version lists `eventType` among its triggerEvents. */
+export async function workflowsTriggeredBy(d1: D1Database, tenantId: string, eventType: string) {
+  const { results } = await d1
+    .prepare(
+      `SELECT w.key AS key, w.active_version AS version FROM workflow w
+       JOIN workflow_version v ON v.workflow_id = w.id AND v.version = w.active_version
+       WHERE w.tenant_id = ?1 AND w.archived_at IS NULL AND EXISTS (SELECT 1 FROM json_each(v.trigger_events) WHERE value = ?2)
+       ORDER BY w.key`,
+    )
+    .bind(tenantId, eventType)
+    .all<{ key: string; version: number }>();
+  return results;
+}
