@@ -57,4 +57,11 @@ describe("workflow templates", () => {
     expect((await call("GET", "/api/workflows/low-stock-by-role", { key: other.key })).status).toBe(404);
     expect((await call("POST", "/api/workflow-templates/low-stock-by-role/copy", { key: other.key, body: {} })).status).toBe(201);
   });
+
+  it("stand in for trigger rule presets: /api/triggers says it is deprecated and where the mapping is", async () => {
+    const res = await call("GET", "/api/triggers", { key });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("deprecation")).toBe("true");
+    expect(res.headers.get("link")).toContain("workflows-migration");
+  });
 });
