@@ -29,6 +29,9 @@ export type Env = {
   INBOX: DurableObjectNamespace<Inbox>;
   /** Attachment content too large for D1 rows (src/pipeline/attachments.ts). */
   ATTACHMENTS: R2Bucket;
+  /** Workflow runs (src/workflows/engine.ts): transactional triggers, and audience fan-outs on their own workflow. */
+  JOURNEYS: Workflow<import("./workflows/engine").JourneyParams>;
+  JOURNEYS_BULK: Workflow<import("./workflows/engine").JourneyParams>;
   /** The admin console's static files (src/console), bound on the API Worker only. */
   ASSETS?: Fetcher;
   ADMIN_TOKEN?: string;

@@ -18,6 +18,8 @@ export { TenantLimiter } from "./durable/tenant-limiter";
 
 export { Inbox } from "./durable/inbox";
 
+export { JourneyWorkflow } from "./workflows/engine";
+
 const app = createApp();
 
 export default {

@@ -40,6 +40,8 @@ import { audiences } from "./routes/audiences";
 import { campaigns } from "./routes/campaigns";
 import { sendDryRun } from "./routes/send-dry-run";
 import { mcp } from "./routes/mcp";
+import { workflows } from "./routes/workflows";
+import { workflowTemplates } from "./routes/workflow-templates";
 import { database } from "../db/client";
 import { readConfig } from "../env";
 import { AppError } from "../lib/errors";
@@ -119,6 +121,8 @@ export function createApp() {
   app.route("/api/audit-log", auditLog);
   app.route("/api/audiences", audiences);
   app.route("/api/campaigns", campaigns);
+  app.route("/api/workflows", workflows);
+  app.route("/api/workflow-templates", workflowTemplates);
 
   // AI agents (Model Context Protocol): tools that call the /api routes above in-process with the caller's key.
   app.use("/mcp", bodyLimit({ maxSize: MB, onError: tooLarge("1 MB") }));

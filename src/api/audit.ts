@@ -33,6 +33,11 @@ export const AUDIT_ACTIONS = [
   "trigger.created",
   "trigger.updated",
   "trigger.deleted",
+  "workflow.created",
+  "workflow.updated",
+  "workflow.deleted",
+  "workflow.version_activated",
+  "workflow.runs_cancelled",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

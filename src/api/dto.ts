@@ -61,6 +61,9 @@ export function communicationDto(c: CommunicationRow) {
     maxRetries: c.maxRetries,
     nextRetryAt: iso(c.nextRetryAt),
     originalCommunicationId: c.originalCommunicationId,
+    /** The workflow run and step that sent it (src/workflows), when one did. */
+    workflowRunId: c.workflowRunId ?? null,
+    workflowStepId: c.workflowStepId ?? null,
     createdBy: c.createdBy,
     createdAt: iso(c.createdAt),
     updatedAt: iso(c.updatedAt),

@@ -21,6 +21,7 @@ const TITLES: Record<number, string> = {
   422: "Unprocessable Content",
   429: "Too Many Requests",
   500: "Internal Server Error",
+  501: "Not Implemented",
 };
 
 export function problem(status: number, code: string, detail: string, requestId: string, errors?: FieldError[]): Response {

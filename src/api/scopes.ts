@@ -34,6 +34,8 @@ export const SCOPES = [
   "audiences:write",
   "campaigns:read",
   "campaigns:write",
+  "workflows:read",
+  "workflows:write",
 ] as const;
 export const Scope = z.enum(SCOPES);
 export type Scope = z.infer<typeof Scope>;
@@ -69,6 +71,8 @@ const RULES: Rule[] = [
   { prefix: "/api/audit-log", read: "audit:read", write: "audit:read" },
   { prefix: "/api/audiences", read: "audiences:read", write: "audiences:write" },
   { prefix: "/api/campaigns", read: "campaigns:read", write: "campaigns:write" },
+  { prefix: "/api/workflows", read: "workflows:read", write: "workflows:write" },
+  { prefix: "/api/workflow-templates", read: "workflows:read", write: "workflows:write" },
 ];
 const BY_LENGTH = [...RULES].sort((a, b) => b.prefix.length - a.prefix.length);
 

@@ -19,6 +19,8 @@ export type AutomationDeps = {
   limiter: LimiterNamespace;
   /** config.encryptionKey: recipients' sealed contacts open with it. */
   secret: string;
+  /** The bindings themselves, for what takes them whole (starting workflow runs). */
+  env?: Env;
 };
 
 export const automationDeps = (env: Env): AutomationDeps => ({
@@ -28,6 +30,7 @@ export const automationDeps = (env: Env): AutomationDeps => ({
   automation: env.AUTOMATION_QUEUE,
   limiter: env.LIMITER,
   secret: readConfig(env).encryptionKey,
+  env,
 });
 
 /** A claim older than this belongs to a run that died; another run may take it over. */

@@ -22,7 +22,17 @@ import type { EventRecipient } from "./event";
 import { stepRequests, type StepBase } from "./requests";
 import type { SendStep } from "./rule";
 
-export type AutomatedSend = { label: string; createdBy: string; recipient: EventRecipient; step: SendStep; base: StepBase };
+export type AutomatedSend = {
+  label: string;
+  createdBy: string | null;
+  recipient: EventRecipient;
+  step: SendStep;
+  base: StepBase;
+  /** Columns set on every communication this send creates (a workflow run's and step's ids). */
+  row?: Partial<CommunicationRow>;
+  /** Changes each request before validation (a workflow step's inline content instead of a template). */
+  adjust?: (request: Record<string, unknown>) => Record<string, unknown>;
+};
 export type SendError = { label: string; field?: string; message: string };
 export type DispatchDeps = Omit<AcceptContext, "createdBy"> & { limiter: LimiterNamespace };
 
@@ -55,7 +65,8 @@ export async function dispatch(d: DispatchDeps, sends: AutomatedSend[], bookkeep
     const resolve = contentResolver(d.db, d.tenantId);
     for (const s of sends) {
       const pref = s.recipient.id ? prefs.get(prefKey(s.recipient.type, s.recipient.id)) : undefined;
-      for (const raw of stepRequests(s.step, s.recipient, pref, s.base)) {
+      for (const request of stepRequests(s.step, s.recipient, pref, s.base)) {
+        const raw = s.adjust ? s.adjust(request) : request;
         const parsed = SendRequest.safeParse(raw);
         if (!parsed.success) {
           for (const e of fieldErrors(parsed.error)) errors.push({ label: s.label, ...e });
@@ -67,6 +78,7 @@ export async function dispatch(d: DispatchDeps, sends: AutomatedSend[], bookkeep
             errors.push({ label: s.label, message: `not sent: one event or step may create at most ${MAX_COMMUNICATIONS} communications` });
             continue;
           }
+          if (s.row) for (const row of prepared.rows) Object.assign(row, s.row);
           rows.push(...prepared.rows);
           notes.push(...prepared.notes);
           followUps.push(...prepared.followUps);

@@ -4,7 +4,9 @@
  * 2. stop the entity's reminder sequences this event type cancels, and their waiting sends;
  * 3. run every enabled rule for the type whose conditions hold: send now or later, add to a
  *    digest, or start a reminder sequence;
- * 4. store the communications, digests, sequences and the event's outcome in one D1 batch.
+ * 4. start the workflows listing the type in triggerEvents and signal the recipients' open runs
+ *    (src/automation/event-workflows.ts);
+ * 5. store the communications, digests, sequences and the event's outcome in one D1 batch.
  * A send that cannot be made (no contact, a missing template variable) is recorded in the
  * event's outcome; it never blocks the rule's other recipients or the other rules.
  */
@@ -19,6 +21,7 @@ import { dispatch, type AutomatedSend, type SendError } from "./dispatch";
 import type { EventRecipient } from "./event";
 import { fill, variablesFor } from "./requests";
 import { ruleMatches, valueAt, type ReminderActionT, type SendActionT } from "./rule";
+import { signalWaitingRuns, startEventWorkflows } from "./event-workflows";
 
 type Plan = { sends: AutomatedSend[]; statements: BatchItem<"sqlite">[]; outcomes: EventOutcome["rules"]; errors: SendError[] };
 
@@ -117,11 +120,18 @@ async function runRules(d: AutomationDeps, e: BusinessEventRow, now: Date) {
   const tenantId = e.tenantId;
   const plan: Plan = { sends: [], statements: [], outcomes: [], errors: [] };
   if (e.entityType && e.entityId) {
-    const stopped = await cancelRemindersOn(d.db, tenantId, e.entityType, e.entityId, e.type, now);
+    const stopped = await cancelRemindersOn(d.db, tenantId, e.entityType, e.entityId, e.type, now, e.id);
     if (stopped.length) {
       const cancelled = await cancelPendingSends(d.db, d.events, tenantId, stopped.map((s) => s.id), `reminder sequence cancelled by ${e.type}`, now);
       for (const s of stopped) plan.outcomes.push({ ruleId: s.triggerRuleId ?? "", name: s.name, outcome: `reminder sequence ${s.id} cancelled${cancelled ? ` (${cancelled} waiting send(s) cancelled)` : ""}` });
     }
+  }
+  if (d.env) {
+    // Before the outcome batch: both are idempotent (runs keyed by the event's id), so a retry after a failed batch repeats them safely.
+    // Signal first: the runs this event starts must not receive it as if it came after them.
+    const signalled = await signalWaitingRuns(d.env, e);
+    if (signalled) plan.outcomes.push({ ruleId: "workflow-runs", name: e.type, outcome: `signalled ${signalled} open run(s) of the recipients` });
+    plan.outcomes.push(...(await startEventWorkflows(d.env, e)));
   }
   const rules = (await enabledRulesFor(d.db, tenantId, e.type)).filter((r) => ruleMatches(r.conditions, e.data));
   for (const rule of rules) {

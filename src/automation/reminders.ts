@@ -16,18 +16,32 @@ import { forTenant, STALE_CLAIM_MS, type AutomationDeps } from "./deps";
 import { dispatch, type SendError } from "./dispatch";
 import type { EventRecipient } from "./event";
 import { variablesFor } from "./requests";
-import type { ReminderSchedule, SendStep } from "./rule";
+import { reminderSeconds, type ReminderSchedule, type SendStep } from "./rule";
 import type { z } from "zod";
 
 const DAY_MS = 86_400_000;
 export const REMINDER_BATCH = 100;
 
-type Schedule = Pick<ReminderRow, "firstAt" | "everyDays" | "offsetsDays" | "maxSteps">;
+type Schedule = Pick<ReminderRow, "firstAt" | "everyDays" | "offsetsDays" | "maxSteps"> & Partial<Pick<ReminderRow, "everySeconds" | "offsetsSeconds">>;
 
-export const totalSteps = (s: Schedule) => Math.min(s.maxSteps, s.offsetsDays?.length ?? Infinity);
+/** Offsets from the first step in seconds: rows from before 0024 only have the day fields. */
+const offsetsOf = (s: Schedule) => s.offsetsSeconds ?? s.offsetsDays?.map((d) => d * 86400) ?? null;
+const everyOf = (s: Schedule) => s.everySeconds ?? (s.everyDays ?? 0) * 86400;
+
+export const totalSteps = (s: Schedule) => Math.min(s.maxSteps, offsetsOf(s)?.length ?? Infinity);
 
 /** When step `i` (0-based) is due on the sequence's own calendar. */
-export const stepDueAt = (s: Schedule, i: number) => new Date(s.firstAt.getTime() + (s.offsetsDays ? s.offsetsDays[i]! : i * s.everyDays!) * DAY_MS);
+export const stepDueAt = (s: Schedule, i: number) => {
+  const offsets = offsetsOf(s);
+  return new Date(s.firstAt.getTime() + (offsets ? offsets[i]! : i * everyOf(s)) * 1000);
+};
+
+/** A schedule's spacing as the API shows it: the largest unit that divides it (`90m`, `2h`, `3d`). */
+export function durationText(seconds: number): string {
+  if (seconds === 0) return "0m";
+  for (const [unit, n] of [["d", 86400], ["h", 3600], ["m", 60]] as const) if (seconds % n === 0) return `${seconds / n}${unit}`;
+  return `${seconds}s`;
+}
 
 /**
  * When the step after `i` is due, given step `i` went out at `now`. A late step (cron paused)
@@ -50,6 +64,7 @@ export type NewSequence = {
   steps: SendStep[];
   cancelOn: string[];
   triggerRuleId: string | null;
+  workflowRunId?: string | null;
 };
 
 export function sequenceRow(tenantId: string, s: NewSequence, now: Date): ReminderRow {
@@ -65,6 +80,12 @@ export function sequenceRow(tenantId: string, s: NewSequence, now: Date): Remind
     firstAt: s.firstAt,
     everyDays: s.schedule.everyDays ?? null,
     offsetsDays: s.schedule.offsetsDays ?? null,
+    everySeconds: s.schedule.every ? reminderSeconds(s.schedule.every) : s.schedule.everyDays ? s.schedule.everyDays * 86400 : null,
+    offsetsSeconds: s.schedule.offsets?.map(reminderSeconds) ?? s.schedule.offsetsDays?.map((d) => d * 86400) ?? null,
+    stepLog: [],
+    cancelledByEventType: null,
+    cancelledByEventId: null,
+    workflowRunId: s.workflowRunId ?? null,
     maxSteps: s.schedule.maxSteps,
     cancelOn: s.cancelOn,
     status: "active",
@@ -114,7 +135,16 @@ async function sendStep(d: AutomationDeps, seq: ReminderRow, now: Date) {
         },
       },
     ],
-    (_rows, errors) => [advanceReminder(d.db, seq, nextDueAt(seq, i, now), failureSummary(errors), now)],
+    (rows, errors) => [
+      advanceReminder(d.db, seq, nextDueAt(seq, i, now), failureSummary(errors), now, {
+        step: i + 1,
+        dueAt: (seq.nextAt ?? stepDueAt(seq, i)).toISOString(),
+        at: now.toISOString(),
+        status: rows.length ? "sent" : "skipped",
+        communicationIds: rows.map((r) => r.id),
+        error: failureSummary(errors),
+      }),
+    ],
   );
 }
 

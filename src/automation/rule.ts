@@ -12,7 +12,8 @@ const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase s
 /** Dotted path into the event's data: `amount`, `customer.segment`, `items.0.sku`. */
 const DataPath = z.string().regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, "must be a dotted path into the event's data, e.g. customer.segment").max(200);
 
-const OPS = ["eq", "ne", "gt", "gte", "lt", "lte", "in", "exists", "not_exists"] as const;
+/** `contains`: an array field holds the value (recipient.roles contains inventory_manager), or a string field the substring. */
+const OPS = ["eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "exists", "not_exists"] as const;
 export const RuleCondition = z
   .object({ field: DataPath, op: z.enum(OPS), value: z.unknown().optional() })
   .strict()
@@ -63,12 +64,27 @@ const SendAction = SendStep.extend({
   digest: z.object({ windowSeconds: z.number().int().min(60).max(86400) }).strict().optional(),
 }).strict();
 
+/**
+ * Reminder spacing as a duration (`30m`, `2h`, `3d`). Kept apart from the workflow definition's
+ * Duration (which imports this module) so the two modules do not import each other; the cron
+ * runs every minute, so a minute is the finest spacing that means anything.
+ */
+export const ReminderDuration = z.string().regex(/^(0|[1-9]\d{0,5})(s|m|h|d)$/, "must be a duration such as 30m, 2h or 3d");
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
+export const reminderSeconds = (d: string) => Number(d.slice(0, -1)) * UNIT_SECONDS[d.slice(-1) as keyof typeof UNIT_SECONDS];
+export const MIN_REMINDER_SECONDS = 60;
+const MAX_REMINDER_SECONDS = 365 * 86400;
+
 export const ReminderSchedule = z
   .object({
     /** Days between reminders after the first… */
     everyDays: z.number().int().min(1).max(365).optional(),
-    /** …or days after the first for each reminder, the first included: [0, 3, 7, 14]. */
+    /** …or days after the first for each reminder, the first included: [0, 3, 7, 14]… */
     offsetsDays: z.array(z.number().int().min(0).max(365)).min(1).max(20).optional(),
+    /** …or a duration between reminders: `2h`… */
+    every: ReminderDuration.optional(),
+    /** …or durations after the first for each reminder, the first included: ["0m", "2h", "1d"]. */
+    offsets: z.array(ReminderDuration).min(1).max(20).optional(),
     maxSteps: z.number().int().min(1).max(20),
   })
   .strict();
@@ -95,8 +111,16 @@ export type ReminderActionT = z.infer<typeof ReminderAction>;
 
 /** Checks a schedule's shape that zod's per-field checks cannot. */
 export function scheduleIssue(s: z.infer<typeof ReminderSchedule>): { path: string; message: string } | undefined {
-  if (!s.everyDays === !s.offsetsDays) return { path: "everyDays", message: "give everyDays or offsetsDays (one of them)" };
-  if (s.offsetsDays && s.offsetsDays.some((d, i) => i > 0 && d <= s.offsetsDays![i - 1]!)) return { path: "offsetsDays", message: "must be increasing" };
+  const given = (["everyDays", "offsetsDays", "every", "offsets"] as const).filter((k) => s[k] !== undefined);
+  if (given.length !== 1) return { path: given[0] ?? "everyDays", message: "give one of every, offsets, everyDays or offsetsDays" };
+  if (s.every !== undefined) {
+    const sec = reminderSeconds(s.every);
+    if (sec < MIN_REMINDER_SECONDS) return { path: "every", message: "must be at least 1m (the reminder cron runs every minute)" };
+    if (sec > MAX_REMINDER_SECONDS) return { path: "every", message: "must be at most 365d" };
+  }
+  const offsets = s.offsets?.map(reminderSeconds) ?? s.offsetsDays;
+  if (offsets?.some((d, i) => i > 0 && d <= offsets[i - 1]!)) return { path: s.offsets ? "offsets" : "offsetsDays", message: "must be increasing" };
+  if (s.offsets && offsets!.at(-1)! > MAX_REMINDER_SECONDS) return { path: "offsets", message: "must stay within 365d of the first reminder" };
   return undefined;
 }
 
@@ -150,6 +174,9 @@ export function conditionHolds(c: RuleCondition, data: Record<string, unknown>):
       return JSON.stringify(v) !== JSON.stringify(c.value);
     case "in":
       return (c.value as unknown[]).some((x) => JSON.stringify(x) === JSON.stringify(v));
+    case "contains":
+      if (Array.isArray(v)) return v.some((x) => JSON.stringify(x) === JSON.stringify(c.value));
+      return typeof v === "string" && typeof c.value === "string" && v.includes(c.value);
     case "gt":
     case "gte":
     case "lt":

@@ -4,9 +4,9 @@
  * same D1 batch that stores the step's communications: two overlapping cron runs never send a
  * step twice. A claim left by a run that died is taken over once it is stale.
  */
-import { and, asc, desc, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { communication, reminderSequence, type ReminderStatus } from "./schema";
+import { communication, reminderSequence, type ReminderStatus, type ReminderStepLog } from "./schema";
 
 export type ReminderRow = typeof reminderSequence.$inferSelect;
 
@@ -31,21 +31,40 @@ export const activeReminderNamed = (db: Db, tenantId: string, entityType: string
     )
     .get();
 
-export function listReminders(db: Db, tenantId: string, f: { entityType?: string; entityId?: string; status?: ReminderStatus }, limit: number) {
+export type ReminderFilter = {
+  entityType?: string;
+  entityId?: string;
+  status?: ReminderStatus;
+  name?: string;
+  recipientType?: string;
+  recipientId?: string;
+  triggerRuleId?: string;
+  workflowRunId?: string;
+  /** The last id of the previous page (ids are time-ordered, newest first). */
+  cursor?: string;
+};
+
+export function listReminders(db: Db, tenantId: string, f: ReminderFilter, limit: number) {
   const where = [eq(reminderSequence.tenantId, tenantId)];
   if (f.entityType) where.push(eq(reminderSequence.entityType, f.entityType));
   if (f.entityId) where.push(eq(reminderSequence.entityId, f.entityId));
   if (f.status) where.push(eq(reminderSequence.status, f.status));
-  return db.select().from(reminderSequence).where(and(...where)).orderBy(desc(reminderSequence.createdAt), desc(reminderSequence.id)).limit(limit).all();
+  if (f.name) where.push(eq(reminderSequence.name, f.name));
+  if (f.recipientType) where.push(sql`json_extract(${reminderSequence.recipient}, '$.type') = ${f.recipientType}`);
+  if (f.recipientId) where.push(sql`json_extract(${reminderSequence.recipient}, '$.id') = ${f.recipientId}`);
+  if (f.triggerRuleId) where.push(eq(reminderSequence.triggerRuleId, f.triggerRuleId));
+  if (f.workflowRunId) where.push(eq(reminderSequence.workflowRunId, f.workflowRunId));
+  if (f.cursor) where.push(lt(reminderSequence.id, f.cursor));
+  return db.select().from(reminderSequence).where(and(...where)).orderBy(desc(reminderSequence.id)).limit(limit).all();
 }
 
 const stop = (now: Date, reason: string) => ({ status: "cancelled" as const, cancelledAt: now, cancelReason: reason, nextAt: null, updatedAt: now });
 
 /** Cancels the entity's active sequences that list `eventType` among their cancelling events. */
-export const cancelRemindersOn = (db: Db, tenantId: string, entityType: string, entityId: string, eventType: string, now: Date) =>
+export const cancelRemindersOn = (db: Db, tenantId: string, entityType: string, entityId: string, eventType: string, now: Date, eventId: string | null = null) =>
   db
     .update(reminderSequence)
-    .set(stop(now, `cancelled by ${eventType}`))
+    .set({ ...stop(now, `cancelled by ${eventType}`), cancelledByEventType: eventType, cancelledByEventId: eventId })
     .where(
       and(
         eq(reminderSequence.tenantId, tenantId),
@@ -95,10 +114,11 @@ export const claimReminder = (db: Db, c: { tenantId: string; id: string; stepsSe
  * Moves a claimed sequence past its step. A sequence cancelled while the step was being prepared
  * stays cancelled; the step itself was already claimed and goes out.
  */
-export const advanceReminder = (db: Db, claimed: ReminderRow, nextAt: Date | null, lastError: string | null, now: Date) =>
+export const advanceReminder = (db: Db, claimed: ReminderRow, nextAt: Date | null, lastError: string | null, now: Date, log: ReminderStepLog) =>
   db
     .update(reminderSequence)
     .set({
+      stepLog: sql`json_insert(${reminderSequence.stepLog}, '$[#]', json(${JSON.stringify(log)}))`,
       stepsSent: sql`${reminderSequence.stepsSent} + 1`,
       nextAt: sql`CASE WHEN ${reminderSequence.status} = 'active' THEN ${nextAt?.getTime() ?? null} ELSE NULL END`,
       status: nextAt ? sql`${reminderSequence.status}` : sql`CASE WHEN ${reminderSequence.status} = 'active' THEN 'completed' ELSE ${reminderSequence.status} END`,

@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   rate_limited: 429,
   quota_exceeded: 429,
   internal: 500,
+  not_implemented: 501,
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

@@ -83,6 +83,8 @@ export function buildCommunication(ctx: AcceptContext, req: ConcreteSend, conten
     originalCommunicationId: null,
     campaignId: null,
     campaignVariant: null,
+    workflowRunId: null,
+    workflowStepId: null,
     createdAt: ctx.now,
     updatedAt: ctx.now,
     ...extra,

@@ -58,3 +58,15 @@ export function quietUntil(at: Date, window: QuietHours, timeZone: string): Date
   const day = new Date(Date.UTC(w.year, w.month - 1, w.day + (endsTomorrow ? 1 : 0)));
   return instantOf(day.getUTCFullYear(), day.getUTCMonth() + 1, day.getUTCDate(), end, timeZone);
 }
+
+/** The next instant after `after` at which it is `hhmm` on the wall clock in `timeZone` (workflow delays and digests). */
+export function nextLocalTime(after: Date, hhmm: string, timeZone: string): Date {
+  const w = wallClock(after, timeZone);
+  const target = minutes(hhmm);
+  for (let addDays = 0; addDays < 3; addDays++) {
+    const day = new Date(Date.UTC(w.year, w.month - 1, w.day + addDays));
+    const at = instantOf(day.getUTCFullYear(), day.getUTCMonth() + 1, day.getUTCDate(), target, timeZone);
+    if (at.getTime() > after.getTime()) return at;
+  }
+  return new Date(after.getTime() + 86_400_000);
+}

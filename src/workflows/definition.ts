@@ -43,6 +43,7 @@ export const STEP_OUTCOMES = [
   "event_received", // wait_for_event: the event came
   "timed_out", // wait_for_event: it did not
   "throttled",
+  "completed", // a delay elapsed, a branch chose its path: steps that send nothing themselves
 ] as const;
 export const StepOutcome = z.enum(STEP_OUTCOMES);
 export type StepOutcome = z.infer<typeof StepOutcome>;

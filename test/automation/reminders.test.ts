@@ -128,7 +128,7 @@ describe("a reminder sequence", () => {
     expect(res.status).toBe(422);
     expect(res.json.errors.map((e: { field: string }) => e.field).sort()).toEqual(["entityId", "firstAt", "recipient", "steps"]);
     const both = await call("POST", "/api/reminders", { key, body: body({ schedule: { everyDays: 3, offsetsDays: [0, 1], maxSteps: 2 } }) });
-    expect(both.json.errors).toEqual([{ field: "schedule.everyDays", message: "give everyDays or offsetsDays (one of them)" }]);
+    expect(both.json.errors).toEqual([{ field: "schedule.everyDays", message: "give one of every, offsets, everyDays or offsetsDays" }]);
     const order = await call("POST", "/api/reminders", { key, body: body({ schedule: { offsetsDays: [0, 5, 2], maxSteps: 3 } }) });
     expect(order.json.errors).toEqual([{ field: "schedule.offsetsDays", message: "must be increasing" }]);
   });

@@ -23,6 +23,8 @@ import { CreateCampaign } from "../../campaigns/create";
 import { SendRequest } from "../../pipeline/send-request";
 import { BusinessEventInput } from "../../automation/event";
 import { TriggerRuleInput } from "../../automation/rule";
+import { CancelRuns, CreateWorkflowDoc, RunsQuery, TriggerInput } from "../routes/workflows";
+import { WorkflowDefinition } from "../../workflows/definition";
 
 const sendExample = { channel: "email", recipientContact: "ada@example.com", subject: "Your invoice", content: "<p>Hello Ada, your invoice is ready.</p>", type: "invoice" };
 
@@ -34,6 +36,11 @@ const account = group("Account", "apiKey");
 const automation = group("Automation", "apiKey");
 const privacy = group("Privacy", "apiKey");
 const marketing = group("Audiences and campaigns", "apiKey");
+const journeys = group("Workflows", "apiKey");
+const journeySteps = [
+  { type: "send", id: "notify", channel: "in_app", content: "Invoice {{number}} is ready" },
+  { type: "wait_for_event", id: "paid", event: "invoice.paid", timeout: "7d", onTimeout: [{ type: "send", id: "remind", channel: "auto", channels: ["email", "sms"], templateCode: "invoice_reminder" }] },
+];
 const member = { recipientType: "customer", recipientId: "c1", name: "Ada", email: "ada@example.com" };
 
 export const API_ROUTES: RouteDoc[] = [
@@ -202,6 +209,34 @@ export const API_ROUTES: RouteDoc[] = [
     description: "Only while the campaign's test phase runs (409 otherwise).",
     body: { name: "CampaignWinner", schema: Winner, example: { variant: "B" } },
   }),
+
+  journeys("POST /api/workflows", "Create a workflow (version 1)", {
+    description: "Steps run in order in a Cloudflare Workflows instance per recipient: send, delay, branch, wait_for_event, escalate, digest, throttle, start_reminder (docs/workflows.md). A bad step is a 422 naming its path, e.g. `steps.1.onTimeout.0.channel`.",
+    body: { name: "CreateWorkflow", schema: CreateWorkflowDoc, example: { key: "invoice", name: "Invoice until paid", steps: journeySteps } },
+  }),
+  journeys("GET /api/workflows", "List workflows (active versions)"),
+  journeys("POST /api/workflows/runs/cancel", "Cancel every open run with this cancellation key", {
+    description: "Runs stop before their next step; their instances are terminated.",
+    success: { status: 200 },
+    body: { name: "CancelRuns", schema: CancelRuns, example: { cancellationKey: "invoice-F-1" } },
+  }),
+  journeys("GET /api/workflows/runs/:id", "A run with its steps, times, outcomes and communications", { params: { id: "0190a0a0-0000-7000-8000-000000000000" }, success: { status: 200 } }),
+  journeys("GET /api/workflows/:key", "A workflow", { params: { key: "invoice" } }),
+  journeys("PUT /api/workflows/:key", "Publish a new immutable version and make it active", {
+    description: "Runs already started finish on the version they started with.",
+    params: { key: "invoice" },
+    body: { name: "WorkflowDefinition", schema: WorkflowDefinition, example: { name: "Invoice until paid", steps: journeySteps } },
+  }),
+  journeys("DELETE /api/workflows/:key", "Archive a workflow (new triggers 404; running runs finish)", { params: { key: "invoice" } }),
+  journeys("GET /api/workflows/:key/versions", "Every version, newest first", { params: { key: "invoice" } }),
+  journeys("POST /api/workflows/:key/versions/:version/activate", "Make an earlier version active (rollback)", { params: { key: "invoice", version: "1" }, success: { status: 200 } }),
+  journeys("POST /api/workflows/:key/trigger", "Start runs for 1 to 1,000 recipients", {
+    description: "One run per recipient. `idempotencyKey` makes a replayed trigger answer with the same runs; `cancellationKey` names runs for `POST /api/workflows/runs/cancel`.",
+    params: { key: "invoice" },
+    success: { status: 202 },
+    body: { name: "TriggerWorkflow", schema: TriggerInput, example: { recipients: [{ type: "customer", id: "c1", email: "ada@example.com" }], data: { number: "F-1" }, idempotencyKey: "invoice-F-1", cancellationKey: "invoice-F-1" } },
+  }),
+  journeys("GET /api/workflows/:key/runs", "A workflow's runs, newest first", { params: { key: "invoice" }, query: RunsQuery }),
 
   privacy("GET /api/recipients/:type/:id/export", "Export everything held about a recipient", { params: { type: "customer", id: "c1" } }),
   privacy("DELETE /api/recipients/:type/:id", "Erase a recipient", { params: { type: "customer", id: "c1" }, success: { status: 200 } }),

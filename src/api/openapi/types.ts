@@ -5,7 +5,7 @@
  */
 import type { z } from "zod";
 
-export type Method = "GET" | "POST" | "PATCH" | "DELETE";
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** How a route authenticates: the security schemes of the document (document.ts). */
 export type Auth = "apiKey" | "admin" | "inbox" | "signature" | "signedLink" | "none";

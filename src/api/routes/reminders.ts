@@ -1,6 +1,7 @@
 /**
- * Reminder sequences (`/api/reminders`, seed §6.3): start one for an entity, see where it is and
- * what it sent, stop it with DELETE. Trigger rules with a `reminder` action start them from events.
+ * Reminder sequences (`/api/reminders`, seed §6.3): start one for an entity, list them, see each
+ * step of one (due, sent with its communications, skipped and why, or cancelled by which event),
+ * stop it with DELETE. Trigger rules and workflows' start_reminder steps start them from events.
  */
 import { iso } from "../dto";
 import { Hono } from "hono";
@@ -10,7 +11,8 @@ import { jsonBody, queryOf } from "../validate";
 import { cancelReminder, getReminder, insertReminder, listReminders, sequenceCommunications, type ReminderRow } from "../../db/reminders";
 import { AppError, notFound } from "../../lib/errors";
 import { EventRecipient, EventType } from "../../automation/event";
-import { cancelPendingSends, sequenceRow, totalSteps } from "../../automation/reminders";
+import { cancelPendingSends, durationText, sequenceRow, totalSteps } from "../../automation/reminders";
+import { reminderSteps } from "../../automation/reminder-view";
 import { ReminderSchedule, scheduleIssue, SendStep } from "../../automation/rule";
 
 
@@ -21,7 +23,14 @@ export const reminderDto = (r: ReminderRow) => ({
   entityId: r.entityId,
   recipient: r.recipient,
   variables: r.variables,
-  schedule: { firstAt: iso(r.firstAt), everyDays: r.everyDays, offsetsDays: r.offsetsDays, maxSteps: r.maxSteps },
+  schedule: {
+    firstAt: iso(r.firstAt),
+    everyDays: r.everyDays,
+    offsetsDays: r.offsetsDays,
+    every: r.everySeconds !== null && r.offsetsSeconds === null ? durationText(r.everySeconds) : null,
+    offsets: r.offsetsSeconds?.map(durationText) ?? null,
+    maxSteps: r.maxSteps,
+  },
   steps: r.steps,
   cancelOn: r.cancelOn,
   status: r.status,
@@ -31,6 +40,8 @@ export const reminderDto = (r: ReminderRow) => ({
   triggerRuleId: r.triggerRuleId,
   cancelledAt: iso(r.cancelledAt),
   cancelReason: r.cancelReason,
+  cancelledBy: r.cancelledByEventType ? { eventType: r.cancelledByEventType, eventId: r.cancelledByEventId } : null,
+  workflowRunId: r.workflowRunId,
   lastError: r.lastError,
   createdAt: iso(r.createdAt),
 });
@@ -59,6 +70,12 @@ export const ListQuery = z
     entityType: z.string().max(50).optional(),
     entityId: z.string().max(255).optional(),
     status: z.enum(["active", "completed", "cancelled"]).optional(),
+    name: z.string().max(64).optional(),
+    recipientType: z.string().max(64).optional(),
+    recipientId: z.string().max(255).optional(),
+    triggerRuleId: z.string().max(64).optional(),
+    workflowRunId: z.string().max(64).optional(),
+    cursor: z.string().max(64).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(50),
   })
   .strict();
@@ -74,13 +91,19 @@ export const reminders = new Hono<AppEnv>()
   })
   .get("/", async (c) => {
     const q = queryOf(c, ListQuery);
-    return c.json({ results: (await listReminders(c.var.db, c.var.tenantId, q, q.limit)).map(reminderDto) });
+    const rows = await listReminders(c.var.db, c.var.tenantId, q, q.limit + 1);
+    const page = rows.slice(0, q.limit);
+    return c.json({ results: page.map(reminderDto), nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null });
   })
   .get("/:id", async (c) => {
     const row = await getReminder(c.var.db, c.var.tenantId, c.req.param("id"));
     if (!row) throw notFound("reminder sequence");
     const sent = await sequenceCommunications(c.var.db, c.var.tenantId, row.id);
-    return c.json({ ...reminderDto(row), communications: sent.map((s) => ({ ...s, scheduledAt: iso(s.scheduledAt), createdAt: iso(s.createdAt) })) });
+    return c.json({
+      ...reminderDto(row),
+      steps: reminderSteps(row, sent),
+      communications: sent.map((s) => ({ ...s, scheduledAt: iso(s.scheduledAt), createdAt: iso(s.createdAt) })),
+    });
   })
   .delete("/:id", async (c) => {
     const { db, tenantId } = c.var;

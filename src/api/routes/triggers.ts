@@ -48,6 +48,12 @@ function merged(base: Record<string, unknown>, overrides: z.infer<typeof Overrid
 }
 
 export const triggers = new Hono<AppEnv>()
+  // Deprecated in favour of workflows with triggerEvents (docs/workflows-migration.md); still fully working.
+  .use(async (c, next) => {
+    await next();
+    c.header("Deprecation", "true");
+    c.header("Link", '</docs/workflows-migration.md>; rel="deprecation"');
+  })
   .get("/presets", (c) => c.json({ results: PRESETS.map((p) => ({ code: p.code, description: p.description, rule: p.rule })) }))
   .get("/", async (c) => c.json({ results: (await listTriggerRules(c.var.db, c.var.tenantId)).map(triggerDto) }))
   .post("/", async (c) => {

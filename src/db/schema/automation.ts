@@ -63,6 +63,8 @@ export const triggerRule = sqliteTable(
 );
 
 export type ReminderStatus = "active" | "completed" | "cancelled";
+/** One step of a sequence as it happened: `sent` made communications, `skipped` made none (why in `error`). */
+export type ReminderStepLog = { step: number; dueAt: string; at: string; status: "sent" | "skipped"; communicationIds: string[]; error: string | null };
 
 export const reminderSequence = sqliteTable(
   "reminder_sequence",
@@ -93,11 +95,21 @@ export const reminderSequence = sqliteTable(
     lastError: text("last_error"),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+    /** The schedule in seconds (every / offsets as durations); null on rows from before 0024, which use the day fields. */
+    everySeconds: integer("every_seconds"),
+    offsetsSeconds: text("offsets_seconds", { mode: "json" }).$type<number[]>(),
+    /** What each step did, appended in the batch that advances the sequence (the run view). */
+    stepLog: text("step_log", { mode: "json" }).$type<ReminderStepLog[]>().notNull().default([]),
+    cancelledByEventType: text("cancelled_by_event_type"),
+    cancelledByEventId: text("cancelled_by_event_id"),
+    /** The workflow run whose start_reminder step started the sequence. */
+    workflowRunId: text("workflow_run_id"),
   },
   (t) => [
     uniqueIndex("uq_reminder_active").on(t.tenantId, t.entityType, t.entityId, t.name).where(sql`status = 'active'`),
     index("idx_reminder_tenant_entity").on(t.tenantId, t.entityType, t.entityId),
     index("idx_reminder_status_next").on(t.status, t.nextAt),
+    index("idx_reminder_tenant_created").on(t.tenantId, t.id),
   ],
 );
 

@@ -77,6 +77,9 @@ export const communication = sqliteTable(
     /** The campaign that created it (src/campaigns), and which A/B variant it got. */
     campaignId: text("campaign_id"),
     campaignVariant: text("campaign_variant"),
+    /** The workflow run and step that sent it (src/workflows). */
+    workflowRunId: text("workflow_run_id"),
+    workflowStepId: text("workflow_step_id"),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
   },
@@ -88,6 +91,8 @@ export const communication = sqliteTable(
     index("idx_communication_provider_message").on(t.providerMessageId),
     // The sweep scans by status and age across tenants.
     index("idx_communication_status_enqueued").on(t.status, t.enqueuedAt),
+    // A workflow run's sends, read fresh when a branch or escalation asks how they went.
+    index("idx_communication_workflow_run").on(t.tenantId, t.workflowRunId),
     // One message per campaign, recipient and channel: a replayed fan-out chunk cannot send twice.
     // Rows without a campaign have a NULL campaign_id, which SQLite never counts as a duplicate.
     uniqueIndex("uq_communication_campaign_recipient").on(t.campaignId, t.recipientType, t.recipientId, t.channel),

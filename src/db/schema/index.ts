@@ -8,3 +8,5 @@ export * from "./automation";
 export * from "./devices";
 export * from "./audit";
 export * from "./campaigns";
+export * from "./workflows";
+export * from "./workflow-fit";

@@ -1,0 +1,242 @@
+/**
+ * Workflows (issue 23): keyed journeys with immutable versions (PUT publishes a new one and makes
+ * it active; activate rolls back), triggers for up to 1,000 recipients, and the runs they start.
+ * Runs execute in Cloudflare Workflows (src/workflows/engine.ts); this file only validates,
+ * stores and reads.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../context";
+import { iso } from "../dto";
+import { audit, recordAudit } from "../audit";
+import { jsonBody, parseWith, queryOf } from "../validate";
+import { isUniqueViolation } from "../../db/client";
+import { RUN_STATUSES } from "../../db/schema/workflows";
+import {
+  getRun,
+  getVersion,
+  getWorkflow,
+  getWorkflowRow,
+  insertVersion,
+  insertWorkflow,
+  listRuns,
+  listVersions,
+  listWorkflows,
+  maxVersion,
+  publishVersion,
+  stepsOfRuns,
+  updateWorkflow,
+  type WorkflowRunRow,
+  type WorkflowRunStepRow,
+  type WorkflowWithVersion,
+} from "../../db/workflows";
+import { EventRecipient } from "../../automation/event";
+import { AppError, notFound } from "../../lib/errors";
+import { uuidv7 } from "../../lib/ids";
+import { WorkflowDefinition, WorkflowKey } from "../../workflows/definition";
+import { cancelRuns, MAX_TRIGGER_RECIPIENTS, startRuns } from "../../workflows/runs";
+
+const CreateWorkflow = z.object({ key: WorkflowKey }).passthrough();
+/** The create body as documented: the key plus a definition (the route checks them in that order). */
+export const CreateWorkflowDoc = z.object({ key: WorkflowKey }).and(WorkflowDefinition);
+export const CancelRuns = z.object({ cancellationKey: z.string().min(1).max(255) }).strict();
+
+export const TriggerInput = z
+  .object({
+    recipients: z.array(EventRecipient).min(1).max(MAX_TRIGGER_RECIPIENTS).optional(),
+    audienceId: z.string().min(1).max(64).optional(),
+    data: z.record(z.string(), z.unknown()).default({}),
+    actor: z.object({ type: z.string().min(1).max(50), id: z.string().min(1).max(255), name: z.string().max(255).optional() }).strict().optional(),
+    idempotencyKey: z.string().min(1).max(255).optional(),
+    cancellationKey: z.string().min(1).max(255).optional(),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    if (!!t.recipients === !!t.audienceId) ctx.addIssue({ code: "custom", path: ["recipients"], message: "give recipients or audienceId (exactly one)" });
+    if (JSON.stringify(t.data).length > 32_000) ctx.addIssue({ code: "custom", path: ["data"], message: "at most 32000 bytes of JSON" });
+  });
+
+export const RunsQuery = z
+  .object({
+    status: z.enum(RUN_STATUSES).optional(),
+    recipientType: z.string().max(64).optional(),
+    recipientId: z.string().max(255).optional(),
+    cursor: z.string().max(64).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+  })
+  .strict();
+
+export const workflowDto = ({ workflow: w, version: v }: WorkflowWithVersion) => ({
+  key: w.key,
+  name: v.name,
+  description: v.description,
+  version: v.version,
+  steps: v.steps,
+  triggerEvents: v.triggerEvents,
+  createdAt: iso(w.createdAt),
+  updatedAt: iso(w.updatedAt),
+});
+
+const stepDto = (s: WorkflowRunStepRow) => ({
+  id: s.stepId,
+  type: s.type,
+  status: s.status,
+  outcome: s.outcome,
+  startedAt: iso(s.startedAt),
+  finishedAt: iso(s.finishedAt),
+  output: s.output,
+  communicationIds: s.communicationIds,
+});
+
+export const runDto = (r: WorkflowRunRow, steps: WorkflowRunStepRow[]) => ({
+  id: r.id,
+  workflowKey: r.workflowKey,
+  version: r.version,
+  status: r.status,
+  recipient: { type: r.recipientType, id: r.recipientId },
+  data: r.data,
+  actor: r.actor,
+  cancellationKey: r.cancellationKey,
+  createdAt: iso(r.createdAt),
+  updatedAt: iso(r.updatedAt),
+  finishedAt: iso(r.finishedAt),
+  steps: steps.map(stepDto),
+});
+
+type Vars = { var: AppEnv["Variables"] };
+async function liveWorkflow(c: Vars, key: string) {
+  const w = await getWorkflow(c.var.db, c.var.tenantId, key);
+  if (!w) throw notFound("workflow");
+  return w;
+}
+
+export const workflows = new Hono<AppEnv>()
+  .post("/", async (c) => {
+    const raw = await jsonBody(c, CreateWorkflow);
+    const { key, ...rest } = raw;
+    const def = parseDefinition(rest);
+    const { db, tenantId, apiKeyId } = c.var;
+    const now = new Date();
+    const existing = await getWorkflowRow(db, tenantId, key);
+    if (existing && !existing.archivedAt) throw new AppError("conflict", `workflow "${key}" exists; PUT /api/workflows/${key} publishes a new version`);
+    const id = existing?.id ?? uuidv7();
+    const version = existing ? (await maxVersion(db, tenantId, id)) + 1 : 1;
+    const v = { workflowId: id, tenantId, version, name: def.name, description: def.description ?? null, steps: def.steps, triggerEvents: def.triggerEvents, createdBy: apiKeyId ?? null, createdAt: now };
+    try {
+      if (existing) {
+        // An archived key comes back as a new version of the same workflow: its runs' history stays readable.
+        await db.batch([
+          insertVersion(db, v),
+          updateWorkflow(db, tenantId, id, { activeVersion: version, archivedAt: null, updatedAt: now }),
+        ]);
+      } else {
+        await insertWorkflow(db, { id, tenantId, key, activeVersion: 1, archivedAt: null, createdAt: now, updatedAt: now }, v);
+      }
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AppError("conflict", `workflow "${key}" exists`);
+      throw error;
+    }
+    await recordAudit(c, "workflow.created", { resourceId: id, detail: { key, version } });
+    return c.json(workflowDto((await getWorkflow(db, tenantId, key))!), 201);
+  })
+  .get("/", async (c) => c.json({ results: (await listWorkflows(c.var.db, c.var.tenantId)).map(workflowDto) }))
+  .post("/runs/cancel", async (c) => {
+    const { cancellationKey } = await jsonBody(c, CancelRuns);
+    const cancelled = await cancelRuns(c.env, c.var.tenantId, cancellationKey);
+    await recordAudit(c, "workflow.runs_cancelled", { detail: { cancelled } });
+    return c.json({ cancelled });
+  })
+  .get("/runs/:id", async (c) => {
+    const { db, tenantId } = c.var;
+    const run = await getRun(db, tenantId, c.req.param("id"));
+    if (!run) throw notFound("workflow run");
+    return c.json(runDto(run, await stepsOfRuns(db, tenantId, [run.id])));
+  })
+  .get("/:key", async (c) => c.json(workflowDto(await liveWorkflow(c, c.req.param("key")))))
+  .put("/:key", async (c) => {
+    const current = await liveWorkflow(c, c.req.param("key"));
+    const def = parseDefinition(await jsonBody(c, z.record(z.string(), z.unknown())));
+    const { db, tenantId, apiKeyId } = c.var;
+    const now = new Date();
+    const version = (await maxVersion(db, tenantId, current.workflow.id)) + 1;
+    await publishVersion(
+      db,
+      tenantId,
+      current.workflow.id,
+      { workflowId: current.workflow.id, tenantId, version, name: def.name, description: def.description ?? null, steps: def.steps, triggerEvents: def.triggerEvents, createdBy: apiKeyId ?? null, createdAt: now },
+      now,
+    );
+    await recordAudit(c, "workflow.updated", { resourceId: current.workflow.id, detail: { key: current.workflow.key, version } });
+    return c.json(workflowDto((await getWorkflow(db, tenantId, current.workflow.key))!));
+  })
+  .delete("/:key", async (c) => {
+    const current = await liveWorkflow(c, c.req.param("key"));
+    const { db, tenantId } = c.var;
+    const now = new Date();
+    await db.batch([
+      updateWorkflow(db, tenantId, current.workflow.id, { archivedAt: now, updatedAt: now }),
+      audit(c, "workflow.deleted", { resourceId: current.workflow.id, detail: { key: current.workflow.key } }),
+    ]);
+    return c.body(null, 204);
+  })
+  .get("/:key/versions", async (c) => {
+    const current = await liveWorkflow(c, c.req.param("key"));
+    const versions = await listVersions(c.var.db, c.var.tenantId, current.workflow.id);
+    return c.json({
+      results: versions.map((v) => ({
+        version: v.version,
+        active: v.version === current.workflow.activeVersion,
+        name: v.name,
+        description: v.description,
+        steps: v.steps,
+        triggerEvents: v.triggerEvents,
+        createdAt: iso(v.createdAt),
+      })),
+    });
+  })
+  .post("/:key/versions/:version/activate", async (c) => {
+    const current = await liveWorkflow(c, c.req.param("key"));
+    const n = Number(c.req.param("version"));
+    const { db, tenantId } = c.var;
+    const v = Number.isInteger(n) && n > 0 ? await getVersion(db, tenantId, current.workflow.key, n) : undefined;
+    if (!v) throw notFound("workflow version");
+    await db.batch([
+      updateWorkflow(db, tenantId, current.workflow.id, { activeVersion: v.version, updatedAt: new Date() }),
+      audit(c, "workflow.version_activated", { resourceId: current.workflow.id, detail: { key: current.workflow.key, version: v.version } }),
+    ]);
+    return c.json(workflowDto((await getWorkflow(db, tenantId, current.workflow.key))!));
+  })
+  .post("/:key/trigger", async (c) => {
+    const w = await liveWorkflow(c, c.req.param("key"));
+    const body = await jsonBody(c, TriggerInput);
+    // ---- wf-fit: the audience fan-out (JOURNEYS_BULK) replaces this line ----
+    if (body.audienceId) throw new AppError("not_implemented", "audience triggers land with the fan-out", [{ field: "audienceId", message: "give recipients (up to 1000) for now" }]);
+    const { runs } = await startRuns(c.env, {
+      tenantId: c.var.tenantId,
+      workflowKey: w.workflow.key,
+      version: w.version.version,
+      recipients: body.recipients!,
+      data: body.data,
+      actor: body.actor ?? null,
+      idempotencyKey: body.idempotencyKey,
+      cancellationKey: body.cancellationKey,
+    });
+    // A replayed trigger answers with the version its runs started on.
+    const version = runs.length ? (await getRun(c.var.db, c.var.tenantId, runs[0]!.id))?.version ?? w.version.version : w.version.version;
+    return c.json({ workflowKey: w.workflow.key, version, runs }, 202);
+  })
+  .get("/:key/runs", async (c) => {
+    const key = c.req.param("key");
+    const { db, tenantId } = c.var;
+    if (!(await getWorkflowRow(db, tenantId, key))) throw notFound("workflow");
+    const q = queryOf(c, RunsQuery);
+    const rows = await listRuns(db, tenantId, key, q);
+    const page = rows.slice(0, q.limit);
+    const steps = await stepsOfRuns(db, tenantId, page.map((r) => r.id));
+    return c.json({
+      results: page.map((r) => runDto(r, steps.filter((s) => s.runId === r.id))),
+      nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null,
+    });
+  });
+
+const parseDefinition = (body: Record<string, unknown>) => parseWith(WorkflowDefinition, body);

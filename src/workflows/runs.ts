@@ -1,0 +1,137 @@
+/**
+ * Starting, cancelling and signalling runs. A trigger writes one workflow_run row per recipient
+ * (in chunked D1 batches; the idempotency key makes a replayed trigger find the same rows) and
+ * then creates their Workflows instances in batches of 100 (createBatch's limit). A cancel marks
+ * the rows first, so a run the terminate call misses still stops before its next step (the
+ * interpreter checks the flag). Business events reach waiting runs through `sendEvent`.
+ */
+import { recipientKey, type EventRecipient } from "../automation/event";
+import { database, runBatch } from "../db/client";
+import type { WorkflowRunRow } from "../db/workflows";
+import { cancelByKey, insertRuns, openRunsOf, runsByIdempotency } from "../db/workflows";
+import type { Env } from "../env";
+import { uuidv7 } from "../lib/ids";
+import type { JourneyParams } from "./engine";
+import type { Actor } from "./steps/types";
+
+export const MAX_TRIGGER_RECIPIENTS = 1000;
+const INSERT_CHUNK = 250;
+const CREATE_CHUNK = 100;
+
+export type Trigger = {
+  tenantId: string;
+  workflowKey: string;
+  version: number;
+  recipients: EventRecipient[];
+  data: Record<string, unknown>;
+  actor: Actor | null;
+  idempotencyKey?: string;
+  cancellationKey?: string;
+  binding?: "JOURNEYS" | "JOURNEYS_BULK";
+};
+
+export type StartedRun = { id: string; recipient: { type: string; id: string } };
+
+const recipientIdOf = (r: EventRecipient) => r.id ?? r.email ?? r.phone ?? r.whatsapp ?? r.messengerId ?? null;
+
+/** Workflows event types allow letters, digits, `-` and `_`; ours are dotted and never contain `-`. */
+export const workflowsEventType = (eventType: string) => eventType.replace(/\./g, "-");
+
+export async function startRuns(env: Env, t: Trigger, now = new Date()): Promise<{ runs: StartedRun[]; created: number }> {
+  const db = database(env.DB);
+  const binding = t.binding ?? "JOURNEYS";
+  const rows: WorkflowRunRow[] = t.recipients.map((r) => {
+    const id = uuidv7(now.getTime());
+    return {
+      id,
+      tenantId: t.tenantId,
+      workflowKey: t.workflowKey,
+      version: t.version,
+      recipientType: r.type,
+      recipientId: recipientIdOf(r),
+      recipient: r,
+      status: "running",
+      data: t.data,
+      actor: t.actor,
+      cancellationKey: t.cancellationKey ?? null,
+      idempotencyKey: t.idempotencyKey ? `${t.idempotencyKey}\u0000${recipientKey(r)}` : null,
+      instanceId: id,
+      binding,
+      createdAt: now,
+      updatedAt: now,
+      finishedAt: null,
+    };
+  });
+  let existing = new Map<string, WorkflowRunRow>();
+  if (t.idempotencyKey) {
+    const keys = rows.map((r) => r.idempotencyKey!);
+    for (let i = 0; i < keys.length; i += 90) {
+      for (const r of await runsByIdempotency(db, t.tenantId, t.workflowKey, keys.slice(i, i + 90))) existing.set(r.idempotencyKey!, r);
+    }
+  }
+  const fresh = rows.filter((r) => !r.idempotencyKey || !existing.has(r.idempotencyKey));
+  for (let i = 0; i < fresh.length; i += INSERT_CHUNK) await runBatch(db, insertRuns(db, fresh.slice(i, i + INSERT_CHUNK)));
+  if (t.idempotencyKey && fresh.length) {
+    // A concurrent replay may have won some keys: whatever is stored is what runs.
+    existing = new Map();
+    const keys = rows.map((r) => r.idempotencyKey!);
+    for (let i = 0; i < keys.length; i += 90) {
+      for (const r of await runsByIdempotency(db, t.tenantId, t.workflowKey, keys.slice(i, i + 90))) existing.set(r.idempotencyKey!, r);
+    }
+  }
+  const stored = t.idempotencyKey ? rows.map((r) => existing.get(r.idempotencyKey!) ?? r) : rows;
+  const mine = new Set(fresh.map((r) => r.id));
+  // A replay also starts any open run whose instance the first call stored but never created
+  // (it failed between the D1 write and createBatch): the rows say "running", Workflows knows nothing.
+  const replayed = stored.filter((r) => !mine.has(r.id) && r.status === "running" && !r.finishedAt);
+  const missing = await Promise.all(replayed.map((r) => env[r.binding].get(r.instanceId).then(() => null, () => r)));
+  const toCreate = [...stored.filter((r) => mine.has(r.id)), ...missing.filter((r): r is WorkflowRunRow => r !== null)];
+  for (let i = 0; i < toCreate.length; i += CREATE_CHUNK) {
+    await env[binding].createBatch(
+      toCreate.slice(i, i + CREATE_CHUNK).map((r) => ({
+        id: r.instanceId,
+        params: { runId: r.id, tenantId: t.tenantId, workflowKey: t.workflowKey, version: r.version } satisfies JourneyParams,
+      })),
+    );
+  }
+  return { runs: stored.map((r) => ({ id: r.id, recipient: { type: r.recipientType, id: r.recipientId ?? "" } })), created: toCreate.length };
+}
+
+/** Marks every open run under the key cancelled, then terminates their instances. */
+export async function cancelRuns(env: Env, tenantId: string, cancellationKey: string, now = new Date()): Promise<number> {
+  const cancelled = await cancelByKey(database(env.DB), tenantId, cancellationKey, now);
+  await Promise.all(
+    cancelled.map(async (r) => {
+      try {
+        await (await env[r.binding].get(r.instanceId)).terminate();
+      } catch (error) {
+        // Already finished, or not created yet: the cancelled flag stops it before its next step.
+        console.log(JSON.stringify({ msg: "terminate skipped", runId: r.id, error: String(error) }));
+      }
+    }),
+  );
+  return cancelled.length;
+}
+
+/**
+ * Delivers a business event to this recipient's open runs: any of them waiting on `eventType`
+ * (wait_for_event) resumes; the others never asked for it and ignore it. Returns how many runs
+ * were signalled. Called by POST /api/events.
+ */
+export async function notifyRunsOfEvent(env: Env, tenantId: string, eventType: string, recipient: { type: string; id?: string | null }, data: Record<string, unknown>): Promise<number> {
+  if (!recipient.id) return 0;
+  const runs = await openRunsOf(database(env.DB), tenantId, recipient.type, recipient.id);
+  const type = workflowsEventType(eventType);
+  const sent = await Promise.all(
+    runs.map(async (r) => {
+      try {
+        await (await env[r.binding].get(r.instanceId)).sendEvent({ type, payload: JSON.stringify({ type: eventType, data }) });
+        return 1;
+      } catch (error) {
+        console.log(JSON.stringify({ msg: "sendEvent skipped", runId: r.id, error: String(error) }));
+        return 0;
+      }
+    }),
+  );
+  return sent.reduce<number>((a, b) => a + b, 0);
+}
