@@ -10,6 +10,8 @@ import { policyOf } from "../../preferences/policy";
 import { DEFAULT_RECEIPT_WINDOWS } from "../../pipeline/silent-failover";
 import { HHMM, isValidTimeZone } from "../../preferences/quiet-hours";
 import { PROVIDER_CHANNELS } from "../../domain";
+import { isUniqueViolation } from "../../db/client";
+import { AppError } from "../../lib/errors";
 
 const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug");
 
@@ -23,6 +25,12 @@ export const Settings = z
     /** Per channel: providers in priority order, or the first drawn by their `weight` settings. */
     /** Store recipients' preferred contacts sealed with the tenant's data key (from their next write). */
     encryptContacts: z.boolean().optional(),
+    /** Mail to this domain, routed by Cloudflare Email Routing to the Email Worker, is this tenant's replies. */
+    replyDomain: z
+      .string()
+      .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lower-case domain name such as replies.acme.com")
+      .nullable()
+      .optional(),
     routing: z.partialRecord(z.enum(PROVIDER_CHANNELS), z.enum(["priority", "weighted"])).optional(),
     preferences: z
       .object({
@@ -42,6 +50,7 @@ const withDefaults = (s: TenantSettings | null | undefined) => ({
   receiptWindows: { ...DEFAULT_RECEIPT_WINDOWS, ...s?.receiptWindows },
   routing: Object.fromEntries(PROVIDER_CHANNELS.map((ch) => [ch, s?.routing?.[ch] ?? "priority"])),
   encryptContacts: s?.encryptContacts ?? false,
+  replyDomain: s?.replyDomain ?? null,
   preferences: policyOf(s),
 });
 
@@ -54,7 +63,10 @@ export const settings = new Hono<AppEnv>()
     const patch = await jsonBody(c, Settings);
     // receiptWindows, routing and preferences merge key by key; the database does it, so a
     // concurrent PATCH is merged too instead of overwritten.
-    const updated = await mergeTenantSettings(c.var.db, c.var.tenantId, patch);
+    const updated = await mergeTenantSettings(c.var.db, c.var.tenantId, patch).catch((error) => {
+      if (isUniqueViolation(error)) throw new AppError("conflict", "replyDomain is another tenant's reply domain", [{ field: "replyDomain", message: "already taken" }]);
+      throw error;
+    });
     const shown = { retentionDays: patch.retentionDays, encryptContacts: patch.encryptContacts };
     const values = Object.fromEntries(Object.entries(shown).filter(([, v]) => v !== undefined));
     await recordAudit(c, "settings.updated", { detail: { fields: fieldsOf(patch), ...values } });

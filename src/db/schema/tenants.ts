@@ -19,6 +19,8 @@ export type TenantSettings = {
    * tenant's data key (src/preferences/contact-sealing.ts); absent: plain.
    */
   encryptContacts?: boolean;
+  /** The domain whose mail the Email Worker receives for this tenant (replies), lower-case; unique. */
+  replyDomain?: string | null;
   /** Defaults for recipients without their own, and which message types are which. */
   preferences?: {
     timezone?: string;
