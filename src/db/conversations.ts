@@ -31,11 +31,17 @@ const sentColumns = {
   recipientType: communication.recipientType,
   recipientId: communication.recipientId,
   providerMessageId: communication.providerMessageId,
+  entityType: communication.entityType,
+  entityId: communication.entityId,
   createdAt: communication.createdAt,
 };
-export type SentRow = { id: string; channel: Channel; recipientContact: string; recipientType: string; recipientId: string | null; providerMessageId: string | null; createdAt: Date };
+export type SentRow = { id: string; channel: Channel; recipientContact: string; recipientType: string; recipientId: string | null; providerMessageId: string | null; entityType: string | null; entityId: string | null; createdAt: Date };
 
 /** Our communications a reply names by provider message id (WhatsApp context id, email Message-ID). */
+/** Our communications by id (those named by verified reply tokens). */
+export const sentByIds = (db: Db, tenantId: string, ids: string[]) =>
+  db.select(sentColumns).from(communication).where(and(eq(communication.tenantId, tenantId), inArray(communication.id, ids)));
+
 export const sentByProviderIds = (db: Db, tenantId: string, ids: string[]) =>
   db.select(sentColumns).from(communication).where(and(eq(communication.tenantId, tenantId), inArray(communication.providerMessageId, ids)));
 

@@ -10,6 +10,7 @@ import { policyOf } from "../../preferences/policy";
 import { DEFAULT_RECEIPT_WINDOWS } from "../../pipeline/silent-failover";
 import { HHMM, isValidTimeZone } from "../../preferences/quiet-hours";
 import { PROVIDER_CHANNELS } from "../../domain";
+import { EventType } from "../../automation/event";
 
 const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug");
 
@@ -33,6 +34,17 @@ export const Settings = z
       })
       .strict()
       .optional(),
+    conversations: z
+      .object({
+        helpText: z.string().min(1).max(1600).optional(),
+        keywords: z
+          .array(z.object({ keyword: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "one word: letters, digits, _ or -").transform((k) => k.toLowerCase()), event: EventType }).strict())
+          .max(50)
+          .optional(),
+        replyDomain: z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "a domain name such as reply.example.com").optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -43,6 +55,7 @@ const withDefaults = (s: TenantSettings | null | undefined) => ({
   routing: Object.fromEntries(PROVIDER_CHANNELS.map((ch) => [ch, s?.routing?.[ch] ?? "priority"])),
   encryptContacts: s?.encryptContacts ?? false,
   preferences: policyOf(s),
+  conversations: { helpText: s?.conversations?.helpText ?? null, keywords: s?.conversations?.keywords ?? [], replyDomain: s?.conversations?.replyDomain ?? null },
 });
 
 export const settings = new Hono<AppEnv>()
