@@ -82,5 +82,5 @@ export const tenantByReplyDomain = (db: Db, domain: string) =>
   db
     .select({ id: tenant.id })
     .from(tenant)
-    .where(sql`json_extract(${tenant.settings}, '$.replyDomain') = ${domain.toLowerCase()}`)
+    .where(sql`json_extract(${tenant.settings}, '$.conversations.replyDomain') = ${domain.toLowerCase()}`)
     .get();

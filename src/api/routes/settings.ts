@@ -12,6 +12,7 @@ import { HHMM, isValidTimeZone } from "../../preferences/quiet-hours";
 import { PROVIDER_CHANNELS } from "../../domain";
 import { isUniqueViolation } from "../../db/client";
 import { AppError } from "../../lib/errors";
+import { EventType } from "../../automation/event";
 
 const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug");
 
@@ -25,12 +26,6 @@ export const Settings = z
     /** Per channel: providers in priority order, or the first drawn by their `weight` settings. */
     /** Store recipients' preferred contacts sealed with the tenant's data key (from their next write). */
     encryptContacts: z.boolean().optional(),
-    /** Mail to this domain, routed by Cloudflare Email Routing to the Email Worker, is this tenant's replies. */
-    replyDomain: z
-      .string()
-      .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lower-case domain name such as replies.acme.com")
-      .nullable()
-      .optional(),
     routing: z.partialRecord(z.enum(PROVIDER_CHANNELS), z.enum(["priority", "weighted"])).optional(),
     preferences: z
       .object({
@@ -38,6 +33,17 @@ export const Settings = z
         quietHours: z.object({ start: z.string().regex(HHMM, "HH:MM"), end: z.string().regex(HHMM, "HH:MM") }).strict().nullable().optional(),
         requiredTypes: z.array(slug).max(100).optional(),
         marketingTypes: z.array(slug).max(100).optional(),
+      })
+      .strict()
+      .optional(),
+    conversations: z
+      .object({
+        helpText: z.string().min(1).max(1600).optional(),
+        keywords: z
+          .array(z.object({ keyword: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "one word: letters, digits, _ or -").transform((k) => k.toLowerCase()), event: EventType }).strict())
+          .max(50)
+          .optional(),
+        replyDomain: z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "a domain name such as reply.example.com").optional(),
       })
       .strict()
       .optional(),
@@ -50,8 +56,8 @@ const withDefaults = (s: TenantSettings | null | undefined) => ({
   receiptWindows: { ...DEFAULT_RECEIPT_WINDOWS, ...s?.receiptWindows },
   routing: Object.fromEntries(PROVIDER_CHANNELS.map((ch) => [ch, s?.routing?.[ch] ?? "priority"])),
   encryptContacts: s?.encryptContacts ?? false,
-  replyDomain: s?.replyDomain ?? null,
   preferences: policyOf(s),
+  conversations: { helpText: s?.conversations?.helpText ?? null, keywords: s?.conversations?.keywords ?? [], replyDomain: s?.conversations?.replyDomain ?? null },
 });
 
 export const settings = new Hono<AppEnv>()
@@ -64,7 +70,7 @@ export const settings = new Hono<AppEnv>()
     // receiptWindows, routing and preferences merge key by key; the database does it, so a
     // concurrent PATCH is merged too instead of overwritten.
     const updated = await mergeTenantSettings(c.var.db, c.var.tenantId, patch).catch((error) => {
-      if (isUniqueViolation(error)) throw new AppError("conflict", "replyDomain is another tenant's reply domain", [{ field: "replyDomain", message: "already taken" }]);
+      if (isUniqueViolation(error)) throw new AppError("conflict", "conversations.replyDomain is another tenant's reply domain", [{ field: "conversations.replyDomain", message: "already taken" }]);
       throw error;
     });
     const shown = { retentionDays: patch.retentionDays, encryptContacts: patch.encryptContacts };

@@ -1,7 +1,7 @@
 /**
  * The Email Worker: Cloudflare Email Routing hands mail for a tenant's reply domain (a catch-all
  * or `reply+*` rule whose action is "Send to a Worker") to `email()` in src/index.ts, which calls
- * this. The tenant is the one whose `settings.replyDomain` is the recipient's domain; mail for any
+ * this. The tenant is the one whose `settings.conversations.replyDomain` is the recipient's domain; mail for any
  * other domain is rejected (`setReject`, a permanent SMTP failure for the sender). The raw MIME is
  * parsed with postal-mime: Message-ID, In-Reply-To/References, the text part without quoted
  * history, attachments as bytes, and the `reply+<token>` a Herald reply-to address carries.

@@ -8,3 +8,4 @@ export * from "./automation";
 export * from "./devices";
 export * from "./audit";
 export * from "./campaigns";
+export * from "./conversations";

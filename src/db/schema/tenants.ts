@@ -19,8 +19,6 @@ export type TenantSettings = {
    * tenant's data key (src/preferences/contact-sealing.ts); absent: plain.
    */
   encryptContacts?: boolean;
-  /** The domain whose mail the Email Worker receives for this tenant (replies), lower-case; unique. */
-  replyDomain?: string | null;
   /** Defaults for recipients without their own, and which message types are which. */
   preferences?: {
     timezone?: string;
@@ -29,6 +27,14 @@ export type TenantSettings = {
     requiredTypes?: string[];
     /** Types that are marketing: they carry one-click unsubscribe and need marketing consent. */
     marketingTypes?: string[];
+  };
+  /** Two-way conversations (src/conversations): the HELP answer, tenant keywords, the reply domain. */
+  conversations?: {
+    helpText?: string;
+    /** An inbound message that is exactly this word (case-insensitive) emits the business event. */
+    keywords?: { keyword: string; event: string }[];
+    /** The domain whose `reply+<token>@` addresses route email replies back (Email Routing). */
+    replyDomain?: string;
   };
 };
 
