@@ -136,7 +136,7 @@ describe("email", () => {
       to: "reply+tok_abcdefgh12345678@replies.acme.test",
       subject: "Re: Invoice INV-1",
       text: "Can I pay next week?",
-      inReplyTo: "0193-invoice@herald.acme.test",
+      inReplyTo: "0193-invoice@herald.acme.test 0193-first@herald.acme.test",
       replyToken: "tok_abcdefgh12345678",
     });
     expect(message.media).toHaveLength(1);

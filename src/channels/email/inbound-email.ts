@@ -1,7 +1,7 @@
 /**
  * What every inbound email route shares (SendGrid Inbound Parse, Mailgun routes, Postmark inbound,
  * the Email Worker): reading addresses, the signed reply token in `reply+<token>@…`, the ids that
- * thread a reply (Message-ID; In-Reply-To, else the last of References), the reply without its
+ * thread a reply (Message-ID, In-Reply-To, References), the reply without its
  * quoted history, and a parsed MIME message (postal-mime) as an `InboundMessage`.
  */
 import PostalMime, { addressParser, type Email } from "postal-mime";
@@ -34,8 +34,12 @@ export function replyTokenOf(addresses: string[]): string | undefined {
 /** The ids of a Message-ID/In-Reply-To/References header, without their angle brackets. */
 export const messageIds = (value: string | undefined) => [...(value ?? "").matchAll(/<([^<>\s]+)>/g)].map((m) => m[1]!);
 
-/** The message a reply answers: its In-Reply-To, else the last id of its References. */
-export const answered = (inReplyTo: string | undefined, references: string | undefined) => messageIds(inReplyTo)[0] ?? messageIds(references).at(-1);
+/**
+ * The messages a reply may answer, nearest first, space-separated as receiveInbound reads them:
+ * its In-Reply-To, then its References from the last (the parent) back to the first.
+ */
+export const answered = (inReplyTo: string | undefined, references: string | undefined) =>
+  [...new Set([...messageIds(inReplyTo), ...messageIds(references).reverse()])].join(" ") || undefined;
 
 const QUOTE_INTRO = /^(On .{1,300}wrote:|Le .{1,300}a écrit\s?:|Am .{1,300}schrieb .{1,200}:|-----Original Message-----|_{20,})\s*$/m;
 
