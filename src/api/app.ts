@@ -19,6 +19,7 @@ import { providers } from "./routes/providers";
 import { MAX_BATCH, send } from "./routes/send";
 import { templates } from "./routes/templates";
 import { providerWebhooks } from "./routes/provider-webhooks";
+import { inboundWebhooks } from "./routes/inbound-webhooks";
 import { stats } from "./routes/stats";
 import { suppressions } from "./routes/suppressions";
 import { usage } from "./routes/usage";
@@ -69,6 +70,7 @@ export function createApp() {
 
   // Providers authenticate by signature, checked per provider inside the route.
   app.use("/webhooks/*", bodyLimit({ maxSize: 5 * MB, onError: tooLarge("5 MB") }));
+  app.route("/webhooks/inbound", inboundWebhooks);
   app.route("/webhooks", providerWebhooks);
   // Open pixel and click redirect: the signed token in the URL is the credential.
   app.route("/t", tracking);

@@ -10,6 +10,8 @@ import { policyOf } from "../../preferences/policy";
 import { DEFAULT_RECEIPT_WINDOWS } from "../../pipeline/silent-failover";
 import { HHMM, isValidTimeZone } from "../../preferences/quiet-hours";
 import { PROVIDER_CHANNELS } from "../../domain";
+import { isUniqueViolation } from "../../db/client";
+import { AppError } from "../../lib/errors";
 import { EventType } from "../../automation/event";
 
 const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug");
@@ -67,7 +69,10 @@ export const settings = new Hono<AppEnv>()
     const patch = await jsonBody(c, Settings);
     // receiptWindows, routing and preferences merge key by key; the database does it, so a
     // concurrent PATCH is merged too instead of overwritten.
-    const updated = await mergeTenantSettings(c.var.db, c.var.tenantId, patch);
+    const updated = await mergeTenantSettings(c.var.db, c.var.tenantId, patch).catch((error) => {
+      if (isUniqueViolation(error)) throw new AppError("conflict", "conversations.replyDomain is another tenant's reply domain", [{ field: "conversations.replyDomain", message: "already taken" }]);
+      throw error;
+    });
     const shown = { retentionDays: patch.retentionDays, encryptContacts: patch.encryptContacts };
     const values = Object.fromEntries(Object.entries(shown).filter(([, v]) => v !== undefined));
     await recordAudit(c, "settings.updated", { detail: { fields: fieldsOf(patch), ...values } });
