@@ -39,6 +39,7 @@ import { auditLog } from "./routes/audit-log";
 import { openApi } from "./routes/openapi";
 import { audiences } from "./routes/audiences";
 import { campaigns } from "./routes/campaigns";
+import { conversations } from "./routes/conversations";
 import { database } from "../db/client";
 import { readConfig } from "../env";
 import { AppError } from "../lib/errors";
@@ -118,6 +119,7 @@ export function createApp() {
   app.route("/api/audit-log", auditLog);
   app.route("/api/audiences", audiences);
   app.route("/api/campaigns", campaigns);
+  app.route("/api/conversations", conversations);
 
   app.notFound((c) => problem(404, "not_found", `no route for ${c.req.method} ${c.req.path}`, c.var.requestId ?? ""));
 

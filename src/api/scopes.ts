@@ -34,6 +34,8 @@ export const SCOPES = [
   "audiences:write",
   "campaigns:read",
   "campaigns:write",
+  "conversations:read",
+  "conversations:write",
 ] as const;
 export const Scope = z.enum(SCOPES);
 export type Scope = z.infer<typeof Scope>;
@@ -67,6 +69,7 @@ const RULES: Rule[] = [
   { prefix: "/api/audit-log", read: "audit:read", write: "audit:read" },
   { prefix: "/api/audiences", read: "audiences:read", write: "audiences:write" },
   { prefix: "/api/campaigns", read: "campaigns:read", write: "campaigns:write" },
+  { prefix: "/api/conversations", read: "conversations:read", write: "conversations:write" },
 ];
 const BY_LENGTH = [...RULES].sort((a, b) => b.prefix.length - a.prefix.length);
 

@@ -124,6 +124,8 @@ export async function ingestInbound(env: Env, tenantId: string, messages: Inboun
         communicationId: base.communicationId ?? answered?.id ?? null,
         lastInboundAt: last.at,
         lastMessageAt: last.at,
+        // Counted from zero for a new thread; an existing one adds the batch's messages to its own.
+        unreadCount: list.length,
         updatedAt: now,
       }, list.length),
     );

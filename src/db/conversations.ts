@@ -152,7 +152,7 @@ export const listMessages = (db: Db, tenantId: string, conversationId: string, a
 /** The newest inbound email Message-ID in a thread, for In-Reply-To on a reply. */
 export const lastInboundReference = (db: Db, tenantId: string, conversationId: string) =>
   db
-    .select({ providerMessageId: conversationMessage.providerMessageId })
+    .select({ providerMessageId: conversationMessage.providerMessageId, subject: conversationMessage.subject })
     .from(conversationMessage)
     .where(and(eq(conversationMessage.tenantId, tenantId), eq(conversationMessage.conversationId, conversationId), eq(conversationMessage.direction, "in"), isNotNull(conversationMessage.providerMessageId)))
     .orderBy(desc(conversationMessage.at))
