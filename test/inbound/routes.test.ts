@@ -5,7 +5,7 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { addProvider, captureQueue, createTenant, TWILIO, TWILIO_SID } from "../helpers";
+import { addProvider, call, captureQueue, createTenant, mockProviders, runDelivery, TWILIO, TWILIO_SID, twilioAccepts } from "../helpers";
 import { twilioHeaders } from "../signing";
 import { hubSignature } from "../../src/channels/whatsapp/meta-graph";
 import { vonageSignature } from "../../src/channels/sms/vonage-webhook";
@@ -13,9 +13,10 @@ import { mailgunSignature } from "../../src/channels/email/mailgun-webhook";
 import { basicAuth } from "../providers/email-signing";
 import { metaMessengerMessages, metaWhatsappMessages, twilioWhatsappForm } from "./payloads";
 
+let queue: ReturnType<typeof captureQueue>;
 beforeEach(() => {
   vi.restoreAllMocks();
-  captureQueue();
+  queue = captureQueue();
   vi.spyOn(env.EVENT_QUEUE, "sendBatch").mockResolvedValue(undefined as never);
   vi.spyOn(env.AUTOMATION_QUEUE, "sendBatch").mockResolvedValue(undefined as never);
 });
@@ -92,6 +93,27 @@ describe("Twilio (SMS, WhatsApp)", () => {
     const form = new URLSearchParams({ MessageSid: "SMold", From: "+14155550199", To: "+14155550100", Body: "Can I pay next week?" });
     expect((await post(url, form.toString(), await twilioHeaders("twilio-auth-token", url, form))).status).toBe(200);
     expect(await stored(tenantId)).toMatchObject([{ provider_message_id: "SMold", text: "Can I pay next week?" }]);
+  });
+});
+
+describe("end to end through the public API", () => {
+  it("an SMS reply to an invoice, posted signed to the inbound URL, appears in its conversation linked to the invoice", async () => {
+    const { key } = await createTenant();
+    const p = await addProvider(key, TWILIO({ priority: 0 }));
+    mockProviders({ "https://twilio.mock": twilioAccepts() });
+    const sent = await call("POST", "/api/communications/send", { key, body: { channel: "sms", recipientContact: "+14155550199", content: "Invoice INV-1: $10 due Friday" } });
+    expect(sent.status, sent.text).toBe(201);
+    await runDelivery(queue.drain().map((m) => m.body));
+
+    const url = inboundUrl("twilio", p.id);
+    const form = new URLSearchParams({ MessageSid: "SMreply1", AccountSid: TWILIO_SID, From: "+14155550199", To: "+14155550100", Body: "Can I pay next week?", NumMedia: "0" });
+    expect((await post(url, form.toString(), await twilioHeaders("twilio-auth-token", url, form))).status).toBe(200);
+
+    const list = await call("GET", "/api/conversations?channel=sms", { key });
+    expect(list.status, list.text).toBe(200);
+    expect(list.json.results).toMatchObject([{ channel: "sms", contact: "+14155550199", unreadCount: 1 }]);
+    const messages = await call("GET", `/api/conversations/${list.json.results[0].id}/messages`, { key });
+    expect(messages.json.results.find((m: { direction: string }) => m.direction === "inbound")).toMatchObject({ text: "Can I pay next week?", inReplyToCommunicationId: sent.json.id, providerMessageId: "SMreply1" });
   });
 });
 
