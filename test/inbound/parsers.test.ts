@@ -12,7 +12,7 @@ import { parseSendgridInbound } from "../../src/channels/email/inbound-sendgrid"
 import { parseMailgunInbound } from "../../src/channels/email/inbound-mailgun";
 import { parsePostmarkInbound } from "../../src/channels/email/inbound-postmark";
 import { fromParsedMime, parseMime, trimQuoted } from "../../src/channels/email/inbound-email";
-import { parseTelegramInbound } from "../../src/channels/telegram/telegram-inbound";
+import { parseTelegramInbound, telegramInbound } from "../../src/channels/telegram/telegram-inbound";
 import type { InboundRequest } from "../../src/channels/inbound/types";
 import { metaMessengerMessages, metaWhatsappMessages, replyMime, twilioWhatsappForm } from "./payloads";
 
@@ -239,6 +239,15 @@ describe("email", () => {
 });
 
 describe("Telegram", () => {
+  it("the secret token header must equal the config's webhookSecret", async () => {
+    const req = (headers: Record<string, string>): InboundRequest => ({ url: "https://herald.test/x", rawBody: "{}", bytes: new Uint8Array(), headers: new Headers(headers), now: NOW });
+    const secret = { webhookSecret: "bot-secret_0123456789" };
+    expect(await telegramInbound.verify(req({ "x-telegram-bot-api-secret-token": "bot-secret_0123456789" }), secret, undefined)).toEqual({ ok: true });
+    expect(await telegramInbound.verify(req({ "x-telegram-bot-api-secret-token": "another-bots-secret" }), secret, undefined)).toEqual({ ok: false, reason: "wrong secret token" });
+    expect(await telegramInbound.verify(req({}), secret, undefined)).toMatchObject({ ok: false, reason: expect.stringMatching(/^missing/) });
+    expect(await telegramInbound.verify(req({ "x-telegram-bot-api-secret-token": "x" }), {}, undefined)).toMatchObject({ ok: false });
+  });
+
   it("a text reply to one of the bot's messages, and a photo", () => {
     const update = { update_id: 10000, message: { message_id: 1365, from: { id: 1111111, is_bot: false, first_name: "Ann" }, chat: { id: 1111111, type: "private" }, date: 1796000000, text: "/start", reply_to_message: { message_id: 1300, chat: { id: 1111111 }, date: 1795999000 } } };
     expect(parseTelegramInbound(JSON.stringify(update), CONFIG, "sms")[0]).toMatchObject({ providerMessageId: "1111111:1365", from: "1111111", text: "/start", inReplyTo: "1111111:1300" });

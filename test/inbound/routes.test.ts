@@ -78,7 +78,8 @@ describe("Twilio (SMS, WhatsApp)", () => {
     // A's token, B's URL (signed as if for it): B's secret does not verify it.
     const urlB = inboundUrl("twilio", pb.id);
     expect((await post(urlB, form.toString(), await twilioHeaders("token-of-a", urlB, form))).status).toBe(403);
-    // A's URL named with another provider's path is not an endpoint.
+    // A secret segment is SendGrid Parse's only; A's URL named with another provider's path is not an endpoint.
+    expect((await post(`${urlB}/extra`, form.toString(), await twilioHeaders("token-of-b", `${urlB}/extra`, form))).status).toBe(404);
     expect((await post(inboundUrl("vonage", pa.id), form.toString(), await twilioHeaders("token-of-a", inboundUrl("vonage", pa.id), form))).status).toBe(404);
     const urlA = inboundUrl("twilio", pa.id);
     expect((await post(urlA, form.toString(), await twilioHeaders("token-of-a", urlA, form))).status).toBe(200);

@@ -24,10 +24,10 @@ import { readProviderConfig } from "../../pipeline/provider-configs";
 type Handler = (typeof INBOUND)[string];
 
 /** The config a URL names, if its provider forwards replies. */
-async function inboundConfig(c: Context<AppEnv>, provider: string, configId: string) {
+async function inboundConfig(c: Context<AppEnv>, provider: string, configId: string, withSecret: boolean) {
   const row = await providerConfigForWebhook(c.var.db, configId);
   const handler = row && row.provider === provider && row.provider in PROVIDERS ? INBOUND[row.provider] : undefined;
-  if (!row || !handler) throw notFound("webhook endpoint");
+  if (!row || !handler || (withSecret && !handler.pathSecret)) throw notFound("webhook endpoint");
   return { row, handler };
 }
 
@@ -85,7 +85,7 @@ async function receiveOnce(c: Context<AppEnv>, row: ProviderConfigRow, handler: 
 
 /** The whole inbound request: verify, parse, receive once, answer as the provider expects. */
 export async function handleInbound(c: Context<AppEnv>, provider: string, configId: string, pathSecret?: string) {
-  const { row, handler } = await inboundConfig(c, provider, configId);
+  const { row, handler } = await inboundConfig(c, provider, configId, pathSecret !== undefined);
   const request = await inboundRequest(c, pathSecret);
   const replay = await verifyInbound(c, row, handler, request);
   const messages = await parseInbound(row, handler, request);

@@ -73,5 +73,6 @@ export const sendgridInbound: InboundHandler<{ inboundParseSecret?: string }> = 
     return constantTimeEqual(request.pathSecret, credentials.inboundParseSecret) ? { ok: true } : { ok: false, reason: "wrong Parse URL secret" };
   },
   parse: async (request, config) => [await parseSendgridInbound(request, config.id)],
+  pathSecret: true,
   answer: "ok",
 };

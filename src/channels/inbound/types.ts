@@ -25,6 +25,8 @@ export type InboundHandler<C = unknown, S = unknown> = {
   replayKey?(request: InboundRequest): Promise<ReplayKey>;
   /** Throws on a body that is not the provider's inbound format. */
   parse(request: InboundRequest, config: InboundConfig): Promise<InboundMessage[]>;
+  /** The proof is a secret in the URL's last segment (SendGrid Parse); other URLs have no such segment. */
+  pathSecret?: true;
   /** What the provider expects back on success: Twilio reads TwiML, the others a 200. */
   answer: "twiml" | "ok";
   /**
