@@ -1,5 +1,5 @@
 /**
- * The API Worker: the public HTTP API, the cron sweep and the per-tenant limiter Durable Object
+ * The API Worker: the public HTTP API, the Email Worker handler for reply domains, the cron sweep and the per-tenant limiter Durable Object
  * (which the delivery Worker reaches too). Delivery runs in the queue consumer Worker
  * (workers/delivery), which shares src/pipeline.
  */
@@ -13,6 +13,7 @@ import { automationDeps } from "./automation/deps";
 import { runAutomationPasses } from "./automation/cron";
 import { campaignDeps } from "./campaigns/deps";
 import { runCampaignPass } from "./campaigns/cron";
+import { receiveEmail } from "./channels/email/inbound-worker";
 
 export { TenantLimiter } from "./durable/tenant-limiter";
 
@@ -24,6 +25,10 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
+  // Email Routing's "Send to a Worker": replies to a tenant's reply domain (src/channels/email/inbound-worker.ts).
+  async email(message, env) {
+    await receiveEmail(message, env);
+  },
   async scheduled(controller, env, ctx) {
     const config = readConfig(env);
     ctx.waitUntil(

@@ -229,7 +229,7 @@ describe("SMS keywords", () => {
     const provider = await addProvider(key, TWILIO({ priority: 0 }));
     const url = `${provider.webhookUrl}/inbound`;
     const reply = async (body: string) => {
-      const form = new URLSearchParams({ From: "+14155550123", To: "+14155550100", Body: body, MessageSid: "SMin" });
+      const form = new URLSearchParams({ From: "+14155550123", To: "+14155550100", Body: body, MessageSid: `SMin-${body.trim()}` });
       const res = await exports.default.fetch(url, { method: "POST", body: form.toString(), headers: await twilioHeaders("twilio-auth-token", url, form) });
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toBe("text/xml");

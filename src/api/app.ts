@@ -19,6 +19,7 @@ import { providers } from "./routes/providers";
 import { MAX_BATCH, send } from "./routes/send";
 import { templates } from "./routes/templates";
 import { providerWebhooks } from "./routes/provider-webhooks";
+import { inboundWebhooks } from "./routes/inbound-webhooks";
 import { stats } from "./routes/stats";
 import { suppressions } from "./routes/suppressions";
 import { usage } from "./routes/usage";
@@ -42,6 +43,7 @@ import { sendDryRun } from "./routes/send-dry-run";
 import { mcp } from "./routes/mcp";
 import { workflows } from "./routes/workflows";
 import { workflowTemplates } from "./routes/workflow-templates";
+import { conversations } from "./routes/conversations";
 import { database } from "../db/client";
 import { readConfig } from "../env";
 import { AppError } from "../lib/errors";
@@ -72,6 +74,7 @@ export function createApp() {
 
   // Providers authenticate by signature, checked per provider inside the route.
   app.use("/webhooks/*", bodyLimit({ maxSize: 5 * MB, onError: tooLarge("5 MB") }));
+  app.route("/webhooks/inbound", inboundWebhooks);
   app.route("/webhooks", providerWebhooks);
   // Open pixel and click redirect: the signed token in the URL is the credential.
   app.route("/t", tracking);
@@ -127,6 +130,7 @@ export function createApp() {
   // AI agents (Model Context Protocol): tools that call the /api routes above in-process with the caller's key.
   app.use("/mcp", bodyLimit({ maxSize: MB, onError: tooLarge("1 MB") }));
   app.route("/mcp", mcp(app));
+  app.route("/api/conversations", conversations);
 
   app.notFound((c) => problem(404, "not_found", `no route for ${c.req.method} ${c.req.path}`, c.var.requestId ?? ""));
 

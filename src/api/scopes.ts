@@ -36,6 +36,8 @@ export const SCOPES = [
   "campaigns:write",
   "workflows:read",
   "workflows:write",
+  "conversations:read",
+  "conversations:write",
 ] as const;
 export const Scope = z.enum(SCOPES);
 export type Scope = z.infer<typeof Scope>;
@@ -73,6 +75,7 @@ const RULES: Rule[] = [
   { prefix: "/api/campaigns", read: "campaigns:read", write: "campaigns:write" },
   { prefix: "/api/workflows", read: "workflows:read", write: "workflows:write" },
   { prefix: "/api/workflow-templates", read: "workflows:read", write: "workflows:write" },
+  { prefix: "/api/conversations", read: "conversations:read", write: "conversations:write" },
 ];
 const BY_LENGTH = [...RULES].sort((a, b) => b.prefix.length - a.prefix.length);
 

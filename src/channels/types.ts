@@ -137,8 +137,6 @@ export type ProviderEvent = {
 };
 
 export type InboundWebhook = { url: string; rawBody: string; headers: Headers; now: Date };
-/** A message a recipient sent us (an SMS reply). */
-export type InboundMessage = { from: string; to: string; body: string };
 export type Verification = { ok: true } | { ok: false; reason: string };
 /**
  * What makes one signed request unique (Mailgun's token, Svix's id, SNS's MessageId…) and when
@@ -156,10 +154,6 @@ export type WebhookHandler<C, S> = {
   replayKey?(request: InboundWebhook): Promise<ReplayKey>;
   /** Throws on a payload that is not the provider's format. */
   parse(request: InboundWebhook): ProviderEvent[];
-  /** For providers that forward replies (Twilio): read one. Throws on a foreign payload. */
-  parseInbound?(request: InboundWebhook): InboundMessage;
-  /** For providers that post replies to the same URL as statuses (Meta): the replies in one payload. */
-  parseReplies?(request: InboundWebhook): InboundMessage[];
   /** A subscription handshake (Meta's GET `hub.challenge`): the body to answer, or undefined to refuse. */
   challenge?(query: URLSearchParams, credentials: C, settings: S): string | undefined;
 };

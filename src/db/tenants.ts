@@ -76,3 +76,11 @@ export const rotateApiKey = (db: Db, fresh: ApiKeyRow, old: ApiKeyRow, oldExpire
   ]);
 
 export const touchApiKey = (db: Db, id: string, now: Date) => db.update(apiKey).set({ lastUsedAt: now }).where(eq(apiKey.id, id));
+
+/** The tenant whose reply domain this is (unique index tenant_reply_domain), if any. */
+export const tenantByReplyDomain = (db: Db, domain: string) =>
+  db
+    .select({ id: tenant.id })
+    .from(tenant)
+    .where(sql`json_extract(${tenant.settings}, '$.conversations.replyDomain') = ${domain.toLowerCase()}`)
+    .get();

@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  /** Mailgun reads it as "rejected, do not retry". */
+  not_acceptable: 406,
   payload_too_large: 413,
   validation_failed: 422,
   idempotency_mismatch: 422,

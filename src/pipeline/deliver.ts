@@ -6,6 +6,7 @@
  * consumer should do with the queue message), and deliver-batch.ts writes a whole queue batch's
  * worth in one D1 batch. The provider calls, the send-rate tokens and the inbox are the only I/O.
  */
+import { threadHeaders } from "../conversations/email-headers";
 import type { Config } from "../env";
 import type { Db } from "../db/client";
 import { eventRow, updateClaimed, type CommunicationEventRow, type CommunicationRow } from "../db/communications";
@@ -156,6 +157,9 @@ export async function deliverClaimed(
   if (claimed.channel === "email" && isMarketing(policy, claimed.type)) {
     outbound.headers = await unsubscribeHeaders(deps.config, claimed);
   }
+  // A conversation reply (src/conversations/send.ts) threads under the customer's message.
+  const threading = claimed.channel === "email" ? threadHeaders(claimed.metadata) : undefined;
+  if (threading) outbound.headers = { ...outbound.headers, ...threading };
   const failures: Failure[] = [];
   const attachmentsFor = attachmentLoader(deps.attachments, claimed);
   for (const [index, config] of configs.entries()) {

@@ -40,14 +40,23 @@ export async function unsubscribeFromMarketing(db: Db, c: CommunicationRow, from
 export const STOP_WORDS = ["stop", "stopall", "unsubscribe", "cancel", "end", "quit"];
 export const START_WORDS = ["start", "yes", "unstop"];
 
-/** Applies an SMS keyword reply; returns what it was, for the caller's log. */
-export async function applySmsKeyword(db: Db, tenantId: string, channel: Channel, contact: string, body: string, now: Date) {
+/** What a reply's text says as a keyword, whatever the channel. */
+export function keywordOf(body: string): "stop" | "start" | "help" | undefined {
   const word = body.trim().toLowerCase();
+  if (STOP_WORDS.includes(word)) return "stop";
+  if (START_WORDS.includes(word)) return "start";
+  return word === "help" || word === "info" ? "help" : undefined;
+}
+
+/** The consent record and suppression change a STOP or START reply makes, as batch statements. */
+export function keywordStatements(db: Db, tenantId: string, channel: Channel, contact: string, body: string, now: Date) {
+  const word = body.trim().toLowerCase();
+  const kind = keywordOf(body);
   const consent = (status: "granted" | "revoked") =>
     insertConsent(db, {
       id: uuidv7(),
       tenantId,
-      // Replies identify a phone number, not a tenant's recipient record.
+      // Replies identify a contact, not a tenant's recipient record.
       entityType: "contact",
       entityId: contact,
       channel,
@@ -58,16 +67,19 @@ export async function applySmsKeyword(db: Db, tenantId: string, channel: Channel
       userAgent: null,
       createdAt: now,
     });
-  if (STOP_WORDS.includes(word)) {
-    await db.batch([
+  if (kind === "stop") {
+    return [
       consent("revoked"),
       upsertSuppression(db, { tenantId, channel, contact, reason: "opt_out", detail: `replied ${word.toUpperCase()}`, source: "inbound", communicationId: null, createdAt: now }),
-    ]);
-    return "stop";
+    ];
   }
-  if (START_WORDS.includes(word)) {
-    await db.batch([consent("granted"), liftOptOut(db, tenantId, channel, contact)]);
-    return "start";
-  }
-  return word === "help" || word === "info" ? "help" : "message";
+  if (kind === "start") return [consent("granted"), liftOptOut(db, tenantId, channel, contact)];
+  return [];
+}
+
+/** Applies an SMS keyword reply; returns what it was, for the caller's log. */
+export async function applySmsKeyword(db: Db, tenantId: string, channel: Channel, contact: string, body: string, now: Date) {
+  const statements = keywordStatements(db, tenantId, channel, contact, body, now);
+  if (statements.length) await db.batch(statements as [(typeof statements)[number], ...typeof statements]);
+  return keywordOf(body) ?? "message";
 }

@@ -24,9 +24,9 @@ import type { EventMessage } from "./event-message";
 export const WEBHOOK_RETRY_DELAYS = [10, 60, 300, 1800, 7200] as const;
 const TIMEOUT_MS = 10_000;
 
-export const EVENT_TYPES = ["sent", "delivered", "opened", "clicked", "bounced", "failed", "suppressed", "cancelled"].map(
+export const EVENT_TYPES = [...["sent", "delivered", "opened", "clicked", "bounced", "failed", "suppressed", "cancelled"].map(
   (s) => `communication.${s}`,
-);
+), "message.received"];
 
 export type WebhookDeps = { db: Db; events: Queue<EventMessage>; config: Config; now: () => Date };
 export type Outcome = { action: "ack" } | { action: "retry"; delaySeconds: number };

@@ -1,7 +1,8 @@
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../src/api/app";
 import { openApiPath } from "../../src/api/openapi/document";
-import { ADMIN, addProvider, call, captureQueue, createTenant } from "../helpers";
+import { ADMIN, addProvider, call, captureQueue, createTenant, testEnv } from "../helpers";
+import { receiveInbound } from "../../src/conversations/inbound";
 
 type Op = { operationId: string; security: Record<string, unknown>[]; parameters?: { name: string; in: string; example?: string }[]; requestBody?: { content: Record<string, { schema: { $ref: string }; example: unknown }> }; responses: Record<string, unknown> };
 type Doc = { openapi: string; paths: Record<string, Record<string, Op>>; components: { schemas: Record<string, unknown>; responses: Record<string, unknown>; securitySchemes: Record<string, unknown> } };
@@ -46,7 +47,7 @@ describe("OpenAPI document", () => {
   });
 
   it("has example requests that the routes' own validation accepts", async () => {
-    const { key } = await createTenant();
+    const { key, tenantId } = await createTenant();
     for (const channel of ["email", "sms"]) await addProvider(key, { channel, provider: "sandbox" });
     const credentials: Record<string, string> = { apiKey: key, adminToken: ADMIN };
     const withBodies = operations().filter((o) => o.op.requestBody);
@@ -55,6 +56,10 @@ describe("OpenAPI document", () => {
     const CREATED_BY: Record<string, string> = { "/api/communications": "/api/communications/send" };
     // A draft campaign has no A/B test running yet to pick a winner of.
     const STATE_DEPENDENT = new Set(["POST /api/campaigns/{id}/winner"]);
+    // Conversations begin with an inbound message, never with a POST.
+    const sms = await addProvider(key, { channel: "sms", provider: "sandbox", priority: 5 });
+    const [started] = await receiveInbound(testEnv, tenantId, [{ channel: "sms", providerConfigId: sms.id, providerMessageId: "SM-openapi", from: "+14155550123", to: "+14155550100", text: "hi", receivedAt: new Date().toISOString() }]);
+    made.set("/api/conversations", { id: started!.conversationId });
 
     async function send(path: string, method: string, op: Op): Promise<{ status: number; json: any; text: string }> {
       let url = path;

@@ -124,8 +124,8 @@ describe("paths", () => {
     const sandbox = await created("POST", "/api/providers", key, { channel: "email", provider: "sandbox", priority: 99 });
     const swapped = [sendgridUrl.replace("/sendgrid/", "/twilio/"), twilioUrl.replace("/twilio/", "/sendgrid/"), sandbox.webhookUrl];
     for (const url of swapped) expect((await probe("POST", url, { raw: "[]" })).status, url).toBe(404);
-    // SendGrid has no inbound route; the signature is checked first, so an unsigned request learns only that.
-    expect((await probe("POST", `${sendgridUrl}/inbound`, { raw: "[]" })).status).toBe(401);
+    // SendGrid's inbound route (Inbound Parse) needs the config's URL secret; this config has none.
+    expect((await probe("POST", `${sendgridUrl}/inbound`, { raw: "[]" })).status).toBe(403);
   });
 
   it("a body over 5 MB is a 413", async () => {

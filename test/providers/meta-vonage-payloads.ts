@@ -62,11 +62,11 @@ export const vonageReceipt = (messageId: string, status: string, extra: Record<s
   ...extra,
 });
 
-/** A Vonage inbound SMS's fields (before signing). */
-export const vonageInbound = (msisdn: string, text: string): Record<string, string> => ({
+/** A Vonage inbound SMS's fields (before signing): each message has its own id, as Vonage gives it. */
+export const vonageInbound = (msisdn: string, text: string, messageId = `0A${Array.from(crypto.getRandomValues(new Uint8Array(7)), (b) => b.toString(16).padStart(2, "0")).join("").toUpperCase()}`): Record<string, string> => ({
   msisdn,
   to: "14155550100",
-  messageId: "0A0000001234567B",
+  messageId,
   text,
   type: "text",
   keyword: text.trim().split(/\s+/)[0]!.toUpperCase(),

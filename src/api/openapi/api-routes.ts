@@ -25,6 +25,7 @@ import { BusinessEventInput } from "../../automation/event";
 import { TriggerRuleInput } from "../../automation/rule";
 import { CancelRuns, CreateWorkflowDoc, RunsQuery, TriggerInput } from "../routes/workflows";
 import { WorkflowDefinition } from "../../workflows/definition";
+import { ConversationListQuery, MessageListQuery, ReplyRequest } from "../routes/conversations";
 
 const sendExample = { channel: "email", recipientContact: "ada@example.com", subject: "Your invoice", content: "<p>Hello Ada, your invoice is ready.</p>", type: "invoice" };
 
@@ -41,9 +42,18 @@ const journeySteps = [
   { type: "send", id: "notify", channel: "in_app", content: "Invoice {{number}} is ready" },
   { type: "wait_for_event", id: "paid", event: "invoice.paid", timeout: "7d", onTimeout: [{ type: "send", id: "remind", channel: "auto", channels: ["email", "sms"], templateCode: "invoice_reminder" }] },
 ];
+const talk = group("Conversations", "apiKey");
 const member = { recipientType: "customer", recipientId: "c1", name: "Ada", email: "ada@example.com" };
 
 export const API_ROUTES: RouteDoc[] = [
+  talk("GET /api/conversations", "List conversations (threads of inbound messages), latest activity first", { query: ConversationListQuery }),
+  talk("GET /api/conversations/:id", "A conversation with its unread count (and WhatsApp window)"),
+  talk("GET /api/conversations/:id/messages", "A conversation's messages, inbound and outbound, oldest first", { query: MessageListQuery }),
+  talk("POST /api/conversations/:id/read", "Mark a conversation read", { success: { status: 200 } }),
+  talk("POST /api/conversations/:id/reply", "Reply in the thread through the normal send pipeline", {
+    description: "WhatsApp: free text only within 24 hours of the customer's last message; outside it give `templateCode` or `whatsappTemplate` (422 naming `templateCode` otherwise).",
+    body: { name: "ReplyRequest", schema: ReplyRequest, example: { content: "Yes, next week is fine." } },
+  }),
   comms("POST /api/communications/send", "Send a communication", {
     description: "Content or a template, to a contact or to a recipient routed by preferences. Honors `Idempotency-Key`.",
     body: { name: "SendRequest", schema: SendRequest, example: sendExample },

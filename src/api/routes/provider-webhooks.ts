@@ -6,20 +6,22 @@
  * signature whose scheme carries a nonce is accepted once: its claim (src/db/webhook-nonces.ts)
  * rides in the batch that applies the events, and a second use answers 409 having changed
  * nothing. Providers that confirm a subscription first (Meta) do so with `GET` on the same URL.
+ * Meta posts the messages customers send to this URL too: they go to `receiveInbound` as the
+ * inbound routes' do (inbound-webhooks.ts), after the statuses are applied.
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../context";
 import { PROVIDERS } from "../../channels/registry";
-import type { InboundMessage, InboundWebhook, ReplayKey } from "../../channels/types";
+import type { InboundWebhook, ReplayKey } from "../../channels/types";
+import { INBOUND } from "../../channels/inbound/registry";
+import { receiveInbound } from "../../conversations/inbound";
+import { handleInbound, parseInbound } from "./inbound-webhooks";
 import { providerConfigForWebhook } from "../../db/providers";
 import { isUniqueViolation } from "../../db/client";
-import { claimNonce, nonceHeld, releaseNonce } from "../../db/webhook-nonces";
+import { claimNonce, nonceHeld } from "../../db/webhook-nonces";
 import { AppError, notFound } from "../../lib/errors";
 import { readProviderConfig } from "../../pipeline/provider-configs";
 import { applyProviderEvents } from "../../pipeline/track";
-import { applySmsKeyword } from "../../pipeline/opt-out";
-import { normaliseContact } from "../../pipeline/send-request";
-import { maskContact } from "../../lib/mask";
 
 /** Finds the config a webhook URL names and proves the request came from its provider. */
 async function verified(c: Context<AppEnv>) {
@@ -54,15 +56,6 @@ async function replayed(c: Context<AppEnv>, scope: string, replay: ReplayKey | u
   throw error;
 }
 
-/** A recipient's reply: STOP and START change what may be sent to them. */
-async function applyReply(c: Context<AppEnv>, row: { tenantId: string; provider: string }, message: InboundMessage, now: Date) {
-  const channel = message.from.startsWith("whatsapp:") ? "whatsapp" : "sms";
-  const contact = normaliseContact(channel, message.from);
-  if (!contact.ok) return;
-  const outcome = await applySmsKeyword(c.var.db, row.tenantId, channel, contact.value, message.body, now);
-  console.log(JSON.stringify({ msg: "inbound message", tenantId: row.tenantId, provider: row.provider, channel, from: maskContact(contact.value), outcome }));
-}
-
 export const providerWebhooks = new Hono<AppEnv>()
   .get("/:provider/:configId", async (c) => {
     const row = await providerConfigForWebhook(c.var.db, c.req.param("configId"));
@@ -73,35 +66,15 @@ export const providerWebhooks = new Hono<AppEnv>()
     if (answer === undefined) throw new AppError("forbidden", "webhook subscription refused: the verify token does not match this config's webhookVerifyToken");
     return c.text(answer);
   })
-  .post("/:provider/:configId/inbound", async (c) => {
-    const { row, handler, request, replay } = await verified(c);
-    if (!handler.parseInbound) throw notFound("webhook endpoint");
-    let message;
-    try {
-      message = handler.parseInbound(request);
-    } catch {
-      throw new AppError("bad_request", `the body is not a ${row.provider} inbound message`);
-    }
-    // Replies are rare and STOP/START is not one batch: the claim goes first, and is given back
-    // if the keyword could not be applied, so the provider's retry is not taken for a replay.
-    if (replay) await c.env.DB.batch(claimNonce(c.env.DB, row.id, replay, request.now)).catch((error) => replayed(c, row.id, replay, request.now, error));
-    try {
-      await applyReply(c, row, message, request.now);
-    } catch (error) {
-      if (replay) await releaseNonce(c.env.DB, row.id, replay);
-      throw error;
-    }
-    // An empty TwiML answer: Twilio sends its own compliance replies to STOP and HELP.
-    return c.body('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', 200, { "content-type": "text/xml" });
-  })
+  // The first inbound URL (SMS STOP/START before conversations): the same route as /webhooks/inbound/….
+  .post("/:provider/:configId/inbound", (c) => handleInbound(c, c.req.param("provider"), c.req.param("configId")))
   .post("/:provider/:configId", async (c) => {
     const { db } = c.var;
     const { row, handler, request, replay } = await verified(c);
 
-    let events, replies;
+    let events;
     try {
       events = handler.parse(request);
-      replies = handler.parseReplies?.(request) ?? [];
     } catch {
       throw new AppError("bad_request", `the body is not a ${row.provider} event payload`);
     }
@@ -114,7 +87,9 @@ export const providerWebhooks = new Hono<AppEnv>()
       request.now,
       replay ? claimNonce(c.env.DB, row.id, replay, request.now) : [],
     ).catch((error) => replayed(c, row.id, replay, request.now, error));
-    for (const reply of replies) await applyReply(c, row, reply, request.now);
+    // Meta posts what customers send to this same URL: they are received as at /webhooks/inbound/….
+    const replies = INBOUND[row.provider] && row.provider.startsWith("meta_") ? await parseInbound(row, INBOUND[row.provider]!, { ...request, bytes: new TextEncoder().encode(request.rawBody) }) : [];
+    if (replies.length) await receiveInbound(c.env, row.tenantId, replies);
     // The same communication ids (and the request's trace) as the API and consumer lines.
     console.log(
       JSON.stringify({

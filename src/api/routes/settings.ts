@@ -10,6 +10,9 @@ import { policyOf } from "../../preferences/policy";
 import { DEFAULT_RECEIPT_WINDOWS } from "../../pipeline/silent-failover";
 import { HHMM, isValidTimeZone } from "../../preferences/quiet-hours";
 import { PROVIDER_CHANNELS } from "../../domain";
+import { isUniqueViolation } from "../../db/client";
+import { AppError } from "../../lib/errors";
+import { EventType } from "../../automation/event";
 
 const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug");
 
@@ -33,6 +36,17 @@ export const Settings = z
       })
       .strict()
       .optional(),
+    conversations: z
+      .object({
+        helpText: z.string().min(1).max(1600).optional(),
+        keywords: z
+          .array(z.object({ keyword: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "one word: letters, digits, _ or -").transform((k) => k.toLowerCase()), event: EventType }).strict())
+          .max(50)
+          .optional(),
+        replyDomain: z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "a domain name such as reply.example.com").optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -43,6 +57,7 @@ const withDefaults = (s: TenantSettings | null | undefined) => ({
   routing: Object.fromEntries(PROVIDER_CHANNELS.map((ch) => [ch, s?.routing?.[ch] ?? "priority"])),
   encryptContacts: s?.encryptContacts ?? false,
   preferences: policyOf(s),
+  conversations: { helpText: s?.conversations?.helpText ?? null, keywords: s?.conversations?.keywords ?? [], replyDomain: s?.conversations?.replyDomain ?? null },
 });
 
 export const settings = new Hono<AppEnv>()
@@ -54,7 +69,10 @@ export const settings = new Hono<AppEnv>()
     const patch = await jsonBody(c, Settings);
     // receiptWindows, routing and preferences merge key by key; the database does it, so a
     // concurrent PATCH is merged too instead of overwritten.
-    const updated = await mergeTenantSettings(c.var.db, c.var.tenantId, patch);
+    const updated = await mergeTenantSettings(c.var.db, c.var.tenantId, patch).catch((error) => {
+      if (isUniqueViolation(error)) throw new AppError("conflict", "conversations.replyDomain is another tenant's reply domain", [{ field: "conversations.replyDomain", message: "already taken" }]);
+      throw error;
+    });
     const shown = { retentionDays: patch.retentionDays, encryptContacts: patch.encryptContacts };
     const values = Object.fromEntries(Object.entries(shown).filter(([, v]) => v !== undefined));
     await recordAudit(c, "settings.updated", { detail: { fields: fieldsOf(patch), ...values } });

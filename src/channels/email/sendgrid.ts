@@ -10,7 +10,11 @@ import { fetchWithTimeout, joinBase, parseRetryAfter } from "../../lib/http";
 import { looksLikeHtml } from "./content";
 import { sendgridWebhook } from "./sendgrid-webhook";
 
-const credentials = z.object({ apiKey: z.string().min(1) });
+const credentials = z.object({
+  apiKey: z.string().min(1),
+  /** SendGrid cannot sign Inbound Parse posts: this secret, in the Parse URL's path, stands for a signature. */
+  inboundParseSecret: z.string().regex(/^[A-Za-z0-9_-]{24,128}$/, "24 to 128 letters, digits, _ or -").optional(),
+});
 const settings = baseSettings.extend({
   from: z.email(),
   replyTo: z.email().optional(),

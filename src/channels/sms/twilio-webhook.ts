@@ -41,13 +41,7 @@ const STATUS: Record<string, TrackedStatus | null> = {
   partially_delivered: "delivered",
 };
 
-const Inbound = z.object({ From: z.string().min(1), To: z.string().min(1), Body: z.string() }).loose();
-
 export const twilioWebhook: WebhookHandler<{ authToken: string }, unknown> = {
-  parseInbound(request) {
-    const form = Inbound.parse(Object.fromEntries(new URLSearchParams(request.rawBody)));
-    return { from: form.From, to: form.To, body: form.Body };
-  },
   async verify(request, credentials): Promise<Verification> {
     const given = request.headers.get("x-twilio-signature");
     if (!given) return { ok: false, reason: "missing X-Twilio-Signature" };

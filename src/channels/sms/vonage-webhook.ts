@@ -1,6 +1,6 @@
 /**
  * Vonage SMS API webhooks: delivery receipts (to the `callback` URL we send, with our `?c=`) and
- * inbound messages (to the number's inbound URL, `…/inbound`), as POST form or JSON. Vonage signs
+ * inbound messages (to the number's inbound URL, read by vonage-inbound.ts), as POST form or JSON. Vonage signs
  * them when signed webhooks are enabled on the account: `sig` over every other parameter, each
  * value's `&` and `=` replaced by `_`, sorted by name, as `&name=value…`, then either
  * md5(query + secret) ("MD5 hash") or an HMAC of the query keyed by the signature secret; hex.
@@ -47,7 +47,6 @@ export function vonageParams(rawBody: string, headers: Headers): Record<string, 
 const Receipt = z
   .object({ messageId: z.string().min(1), status: z.string().min(1), "err-code": z.string().optional(), "client-ref": z.string().optional(), price: z.string().optional() })
   .loose();
-const Inbound = z.object({ msisdn: z.string().regex(/^\d{7,15}$/), to: z.string().min(1), text: z.string() }).loose();
 
 const STATUS: Record<string, TrackedStatus | null> = {
   accepted: "sent", // taken by the carrier
@@ -111,9 +110,5 @@ export const vonageWebhook: WebhookHandler<{ signatureSecret?: string }, { signa
         detail: { ...(code ? { errorCode: code } : {}), ...(r.price ? { price: r.price } : {}) },
       },
     ];
-  },
-  parseInbound(request) {
-    const m = Inbound.parse(vonageParams(request.rawBody, request.headers));
-    return { from: `+${m.msisdn}`, to: /^\d+$/.test(m.to) ? `+${m.to}` : m.to, body: m.text };
   },
 };

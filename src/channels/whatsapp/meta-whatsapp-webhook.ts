@@ -1,11 +1,11 @@
 /**
  * WhatsApp Cloud API webhooks. One callback URL receives everything for the business account:
  * message statuses (sent → delivered → read, or failed, each carrying back the
- * `biz_opaque_callback_data` we sent) and the messages customers send, which `parseReplies`
- * reads so STOP and START work as they do for SMS. Signed with `X-Hub-Signature-256`.
+ * `biz_opaque_callback_data` we sent) and the messages customers send, which
+ * meta-whatsapp-inbound.ts reads for conversations. Signed with `X-Hub-Signature-256`.
  */
 import { z } from "zod";
-import type { InboundMessage, ProviderEvent, WebhookHandler } from "../types";
+import type { ProviderEvent, WebhookHandler } from "../types";
 import type { TrackedStatus } from "../../pipeline/status";
 import { hubChallenge, verifyHubSignature } from "./meta-graph";
 import { own } from "../../lib/own";
@@ -90,20 +90,9 @@ function toEvent(s: z.infer<typeof Status>): ProviderEvent {
   };
 }
 
-const digits = (s: string) => s.replace(/\D/g, "");
 
 export const metaWhatsappWebhook: WebhookHandler<{ appSecret?: string }, { webhookVerifyToken?: string }> = {
   verify: (request, credentials) => verifyHubSignature(request, credentials.appSecret),
   challenge: (query, _credentials, settings) => hubChallenge(query, settings.webhookVerifyToken),
   parse: (request) => values(request.rawBody).flatMap((v) => (v.statuses ?? []).map(toEvent)),
-  parseReplies(request): InboundMessage[] {
-    return values(request.rawBody).flatMap((v) =>
-      (v.messages ?? []).flatMap((m) => {
-        // A typed reply, or a quick-reply button such as a template's "Stop promotions".
-        const body = m.text?.body ?? m.button?.text;
-        if (body === undefined || !v.metadata) return [];
-        return [{ from: `whatsapp:+${digits(m.from)}`, to: `whatsapp:+${digits(v.metadata.display_phone_number)}`, body }];
-      }),
-    );
-  },
 };

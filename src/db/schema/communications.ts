@@ -89,6 +89,8 @@ export const communication = sqliteTable(
     index("idx_communication_tenant_recipient").on(t.tenantId, t.recipientId),
     index("idx_communication_tenant_entity").on(t.tenantId, t.entityType, t.entityId),
     index("idx_communication_provider_message").on(t.providerMessageId),
+    // Conversations: the latest send to a contact on a channel is what an inbound reply answers.
+    index("idx_communication_tenant_contact").on(t.tenantId, t.channel, t.recipientContact, t.createdAt),
     // The sweep scans by status and age across tenants.
     index("idx_communication_status_enqueued").on(t.status, t.enqueuedAt),
     // A workflow run's sends, read fresh when a branch or escalation asks how they went.

@@ -10,3 +10,4 @@ export * from "./audit";
 export * from "./campaigns";
 export * from "./workflows";
 export * from "./workflow-fit";
+export * from "./conversations";

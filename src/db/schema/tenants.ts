@@ -28,6 +28,14 @@ export type TenantSettings = {
     /** Types that are marketing: they carry one-click unsubscribe and need marketing consent. */
     marketingTypes?: string[];
   };
+  /** Two-way conversations (src/conversations): the HELP answer, tenant keywords, the reply domain. */
+  conversations?: {
+    helpText?: string;
+    /** An inbound message that is exactly this word (case-insensitive) emits the business event. */
+    keywords?: { keyword: string; event: string }[];
+    /** The domain whose `reply+<token>@` addresses route email replies back (Email Routing). */
+    replyDomain?: string;
+  };
 };
 
 export const tenant = sqliteTable("tenant", {

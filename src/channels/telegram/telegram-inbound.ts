@@ -1,0 +1,79 @@
+/**
+ * Telegram bot updates: `setWebhook(url, secret_token)` makes Telegram post each update as JSON
+ * with `X-Telegram-Bot-Api-Secret-Token: <secret_token>`, which must equal the config's
+ * `webhookSecret` (constant-time). Nothing is signed per update: a redelivery carries the same
+ * chat and message id, stored once. Message ids are per chat, so a message is named
+ * `<chat id>:<message id>`, and the message it answers (`reply_to_message`) the same way.
+ * Media (photo, document, voice, audio, video) stays at Telegram as `telegram-file:<file_id>`
+ * (fetched with the bot token through `getFile`), with the size Telegram gives.
+ */
+import { z } from "zod";
+import type { Channel } from "../../domain";
+import type { InboundMessage } from "../../conversations/inbound";
+import type { InboundHandler } from "../inbound/types";
+import { constantTimeEqual } from "../../lib/crypto";
+
+export const SECRET_HEADER = "x-telegram-bot-api-secret-token";
+
+const File = z.object({ file_id: z.string().min(1), file_size: z.number().int().min(0).optional(), mime_type: z.string().optional(), file_name: z.string().optional() }).loose();
+const Message = z
+  .object({
+    message_id: z.number().int(),
+    date: z.number().int().min(0).max(4_102_444_800),
+    chat: z.object({ id: z.number().int() }).loose(),
+    text: z.string().optional(),
+    caption: z.string().optional(),
+    reply_to_message: z.object({ message_id: z.number().int() }).loose().optional(),
+    photo: z.array(File).optional(),
+    document: File.optional(),
+    voice: File.optional(),
+    audio: File.optional(),
+    video: File.optional(),
+  })
+  .loose();
+const Update = z.object({ update_id: z.number().int(), message: Message.optional(), edited_message: Message.optional() }).loose();
+
+const DEFAULT_TYPES = { photo: "image/jpeg", document: "application/octet-stream", voice: "audio/ogg", audio: "audio/mpeg", video: "video/mp4" } as const;
+
+/** The update's message as an `InboundMessage`, or none (an edit, a member change, a poll…). */
+export function parseTelegramInbound(rawBody: string, configId: string, channel: Channel): InboundMessage[] {
+  const m = Update.parse(JSON.parse(rawBody)).message;
+  if (!m) return [];
+  const files = [
+    ["photo", m.photo?.at(-1)], // the largest size comes last
+    ["document", m.document],
+    ["voice", m.voice],
+    ["audio", m.audio],
+    ["video", m.video],
+  ] as const;
+  const media = files.flatMap(([kind, f]) =>
+    f ? [{ contentType: f.mime_type ?? DEFAULT_TYPES[kind], size: f.file_size ?? 0, url: `telegram-file:${f.file_id}`, ...(f.file_name ? { filename: f.file_name } : {}) }] : [],
+  );
+  const chat = String(m.chat.id);
+  const text = m.text ?? m.caption;
+  return [
+    {
+      channel,
+      providerConfigId: configId,
+      providerMessageId: `${chat}:${m.message_id}`,
+      from: chat,
+      // The bot that received it: its config.
+      to: configId,
+      ...(text !== undefined ? { text } : {}),
+      ...(media.length ? { media } : {}),
+      ...(m.reply_to_message ? { inReplyTo: `${chat}:${m.reply_to_message.message_id}` } : {}),
+      receivedAt: new Date(m.date * 1000).toISOString(),
+    },
+  ];
+}
+
+export const telegramInbound: InboundHandler<{ webhookSecret?: string }> = {
+  async verify(request, credentials) {
+    if (!credentials.webhookSecret) return { ok: false, reason: "no webhookSecret is configured for this bot (setWebhook's secret_token)" };
+    const given = request.headers.get(SECRET_HEADER);
+    if (!given) return { ok: false, reason: "missing X-Telegram-Bot-Api-Secret-Token" };
+    return constantTimeEqual(given, credentials.webhookSecret) ? { ok: true } : { ok: false, reason: "wrong secret token" };
+  },
+  parse: async (request, config) => parseTelegramInbound(request.rawBody, config.id, config.channel),
+  answer: "ok",
+};
