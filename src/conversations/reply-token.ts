@@ -5,8 +5,8 @@
  * editing the address. Tokens stay short: the local part of an address is at most 64 characters,
  * so the MAC is truncated to 96 bits, which is ample against forgery of an address.
  */
-import { base64url } from "../lib/ids";
-import { constantTimeEqual, hmac, base64Decode } from "../lib/crypto";
+import { base64Decode, base64urlEncode as base64url } from "../lib/base64";
+import { constantTimeEqual, hmac } from "../lib/crypto";
 
 const keyFor = (secret: string) => hmac("SHA-256", base64Decode(secret), "herald reply tokens v1");
 const mac = async (secret: string, tenantId: string, communicationId: string) =>

@@ -9,7 +9,7 @@
 import { z } from "zod";
 import type { InboundMessage } from "../../conversations/inbound";
 import type { InboundHandler } from "../inbound/types";
-import { base64Decode } from "../../lib/crypto";
+import { base64Decode } from "../../lib/base64";
 import { postmarkWebhook } from "./postmark-webhook";
 import { answered, mediaOf, messageIds, replyTokenOf, trimQuoted } from "./inbound-email";
 
