@@ -27,7 +27,7 @@ import { PROBE_NAME, probeWorker } from "./limiter.mjs";
 const CONFIGS = ["wrangler.toml", "workers/delivery/wrangler.toml"];
 
 /** Config keys naming bindings this file does not wire up (checked only when non-empty). */
-const UNMAPPED = ["kv_namespaces", "services", "workflows", "hyperdrive", "analytics_engine_datasets"];
+const UNMAPPED = ["kv_namespaces", "services", "hyperdrive", "analytics_engine_datasets"];
 
 /**
  * Builds and starts everything. `onCreated` receives the stack as soon as its temp dir exists, so
@@ -266,6 +266,10 @@ function workerOptions(config, scriptPath, overrides, sqliteClasses, withAssets)
         const scriptName = d.script_name ?? config.name;
         return [d.name, { className: d.class_name, scriptName, useSQLite: sqliteClasses.has(`${scriptName}:${d.class_name}`) }];
       }),
+    ),
+    // Workflow runs (src/workflows/engine.ts): the delivery Worker reaches the API Worker's by script_name.
+    workflows: Object.fromEntries(
+      (config.workflows ?? []).map((w) => [w.binding, { name: w.name, className: w.class_name, scriptName: w.script_name ?? config.name }]),
     ),
     // Both Workers name the same bucket, so they share its (in-memory) objects.
     r2Buckets: Object.fromEntries((config.r2_buckets ?? []).map((b) => [b.binding, b.bucket_name])),

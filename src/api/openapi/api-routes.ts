@@ -24,6 +24,7 @@ import { SendRequest } from "../../pipeline/send-request";
 import { BusinessEventInput } from "../../automation/event";
 import { TriggerRuleInput } from "../../automation/rule";
 import { CancelRuns, CreateWorkflowDoc, RunsQuery, TriggerInput } from "../routes/workflows";
+import { CopyTemplate } from "../routes/workflow-templates";
 import { WorkflowDefinition } from "../../workflows/definition";
 import { ConversationListQuery, MessageListQuery, ReplyRequest } from "../routes/conversations";
 
@@ -247,6 +248,13 @@ export const API_ROUTES: RouteDoc[] = [
     body: { name: "TriggerWorkflow", schema: TriggerInput, example: { recipients: [{ type: "customer", id: "c1", email: "ada@example.com" }], data: { number: "F-1" }, idempotencyKey: "invoice-F-1", cancellationKey: "invoice-F-1" } },
   }),
   journeys("GET /api/workflows/:key/runs", "A workflow's runs, newest first", { params: { key: "invoice" }, query: RunsQuery }),
+  journeys("GET /api/workflow-templates", "Ready-made workflows for common journeys, to copy"),
+  journeys("GET /api/workflow-templates/:key", "A ready-made workflow", { params: { key: "invoice-after-sale" } }),
+  journeys("POST /api/workflow-templates/:key/copy", "Create a workflow from a ready-made one", {
+    params: { key: "invoice-after-sale" },
+    success: { status: 201 },
+    body: { name: "CopyWorkflowTemplate", schema: CopyTemplate, example: { key: "invoice-after-sale-copy", name: "Invoice after a sale" } },
+  }),
 
   privacy("GET /api/recipients/:type/:id/export", "Export everything held about a recipient", { params: { type: "customer", id: "c1" } }),
   privacy("DELETE /api/recipients/:type/:id", "Erase a recipient", { params: { type: "customer", id: "c1" }, success: { status: 200 } }),
