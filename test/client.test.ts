@@ -1,6 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { HeraldClient, ProblemError } from "../src/client";
+import { HeraldClient, ProblemError } from "../packages/client/src";
 import { ADMIN, BASE, call, captureQueue, createTenant, runDelivery } from "./helpers";
 
 let herald: HeraldClient;

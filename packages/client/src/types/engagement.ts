@@ -1,0 +1,149 @@
+/** Audiences and campaigns, conversations, recipients' devices and data, the audit log, usage. */
+import type { Channel, Json, Timestamp } from "./common.js";
+import type { Communication, TimelineEntry } from "./communications.js";
+
+export type Audience = { id: string; kind: "list" | "topic"; name: string; description: string | null; members?: number; createdAt: Timestamp | null; updatedAt: Timestamp | null };
+export type CreateAudience = { name: string; kind?: "list" | "topic"; description?: string };
+export type MemberInput = { recipientType?: string; recipientId: string; name?: string; email?: string; phone?: string; variables?: Json };
+export type MemberKey = { recipientType?: string; recipientId: string };
+export type Member = { recipientType: string; recipientId: string; name: string | null; email: string | null; phone: string | null; variables: Json | null; createdAt: Timestamp | null };
+/** Members in recipient order; pass `next` back as `after`. */
+export type MemberPage = { results: Member[]; next: string | null };
+export type MembersAdded = { received: number; duplicates: number; added: number; updated: number; members: number };
+export type MembersRemoved = { removed: number; members: number };
+export type Subscription = { subscribed: boolean; audienceId: string; recipientType: string; recipientId: string };
+
+export type CampaignMessage = { templateId?: string; templateCode?: string; subject?: string; content?: string };
+export type CreateCampaign = CampaignMessage & {
+  name: string;
+  audienceId: string;
+  channel: Channel | "auto";
+  type?: string;
+  /** Two to ten variants for an A/B test, instead of one message. */
+  variants?: (CampaignMessage & { name: string })[];
+  testPercent?: number;
+  testDurationMinutes?: number;
+  winnerMetric?: "opened" | "clicked" | "delivered";
+  templateVariables?: Json;
+  scheduledAt?: Timestamp;
+  /** Messages per minute. */
+  sendRate?: number;
+};
+type Counts = { targeted: number; queued: number; sent: number; delivered: number; opened: number; clicked: number; bounced: number; suppressed: number; failed: number; cancelled: number };
+export type Campaign = {
+  id: string;
+  name: string;
+  audienceId: string;
+  channel: Channel | "auto";
+  type: string;
+  status: string;
+  phase: string;
+  variants: (CampaignMessage & { name: string })[];
+  templateVariables: Json | null;
+  sendRate: number | null;
+  scheduledAt: Timestamp | null;
+  abTest: { testPercent: number; testDurationMinutes: number | null; winnerMetric: string; winner: string | null; pickedBy: string | null; testEndsAt: Timestamp | null } | null;
+  lastError: string | null;
+  startedAt: Timestamp | null;
+  completedAt: Timestamp | null;
+  cancelledAt: Timestamp | null;
+  createdAt: Timestamp | null;
+  updatedAt: Timestamp | null;
+};
+/** One campaign with its progress and per-variant results. */
+export type CampaignDetail = Campaign & {
+  progress: Counts & { members: number | null; processed: number; skipped: number };
+  results: (Counts & { variant: string; rates: { delivered: number; opened: number; clicked: number } })[];
+};
+
+export type Conversation = {
+  id: string;
+  channel: Channel;
+  contact: string;
+  ourAddress: string | null;
+  recipientType: string | null;
+  recipientId: string | null;
+  communicationId: string | null;
+  unreadCount: number;
+  lastInboundAt: Timestamp | null;
+  lastMessageAt: Timestamp | null;
+  /** WhatsApp: until when free text may be sent (24 hours after the customer's last message). */
+  windowOpenUntil?: Timestamp | null;
+  createdAt: Timestamp | null;
+  updatedAt: Timestamp | null;
+};
+export type ConversationListQuery = { channel?: Channel; recipientType?: string; recipientId?: string; unread?: "true" | "false"; updatedSince?: Timestamp; cursor?: string; limit?: number };
+export type ConversationMessage = {
+  id: string;
+  conversationId: string;
+  direction: "inbound" | "outbound";
+  text: string | null;
+  subject: string | null;
+  button: unknown;
+  media: unknown[];
+  keyword: string | null;
+  communicationId: string | null;
+  inReplyToCommunicationId: string | null;
+  providerMessageId: string | null;
+  at: Timestamp | null;
+};
+export type MessageListQuery = { cursor?: string; limit?: number };
+export type WhatsappTemplateRef = { name: string; language: string; components?: unknown[] };
+export type ReplyRequest = { content?: string; templateCode?: string; data?: Json; subject?: string; whatsappTemplate?: WhatsappTemplateRef };
+export type Reply = { conversationId: string; communication: Communication; reason?: string | null };
+
+export type RegisterDevice = {
+  platform: "ios" | "android" | "web";
+  /** An FCM registration token (default) or, with transport "apns", an APNs device token. */
+  token?: string;
+  transport?: "fcm" | "apns";
+  /** A browser's Web Push subscription, as `PushSubscription.toJSON()` gives it. */
+  subscription?: { endpoint: string; keys: { p256dh: string; auth: string }; expirationTime?: number | null };
+};
+export type Device = {
+  id: string;
+  recipientType: string;
+  recipientId: string;
+  platform: "ios" | "android" | "web";
+  transport: "fcm" | "apns" | "webpush";
+  endpoint?: string;
+  token?: string;
+  createdAt: Timestamp | null;
+  lastSeenAt: Timestamp | null;
+};
+
+export type RecipientExport = {
+  recipient: { type: string; id: string };
+  exportedAt: Timestamp;
+  preferences: Json | null;
+  consents: Json[];
+  communications: (Communication & { events: TimelineEntry[] })[];
+  suppressions: Json[];
+  devices: Device[];
+  inbox: unknown;
+  truncated: boolean;
+};
+export type RecipientErased = {
+  erased: { communications: number; consents: number; suppressions: number; devices: number; inboxItems: number; preferences: boolean };
+  at: Timestamp;
+};
+
+export type AuditEntry = {
+  id: string;
+  action: string;
+  resourceType: string;
+  resourceId: string | null;
+  actor: { type: string; id: string | null; name: string | null };
+  detail: Json;
+  requestId: string | null;
+  createdAt: Timestamp;
+};
+export type AuditQuery = { action?: string; resourceType?: string; since?: Timestamp; until?: Timestamp; cursor?: string; limit?: number };
+
+export type Usage = {
+  period: string;
+  periodStart: string;
+  resetsAt: string;
+  channels: { channel: Channel; used: number; quota: number | null; remaining: number | null }[];
+  rateLimit: { perSecond: number; burst: number };
+};
