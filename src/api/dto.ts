@@ -15,7 +15,7 @@ export const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** Where an attachment's bytes are: in the row, in the bucket, or behind the tenant's URL. Never the content. */
 function attachmentDto(a: Attachment) {
-  const source = a.storageKey ? "stored" : a.content ? "inline" : "url";
+  const source = a.storageKey ? ("stored" as const) : a.content ? ("inline" as const) : ("url" as const);
   return { filename: a.filename, mimeType: a.mimeType ?? null, size: a.size ?? null, source, ...(a.fileUrl ? { fileUrl: a.fileUrl } : {}) };
 }
 
@@ -97,7 +97,7 @@ export function providerDto(p: ProviderConfigRow, publicUrl: string) {
     enabled: p.enabled,
     settings: p.settings,
     // Credentials are write-only: only the fact that they are set is ever shown.
-    credentials: "[encrypted]",
+    credentials: "[encrypted]" as const,
     webhookUrl: webhookUrl(publicUrl, p),
     // The circuit breaker: while open, this provider goes last in failover order.
     health: { failureStreak: p.failureStreak, silentStreak: p.silentStreak, breakerOpenUntil: iso(p.breakerOpenUntil) },

@@ -174,7 +174,7 @@ export type WorkflowRun = {
   workflowKey: string;
   version: number;
   status: RunStatus;
-  recipient: { type: string; id: string };
+  recipient: { type: string; id: string | null };
   data: Json;
   actor: { type: string; id: string; name?: string } | null;
   cancellationKey: string | null;

@@ -1,7 +1,8 @@
 /** Sends, the communications they make, their timelines and statistics. */
 import type { Channel, CommunicationStatus, Json, Priority, Timestamp } from "./common.js";
 
-export type AttachmentInput = { filename: string; mimeType?: string } & ({ fileUrl: string; content?: never } | { content: string; fileUrl?: never });
+/** Give exactly one of `fileUrl` (https) or `content` (base64). */
+export type AttachmentInput = { filename: string; mimeType?: string; fileUrl?: string; content?: string };
 
 export type SendRequest = {
   /** A channel, or "auto" to let the recipient's preferences choose. */
@@ -31,7 +32,7 @@ export type SendRequest = {
   metadata?: Json;
 };
 
-export type Attachment = { filename: string; mimeType: string | null; size: number | null; source: string; fileUrl?: string };
+export type Attachment = { filename: string; mimeType: string | null; size: number | null; source: "stored" | "inline" | "url"; fileUrl?: string };
 
 export type Communication = {
   id: string;

@@ -76,7 +76,8 @@ export type ConversationListQuery = { channel?: Channel; recipientType?: string;
 export type ConversationMessage = {
   id: string;
   conversationId: string;
-  direction: "inbound" | "outbound";
+  /** `inbound` or `outbound`. */
+  direction: string;
   text: string | null;
   subject: string | null;
   button: unknown;
@@ -88,7 +89,7 @@ export type ConversationMessage = {
   at: Timestamp | null;
 };
 export type MessageListQuery = { cursor?: string; limit?: number };
-export type WhatsappTemplateRef = { name: string; language: string; components?: unknown[] };
+export type WhatsappTemplateRef = { name: string; language: string; components?: Record<string, unknown>[] };
 export type ReplyRequest = { content?: string; templateCode?: string; data?: Json; subject?: string; whatsappTemplate?: WhatsappTemplateRef };
 export type Reply = { conversationId: string; communication: Communication; reason?: string | null };
 

@@ -67,7 +67,7 @@ export type Provider = {
   enabled: boolean;
   settings: Json;
   /** Write-only: always shown as "[encrypted]". */
-  credentials: string;
+  credentials: "[encrypted]";
   /** Where the provider posts receipts, when it does. */
   webhookUrl: string | null;
   health: { failureStreak: number; silentStreak: number; breakerOpenUntil: Timestamp | null };
@@ -140,7 +140,8 @@ export type SuppressionReason = "bounce" | "complaint" | "unsubscribe" | "opt_ou
 export type Suppression = {
   channel: Channel;
   contact: string;
-  reason: SuppressionReason;
+  /** One of SuppressionReason for suppressions Herald records. */
+  reason: string;
   detail: string | null;
   source: string;
   communicationId: string | null;
