@@ -9,15 +9,19 @@ import { collect, HeraldClient, ProblemError } from "../packages/client/src";
 import { BASE, captureQueue, createTenant } from "./helpers";
 import { inbound, PHONE, receive } from "./conversations/fixtures";
 import { waitForRun, finished } from "./workflows/helpers";
+import { documentedFetch } from "./documented-responses";
 
 let herald: HeraldClient;
 let tenantId: string;
 let key: string;
+let documented: ReturnType<typeof documentedFetch>;
 
 beforeEach(async () => {
   captureQueue();
   ({ key, tenantId } = await createTenant());
-  herald = new HeraldClient({ baseUrl: BASE, apiKey: key, fetch: (input, init) => exports.default.fetch(input, init), retry: false });
+  // Every answer of a documented route is checked against the schema /openapi.json shows for it.
+  documented = documentedFetch((input, init) => exports.default.fetch(input, init));
+  herald = new HeraldClient({ baseUrl: BASE, apiKey: key, fetch: documented.fetch, retry: false });
 });
 
 describe("client resources", () => {
@@ -57,6 +61,7 @@ describe("client resources", () => {
     expect(runs.map((r) => r.recipient.id).sort()).toEqual(["c1", "c2"]);
     const run = await herald.workflows.run(started.runs[0]!.id);
     expect(run).toMatchObject({ workflowKey: "welcome", status: "completed", steps: [{ id: "hello", type: "send" }] });
+    expect([...documented.checked].sort()).toEqual(["Workflow", "WorkflowList", "WorkflowRun", "WorkflowRunPage"]);
 
     const templates = await herald.workflowTemplates.list();
     expect(templates.results.length).toBeGreaterThan(0);
@@ -81,6 +86,7 @@ describe("client resources", () => {
     const sending = await herald.campaigns.send(campaign.id);
     expect(sending.progress.members).toBe(2);
     expect((await collect(herald.campaigns.all())).map((c) => c.id)).toEqual([campaign.id]);
+    expect([...documented.checked].sort()).toEqual(["Audience", "Campaign", "CampaignDetail", "CampaignPage"]);
   });
 
   it("reads conversations and their messages, and replies in the thread", async () => {
@@ -93,6 +99,7 @@ describe("client resources", () => {
     const reply = await herald.conversations.reply(thread!.id, { content: "Sure" });
     expect(reply.communication).toMatchObject({ channel: "sms", recipientContact: PHONE, content: "Sure" });
     expect((await herald.conversations.markRead(thread!.id)).unreadCount).toBe(0);
+    expect([...documented.checked].sort()).toEqual(["Conversation", "ConversationPage", "MessagePage", "Provider", "Reply"]);
   });
 
   it("starts and cancels reminders, registers devices, exports and erases a recipient, manages webhooks", async () => {

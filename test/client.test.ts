@@ -2,11 +2,13 @@ import { exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { HeraldClient, ProblemError } from "../packages/client/src";
 import { ADMIN, BASE, call, captureQueue, createTenant, runDelivery } from "./helpers";
+import { documentedFetch } from "./documented-responses";
 
 let herald: HeraldClient;
 let key: string;
 let tenantId: string;
 let queue: ReturnType<typeof captureQueue>;
+let documented: ReturnType<typeof documentedFetch>;
 
 // The client's fetch goes straight into the API Worker.
 const workerFetch = (input: Request | string, init?: RequestInit) => exports.default.fetch(input, init);
@@ -15,7 +17,9 @@ beforeEach(async () => {
   vi.restoreAllMocks();
   queue = captureQueue();
   ({ key, tenantId } = await createTenant());
-  herald = new HeraldClient({ baseUrl: BASE, apiKey: key, fetch: workerFetch });
+  // Every answer of a documented route is checked against the schema /openapi.json shows for it.
+  documented = documentedFetch(workerFetch);
+  herald = new HeraldClient({ baseUrl: BASE, apiKey: key, fetch: documented.fetch });
 });
 
 async function problem(p: Promise<unknown>): Promise<ProblemError> {
@@ -56,6 +60,7 @@ describe("typed client", () => {
 
     const stats = await herald.stats.get();
     expect(stats.totalAccepted).toBeGreaterThanOrEqual(3);
+    expect([...documented.checked].sort()).toEqual(["Communication", "CommunicationDetail", "CommunicationPage", "Provider", "ProviderList", "SendResult"]);
   });
 
   it("manages templates, preferences, suppressions, settings, inbox tokens, events and the audit log", async () => {
@@ -84,6 +89,7 @@ describe("typed client", () => {
     const event = await herald.events.post({ type: "stock.low", data: { sku: "A1" } });
     expect((await herald.events.get(event.id)).type).toBe("stock.low");
 
+    expect([...documented.checked].sort()).toEqual(["Preferences", "Suppression", "Template", "TemplateWritten"]);
     const audit = await herald.auditLog.list({ resourceType: "template" });
     expect(audit.results.map((e) => e.action)).toEqual(["template.version_activated", "template.updated", "template.created"]);
   });

@@ -3,7 +3,8 @@
  * (through `z.toJSONSchema`, src/api/openapi/document.ts), so `/openapi.json` says what comes back.
  * They sit apart from the DTO functions (src/api/dto.ts and the routes) because those build plain
  * objects; test/client-types.test.ts checks at compile time that each DTO's return type fits its
- * schema here, and test/docs/client-package.test.ts validates real answers against the document.
+ * schema here, and the client tests check real answers against them (test/documented-responses.ts) and against
+ * the served document (test/docs/client-package.test.ts).
  */
 import { z } from "zod";
 import { CHANNELS, PRIORITIES } from "../domain";
@@ -22,10 +23,10 @@ const Status = z.enum(["scheduled", "queued", "sent", "delivered", "opened", "cl
 
 export const ProblemOut = z
   .object({
-    type: z.string(),
+    type: z.url(),
     title: z.string(),
     status: z.number().int(),
-    code: z.string(),
+    code: z.string().meta({ examples: ["validation_failed"] }),
     detail: z.string(),
     requestId: z.string(),
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),

@@ -110,4 +110,30 @@ describe("OpenAPI document (Node, ajv)", () => {
     }
     expect(examples).toBeGreaterThanOrEqual(24);
   });
+
+  it("documents the main routes' responses with schemas that compile, their $refs resolved", async () => {
+    const { ROUTE_RESPONSES } = await import("../../src/api/openapi/responses");
+    const ajv = documentAjv();
+    for (const [route, name] of Object.entries(ROUTE_RESPONSES)) {
+      const [method, path] = route.split(" ") as [string, string];
+      const op = doc.paths[path.replace(/:(\w+)/g, "{$1}")]?.[method.toLowerCase()];
+      expect(op, `${route} is not in the document`).toBeDefined();
+      const success = Object.entries<any>(op.responses).find(([status]) => status.startsWith("2"))![1];
+      expect(success.content["application/json"].schema, route).toEqual({ $ref: `#/components/schemas/${name}` });
+      expect(ajv.getSchema(`${DOC_ID}#/components/schemas/${name}`), route).toBeTypeOf("function");
+    }
+    const problem = ajv.getSchema(`${DOC_ID}#/components/schemas/Problem`)!;
+    expect(problem({ type: "https://herald.dev/problems/not_found", title: "Not Found", status: 404, code: "not_found", detail: "no such thing", requestId: "r1" })).toBe(true);
+    expect(problem({ status: 404 })).toBe(false);
+  });
 });
+
+const DOC_ID = "https://herald.example/openapi.json";
+/** An ajv that knows the whole document, so a component's `#/components/schemas/...` refs resolve. */
+function documentAjv() {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajv);
+  ajv.addFormat("base64", /^[A-Za-z0-9+/]*={0,2}$/);
+  ajv.addSchema({ $id: DOC_ID, components: doc.components });
+  return ajv;
+}

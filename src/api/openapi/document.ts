@@ -8,6 +8,8 @@ import { API_ROUTES } from "./api-routes";
 import { PUBLIC_ROUTES } from "./public-routes";
 import type { Auth, RouteDoc } from "./types";
 import { requiredScope } from "../scopes";
+import { RESPONSE_SCHEMAS } from "../responses";
+import { ROUTE_RESPONSES } from "./responses";
 
 export const ROUTES: RouteDoc[] = [...API_ROUTES, ...PUBLIC_ROUTES];
 
@@ -21,6 +23,15 @@ function jsonSchema(schema: z.ZodType): Json {
   // Refinements and transforms have no JSON Schema form; the input shape is what clients need.
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Json;
   return rest;
+}
+
+/** The response schemas as components, referring to one another by $ref (Communication inside SendResult…). */
+function responseSchemas(): Json {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(RESPONSE_SCHEMAS)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, { io: "output", unrepresentable: "any", uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Json> };
+  // A component's own $id and $schema would make ajv and OpenAPI tools resolve it as a separate document.
+  return Object.fromEntries(Object.entries(schemas).map(([id, { $id: _, $schema: __, ...rest }]) => [id, rest]));
 }
 
 const operationId = (r: RouteDoc) =>
@@ -80,30 +91,17 @@ function operation(r: RouteDoc, schemas: Json): Json {
   }
   const { status, description, contentType } = r.success;
   const hasBody = status !== 204 && status !== 101 && status !== 302;
+  const named = ROUTE_RESPONSES[`${r.method} ${r.path}`];
+  const schema = contentType ? { type: "string" } : named ? { $ref: `#/components/schemas/${named}` } : { type: "object" };
   op.responses = {
-    [String(status)]: hasBody ? { description, content: { [contentType ?? "application/json"]: { schema: contentType ? { type: "string" } : { type: "object" } } } } : { description },
+    [String(status)]: hasBody ? { description, content: { [contentType ?? "application/json"]: { schema } } } : { description },
     ...errorResponses(r),
   };
   return op;
 }
 
 function build(): Json {
-  const schemas: Json = {
-    Problem: {
-      type: "object",
-      description: "RFC 9457 problem details; every error has this shape and carries the request id.",
-      required: ["type", "title", "status", "code", "detail", "requestId"],
-      properties: {
-        type: { type: "string", format: "uri" },
-        title: { type: "string" },
-        status: { type: "integer" },
-        code: { type: "string", examples: ["validation_failed"] },
-        detail: { type: "string" },
-        requestId: { type: "string" },
-        errors: { type: "array", items: { type: "object", required: ["field", "message"], properties: { field: { type: "string" }, message: { type: "string" } } } },
-      },
-    },
-  };
+  const schemas: Json = responseSchemas();
   const paths: Record<string, Json> = {};
   for (const r of ROUTES) (paths[openApiPath(r.path)] ??= {})[r.method.toLowerCase()] = operation(r, schemas);
   return {
