@@ -1,5 +1,5 @@
 /**
- * `@herald/client`: a typed client for Herald's tenant API, for Node, Deno, Bun, browsers'
+ * `@herald/client`: a typed client for Herald's tenant API, for Node 20+, Deno, Bun, browsers'
  * backends and Workers. Plain `fetch`, no dependencies; retries with idempotency keys
  * (transport.ts), errors as ProblemError (problem.ts), async iterators over paged lists
  * (paginate.ts). The types are written here, not imported from the server, and a test on the
