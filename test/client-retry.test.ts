@@ -101,6 +101,22 @@ describe("client retries", () => {
     expect(seen).toHaveLength(1);
   });
 
+  it("stops retrying when the call's signal is aborted", async () => {
+    const controller = new AbortController();
+    let attempts = 0;
+    const client = new HeraldClient({
+      baseUrl: "https://herald.test",
+      apiKey: "hk_test",
+      fetch: async () => {
+        attempts++;
+        controller.abort(new Error("caller gave up"));
+        return problem(503);
+      },
+    });
+    await expect(client.communications.get("c1", { signal: controller.signal })).rejects.toThrow("caller gave up");
+    expect(attempts).toBe(1);
+  });
+
   it("caps the exponential back-off and keeps it within [0, ceiling)", () => {
     const high = retryPolicy({ baseDelayMs: 100, maxDelayMs: 1000, random: () => 0.999 });
     expect([1, 2, 3, 4, 5, 6].map((n) => backoffMs(high, n, null))).toEqual([99, 199, 399, 799, 999, 999]);

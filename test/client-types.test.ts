@@ -126,6 +126,7 @@ describe("client types agree with the server", () => {
     same<C.Provider, z.output<typeof R.ProviderOut>>("same");
     same<C.Preferences, z.output<typeof R.PreferencesOut>>("same");
     same<C.Suppression, z.output<typeof R.SuppressionOut>>("same");
+    same<C.SuppressionPage, z.output<typeof R.RESPONSE_SCHEMAS.SuppressionPage>>("same");
     same<C.WebhookEndpoint, z.output<typeof R.WebhookEndpointOut>>("same");
     same<C.CreatedWebhookEndpoint, z.output<typeof R.CreatedWebhookEndpointOut>>("same");
     same<C.WorkflowRun, z.output<typeof R.WorkflowRunOut>>("same");

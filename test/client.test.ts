@@ -89,7 +89,7 @@ describe("typed client", () => {
     const event = await herald.events.post({ type: "stock.low", data: { sku: "A1" } });
     expect((await herald.events.get(event.id)).type).toBe("stock.low");
 
-    expect([...documented.checked].sort()).toEqual(["Preferences", "Suppression", "Template", "TemplateWritten"]);
+    expect([...documented.checked].sort()).toEqual(["Preferences", "Suppression", "SuppressionPage", "Template", "TemplateWritten"]);
     const audit = await herald.auditLog.list({ resourceType: "template" });
     expect(audit.results.map((e) => e.action)).toEqual(["template.version_activated", "template.updated", "template.created"]);
   });

@@ -298,6 +298,7 @@ export const RESPONSE_SCHEMAS = {
   ProviderList: results(ProviderOut),
   Preferences: PreferencesOut,
   Suppression: SuppressionOut,
+  SuppressionPage: z.object({ results: z.array(SuppressionOut), page: z.number().int(), size: z.number().int() }),
   WebhookEndpoint: WebhookEndpointOut,
   CreatedWebhookEndpoint: CreatedWebhookEndpointOut,
   WebhookEndpointList: results(WebhookEndpointOut),

@@ -22,6 +22,7 @@ export const ROUTE_RESPONSES: Record<string, ResponseName> = {
   "PATCH /api/providers/:id": "Provider",
   "GET /api/communication-preferences/:entityType/:entityId": "Preferences",
   "PATCH /api/communication-preferences/:entityType/:entityId": "Preferences",
+  "GET /api/suppressions": "SuppressionPage",
   "POST /api/suppressions": "Suppression",
   "POST /api/webhooks": "CreatedWebhookEndpoint",
   "GET /api/webhooks": "WebhookEndpointList",
