@@ -10,6 +10,8 @@ import * as preferences from "./pages/preferences.js";
 import * as providers from "./pages/providers.js";
 import * as suppressions from "./pages/suppressions.js";
 import * as stats from "./pages/stats.js";
+import * as audiences from "./pages/audiences.js";
+import * as campaigns from "./pages/campaigns.js";
 
 const ROUTES = [
   [/^#\/history(?:\?(.*))?$/, history],
@@ -20,6 +22,8 @@ const ROUTES = [
   [/^#\/providers$/, providers],
   [/^#\/suppressions$/, suppressions],
   [/^#\/stats$/, stats],
+  [/^#\/audiences(?:\/([^/?]+))?(?:\?(.*))?$/, audiences],
+  [/^#\/campaigns(?:\/([^/?]+))?(?:\?.*)?$/, campaigns],
 ];
 
 const $ = (id) => document.getElementById(id);
