@@ -12,6 +12,7 @@ import * as suppressions from "./pages/suppressions.js";
 import * as stats from "./pages/stats.js";
 import * as audiences from "./pages/audiences.js";
 import * as campaigns from "./pages/campaigns.js";
+import * as workflows from "./pages/workflows.js";
 
 const ROUTES = [
   [/^#\/history(?:\?(.*))?$/, history],
@@ -24,6 +25,7 @@ const ROUTES = [
   [/^#\/stats$/, stats],
   [/^#\/audiences(?:\/([^/?]+))?(?:\?(.*))?$/, audiences],
   [/^#\/campaigns(?:\/([^/?]+))?(?:\?.*)?$/, campaigns],
+  [/^#\/workflows(?:\/([^/?]+))?(?:\/runs\/([^/?]+))?(?:\?(.*))?$/, workflows],
 ];
 
 const $ = (id) => document.getElementById(id);

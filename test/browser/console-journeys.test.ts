@@ -151,3 +151,107 @@ describe("audiences and campaigns", () => {
     expect(await seriousViolations()).toEqual([]);
   });
 });
+
+describe("workflows and runs", () => {
+  it("copies a ready-made workflow from a template", async () => {
+    await go("#/workflows", "Workflows");
+    expect(await seriousViolations()).toEqual([]);
+    await page.click("text=Copy Invoice after a sale");
+    await expect.poll(heading, SETTLE).toBe("Invoice after a sale");
+    expect((await api("GET", "/api/workflows/invoice-after-sale")).steps.map((s: { type: string }) => s.type)).toEqual(["send", "escalate"]);
+    // Copying it again under the same key is a conflict, said beside the key.
+    await go("#/workflows", "Workflows");
+    await page.click("text=Copy Invoice after a sale");
+    await expect.poll(() => page.locator("[aria-label='Key for the copy of Invoice after a sale'] + .field-error").textContent(), SETTLE).toContain("exists");
+  });
+
+  it("builds a workflow in the step editor: the editor's checks first, then the API's field errors", async () => {
+    await page.click("text=New workflow");
+    await expect.poll(heading, SETTLE).toBe("New workflow");
+    await page.getByLabel("Key", { exact: true }).fill("Welcome!");
+    await page.getByLabel("Name", { exact: true }).fill("Welcome");
+    await page.click("button:has-text('Add step to Steps')");
+    await page.locator("[data-path='steps.0.id']").fill("hello");
+    await page.locator("[data-path='steps.0.subject']").fill("Welcome {{name}}");
+    await page.locator("[data-path='steps.0.content']").fill("Hello {{name}}, welcome aboard.");
+    await page.getByLabel("Kind of step to add to Steps").selectOption("delay");
+    await page.click("button:has-text('Add step to Steps')");
+    await page.locator("[data-path='steps.1.id']").fill("pause");
+    await page.locator("[data-path='steps.1.duration']").fill("2 hours");
+    let requests = 0;
+    page.on("request", (r) => r.url().endsWith("/api/workflows") && r.method() === "POST" && requests++);
+    await page.click("text=Create workflow");
+    // The editor names the bad duration itself, without asking the API.
+    const duration = page.locator("[data-path='steps.1.duration']");
+    await expect.poll(() => duration.getAttribute("aria-invalid"), SETTLE).toBe("true");
+    expect(await page.textContent(`#${await duration.getAttribute("id")}-error`)).toContain("30s, 15m, 2h or 7d");
+    expect(requests).toBe(0);
+    await duration.fill("1s");
+    await page.click("text=Create workflow");
+    // The key's format is the API's to judge: its 422 lands beside the key field.
+    const key = page.getByLabel("Key", { exact: true });
+    await expect.poll(() => key.getAttribute("aria-invalid"), SETTLE).toBe("true");
+    expect(await page.textContent(`#${await key.getAttribute("id")}-error`)).toContain("lowercase slug");
+    expect(requests).toBe(1);
+    expect(await page.textContent("#workflow-json")).toContain('"duration": "1s"');
+    expect(await seriousViolations()).toEqual([]);
+    await key.fill("welcome");
+    await page.click("text=Create workflow");
+    await expect.poll(heading, SETTLE).toBe("Welcome");
+    expect(await api("GET", "/api/workflows/welcome")).toMatchObject({
+      version: 1,
+      steps: [
+        { type: "send", id: "hello", channel: "email", subject: "Welcome {{name}}", content: "Hello {{name}}, welcome aboard." },
+        { type: "delay", id: "pause", duration: "1s" },
+      ],
+    });
+  });
+
+  it("triggers a test run and shows its step timeline, linking the email it sent", async () => {
+    await page.getByLabel("Recipient id").fill("ada");
+    await page.getByLabel("Recipient email").fill("ada@example.com");
+    await page.getByLabel("Data (JSON)").fill('{"name": "Ada"}');
+    await page.click("text=Start a test run");
+    await expect.poll(heading, SETTLE).toBe("Run for customer/ada");
+    await expect.poll(() => page.textContent("#run-status .badge"), SETTLE).toBe("completed");
+    const steps = await page.locator("#run-steps > li").evaluateAll((lis) => lis.map((li) => li.getAttribute("data-step")));
+    expect(steps).toEqual(["hello", "pause"]);
+    expect(await page.textContent("[data-step=pause] .outcome")).toBe("completed");
+    expect(await page.textContent("[data-step=hello]")).toContain("Hello {{name}}");
+    expect(await seriousViolations()).toEqual([]);
+    await screenshot("workflow-run");
+    await page.click("[data-step=hello] a[href^='#/communications/']");
+    await expect.poll(heading, SETTLE).toBe("Welcome Ada");
+    await page.goBack();
+    await expect.poll(heading, SETTLE).toBe("Run for customer/ada");
+  });
+
+  it("publishes a new version, starts a run that waits on it and cancels it, then rolls back", async () => {
+    await page.click("text=← welcome");
+    await expect.poll(heading, SETTLE).toBe("Welcome");
+    expect(await page.locator("[aria-label=Runs] tbody tr").count()).toBe(1);
+    await page.locator("[data-path='steps.1.duration']").fill("1h");
+    await page.click("text=Publish a new version");
+    await expect.poll(() => page.textContent("#workflow-version"), SETTLE).toContain("active version v2");
+    expect((await api("GET", "/api/workflows/welcome")).steps[1].duration).toBe("1h");
+    await page.getByLabel("Recipient id").fill("ben");
+    await page.getByLabel("Recipient email").fill("ben@example.com");
+    await page.getByLabel("Cancellation key").fill("signup-ben");
+    await page.click("text=Start a test run");
+    await expect.poll(heading, SETTLE).toBe("Run for customer/ben");
+    await expect.poll(() => page.textContent("#run-status .badge"), SETTLE).toBe("waiting");
+    await page.click("text=Cancel runs with key signup-ben");
+    await expect.poll(() => page.textContent("#run-status .badge"), SETTLE).toBe("cancelled");
+    const runId = decodeURIComponent(page.url().split("/runs/")[1]!);
+    expect((await api("GET", `/api/workflows/runs/${runId}`)).status).toBe("cancelled");
+    await page.click("text=← welcome");
+    await expect.poll(heading, SETTLE).toBe("Welcome");
+    await page.getByLabel("Run status").selectOption("cancelled");
+    await page.click("text=Filter runs");
+    await expect.poll(() => page.locator("[aria-label=Runs] tbody tr").count(), SETTLE).toBe(1);
+    await page.click("text=Activate v1");
+    await expect.poll(() => page.textContent("#workflow-version"), SETTLE).toContain("active version v1");
+    expect((await api("GET", "/api/workflows/welcome")).version).toBe(1);
+    await screenshot("workflow");
+  });
+});
