@@ -13,6 +13,7 @@ import * as stats from "./pages/stats.js";
 import * as audiences from "./pages/audiences.js";
 import * as campaigns from "./pages/campaigns.js";
 import * as workflows from "./pages/workflows.js";
+import * as conversations from "./pages/conversations.js";
 
 const ROUTES = [
   [/^#\/history(?:\?(.*))?$/, history],
@@ -26,6 +27,7 @@ const ROUTES = [
   [/^#\/audiences(?:\/([^/?]+))?(?:\?(.*))?$/, audiences],
   [/^#\/campaigns(?:\/([^/?]+))?(?:\?.*)?$/, campaigns],
   [/^#\/workflows(?:\/([^/?]+))?(?:\/runs\/([^/?]+))?(?:\?(.*))?$/, workflows],
+  [/^#\/conversations(?:\/([^/?]+))?(?:\?(.*))?$/, conversations],
 ];
 
 const $ = (id) => document.getElementById(id);
@@ -110,3 +112,4 @@ onUnauthorized.addEventListener("unauthorized", () => {
 
 window.addEventListener("hashchange", route);
 route();
+conversations.watchUnread();

@@ -130,7 +130,7 @@ async function renderWorkflow(view, key, params) {
     h("p", { class: "muted", id: "workflow-version" }, h("code", {}, w.key), ` · active version v${w.version}${w.description ? ` · ${w.description}` : ""}`),
     section("test-h", "Test run", triggerForm(key)),
     section("runs-h", "Runs", filter, runRows.length ? table("Runs", ["Started", "Recipient", "Version", "Status", "Finished"], runRows) : h("p", { class: "empty" }, "No runs yet.")),
-    section("edit-h", "Steps", renderEditor(view, w)),
+    section("edit-h", "Definition", renderEditor(view, w)),
     section("versions-h", "Versions", table("Versions", ["Version", "Name", "Steps", "Created", ""], versionRows)),
   );
 }
