@@ -258,6 +258,114 @@ describe("workflows and runs", () => {
   });
 });
 
+describe("the step editor", () => {
+  const at = (path: string) => page.locator(`[data-path='${path}']`);
+  const addStep = async (list: string, kind: string) => {
+    await page.getByLabel(`Kind of step to add to ${list}`, { exact: true }).selectOption(kind);
+    await page.click(`button:text-is('Add step to ${list}')`);
+  };
+
+  it("writes all eight step kinds, nested ones too, as the API's definition", async () => {
+    await go("#/workflows", "Workflows");
+    await page.click("text=New workflow");
+    await expect.poll(heading, SETTLE).toBe("New workflow");
+    await page.getByLabel("Key", { exact: true }).fill("every-kind");
+    await page.getByLabel("Name", { exact: true }).fill("Every kind");
+    await page.getByLabel("Triggered by events").fill("invoice.created");
+
+    await addStep("Steps", "send");
+    await at("steps.0.id").fill("first");
+    await at("steps.0.subject").fill("Your invoice");
+    await at("steps.0.content").fill("Invoice {{number}}");
+    await page.click("#list-steps button:text-is('Add condition')");
+    await at("steps.0.when.0.field").fill("data.plan");
+    await at("steps.0.when.0.value").fill("pro");
+
+    await addStep("Steps", "throttle");
+    await at("steps.1.id").fill("once-a-day");
+    await at("steps.1.limit").fill("3");
+    await at("steps.1.window").fill("1d");
+
+    await addStep("Steps", "digest");
+    await at("steps.2.id").fill("collect");
+    await at("steps.2.key").fill("data.projectId");
+    await at("steps.2.window").fill("1h");
+
+    await addStep("Steps", "wait_for_event");
+    await at("steps.3.id").fill("paid");
+    await at("steps.3.event").fill("invoice.paid");
+    await at("steps.3.timeout").fill("3d");
+    await addStep("When the event comes", "send");
+    await at("steps.3.onEvent.0.id").fill("thanks");
+    await at("steps.3.onEvent.0.channel").selectOption("in_app");
+    await at("steps.3.onEvent.0.content").fill("Thanks!");
+
+    await addStep("Steps", "branch");
+    await at("steps.4.id").fill("big");
+    await at("steps.4.paths.0.when.0.field").fill("data.amount");
+    await at("steps.4.paths.0.when.0.op").selectOption("gt");
+    await at("steps.4.paths.0.when.0.value").fill("100");
+    await addStep("Path 1 steps", "delay");
+    await at("steps.4.paths.0.steps.0.id").fill("wait-a-bit");
+    await at("steps.4.paths.0.steps.0.untilTimeOfDay").fill("09:00");
+    await addStep("Otherwise", "start_reminder");
+    const r = "steps.4.otherwise.0";
+    await at(`${r}.id`).fill("dunning");
+    await at(`${r}.name`).fill("dunning");
+    await at(`${r}.entityField`).fill("data.invoiceId");
+    await at(`${r}.templateCode`).fill("payment_reminder");
+    await at(`${r}.channels`).fill("sms, email");
+    await at(`${r}.every`).fill("3d");
+    await at(`${r}.maxSteps`).fill("3");
+    await at(`${r}.cancelOn`).fill("invoice.paid");
+
+    // A step added by mistake, changed to another kind, then removed.
+    await addStep("Steps", "delay");
+    await at("steps.5.type").selectOption("escalate");
+    await at("steps.5.id").fill("nudge");
+    await at("steps.5.after").fill("first");
+    await at("steps.5.within").fill("1d");
+    await at("steps.5.send.id").fill("nudge-sms");
+    await at("steps.5.send.channel").selectOption("sms");
+    await at("steps.5.send.content").fill("Did you see our email?");
+    await addStep("Steps", "delay");
+    await page.locator("#list-steps > ol > li").last().getByRole("button", { name: /^Remove step / }).click();
+    expect(await page.locator("#list-steps > ol > li").count()).toBe(6);
+
+    await page.click("text=Create workflow");
+    await expect.poll(heading, SETTLE).toBe("Every kind");
+    const w = await api("GET", "/api/workflows/every-kind");
+    expect(w.triggerEvents).toEqual(["invoice.created"]);
+    expect(w.steps).toMatchObject([
+      { type: "send", id: "first", channel: "email", subject: "Your invoice", content: "Invoice {{number}}", when: [{ field: "data.plan", op: "eq", value: "pro" }] },
+      { type: "throttle", id: "once-a-day", limit: 3, window: "1d" },
+      { type: "digest", id: "collect", key: "data.projectId", window: "1h" },
+      { type: "wait_for_event", id: "paid", event: "invoice.paid", timeout: "3d", onEvent: [{ type: "send", id: "thanks", channel: "in_app", content: "Thanks!" }], onTimeout: [] },
+      {
+        type: "branch",
+        id: "big",
+        paths: [{ when: [{ field: "data.amount", op: "gt", value: 100 }], steps: [{ type: "delay", id: "wait-a-bit", untilTimeOfDay: "09:00" }] }],
+        otherwise: [{ type: "start_reminder", id: "dunning", name: "dunning", entityField: "data.invoiceId", templateCode: "payment_reminder", channels: ["sms", "email"], every: "3d", maxSteps: 3, cancelOn: ["invoice.paid"] }],
+      },
+      { type: "escalate", id: "nudge", after: "first", within: "1d", unless: "opened", send: { type: "send", id: "nudge-sms", channel: "sms", content: "Did you see our email?" } },
+    ]);
+    // The saved workflow opens in the same editor, every field as it was stored.
+    expect(await at("steps.4.otherwise.0.channels").inputValue()).toBe("sms, email");
+    expect(await at("steps.4.paths.0.when.0.value").inputValue()).toBe("100");
+    expect(await seriousViolations()).toEqual([]);
+  });
+
+  it("places a nested step's API error beside that step's field", async () => {
+    // A reminder template code that is not a slug is the API's to refuse, deep in the tree.
+    await at("steps.4.otherwise.0.templateCode").fill("Payment Reminder");
+    await page.click("text=Publish a new version");
+    const code = at("steps.4.otherwise.0.templateCode");
+    await expect.poll(() => code.getAttribute("aria-invalid"), SETTLE).toBe("true");
+    expect(await page.textContent(`#${await code.getAttribute("id")}-error`)).toContain("lowercase slug");
+    expect((await api("GET", "/api/workflows/every-kind")).version).toBe(1);
+  });
+});
+
 describe("conversations", () => {
   const CUSTOMER = "+14155550123";
   const TWILIO_TOKEN = "twilio-auth-token";
@@ -367,6 +475,7 @@ describe("the journeys", () => {
       /^422 .*\/api\/campaigns$/, // variant A without a subject
       /^409 .*\/api\/workflow-templates\/invoice-after-sale\/copy$/, // the second copy under the same key
       /^422 .*\/api\/workflows$/, // the key that is not a slug
+      /^422 .*\/api\/workflows\/every-kind$/, // the reminder's template code that is not a slug
       /^422 .*\/api\/conversations\/[^/]+\/reply$/, // the WhatsApp reply outside the window
     ];
     for (const p of provoked) expect(pageErrors.some((e) => p.test(e)), String(p)).toBe(true);
