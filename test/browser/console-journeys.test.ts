@@ -140,6 +140,7 @@ describe("audiences and campaigns", () => {
     await page.click("text=Send now");
     await expect.poll(() => page.textContent("#progress-summary"), SETTLE).toMatch(/^3 of 3 members processed · 3 delivered/);
     expect(await page.getAttribute("#progress-summary", "role")).toBe("status");
+    expect(await page.evaluate("document.activeElement?.tagName")).toBe("H1");
     const variants = await page.locator('[aria-label="Results by variant"] tbody td:first-child').allTextContents();
     expect(variants).toEqual(["A", "B"]);
     const stored = await api("GET", `/api/campaigns/${id}`);
@@ -244,6 +245,8 @@ describe("workflows and runs", () => {
     await expect.poll(() => page.textContent("#run-status .badge"), SETTLE).toBe("waiting");
     await page.click("text=Cancel runs with key signup-ben");
     await expect.poll(() => page.textContent("#run-status .badge"), SETTLE).toBe("cancelled");
+    // The button went with the redraw; focus is on the page's heading, not lost to the body.
+    expect(await page.evaluate("document.activeElement?.tagName")).toBe("H1");
     const runId = decodeURIComponent(page.url().split("/runs/")[1]!);
     expect((await api("GET", `/api/workflows/runs/${runId}`)).status).toBe("cancelled");
     await page.click("text=← welcome");

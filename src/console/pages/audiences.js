@@ -33,7 +33,7 @@ export async function render(view, [id, search]) {
     h("tr", {}, h("td", {}, h("a", { href: `#/audiences/${encodeURIComponent(a.id)}` }, a.name)), h("td", {}, a.kind), h("td", {}, a.description ?? "—"), h("td", {}, when(a.createdAt))),
   );
   view.replaceChildren(
-    h("div", { class: "page-head" }, h("h1", {}, "Audiences"), h("a", { href: "#/campaigns", class: "button secondary" }, "Campaigns")),
+    h("div", { class: "page-head" }, h("h1", { tabindex: -1 }, "Audiences"), h("a", { href: "#/campaigns", class: "button secondary" }, "Campaigns")),
     h("p", { class: "muted" }, "An audience is who a campaign goes to. Opt-outs and suppressions are still checked for every message sent."),
     rows.length ? table("Audiences", ["Name", "Kind", "Description", "Created"], rows) : h("p", { class: "empty" }, "No audiences yet."),
     h("section", { "aria-labelledby": "new-audience-h" }, h("h2", { id: "new-audience-h" }, "New audience"), form),
@@ -76,7 +76,7 @@ async function renderAudience(view, id, params) {
   );
   view.replaceChildren(
     h("p", {}, h("a", { href: "#/audiences" }, "← Audiences")),
-    h("div", { class: "page-head" }, h("h1", {}, a.name), h("a", { class: "button", href: `#/campaigns/new?${new URLSearchParams({ audienceId: a.id })}` }, "New campaign to this audience")),
+    h("div", { class: "page-head" }, h("h1", { tabindex: -1 }, a.name), h("a", { class: "button", href: `#/campaigns/new?${new URLSearchParams({ audienceId: a.id })}` }, "New campaign to this audience")),
     h("p", { class: "muted", id: "audience-count" }, `${a.kind} · ${a.members} member${a.members === 1 ? "" : "s"}${a.description ? ` · ${a.description}` : ""}`),
     h("section", { "aria-labelledby": "import-h" }, h("h2", { id: "import-h" }, "Import members"), form),
     h("h2", {}, "Members"),

@@ -6,10 +6,10 @@ import { api } from "../api.js";
 import { announce, h, select, statusBadge, table, when } from "../dom.js";
 import { CHANNELS } from "./history.js";
 import { pathField, placeErrors } from "./field-errors.js";
+import { follow } from "./follow.js";
 
 const COUNTS = ["targeted", "queued", "sent", "delivered", "opened", "clicked", "bounced", "suppressed", "failed", "cancelled"];
 const MOVING = new Set(["sending", "testing"]);
-const POLL_MS = 1500;
 const pct = (r) => `${Math.round(r * 1000) / 10}%`;
 
 export async function render(view, [id]) {
@@ -30,7 +30,7 @@ export async function render(view, [id]) {
     ),
   );
   view.replaceChildren(
-    h("div", { class: "page-head" }, h("h1", {}, "Campaigns"), h("a", { href: "#/campaigns/new", class: "button" }, "New campaign")),
+    h("div", { class: "page-head" }, h("h1", { tabindex: -1 }, "Campaigns"), h("a", { href: "#/campaigns/new", class: "button" }, "New campaign")),
     h("p", { class: "muted" }, "One message, or A/B variants, to an audience. ", h("a", { href: "#/audiences" }, "Manage audiences")),
     rows.length ? table("Campaigns", ["Name", "Audience", "Channel", "Message", "Status", "Created"], rows) : h("p", { class: "empty" }, "No campaigns yet."),
   );
@@ -98,7 +98,7 @@ async function renderNew(view) {
       placeErrors(form, err.message, err.errors);
     }
   });
-  view.replaceChildren(h("p", {}, h("a", { href: "#/campaigns" }, "← Campaigns")), h("h1", {}, "New campaign"), form);
+  view.replaceChildren(h("p", {}, h("a", { href: "#/campaigns" }, "← Campaigns")), h("h1", { tabindex: -1 }, "New campaign"), form);
 }
 
 /** The POST body from the form: one message, or variants A and B with the test's settings. */
@@ -128,7 +128,9 @@ async function renderCampaign(view, id) {
       } catch (err) {
         announce(err.message);
       }
-      renderCampaign(view, id);
+      // The button is gone with the redraw; the heading keeps keyboard users on the page.
+      await renderCampaign(view, id);
+      view.querySelector("h1")?.focus();
     } }, label);
   const actions = h("div", { class: "actions" });
   if (c.status === "draft" || c.status === "scheduled") actions.append(act("Send now", "send", "Sending started.", ""));
@@ -141,7 +143,7 @@ async function renderCampaign(view, id) {
   const progress = h("section", { "aria-labelledby": "progress-h", id: "campaign-progress" });
   view.replaceChildren(
     h("p", {}, h("a", { href: "#/campaigns" }, "← Campaigns")),
-    h("h1", {}, c.name),
+    h("h1", { tabindex: -1 }, c.name),
     actions,
     h(
       "dl",
@@ -159,21 +161,12 @@ async function renderCampaign(view, id) {
     progress,
   );
   showProgress(progress, c);
-  follow(view, progress, path, c.status);
-}
-
-/** Re-reads a moving campaign; a change of status redraws the whole page (new actions). */
-function follow(view, progress, path, status) {
-  if (!MOVING.has(status)) return;
-  const hash = location.hash;
-  setTimeout(async () => {
-    if (location.hash !== hash || !progress.isConnected) return;
-    const next = await api("GET", path).catch(() => null);
-    if (!next || location.hash !== hash) return;
-    if (next.status !== status) return renderCampaign(view, next.id);
-    showProgress(progress, next);
-    follow(view, progress, path, next.status);
-  }, POLL_MS);
+  // A change of status redraws the whole page (its actions change); otherwise only the progress.
+  follow(view, c, {
+    read: () => api("GET", path),
+    moving: (x) => MOVING.has(x.status),
+    onNext: (next) => (next.status !== c.status ? (renderCampaign(view, next.id), false) : (showProgress(progress, next), true)),
+  });
 }
 
 function showProgress(section, c) {

@@ -37,7 +37,7 @@ export async function render(view, [id, search]) {
     ),
   );
   view.replaceChildren(
-    h("h1", {}, "Conversations"),
+    h("h1", { tabindex: -1 }, "Conversations"),
     h("p", { class: "muted" }, "Threads start when a customer writes in (SMS, WhatsApp, email replies…); replies go through the normal pipeline."),
     form,
     h("p", { id: "conversation-count", role: "status" }, `${results.length}${nextCursor ? "+" : ""} conversation${results.length === 1 ? "" : "s"}`),
@@ -95,7 +95,7 @@ async function renderThread(view, id) {
   });
   view.replaceChildren(
     h("p", {}, h("a", { href: "#/conversations" }, "← Conversations")),
-    h("h1", {}, `Conversation with ${t.contact}`),
+    h("h1", { tabindex: -1 }, `Conversation with ${t.contact}`),
     h(
       "dl",
       { class: "facts" },

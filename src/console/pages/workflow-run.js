@@ -4,10 +4,9 @@
 // until it settles; one started with a cancellation key can be cancelled from here.
 import { api } from "../api.js";
 import { announce, h, statusBadge, when } from "../dom.js";
+import { follow } from "./follow.js";
 
 const OPEN = new Set(["running", "waiting"]);
-const POLL_MS = 1500;
-const POLLS = 40;
 
 /** Each step of a definition by id, nested ones included. */
 function definitions(steps, out = new Map()) {
@@ -56,7 +55,7 @@ function show(view, key, r, defs, polls) {
   const hadFocus = view.contains(document.activeElement) && document.activeElement !== document.body;
   view.replaceChildren(
     h("p", {}, h("a", { href: `#/workflows/${encodeURIComponent(key)}` }, `← ${key}`)),
-    h("h1", {}, `Run for ${r.recipient.type}/${r.recipient.id}`),
+    h("h1", { tabindex: -1 }, `Run for ${r.recipient.type}/${r.recipient.id}`),
     h("p", { id: "run-status", role: "status" }, "Status: ", statusBadge(r.status)),
     actions,
     h(
@@ -75,20 +74,8 @@ function show(view, key, r, defs, polls) {
     h("h2", {}, "Steps"),
     r.steps.length ? h("ol", { class: "timeline", id: "run-steps" }, ...r.steps.map((s) => stepItem(s, defs.get(s.id)))) : h("p", { class: "empty" }, "No step has started yet."),
   );
-  // A redraw while following replaces the element that had focus: put it back on the heading.
-  if (polls > 0 && hadFocus) view.querySelector("h1")?.focus();
-  follow(view, key, r, defs, polls);
-}
-
-/** Re-reads an open run; redraws only when something changed. */
-function follow(view, key, seen, defs, polls) {
-  if (!OPEN.has(seen.status) || polls >= POLLS) return;
-  const hash = location.hash;
-  setTimeout(async () => {
-    if (location.hash !== hash || !view.isConnected) return;
-    const next = await api("GET", `/api/workflows/runs/${encodeURIComponent(seen.id)}`).catch(() => null);
-    if (!next || location.hash !== hash) return;
-    if (JSON.stringify(next) !== JSON.stringify(seen)) show(view, key, next, defs, polls + 1);
-    else follow(view, key, next, defs, polls + 1);
-  }, POLL_MS);
+  // A redraw replaces the element that had focus (a button, a summary): put it on the heading.
+  if (hadFocus) view.querySelector("h1")?.focus();
+  const read = () => api("GET", `/api/workflows/runs/${encodeURIComponent(r.id)}`);
+  follow(view, r, { read, moving: (x) => OPEN.has(x.status), onNext: (next, n) => JSON.stringify(next) === JSON.stringify(r) || (show(view, key, next, defs, n), false) }, polls);
 }

@@ -41,7 +41,7 @@ export async function render(view, [key, runId, search]) {
     );
   });
   view.replaceChildren(
-    h("div", { class: "page-head" }, h("h1", {}, "Workflows"), h("a", { href: "#/workflows/new", class: "button" }, "New workflow")),
+    h("div", { class: "page-head" }, h("h1", { tabindex: -1 }, "Workflows"), h("a", { href: "#/workflows/new", class: "button" }, "New workflow")),
     h("p", { class: "muted" }, "A workflow is a keyed journey of steps; every save is a new version, and runs keep the version they started on."),
     rows.length ? table("Workflows", ["Name", "Key", "Active version", "Steps", "Triggered by", "Updated"], rows) : h("p", { class: "empty" }, "No workflows yet."),
     h("h2", {}, "Start from a template"),
@@ -78,13 +78,14 @@ function renderEditor(view, w) {
     try {
       const saved = w ? await api("PUT", `/api/workflows/${encodeURIComponent(key)}`, body) : await api("POST", "/api/workflows", { key, ...body });
       announce(`Published version ${saved.version} of ${saved.key}.`);
-      if (w) await renderWorkflow(view, key, new URLSearchParams());
-      else location.hash = link(saved.key);
+      if (!w) return void (location.hash = link(saved.key));
+      await renderWorkflow(view, key, new URLSearchParams());
+      view.querySelector("h1")?.focus();
     } catch (err) {
       placeErrors(form, err.message, err.errors);
     }
   });
-  if (!w) view.replaceChildren(h("p", {}, h("a", { href: "#/workflows" }, "← Workflows")), h("h1", {}, "New workflow"), form);
+  if (!w) view.replaceChildren(h("p", {}, h("a", { href: "#/workflows" }, "← Workflows")), h("h1", { tabindex: -1 }, "New workflow"), form);
   return form;
 }
 
@@ -103,7 +104,8 @@ async function renderWorkflow(view, key, params) {
       h("td", {}, v.active ? "active" : h("button", { type: "button", class: "secondary", onclick: async () => {
         await api("POST", `${path}/versions/${v.version}/activate`);
         announce(`Version ${v.version} is active.`);
-        renderWorkflow(view, key, params);
+        await renderWorkflow(view, key, params);
+        view.querySelector("h1")?.focus();
       } }, `Activate v${v.version}`)),
     ),
   );
@@ -126,7 +128,7 @@ async function renderWorkflow(view, key, params) {
   const section = (id, title, ...body) => h("section", { "aria-labelledby": id }, h("h2", { id }, title), ...body);
   view.replaceChildren(
     h("p", {}, h("a", { href: "#/workflows" }, "← Workflows")),
-    h("h1", {}, w.name),
+    h("h1", { tabindex: -1 }, w.name),
     h("p", { class: "muted", id: "workflow-version" }, h("code", {}, w.key), ` · active version v${w.version}${w.description ? ` · ${w.description}` : ""}`),
     section("test-h", "Test run", triggerForm(key)),
     section("runs-h", "Runs", filter, runRows.length ? table("Runs", ["Started", "Recipient", "Version", "Status", "Finished"], runRows) : h("p", { class: "empty" }, "No runs yet.")),
