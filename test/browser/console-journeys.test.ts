@@ -146,7 +146,12 @@ describe("audiences and campaigns", () => {
     const stored = await api("GET", `/api/campaigns/${id}`);
     expect(stored.progress).toMatchObject({ targeted: 3, delivered: 3 });
     expect(stored.results.map((r: { targeted: number }) => r.targeted).reduce((a: number, b: number) => a + b)).toBe(3);
-    expect(await page.textContent("#ab-outcome")).toMatch(/metric opened/);
+    expect(await page.textContent("#ab-outcome")).toMatch(/^No winner yet · metric opened/);
+    // The test is still open (it runs for its duration): the operator decides it.
+    await page.click("text=Pick B as the winner");
+    await expect.poll(() => page.textContent("#ab-outcome"), SETTLE).toBe("Winner: B (picked by hand; metric opened)");
+    expect((await api("GET", `/api/campaigns/${id}`)).abTest).toMatchObject({ winner: "B", pickedBy: "manual" });
+    expect(await page.locator('[aria-label="Results by variant"] tbody td:first-child').allTextContents()).toEqual(["A", "B (winner)"]);
     await screenshot("campaign");
     await go("#/campaigns", "Campaigns");
     expect(await page.textContent("tbody tr")).toContain("December news");
@@ -356,6 +361,10 @@ describe("the step editor", () => {
     expect(await at("steps.4.otherwise.0.channels").inputValue()).toBe("sms, email");
     expect(await at("steps.4.paths.0.when.0.value").inputValue()).toBe("100");
     expect(await seriousViolations()).toEqual([]);
+    // Nested three deep, the editor still fits a phone's width.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    await page.setViewportSize({ width: 1100, height: 900 });
   });
 
   it("places a nested step's API error beside that step's field", async () => {

@@ -10,6 +10,8 @@ import { follow } from "./follow.js";
 
 const COUNTS = ["targeted", "queued", "sent", "delivered", "opened", "clicked", "bounced", "suppressed", "failed", "cancelled"];
 const MOVING = new Set(["sending", "testing"]);
+/** `manual`, or `auto:<metric>` when the test's end decided. */
+const pickedBy = (t) => (t.pickedBy?.startsWith("auto:") ? `best ${t.pickedBy.slice(5)} rate when the test ended` : `picked by hand; metric ${t.winnerMetric}`);
 const pct = (r) => `${Math.round(r * 1000) / 10}%`;
 
 export async function render(view, [id]) {
@@ -176,7 +178,7 @@ function showProgress(section, c) {
   const ab = c.abTest
     ? [
         h("h2", { id: "ab-h" }, "A/B test"),
-        h("p", { id: "ab-outcome" }, c.abTest.winner ? `Winner: ${c.abTest.winner} (picked by ${c.abTest.pickedBy ?? "—"}; metric ${c.abTest.winnerMetric})` : `No winner yet · metric ${c.abTest.winnerMetric} · ${c.abTest.testPercent}% test share${c.abTest.testEndsAt ? ` until ${when(c.abTest.testEndsAt)}` : ""}`),
+        h("p", { id: "ab-outcome" }, c.abTest.winner ? `Winner: ${c.abTest.winner} (${pickedBy(c.abTest)})` : `No winner yet · metric ${c.abTest.winnerMetric} · ${c.abTest.testPercent}% test share${c.abTest.testEndsAt ? ` until ${when(c.abTest.testEndsAt)}` : ""}`),
         table("Results by variant", ["Variant", "Targeted", "Delivered", "Opened", "Clicked", "Delivery rate", "Open rate", "Click rate"], c.results.map((r) =>
           h("tr", {}, h("td", {}, r.variant === c.abTest.winner ? `${r.variant} (winner)` : r.variant), ...[r.targeted, r.delivered, r.opened, r.clicked].map((n) => h("td", {}, String(n))), ...["delivered", "opened", "clicked"].map((m) => h("td", {}, pct(r.rates[m])))),
         )),
