@@ -158,6 +158,27 @@ describe("audiences and campaigns", () => {
     expect(await page.textContent("tbody tr")).toContain("Newsletter");
     expect(await seriousViolations()).toEqual([]);
   });
+
+  it("creates a single-message campaign and cancels it before it is sent", async () => {
+    await page.click("text=New campaign");
+    await expect.poll(heading, SETTLE).toBe("New campaign");
+    await page.click("text=Create campaign");
+    // Name and audience are checked on the page, before any request.
+    expect(await page.getAttribute("[name=name]", "aria-invalid")).toBe("true");
+    expect(await page.getAttribute("[name=audienceId]", "aria-invalid")).toBe("true");
+    await page.getByLabel("Name").fill("Flash sale");
+    await page.getByLabel("Audience").selectOption({ label: "Newsletter" });
+    await page.getByLabel("Subject (email)").fill("Flash sale");
+    await page.getByLabel("Content").fill("Today only, {{name}}.");
+    await page.click("text=Create campaign");
+    await expect.poll(heading, SETTLE).toBe("Flash sale");
+    const id = decodeURIComponent(page.url().split("#/campaigns/")[1]!);
+    expect(await api("GET", `/api/campaigns/${id}`)).toMatchObject({ status: "draft", abTest: null, variants: [{ name: "A", subject: "Flash sale", content: "Today only, {{name}}." }] });
+    await page.click("text=Cancel campaign");
+    await expect.poll(() => page.textContent(".facts .badge"), SETTLE).toBe("cancelled");
+    expect((await api("GET", `/api/campaigns/${id}`)).status).toBe("cancelled");
+    expect(await page.isVisible("text=Send now")).toBe(false);
+  });
 });
 
 describe("workflows and runs", () => {
@@ -386,6 +407,12 @@ describe("conversations", () => {
     const res = await fetch(`${stack!.url}${path}`, { method: "POST", headers, body });
     expect(res.status, await res.text()).toBe(200);
   };
+  let twilioPath: string;
+  /** The customer's SMS, posted to the Twilio config's inbound URL as Twilio signs it. */
+  const textIn = async (sid: string, text: string, extra: Record<string, string> = {}) => {
+    const form = new URLSearchParams({ MessageSid: sid, From: CUSTOMER, To: "+14155550100", Body: text, ...extra });
+    await post(twilioPath, form.toString(), { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": await twilioSignature(TWILIO_TOKEN, `${stack!.url}${twilioPath}`, form) });
+  };
 
   it("shows an inbound SMS (signed by Twilio) as unread in the nav and the list", async () => {
     // Replies go out through the sandbox; Twilio (loopback only) is the number customers write to.
@@ -397,17 +424,8 @@ describe("conversations", () => {
       credentials: { accountSid: `AC${"0123456789abcdef".repeat(2)}`, authToken: TWILIO_TOKEN },
       settings: { from: "+14155550100", baseUrl: "http://127.0.0.1:9" },
     });
-    const path = `/webhooks/inbound/twilio/${twilio.id}`;
-    const form = new URLSearchParams({
-      MessageSid: "SM-console-1",
-      From: CUSTOMER,
-      To: "+14155550100",
-      Body: "Can I pay next week?",
-      NumMedia: "1",
-      MediaUrl0: "http://127.0.0.1:9/media/receipt.jpg",
-      MediaContentType0: "image/jpeg",
-    });
-    await post(path, form.toString(), { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": await twilioSignature(TWILIO_TOKEN, `${stack!.url}${path}`, form) });
+    twilioPath = `/webhooks/inbound/twilio/${twilio.id}`;
+    await textIn("SM-console-1", "Can I pay next week?", { NumMedia: "1", MediaUrl0: "http://127.0.0.1:9/media/receipt.jpg", MediaContentType0: "image/jpeg" });
     // The badge follows page changes.
     await go("#/workflows", "Workflows");
     await expect.poll(() => page.textContent("#unread-badge"), SETTLE).toBe("1 unread");
@@ -442,6 +460,13 @@ describe("conversations", () => {
     const reply = results[1].communicationId;
     await expect.poll(async () => (await api("GET", `/api/communications/${reply}`)).status, SETTLE).toBe("delivered");
     expect(await seriousViolations()).toEqual([]);
+    // While the thread is open, the customer's next message appears in it and is read at once.
+    await page.getByLabel("Your reply").fill("half-typed");
+    await textIn("SM-console-2", "Thanks!");
+    await expect.poll(() => page.locator("#messages [data-direction=inbound]").allTextContents(), SETTLE).toEqual([expect.stringContaining("Can I pay next week?"), expect.stringContaining("Thanks!")]);
+    await expect.poll(async () => (await api("GET", `/api/conversations/${thread.id}`)).unreadCount, SETTLE).toBe(0);
+    expect(await page.getByLabel("Your reply").inputValue()).toBe("half-typed");
+    await page.getByLabel("Your reply").fill("");
     await screenshot("conversation");
     await page.click("text=Delivery of this reply");
     await expect.poll(() => page.textContent(".facts .badge"), SETTLE).toBe("delivered");

@@ -164,7 +164,7 @@ async function renderCampaign(view, id) {
   );
   showProgress(progress, c);
   // A change of status redraws the whole page (its actions change); otherwise only the progress.
-  follow(view, c, {
+  follow(progress, c, {
     read: () => api("GET", path),
     moving: (x) => MOVING.has(x.status),
     onNext: (next) => (next.status !== c.status ? (renderCampaign(view, next.id), false) : (showProgress(progress, next), true)),

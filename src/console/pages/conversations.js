@@ -7,8 +7,11 @@
 import { api, query, session } from "../api.js";
 import { announce, field, h, select, showErrors, table, values, when } from "../dom.js";
 import { CHANNELS } from "./history.js";
+import { follow } from "./follow.js";
 
 const PAGE = 50;
+/** An open thread is re-read every 3 s for 10 minutes; Refresh picks up anything later. */
+const LIVE = { every: 3000, max: 200 };
 
 export async function render(view, [id, search]) {
   if (id) return renderThread(view, id);
@@ -67,6 +70,8 @@ async function renderThread(view, id) {
     t = await api("POST", `${path}/read`);
     refreshUnread();
   }
+  const list = h("div", { id: "thread-messages" });
+  drawMessages(list, messages);
   const windowClosed = t.channel === "whatsapp" && !t.windowOpenUntil;
   const form = h(
     "form",
@@ -109,9 +114,30 @@ async function renderThread(view, id) {
     ),
     h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", onclick: () => renderThread(view, id) }, "Refresh")),
     h("h2", {}, "Messages"),
-    messages.length ? h("ol", { class: "timeline", id: "messages" }, ...messages.map(messageItem)) : h("p", { class: "empty" }, "No messages."),
+    list,
     h("section", { "aria-labelledby": "reply-h" }, h("h2", { id: "reply-h" }, "Reply"), form),
   );
+  // New messages go into the list in place, so a reply being typed is left alone.
+  follow(list, messages, {
+    ...LIVE,
+    read: async () => (await api("GET", `${path}/messages?limit=200`)).results,
+    moving: () => true,
+    onNext: (next) => {
+      if (next.length === messages.length) return true;
+      const arrived = next.slice(messages.length).filter((m) => m.direction === "inbound").length;
+      messages = next;
+      drawMessages(list, messages);
+      if (arrived) {
+        announce(`${arrived} new message${arrived === 1 ? "" : "s"} from the customer.`);
+        api("POST", `${path}/read`).then(refreshUnread, () => {});
+      }
+      return true;
+    },
+  });
+}
+
+function drawMessages(list, messages) {
+  list.replaceChildren(messages.length ? h("ol", { class: "timeline", id: "messages" }, ...messages.map(messageItem)) : h("p", { class: "empty" }, "No messages."));
 }
 
 let asked = 0;

@@ -77,5 +77,5 @@ function show(view, key, r, defs, polls) {
   // A redraw replaces the element that had focus (a button, a summary): put it on the heading.
   if (hadFocus) view.querySelector("h1")?.focus();
   const read = () => api("GET", `/api/workflows/runs/${encodeURIComponent(r.id)}`);
-  follow(view, r, { read, moving: (x) => OPEN.has(x.status), onNext: (next, n) => JSON.stringify(next) === JSON.stringify(r) || (show(view, key, next, defs, n), false) }, polls);
+  follow(view.querySelector("h1"), r, { read, moving: (x) => OPEN.has(x.status), onNext: (next, n) => JSON.stringify(next) === JSON.stringify(r) || (show(view, key, next, defs, n), false) }, polls);
 }
