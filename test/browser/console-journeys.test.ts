@@ -132,6 +132,7 @@ describe("audiences and campaigns", () => {
     await page.click("text=Create campaign");
     await expect.poll(heading, SETTLE).toBe("December news");
     expect(await page.textContent(".facts .badge")).toBe("draft");
+    expect(await page.textContent(".facts")).toContain("Newsletter (3 members)");
     expect(await seriousViolations()).toEqual([]);
   });
 

@@ -122,6 +122,8 @@ function campaignBody(form, ab) {
 async function renderCampaign(view, id) {
   const path = `/api/campaigns/${encodeURIComponent(id)}`;
   const c = await api("GET", path);
+  // The audience may have been deleted since; the campaign still shows.
+  const audience = await api("GET", `/api/audiences/${encodeURIComponent(c.audienceId)}`).catch(() => null);
   const act = (label, action, done, cls = "secondary") =>
     h("button", { type: "button", class: cls, onclick: async () => {
       try {
@@ -152,7 +154,7 @@ async function renderCampaign(view, id) {
       { class: "facts" },
       ...[
         ["Status", statusBadge(c.status)],
-        ["Audience", h("a", { href: `#/audiences/${encodeURIComponent(c.audienceId)}` }, "open the audience")],
+        ["Audience", audience ? h("a", { href: `#/audiences/${encodeURIComponent(c.audienceId)}` }, `${audience.name} (${audience.members} members)`) : "deleted"],
         ["Channel", c.channel],
         ["Type", c.type],
         ["Started", when(c.startedAt)],
