@@ -7,6 +7,7 @@ import { announce, h, statusBadge, when } from "../dom.js";
 import { follow } from "./follow.js";
 
 const OPEN = new Set(["running", "waiting"]);
+const NESTED = new Set(["paths", "otherwise", "onEvent", "onTimeout"]);
 
 /** Each step of a definition by id, nested ones included. */
 function definitions(steps, out = new Map()) {
@@ -22,7 +23,8 @@ function definitions(steps, out = new Map()) {
 const json = (v) => h("pre", { class: "message" }, JSON.stringify(v, null, 2));
 
 function stepItem(s, def) {
-  const { steps: _nested, paths: _paths, otherwise: _o, onEvent: _e, onTimeout: _t, ...inputs } = def ?? {};
+  // A branch's or a wait's nested steps have their own entries in the timeline.
+  const inputs = Object.fromEntries(Object.entries(def ?? {}).filter(([k]) => !NESTED.has(k)));
   return h(
     "li",
     { "data-step": s.id },
