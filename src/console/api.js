@@ -21,10 +21,12 @@ export class ApiError extends Error {
 /** Fires when the key stops working, so the app can ask for a new one. */
 export const onUnauthorized = new EventTarget();
 
+/** `body` is sent as JSON, or as it is when it is a Blob (a CSV file goes with its own type). */
 export async function api(method, path, body, key = session.get()) {
   const headers = { authorization: `Bearer ${key}` };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const raw = body instanceof Blob;
+  if (body !== undefined) headers["content-type"] = raw ? body.type : "application/json";
+  const res = await fetch(path, { method, headers, body: body === undefined || raw ? body : JSON.stringify(body) });
   if (res.status === 204) return null;
   const text = await res.text();
   let json = null;

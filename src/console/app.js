@@ -10,6 +10,10 @@ import * as preferences from "./pages/preferences.js";
 import * as providers from "./pages/providers.js";
 import * as suppressions from "./pages/suppressions.js";
 import * as stats from "./pages/stats.js";
+import * as audiences from "./pages/audiences.js";
+import * as campaigns from "./pages/campaigns.js";
+import * as workflows from "./pages/workflows.js";
+import * as conversations from "./pages/conversations.js";
 
 const ROUTES = [
   [/^#\/history(?:\?(.*))?$/, history],
@@ -20,6 +24,10 @@ const ROUTES = [
   [/^#\/providers$/, providers],
   [/^#\/suppressions$/, suppressions],
   [/^#\/stats$/, stats],
+  [/^#\/audiences(?:\/([^/?]+))?(?:\?(.*))?$/, audiences],
+  [/^#\/campaigns(?:\/([^/?]+))?(?:\?.*)?$/, campaigns],
+  [/^#\/workflows(?:\/([^/?]+))?(?:\/runs\/([^/?]+))?(?:\?(.*))?$/, workflows],
+  [/^#\/conversations(?:\/([^/?]+))?(?:\?(.*))?$/, conversations],
 ];
 
 const $ = (id) => document.getElementById(id);
@@ -104,3 +112,4 @@ onUnauthorized.addEventListener("unauthorized", () => {
 
 window.addEventListener("hashchange", route);
 route();
+conversations.watchUnread();
