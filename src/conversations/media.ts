@@ -1,0 +1,65 @@
+/**
+ * Inbound media into R2, under `<tenantId>/inbound/<messageId>/<n>` with its type: bytes the
+ * route already has (email attachments) are stored as they are; media a provider only links to
+ * is fetched first (media-fetch.ts) with the credentials of the config that received the message,
+ * read once per batch and only when some message needs it. An item that could not be had keeps
+ * its provider reference and says why (`error`); the message is stored either way. The API serves
+ * stored items at `GET /api/conversations/:id/messages/:messageId/media/:n` (mediaDto's `downloadUrl`).
+ */
+import type { Env } from "../env";
+import type { Db } from "../db/client";
+import type { ConversationMedia } from "../db/schema";
+import { providerConfigsByIds } from "../db/providers";
+import { readProviderConfig } from "../pipeline/provider-configs";
+import type { InboundMessage } from "./inbound";
+import { FETCHES_MEDIA, fetchMedia, type MediaSource } from "./media-fetch";
+
+type Item = NonNullable<InboundMessage["media"]>[number];
+
+/** The sources (decrypted credentials) of the configs whose messages carry media to fetch. */
+export async function mediaSources(db: Db, key: string, tenantId: string, messages: InboundMessage[]): Promise<Map<string, MediaSource>> {
+  const ids = [...new Set(messages.filter((m) => m.media?.some((i) => !i.bytes && i.url)).map((m) => m.providerConfigId))];
+  if (ids.length === 0) return new Map();
+  const rows = await providerConfigsByIds(db, tenantId, ids);
+  const sources = await Promise.all(
+    rows.filter((row) => FETCHES_MEDIA.has(row.provider)).map(async (row) => {
+      try {
+        const { credentials, settings } = await readProviderConfig(key, row);
+        return [row.id, { provider: row.provider, credentials: credentials as Record<string, unknown>, settings: settings as Record<string, unknown> }] as const;
+      } catch (error) {
+        // A config that no longer opens: its media keep their references, the messages are still stored.
+        console.error(JSON.stringify({ msg: "inbound media: provider config unusable", providerConfigId: row.id, error: String(error) }));
+        return undefined;
+      }
+    }),
+  );
+  return new Map(sources.filter((s) => s !== undefined));
+}
+
+/** Stores one message's media; what it cannot store keeps the reference and the reason. */
+export function storeMedia(env: Env, tenantId: string, messageId: string, items: Item[], source: MediaSource | undefined, allowLoopback: boolean): Promise<ConversationMedia[]> {
+  return Promise.all(
+    items.map(async (item, n): Promise<ConversationMedia> => {
+      const base = { contentType: item.contentType, size: item.bytes?.byteLength ?? item.size, ...(item.filename ? { filename: item.filename } : {}) };
+      let bytes = item.bytes;
+      let contentType = item.contentType;
+      if (!bytes) {
+        if (!item.url) return base;
+        // Only providers with a fetcher have a source; others (Telegram for now) keep the reference.
+        if (!source) return { ...base, url: item.url };
+        const got = await fetchMedia(source, item.url, { allowLoopback });
+        if (!got.ok) return { ...base, url: item.url, error: got.reason };
+        bytes = got.bytes;
+        // The provider's own type (Twilio's MediaContentType, Meta's mime_type) unless it is only a kind ("image/*").
+        if (!contentType || contentType.includes("*")) contentType = got.contentType?.split(";")[0]?.trim() || contentType || "application/octet-stream";
+      }
+      const key = `${tenantId}/inbound/${messageId}/${n}`;
+      await env.ATTACHMENTS.put(key, bytes, { httpMetadata: { contentType } });
+      return { ...base, contentType, size: bytes.byteLength, key, ...(item.url ? { url: item.url } : {}) };
+    }),
+  );
+}
+
+/** Media as the API and `message.received` show it: the R2 key stays inside, a stored item has its download path. */
+export const mediaDto = (conversationId: string, messageId: string, media: ConversationMedia[] | null) =>
+  (media ?? []).map(({ key, ...m }, n) => ({ ...m, stored: !!key, ...(key ? { downloadUrl: `/api/conversations/${conversationId}/messages/${messageId}/media/${n}` } : {}) }));
