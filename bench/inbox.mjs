@@ -17,7 +17,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { createSandboxTenant } from "./api.mjs";
 import { settle, workerdCpuClock } from "./cpu.mjs";
-import { fmt, table } from "./format.mjs";
+import { fmt, spread, table } from "./format.mjs";
 
 /** Sockets are opened (token minted, upgrade answered, `hello` received) this many at a time. */
 const OPENING_CONCURRENCY = 16;
@@ -63,12 +63,6 @@ function connect(url, token, onMessage = () => {}) {
     ws.addEventListener("error", () => reject(new Error("socket error before hello")));
   });
 }
-
-const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-const spread = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? { p50: quantile(s, 0.5), p99: quantile(s, 0.99), max: s.at(-1) } : { p50: NaN, p99: NaN, max: NaN };
-};
 
 /**
  * `stack` from bench/stack.mjs. Opening stops after `openMs`, or earlier so that the phase can
