@@ -50,8 +50,8 @@ export function storeMedia(env: Env, tenantId: string, messageId: string, items:
         const got = await fetchMedia(source, item.url, { allowLoopback });
         if (!got.ok) return { ...base, url: item.url, error: got.reason };
         bytes = got.bytes;
-        // The provider's own type (Twilio's MediaContentType, Meta's mime_type) unless it is only a kind ("image/*").
-        if (!contentType || contentType.includes("*")) contentType = got.contentType?.split(";")[0]?.trim() || contentType || "application/octet-stream";
+        // The provider's own type (Twilio's MediaContentType, Meta's mime_type) unless it is only a kind ("image/*", a file).
+        if (!contentType || contentType.includes("*") || contentType === "application/octet-stream") contentType = got.contentType?.split(";")[0]?.trim() || contentType || "application/octet-stream";
       }
       const key = `${tenantId}/inbound/${messageId}/${n}`;
       await env.ATTACHMENTS.put(key, bytes, { httpMetadata: { contentType } });
