@@ -19,7 +19,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Webhook } from "standardwebhooks";
 import { getExpectedTwilioSignature } from "twilio/lib/webhooks/webhooks.js";
 import { call } from "./api.mjs";
-import { settle, workerdCpuClock } from "./cpu.mjs";
+import { settle } from "./cpu.mjs";
+import { isMain, runAlone } from "./alone.mjs";
 import { fmt, spread, table } from "./format.mjs";
 
 const ACCOUNT_SID = `AC${"0123456789abcdef".repeat(2)}`;
@@ -33,21 +34,18 @@ async function startReceiver() {
   const received = [];
   const rejected = [];
   let webhook;
-  const server = createServer((req, res) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (chunk) => (body += chunk));
-    req.on("end", () => {
-      const at = performance.now();
-      try {
-        const event = webhook.verify(body, req.headers);
-        received.push({ sid: event.data.providerMessageId, type: event.type, at });
-        res.writeHead(200).end("ok");
-      } catch (error) {
-        rejected.push(String(error?.message ?? error));
-        res.writeHead(400).end();
-      }
-    });
+  const server = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const at = performance.now();
+    try {
+      const event = webhook.verify(Buffer.concat(chunks).toString("utf8"), req.headers);
+      received.push({ sid: event.data.providerMessageId, type: event.type, at });
+      res.writeHead(200).end("ok");
+    } catch (error) {
+      rejected.push(String(error?.message ?? error));
+      res.writeHead(400).end();
+    }
   });
   await new Promise((done) => server.listen(0, "127.0.0.1", done));
   return {
@@ -190,21 +188,8 @@ export function inboundFailures(r) {
   return failures;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   const { parseArgs } = await import("node:util");
-  const { dirname, resolve } = await import("node:path");
-  const { fileURLToPath } = await import("node:url");
-  const { startStack } = await import("./stack.mjs");
   const { values } = parseArgs({ options: { messages: { type: "string", default: "300" }, concurrency: { type: "string", default: "10" }, contacts: { type: "string", default: "50" } } });
-  let stack;
-  try {
-    await startStack(resolve(dirname(fileURLToPath(import.meta.url)), ".."), (s) => (stack = s), { assets: false });
-    const result = await measureInbound(stack, { messages: Number(values.messages), concurrency: Number(values.concurrency), contacts: Number(values.contacts), cpu: workerdCpuClock() });
-    printInbound(result);
-    const failures = [...inboundFailures(result), ...stack.workerErrors.slice(0, 5).map((l) => `a Worker logged: ${l.slice(0, 300)}`)];
-    for (const f of failures) console.error(`FAIL: ${f}`);
-    process.exitCode = failures.length ? 1 : 0;
-  } finally {
-    await stack?.close();
-  }
+  await runAlone((stack, cpu) => measureInbound(stack, { messages: Number(values.messages), concurrency: Number(values.concurrency), contacts: Number(values.contacts), cpu }), printInbound, inboundFailures);
 }

@@ -16,8 +16,9 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { createSandboxTenant } from "./api.mjs";
-import { settle, workerdCpuClock } from "./cpu.mjs";
+import { settle } from "./cpu.mjs";
 import { fmt, spread, table } from "./format.mjs";
+import { isMain, runAlone } from "./alone.mjs";
 
 /** Sockets are opened (token minted, upgrade answered, `hello` received) this many at a time. */
 const OPENING_CONCURRENCY = 16;
@@ -212,22 +213,8 @@ export function inboxFailures(r) {
   return failures;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   const { parseArgs } = await import("node:util");
-  const { dirname, resolve } = await import("node:path");
-  const { fileURLToPath } = await import("node:url");
-  const { startStack } = await import("./stack.mjs");
   const { values } = parseArgs({ options: { sockets: { type: "string", default: "2000" }, messages: { type: "string", default: "100" }, rate: { type: "string", default: "10" } } });
-  let stack;
-  try {
-    await startStack(resolve(dirname(fileURLToPath(import.meta.url)), ".."), (s) => (stack = s), { assets: false });
-    const cpu = workerdCpuClock();
-    const result = await measureInbox(stack, { sockets: Number(values.sockets), messages: Number(values.messages), rate: Number(values.rate), cpu });
-    printInbox(result);
-    const failures = [...inboxFailures(result), ...stack.workerErrors.slice(0, 5).map((l) => `a Worker logged: ${l.slice(0, 300)}`)];
-    for (const f of failures) console.error(`FAIL: ${f}`);
-    process.exitCode = failures.length ? 1 : 0;
-  } finally {
-    await stack?.close();
-  }
+  await runAlone((stack, cpu) => measureInbox(stack, { sockets: Number(values.sockets), messages: Number(values.messages), rate: Number(values.rate), cpu }), printInbox, inboxFailures);
 }

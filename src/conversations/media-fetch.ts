@@ -10,6 +10,7 @@
 import { unsafeUrlReason } from "../lib/url-guard";
 import { base64Encode } from "../lib/base64";
 import { joinBase } from "../lib/http";
+import { readCapped } from "../pipeline/attachment-delivery";
 
 /** WhatsApp's largest video; a larger file (a WhatsApp document can be 100 MB) is left at the provider. */
 export const MAX_MEDIA_BYTES = 16 * 1024 * 1024;
@@ -115,38 +116,8 @@ async function download(url: string, headers: Record<string, string>, trusted: (
       await res.body?.cancel();
       return { ok: false, reason: `the provider answered ${res.status}` };
     }
-    const declared = Number(res.headers.get("content-length") ?? "");
-    if (declared > run.max) {
-      await res.body?.cancel();
-      return tooLarge(run.max);
-    }
     const bytes = await readCapped(res, run.max);
     return bytes ? { ok: true, bytes, contentType: res.headers.get("content-type") } : tooLarge(run.max);
   }
   return { ok: false, reason: `more than ${MAX_HOPS} redirects` };
-}
-
-/** The body, or undefined once it passes `max` (a missing or wrong Content-Length is not trusted). */
-async function readCapped(res: Response, max: number): Promise<Uint8Array | undefined> {
-  if (!res.body) return new Uint8Array();
-  const reader = res.body.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return undefined;
-    }
-    parts.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }
