@@ -107,7 +107,7 @@ export async function ingestInbound(env: Env, tenantId: string, messages: Inboun
   if (kept.length === 0) return results;
 
   const sources = await mediaSources(db, config.encryptionKey, tenantId, kept.map((s) => s.m));
-  const media = await Promise.all(kept.map((s) => storeMedia(env, tenantId, s.messageId, s.m.media ?? [], sources.get(s.m.providerConfigId), config.allowLoopbackUrls)));
+  const media = await storeMedia(env, tenantId, kept.map((s) => ({ messageId: s.messageId, items: s.m.media ?? [], source: sources.get(s.m.providerConfigId) })), config.allowLoopbackUrls);
   const statements: BatchItem<"sqlite">[] = [];
   // One upsert per thread, counting the batch's messages to it.
   const perThread = new Map<string, Stored[]>();

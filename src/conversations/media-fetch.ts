@@ -14,7 +14,7 @@ import { readCapped } from "../pipeline/attachment-delivery";
 
 /** WhatsApp's largest video; a larger file (a WhatsApp document can be 100 MB) is left at the provider. */
 export const MAX_MEDIA_BYTES = 16 * 1024 * 1024;
-/** The whole download, every hop: Twilio waits 15 s for the webhook's answer. */
+/** Every download of a batch together (media.ts), every hop: Twilio waits 15 s for the webhook's answer. */
 export const MEDIA_TIMEOUT_MS = 10_000;
 const MAX_HOPS = 3;
 
@@ -56,7 +56,7 @@ export async function fetchMedia(source: MediaSource, reference: string, limits:
     }
   } catch (error) {
     const e = error as Error;
-    if (e.name === "TimeoutError" || signal.aborted) return { ok: false, reason: `the download did not finish within ${(limits.timeoutMs ?? MEDIA_TIMEOUT_MS) / 1000} s` };
+    if (e.name === "TimeoutError" || signal.aborted) return { ok: false, reason: `the download did not finish within ${Math.round((limits.timeoutMs ?? MEDIA_TIMEOUT_MS) / 100) / 10} s` };
     return { ok: false, reason: `the download failed: ${e.message}`.slice(0, 300) };
   }
 }

@@ -12,7 +12,8 @@ import type { ConversationMedia } from "../db/schema";
 import { providerConfigsByIds } from "../db/providers";
 import { readProviderConfig } from "../pipeline/provider-configs";
 import type { InboundMessage } from "./inbound";
-import { FETCHES_MEDIA, fetchMedia, type MediaSource } from "./media-fetch";
+import { FETCHES_MEDIA, fetchMedia, MEDIA_TIMEOUT_MS, type MediaSource } from "./media-fetch";
+import { mapPool } from "../lib/pool";
 
 type Item = NonNullable<InboundMessage["media"]>[number];
 
@@ -36,28 +37,42 @@ export async function mediaSources(db: Db, key: string, tenantId: string, messag
   return new Map(sources.filter((s) => s !== undefined));
 }
 
-/** Stores one message's media; what it cannot store keeps the reference and the reason. */
-export function storeMedia(env: Env, tenantId: string, messageId: string, items: Item[], source: MediaSource | undefined, allowLoopback: boolean): Promise<ConversationMedia[]> {
-  return Promise.all(
-    items.map(async (item, n): Promise<ConversationMedia> => {
-      const base = { contentType: item.contentType, size: item.bytes?.byteLength ?? item.size, ...(item.filename ? { filename: item.filename } : {}) };
-      let bytes = item.bytes;
-      let contentType = item.contentType;
-      if (!bytes) {
-        if (!item.url) return base;
-        // Only providers with a fetcher have a source; others (Telegram for now) keep the reference.
-        if (!source) return { ...base, url: item.url };
-        const got = await fetchMedia(source, item.url, { allowLoopback });
-        if (!got.ok) return { ...base, url: item.url, error: got.reason };
-        bytes = got.bytes;
-        // The provider's own type (Twilio's MediaContentType, Meta's mime_type) unless it is only a kind ("image/*", a file).
-        if (!contentType || contentType.includes("*") || contentType === "application/octet-stream") contentType = got.contentType?.split(";")[0]?.trim() || contentType || "application/octet-stream";
-      }
-      const key = `${tenantId}/inbound/${messageId}/${n}`;
-      await env.ATTACHMENTS.put(key, bytes, { httpMetadata: { contentType } });
-      return { ...base, contentType, size: bytes.byteLength, key, ...(item.url ? { url: item.url } : {}) };
-    }),
-  );
+/**
+ * Downloads (and R2 writes) at once across a batch: each download may hold up to MAX_MEDIA_BYTES
+ * in memory, and an isolate has 128 MB. All of a batch's downloads share one MEDIA_TIMEOUT_MS, so
+ * a ten-item MMS still answers Twilio inside its 15 s.
+ */
+const AT_ONCE = 3;
+
+export type MessageMedia = { messageId: string; items: Item[]; source: MediaSource | undefined };
+
+/** Stores the batch's media, per message in order; what cannot be stored keeps the reference and the reason. */
+export async function storeMedia(env: Env, tenantId: string, messages: MessageMedia[], allowLoopback: boolean): Promise<ConversationMedia[][]> {
+  const flat = messages.flatMap((m, i) => m.items.map((item, n) => ({ i, n, item, m })));
+  const deadline = Date.now() + MEDIA_TIMEOUT_MS;
+  const stored = await mapPool(flat, AT_ONCE, ({ item, n, m }) => storeOne(env, `${tenantId}/inbound/${m.messageId}/${n}`, item, m.source, { allowLoopback, timeoutMs: deadline - Date.now() }));
+  const out = messages.map((): ConversationMedia[] => []);
+  flat.forEach((f, k) => (out[f.i]![f.n] = stored[k]!));
+  return out;
+}
+
+async function storeOne(env: Env, key: string, item: Item, source: MediaSource | undefined, limits: { allowLoopback: boolean; timeoutMs: number }): Promise<ConversationMedia> {
+  const base = { contentType: item.contentType, size: item.bytes?.byteLength ?? item.size, ...(item.filename ? { filename: item.filename } : {}) };
+  let bytes = item.bytes;
+  let contentType = item.contentType;
+  if (!bytes) {
+    if (!item.url) return base;
+    // Only providers with a fetcher have a source; others (Telegram for now) keep the reference.
+    if (!source) return { ...base, url: item.url };
+    if (limits.timeoutMs < 100) return { ...base, url: item.url, error: `not fetched: the batch's ${MEDIA_TIMEOUT_MS / 1000} s for media had passed` };
+    const got = await fetchMedia(source, item.url, limits);
+    if (!got.ok) return { ...base, url: item.url, error: got.reason };
+    bytes = got.bytes;
+    // The provider's own type (Twilio's MediaContentType, Meta's mime_type) unless it is only a kind ("image/*", a file).
+    if (!contentType || contentType.includes("*") || contentType === "application/octet-stream") contentType = got.contentType?.split(";")[0]?.trim() || contentType || "application/octet-stream";
+  }
+  await env.ATTACHMENTS.put(key, bytes, { httpMetadata: { contentType } });
+  return { ...base, contentType, size: bytes.byteLength, key, ...(item.url ? { url: item.url } : {}) };
 }
 
 /** Media as the API and `message.received` show it: the R2 key stays inside, a stored item has its download path. */
