@@ -21,3 +21,10 @@ export function table(header, rows) {
 
 export const fmt = (n, digits = 0) =>
   Number.isFinite(n) ? n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "–";
+
+const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+/** p50, p99 and max of a list of numbers (NaN for an empty one). */
+export const spread = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? { p50: quantile(s, 0.5), p99: quantile(s, 0.99), max: s.at(-1) } : { p50: NaN, p99: NaN, max: NaN };
+};

@@ -16,8 +16,9 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { createSandboxTenant } from "./api.mjs";
-import { settle, workerdCpuClock } from "./cpu.mjs";
-import { fmt, table } from "./format.mjs";
+import { settle } from "./cpu.mjs";
+import { fmt, spread, table } from "./format.mjs";
+import { isMain, runAlone } from "./alone.mjs";
 
 /** Sockets are opened (token minted, upgrade answered, `hello` received) this many at a time. */
 const OPENING_CONCURRENCY = 16;
@@ -63,12 +64,6 @@ function connect(url, token, onMessage = () => {}) {
     ws.addEventListener("error", () => reject(new Error("socket error before hello")));
   });
 }
-
-const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-const spread = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? { p50: quantile(s, 0.5), p99: quantile(s, 0.99), max: s.at(-1) } : { p50: NaN, p99: NaN, max: NaN };
-};
 
 /**
  * `stack` from bench/stack.mjs. Opening stops after `openMs`, or earlier so that the phase can
@@ -218,22 +213,8 @@ export function inboxFailures(r) {
   return failures;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   const { parseArgs } = await import("node:util");
-  const { dirname, resolve } = await import("node:path");
-  const { fileURLToPath } = await import("node:url");
-  const { startStack } = await import("./stack.mjs");
   const { values } = parseArgs({ options: { sockets: { type: "string", default: "2000" }, messages: { type: "string", default: "100" }, rate: { type: "string", default: "10" } } });
-  let stack;
-  try {
-    await startStack(resolve(dirname(fileURLToPath(import.meta.url)), ".."), (s) => (stack = s), { assets: false });
-    const cpu = workerdCpuClock();
-    const result = await measureInbox(stack, { sockets: Number(values.sockets), messages: Number(values.messages), rate: Number(values.rate), cpu });
-    printInbox(result);
-    const failures = [...inboxFailures(result), ...stack.workerErrors.slice(0, 5).map((l) => `a Worker logged: ${l.slice(0, 300)}`)];
-    for (const f of failures) console.error(`FAIL: ${f}`);
-    process.exitCode = failures.length ? 1 : 0;
-  } finally {
-    await stack?.close();
-  }
+  await runAlone((stack, cpu) => measureInbox(stack, { sockets: Number(values.sockets), messages: Number(values.messages), rate: Number(values.rate), cpu }), printInbox, inboxFailures);
 }

@@ -11,7 +11,9 @@
  * on its own, and a probe Worker times the tenant limiter's check (bench/limiter.mjs). It prints
  * the machine, the versions, the figures and the ratios (bench/summary.mjs). Then the in-app inbox:
  * two thousand recipients' WebSockets held open while sends to one more are timed from the POST to
- * the item on its socket (bench/inbox.mjs).
+ * the item on its socket (bench/inbox.mjs). Then inbound ingest: `--inbound N` (200 by default, 0
+ * skips it) signed Twilio SMS webhooks, threaded and forwarded to a loopback tenant webhook as
+ * `message.received` (bench/inbound.mjs).
  *
  * With `--count` it measures nothing of the above: it prints D1 round trips, statements, Durable
  * Object calls and queue sends per message on each path of a message's life (bench/count/).
@@ -35,6 +37,7 @@ import { queueTimes, statusBreakdown, waitForDelivery } from "./delivery.mjs";
 import { machine, versions } from "./environment.mjs";
 import { fmt } from "./format.mjs";
 import { inboxFailures, measureInbox, printInbox } from "./inbox.mjs";
+import { inboundFailures, measureInbound, printInbound } from "./inbound.mjs";
 import { hit } from "./load.mjs";
 import { limiterFailures, measureLimiter, printLimiter } from "./limiter.mjs";
 import { startStack } from "./stack.mjs";
@@ -59,6 +62,7 @@ const { values: args } = parseArgs({
     "inbox-sockets": { type: "string", default: "2000" },
     "inbox-messages": { type: "string", default: "100" },
     "inbox-rate": { type: "string", default: "10" },
+    inbound: { type: "string", default: "200" },
     campaign: { type: "string", default: process.env.HERALD_BENCH_CAMPAIGN ?? "0" },
     count: { type: "boolean", default: false },
   },
@@ -86,6 +90,8 @@ const INBOX_SOCKETS = positiveInt("inbox-sockets", args["inbox-sockets"]);
 /** Sends timed to the inbox phase's measured recipient, at a steady rate per second. */
 const INBOX_MESSAGES = positiveInt("inbox-messages", args["inbox-messages"]);
 const INBOX_RATE = positiveInt("inbox-rate", args["inbox-rate"]);
+/** Signed inbound SMS webhooks in the inbound phase; 0 skips it. */
+const INBOUND = args.inbound === "0" ? 0 : positiveInt("inbound", args.inbound);
 /** Members of the optional campaign phase; 0 skips it. */
 const CAMPAIGN = args.campaign === "0" ? 0 : positiveInt("campaign", args.campaign);
 /** If something hangs past the budget anyway, give up and clean up. */
@@ -137,17 +143,21 @@ try {
   // Opening sockets stops early rather than push the run past its budget.
   const inbox = await measureInbox(stack, { sockets: INBOX_SOCKETS, messages: INBOX_MESSAGES, rate: INBOX_RATE, deadline, cpu });
   await settle(cpu);
+  const inbound = INBOUND ? await measureInbound(stack, { messages: INBOUND, cpu }) : undefined;
+  await settle(cpu);
   const campaign = CAMPAIGN
     ? await measureCampaign(stack, { members: CAMPAIGN, seconds: SECONDS, connections: CONNECTIONS, deadline: Date.now() + CAMPAIGN_BUDGET_MS, cpu })
     : undefined;
   printSummary(rounds, backlog);
   printLimiter(limiter);
   printInbox(inbox);
+  printInbound(inbound);
   printCampaign(campaign);
   const failures = [
     ...findFailures(rounds, backlog, CONNECTIONS, stack.workerErrors),
     ...limiterFailures(limiter),
     ...inboxFailures(inbox),
+    ...inboundFailures(inbound),
     ...campaignFailures(campaign),
   ];
   console.log(`\nload average after the run: ${loadAverage()}; total ${fmt((Date.now() - startedAt.getTime()) / 1000)} s`);
@@ -231,6 +241,7 @@ function printContext() {
     `load:     autocannon on 127.0.0.1, ${CONNECTIONS} connections, a ${WARMUP_SECONDS} s warm-up then ${ROUNDS} round${ROUNDS === 1 ? "" : "s"} × ${SECONDS} s per target, interleaved` +
       (BACKLOG ? `; then a backlog of ${fmt(BACKLOG)} sends` : "") +
       `; then up to ${fmt(INBOX_SOCKETS)} inbox sockets and ${fmt(INBOX_MESSAGES)} in_app sends at ${fmt(INBOX_RATE)}/s` +
+      (INBOUND ? `; then ${fmt(INBOUND)} signed inbound SMS webhooks` : "") +
       (CAMPAIGN ? `; then a campaign to ${fmt(CAMPAIGN)} members` : ""),
   );
 }

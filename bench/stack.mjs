@@ -293,7 +293,10 @@ function workerOptions(config, scriptPath, overrides, sqliteClasses, withAssets)
       if (!allowed.has(new URL(request.url).origin)) return new Response("herald bench: outbound network is disabled", { status: 599 });
       // Miniflare's Request is its own undici's: rebuilt for Node's fetch.
       const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
-      return fetch(request.url, { method: request.method, headers: request.headers, body, signal: request.signal });
+      // Framing headers are Node's to set: undici refuses a copied Content-Length ("invalid content-length header").
+      const headers = new Headers(request.headers);
+      for (const name of ["content-length", "host", "transfer-encoding"]) headers.delete(name);
+      return fetch(request.url, { method: request.method, headers, body, signal: request.signal });
     },
   };
 }

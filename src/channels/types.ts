@@ -24,6 +24,11 @@ export type OutboundMessage = {
   text?: string | null;
   /** Extra email headers (RFC 8058 one-click unsubscribe on marketing mail). */
   headers?: Record<string, string>;
+  /**
+   * Email only: the signed `reply+<token>@<reply domain>` address (src/conversations/reply-token.ts)
+   * when the tenant has a reply domain; it wins over a config's own `replyTo`, so replies thread.
+   */
+  replyTo?: string;
   /** Email only: leave open/click tracking to the provider's own settings, or switch it off there. */
   tracking?: "provider" | "herald" | "off";
   attachments: Attachment[];

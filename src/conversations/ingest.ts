@@ -1,7 +1,8 @@
 /**
  * The batch ingest behind `receiveInbound` (STYLE 7a): one D1 round trip reads what every message
  * in the batch needs (stored duplicates, threads, the communications they may answer, profiles),
- * `decide` (thread.ts) settles each message, media goes to R2 concurrently, and one `batch()`
+ * `decide` (thread.ts) settles each message, media goes to R2 concurrently (media.ts: fetched
+ * first when the provider only links to it), and one `batch()`
  * writes every thread, message, keyword effect, business event and webhook delivery, together
  * with any HELP answer's communication (storeAndEnqueue). Queue sends follow the write: the
  * automation queue for tenant keywords, the events queue for `message.received` deliveries.
@@ -29,13 +30,13 @@ import { eventMessage, enqueueEvents } from "../automation/message";
 import { readConfig, type Env } from "../env";
 import { uuidv7 } from "../lib/ids";
 import { chunk } from "../lib/chunk";
-import type { ConversationMedia } from "../db/schema";
 import type { AcceptContext } from "../pipeline/accept";
 import { storeAndEnqueue } from "../pipeline/accept";
 import { keywordStatements } from "../pipeline/opt-out";
 import { sendQueues } from "../pipeline/send-lanes";
 import type { InboundMessage, ReceiveResult } from "./inbound";
 import { receivedDeliveries } from "./received-event";
+import { mediaSources, storeMedia } from "./media";
 import { prepareThreadSend } from "./send";
 import { ANSWER_WINDOW_MS, contactOf, decide, keyString, referencedIds, storedKey, type BatchView, type Decision } from "./thread";
 import { verifyReplyToken, tokenOfAddress } from "./reply-token";
@@ -105,7 +106,8 @@ export async function ingestInbound(env: Env, tenantId: string, messages: Inboun
   });
   if (kept.length === 0) return results;
 
-  const media = await Promise.all(kept.map((s) => storeMedia(env, tenantId, s)));
+  const sources = await mediaSources(db, config.encryptionKey, tenantId, kept.map((s) => s.m));
+  const media = await storeMedia(env, tenantId, kept.map((s) => ({ messageId: s.messageId, items: s.m.media ?? [], source: sources.get(s.m.providerConfigId) })), config.allowLoopbackUrls);
   const statements: BatchItem<"sqlite">[] = [];
   // One upsert per thread, counting the batch's messages to it.
   const perThread = new Map<string, Stored[]>();
@@ -199,19 +201,6 @@ function threadRow(tenantId: string, id: string, d: Extract<Decision, { kind: "s
     createdAt: now,
     updatedAt: now,
   };
-}
-
-/** Bytes go to R2 under the message's key; media known only by a provider URL keeps the URL. */
-async function storeMedia(env: Env, tenantId: string, s: Stored): Promise<ConversationMedia[]> {
-  return Promise.all(
-    (s.m.media ?? []).map(async (item, n) => {
-      const base = { contentType: item.contentType, size: item.bytes?.byteLength ?? item.size, ...(item.filename ? { filename: item.filename } : {}) };
-      if (!item.bytes) return { ...base, ...(item.url ? { url: item.url } : {}) };
-      const key = `${tenantId}/inbound/${s.messageId}/${n}`;
-      await env.ATTACHMENTS.put(key, item.bytes, { httpMetadata: { contentType: item.contentType } });
-      return { ...base, key };
-    }),
-  );
 }
 
 function businessEvent(tenantId: string, s: Stored, now: Date): BusinessEventRow {

@@ -9,6 +9,7 @@ import type { WebhookDeliveryRow, WebhookEndpointRow } from "../db/webhooks";
 import { uuidv7 } from "../lib/ids";
 import type { InboundMessage } from "./inbound";
 import type { Decision } from "./thread";
+import { mediaDto } from "./media";
 
 export const MESSAGE_RECEIVED = "message.received";
 
@@ -27,7 +28,7 @@ export function receivedPayload({ row, message, decision }: Received) {
       text: row.text,
       subject: row.subject,
       button: row.button,
-      media: row.media ?? [],
+      media: mediaDto(row.conversationId, row.id, row.media),
       keyword: row.keyword,
       recipientType: decision.recipient?.type ?? null,
       recipientId: decision.recipient?.id ?? null,

@@ -149,6 +149,13 @@ export const listMessages = (db: Db, tenantId: string, conversationId: string, a
     .limit(limit)
     .all();
 
+export const getMessage = (db: Db, tenantId: string, conversationId: string, id: string) =>
+  db
+    .select()
+    .from(conversationMessage)
+    .where(and(eq(conversationMessage.tenantId, tenantId), eq(conversationMessage.conversationId, conversationId), eq(conversationMessage.id, id)))
+    .get();
+
 /** The newest inbound email Message-ID in a thread, for In-Reply-To on a reply. */
 export const lastInboundReference = (db: Db, tenantId: string, conversationId: string) =>
   db

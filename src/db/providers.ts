@@ -1,5 +1,5 @@
 /** Provider configurations, always filtered by tenant. */
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Db } from "./client";
 import { providerConfig } from "./schema";
 
@@ -62,3 +62,7 @@ export const channelsWithProviders = (db: Db, tenantId: string) =>
  * The caller must verify the request's signature with this config's secrets before trusting it.
  */
 export const providerConfigForWebhook = (db: Db, id: string) => db.select().from(providerConfig).where(eq(providerConfig.id, id)).get();
+
+/** The tenant's configs by id (inbound media is fetched with the credentials of the config that received it). */
+export const providerConfigsByIds = (db: Db, tenantId: string, ids: string[]) =>
+  db.select().from(providerConfig).where(and(eq(providerConfig.tenantId, tenantId), inArray(providerConfig.id, ids))).all();

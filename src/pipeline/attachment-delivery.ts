@@ -96,7 +96,7 @@ async function fetchFile(a: Attachment): Promise<Loaded> {
 }
 
 /** The body, or undefined as soon as it passes `max` bytes (a lying Content-Length changes nothing). */
-async function readCapped(res: Response, max: number): Promise<Uint8Array | undefined> {
+export async function readCapped(res: Response, max: number): Promise<Uint8Array | undefined> {
   const declared = Number(res.headers.get("content-length") ?? "0");
   if (declared > max) {
     await res.body?.cancel();

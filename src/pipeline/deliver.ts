@@ -7,6 +7,7 @@
  * worth in one D1 batch. The provider calls, the send-rate tokens and the inbox are the only I/O.
  */
 import { threadHeaders } from "../conversations/email-headers";
+import { replyAddress } from "../conversations/reply-token";
 import type { Config } from "../env";
 import type { Db } from "../db/client";
 import { eventRow, updateClaimed, type CommunicationEventRow, type CommunicationRow } from "../db/communications";
@@ -160,6 +161,9 @@ export async function deliverClaimed(
   // A conversation reply (src/conversations/send.ts) threads under the customer's message.
   const threading = claimed.channel === "email" ? threadHeaders(claimed.metadata) : undefined;
   if (threading) outbound.headers = { ...outbound.headers, ...threading };
+  // With a reply domain, every email names its signed reply-to address: the reply threads to this communication.
+  const replyDomain = claimed.channel === "email" ? settings?.conversations?.replyDomain : undefined;
+  if (replyDomain) outbound.replyTo = await replyAddress(deps.config.encryptionKey, claimed.tenantId, claimed.id, replyDomain);
   const failures: Failure[] = [];
   const attachmentsFor = attachmentLoader(deps.attachments, claimed);
   for (const [index, config] of configs.entries()) {

@@ -49,7 +49,7 @@ export async function attempt(db: Db, config: Config, row: ProviderConfigRow, me
 /** Our prefix ("Twilio answered 400 (error 21211): ") plus an excerpt of the provider's words. */
 const REASON_MAX = 300;
 
-export type Tracked = CommunicationRow & { tracking: TenantSettings["tracking"]; headers?: Record<string, string> };
+export type Tracked = CommunicationRow & { tracking: TenantSettings["tracking"]; headers?: Record<string, string>; replyTo?: string };
 
 /** RFC 8058: marketing mail names a signed one-click unsubscribe URL that takes a bare POST. */
 export async function unsubscribeHeaders(config: Config, c: CommunicationRow) {
@@ -80,7 +80,7 @@ export function toOutbound(config: Config, c: Tracked, row: ProviderConfigRow): 
     subject: c.subject,
     content: c.content,
     text: c.textContent,
-    ...(c.channel === "email" ? { tracking: c.tracking, headers: c.headers } : {}),
+    ...(c.channel === "email" ? { tracking: c.tracking, headers: c.headers, ...(c.replyTo ? { replyTo: c.replyTo } : {}) } : {}),
     // An approved WhatsApp template (metadata.whatsappTemplate) for sends outside the 24-hour window.
     ...(c.channel === "whatsapp" ? { providerTemplate: whatsappTemplate(c.metadata) } : {}),
     attachments: c.attachments ?? [],

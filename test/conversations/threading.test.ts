@@ -115,9 +115,10 @@ describe("threading inbound messages", () => {
     ]);
     const [m] = (await call("GET", `/api/conversations/${r!.conversationId}/messages`, { key: t.key })).json.results;
     const key = `${t.tenantId}/inbound/${r!.messageId}/0`;
+    // A sandbox config fetches nothing: the link stays a reference.
     expect(m.media).toEqual([
-      { key, contentType: "image/jpeg", size: bytes.byteLength, filename: "receipt.jpg" },
-      { url: "https://lookaside.example/media/1", contentType: "audio/ogg", size: 1234 },
+      { contentType: "image/jpeg", size: bytes.byteLength, filename: "receipt.jpg", stored: true, downloadUrl: `/api/conversations/${r!.conversationId}/messages/${r!.messageId}/media/0` },
+      { url: "https://lookaside.example/media/1", contentType: "audio/ogg", size: 1234, stored: false },
     ]);
     const obj = await testEnv.ATTACHMENTS.get(key);
     expect(await obj!.text()).toBe("fake-jpeg");

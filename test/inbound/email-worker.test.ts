@@ -79,6 +79,46 @@ describe("Email Worker", () => {
     expect(await messagesOf(tenantId)).toHaveLength(1);
   });
 
+  it("outbound email names a signed reply-to on the reply domain, and a reply to it threads to that email", async () => {
+    const { key, tenantId } = await tenantWithReplyDomain("Acme", "replies.rt.test");
+    // The config's own replyTo gives way to the signed address.
+    await addProvider(key, SENDGRID({ settings: { ...SENDGRID().settings, replyTo: "help@acme.test" } }));
+    const { requests } = mockProviders({ "https://sendgrid.mock": sendgridAccepts("sg-rt") });
+    const first = await sendAndDeliver(key, queue, { ...email, recipientContact: "ann@example.com" });
+    const second = await sendAndDeliver(key, queue, { ...email, subject: "Invoice INV-2", recipientContact: "ann@example.com" });
+    const replyTos = requests.map((r) => JSON.parse(r.body).reply_to?.email as string);
+    expect(replyTos).toHaveLength(2);
+    for (const address of replyTos) expect(address).toMatch(/^reply\+[0-9a-f]{32}\.[A-Za-z0-9_-]{16}@replies\.rt\.test$/);
+    expect(replyTos[0]).not.toBe(replyTos[1]);
+
+    // Ann answers the first email; her client names nothing we know in In-Reply-To, so only the
+    // address tells it from the second (the latest send, which the fallback would pick).
+    const to = replyTos[0]!;
+    await deliverEmail(forwardable(replyMime({ to, messageId: "rt-1@mail.example.com", inReplyTo: "unknown@mail.example.com" }), to).message);
+    const [row] = await messagesOf(tenantId);
+    expect(row).toMatchObject({ provider_message_id: "rt-1@mail.example.com", in_reply_to_communication_id: first });
+    const conv = (await call("GET", `/api/conversations/${row!.conversation_id}`, { key })).json;
+    expect(conv).toMatchObject({ contact: "ann@example.com", ourAddress: "reply@replies.rt.test", communicationId: first });
+
+    // A forged token (the first email's id, another MAC) is not taken for it: the reply joins the
+    // same thread, answering only what the fallback finds (the latest send), never the named one.
+    const forged = to.replace(/\.([A-Za-z0-9_-]{16})@/, (_, mac: string) => `.${mac.startsWith("A") ? "B" : "A"}${mac.slice(1)}@`);
+    expect(forged).not.toBe(to);
+    const { message, rejected } = forwardable(replyMime({ to: forged, messageId: "rt-2@mail.example.com", inReplyTo: "unknown@mail.example.com" }), forged);
+    await deliverEmail(message);
+    expect(rejected).toEqual([]);
+    const rows = await messagesOf(tenantId);
+    expect(rows.find((r) => r.provider_message_id === "rt-2@mail.example.com")).toMatchObject({ conversation_id: row!.conversation_id, in_reply_to_communication_id: second });
+  });
+
+  it("without a reply domain, outbound email keeps the config's own replyTo", async () => {
+    const { key } = await createTenant("NoDomain");
+    await addProvider(key, SENDGRID({ settings: { ...SENDGRID().settings, replyTo: "help@acme.test" } }));
+    const { requests } = mockProviders({ "https://sendgrid.mock": sendgridAccepts("sg-nd") });
+    await sendAndDeliver(key, queue, { ...email, recipientContact: "ann@example.com" });
+    expect(requests.map((r) => JSON.parse(r.body).reply_to)).toEqual([{ email: "help@acme.test" }]);
+  });
+
   it("mail for a domain no tenant owns is rejected and stored nowhere", async () => {
     const { tenantId } = await tenantWithReplyDomain("Acme", "replies2.acme.test");
     const { message, rejected } = forwardable(replyMime({ to: "billing@unknown.example" }), "billing@unknown.example");

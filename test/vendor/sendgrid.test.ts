@@ -104,6 +104,19 @@ const cases: { name: string; settings: Settings; message: OutboundMessage; sdk: 
     },
   },
   {
+    // A tenant with a reply domain: the signed reply-to address replaces the config's own.
+    name: "signed reply-to of the tenant's reply domain",
+    settings: namedSettings,
+    message: { ...base, replyTo: "reply+0193aaaabbbbccccddddeeeeffff0000.AbCdEfGh_-123456@replies.herald.test" },
+    sdk: {
+      personalizations: [{ to: [{ email: "ada@example.com" }], customArgs }],
+      from: { email: "notifications@herald.test", name: "Herald Notifications" },
+      replyTo: { email: "reply+0193aaaabbbbccccddddeeeeffff0000.AbCdEfGh_-123456@replies.herald.test" },
+      subject: "Your sign-in code",
+      text: "Your code is 123456. It expires in 10 minutes.",
+    },
+  },
+  {
     name: "attachments with base64 content",
     settings: plainSettings,
     message: {

@@ -50,6 +50,10 @@ export const API_ROUTES: RouteDoc[] = [
   talk("GET /api/conversations", "List conversations (threads of inbound messages), latest activity first", { query: ConversationListQuery }),
   talk("GET /api/conversations/:id", "A conversation with its unread count (and WhatsApp window)"),
   talk("GET /api/conversations/:id/messages", "A conversation's messages, inbound and outbound, oldest first", { query: MessageListQuery }),
+  talk("GET /api/conversations/:id/messages/:messageId/media/:n", "Download a message's stored medium (its index in the message's media list)", {
+    description: "Served as an attachment with the medium's type. A medium that could not be fetched from the provider is a 404 saying why.",
+    success: { status: 200, description: "The medium's bytes.", contentType: "application/octet-stream" },
+  }),
   talk("POST /api/conversations/:id/read", "Mark a conversation read", { success: { status: 200 } }),
   talk("POST /api/conversations/:id/reply", "Reply in the thread through the normal send pipeline", {
     description: "WhatsApp: free text only within 24 hours of the customer's last message; outside it give `templateCode` or `whatsappTemplate` (422 naming `templateCode` otherwise).",

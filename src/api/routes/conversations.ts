@@ -2,7 +2,8 @@
  * Two-way conversations (issue 20): threads of inbound messages and the tenant's in-thread
  * replies. `GET /api/conversations` lists threads by latest activity (cursor paged);
  * `/:id/messages` reads a thread oldest first; `/:id/read` clears its unread count; `/:id/reply`
- * sends through the normal pipeline (src/conversations/send.ts). WhatsApp only allows free text
+ * sends through the normal pipeline (src/conversations/send.ts);
+ * `/:id/messages/:messageId/media/:n` downloads a message's stored medium (src/conversations/media.ts). WhatsApp only allows free text
  * within 24 hours of the customer's last message: outside that window a reply must name a
  * template, and one that does not is a 422 naming `templateCode`.
  */
@@ -13,12 +14,13 @@ import { admitted } from "../admission";
 import { communicationDto, iso } from "../dto";
 import { jsonBody, queryOf } from "../validate";
 import { acceptContext } from "./send";
-import { getThread, lastInboundReference, listMessages, listThreads, markRead, touchThread, type ConversationMessageRow, type ConversationRow } from "../../db/conversations";
+import { getMessage, getThread, lastInboundReference, listMessages, listThreads, markRead, touchThread, type ConversationMessageRow, type ConversationRow } from "../../db/conversations";
 import { Channel } from "../../domain";
 import { AppError, notFound } from "../../lib/errors";
 import { storeAndEnqueue } from "../../pipeline/accept";
 import { WhatsappTemplate } from "../../channels/whatsapp/template";
 import { prepareThreadSend } from "../../conversations/send";
+import { mediaDto } from "../../conversations/media";
 
 /** WhatsApp's customer-service window, from the customer's last message. */
 export const WHATSAPP_WINDOW_MS = 24 * 3600 * 1000;
@@ -74,7 +76,7 @@ export const messageDto = (m: ConversationMessageRow) => ({
   text: m.text,
   subject: m.subject,
   button: m.button,
-  media: m.media ?? [],
+  media: mediaDto(m.conversationId, m.id, m.media),
   keyword: m.keyword,
   communicationId: m.communicationId,
   inReplyToCommunicationId: m.inReplyToCommunicationId,
@@ -114,6 +116,28 @@ export const conversations = new Hono<AppEnv>()
     const rows = await listMessages(c.var.db, c.var.tenantId, t.id, q.cursor, q.limit + 1);
     const page = rows.slice(0, q.limit);
     return c.json({ results: page.map(messageDto), nextCursor: rows.length > q.limit ? page.at(-1)!.id : null });
+  })
+  .get("/:id/messages/:messageId/media/:n", async (c) => {
+    const t = await thread(c, c.req.param("id"));
+    const n = c.req.param("n");
+    if (!/^\d{1,2}$/.test(n)) throw new AppError("validation_failed", "invalid media index", [{ field: "n", message: "must be the medium's index in the message's media list" }]);
+    const message = await getMessage(c.var.db, c.var.tenantId, t.id, c.req.param("messageId"));
+    const item = message?.media?.[Number(n)];
+    if (!item) throw notFound("media");
+    if (!item.key) throw new AppError("not_found", `media not stored${item.error ? `: ${item.error}` : ": the provider's reference is kept in url"}`);
+    const object = await c.env.ATTACHMENTS.get(item.key);
+    if (!object) throw notFound("media");
+    const filename = item.filename ? `; filename*=UTF-8''${encodeURIComponent(item.filename)}` : "";
+    // A download, never rendered on the API's origin: what a customer sent could be HTML or SVG.
+    return new Response(object.body, {
+      headers: {
+        "content-type": item.contentType,
+        "content-length": String(object.size),
+        "content-disposition": `attachment${filename}`,
+        "x-content-type-options": "nosniff",
+        "cache-control": "private, no-store",
+      },
+    });
   })
   .post("/:id/read", async (c) => {
     await thread(c, c.req.param("id"));

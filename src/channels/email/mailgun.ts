@@ -37,7 +37,8 @@ export function mailgunForm(message: OutboundMessage, s: Settings): FormData {
   const { html, text } = bodies(message);
   if (text) form.set("text", text);
   if (html) form.set("html", html);
-  if (s.replyTo) form.set("h:Reply-To", s.replyTo);
+  const replyTo = message.replyTo ?? s.replyTo;
+  if (replyTo) form.set("h:Reply-To", replyTo);
   for (const [name, value] of Object.entries(message.headers ?? {})) form.set(`h:${name}`, value);
   form.set(`v:${COMMUNICATION_TAG}`, message.communicationId);
   form.set(`v:${TENANT_TAG}`, message.tenantId);

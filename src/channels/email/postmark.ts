@@ -39,7 +39,7 @@ export function postmarkRequestBody(message: OutboundMessage, s: Settings) {
     ...(message.subject ? { Subject: message.subject } : {}),
     ...(html ? { HtmlBody: html } : {}),
     ...(text ? { TextBody: text } : {}),
-    ...(s.replyTo ? { ReplyTo: s.replyTo } : {}),
+    ...((message.replyTo ?? s.replyTo) ? { ReplyTo: message.replyTo ?? s.replyTo } : {}),
     ...(headers.length ? { Headers: headers } : {}),
     Metadata: { [COMMUNICATION_TAG]: message.communicationId, [TENANT_TAG]: message.tenantId },
     MessageStream: s.messageStream,

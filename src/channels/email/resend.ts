@@ -40,7 +40,7 @@ export function resendRequestBody(message: OutboundMessage, s: Settings) {
     subject: message.subject ?? "",
     ...(html ? { html } : {}),
     ...(text ? { text } : {}),
-    ...(s.replyTo ? { reply_to: s.replyTo } : {}),
+    ...((message.replyTo ?? s.replyTo) ? { reply_to: message.replyTo ?? s.replyTo } : {}),
     ...(message.headers && Object.keys(message.headers).length ? { headers: message.headers } : {}),
     ...(attachments.length ? { attachments } : {}),
     tags: [

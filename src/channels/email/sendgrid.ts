@@ -32,6 +32,8 @@ export function sendgridRequestBody(message: OutboundMessage, s: Settings) {
   const content = html
     ? [...(text ? [{ type: "text/plain", value: text }] : []), { type: "text/html", value: message.content }]
     : [{ type: "text/plain", value: text }];
+  // The signed reply-to of the tenant's reply domain (conversations) wins over the config's own.
+  const replyTo = message.replyTo ?? s.replyTo;
   const attachments = message.attachments
     .filter((a) => a.content)
     .map((a) => ({
@@ -48,7 +50,7 @@ export function sendgridRequestBody(message: OutboundMessage, s: Settings) {
       },
     ],
     from: { email: s.from, ...(s.fromName ? { name: s.fromName } : {}) },
-    ...(s.replyTo ? { reply_to: { email: s.replyTo } } : {}),
+    ...(replyTo ? { reply_to: { email: replyTo } } : {}),
     ...(message.headers && Object.keys(message.headers).length ? { headers: message.headers } : {}),
     // Omitted, not "", when there is none: the spec gives `subject` minLength 1, and
     // @sendgrid/mail leaves the field out too.

@@ -44,7 +44,7 @@ export function sesRequestBody(message: OutboundMessage, s: Settings) {
     // SES puts these into the MIME headers as given: non-ASCII names must be encoded-words.
     FromEmailAddress: asciiMailbox(s.from, s.fromName),
     Destination: { ToAddresses: [asciiMailbox(message.to, message.recipientName)] },
-    ...(s.replyTo ? { ReplyToAddresses: [s.replyTo] } : {}),
+    ...((message.replyTo ?? s.replyTo) ? { ReplyToAddresses: [message.replyTo ?? s.replyTo] } : {}),
     Content: {
       Simple: {
         Subject: utf8(message.subject ?? ""),

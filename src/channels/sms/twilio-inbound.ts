@@ -3,8 +3,9 @@
  * and Messenger (`messenger:` addresses) all arrive at the sender's "A message comes in" URL as
  * one signed form post, verified exactly as status callbacks are (`X-Twilio-Signature`). Twilio
  * signs no timestamp or nonce: a retry or a replay carries the same `MessageSid`, which
- * `receiveInbound` stores once. Media stays at Twilio (`MediaUrl<n>`, fetched with the account's
- * credentials); Twilio does not say its size, so it is given as 0 until fetched.
+ * `receiveInbound` stores once. Media is named by `MediaUrl<n>`, which receiveInbound fetches
+ * with the account's credentials into R2 (src/conversations/media.ts); Twilio does not say its
+ * size, so it is given as 0 until fetched.
  */
 import { z } from "zod";
 import type { Channel } from "../../domain";

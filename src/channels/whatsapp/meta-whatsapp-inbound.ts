@@ -7,7 +7,8 @@
  *
  * Media: the webhook carries only a media id, `mime_type`, `sha256` (and a document's filename);
  * the bytes are behind `GET /{media-id}` with the access token, for 30 days. What is stored is
- * that reference, `url: "meta-media:<id>"`, with the type; the size is unknown (0) until fetched.
+ * that reference, `url: "meta-media:<id>"`, with the type; receiveInbound fetches the bytes into R2
+ * (src/conversations/media.ts), and the size is known once it has.
  */
 import { z } from "zod";
 import type { InboundMessage } from "../../conversations/inbound";

@@ -8,7 +8,11 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { Channel } from "../../domain";
 
-export type ConversationMedia = { key?: string; url?: string; contentType: string; size: number; filename?: string };
+/**
+ * One inbound medium: `key` once its bytes are in R2, `url` the provider's reference (a link or
+ * `meta-media:<id>`), `error` why a linked medium could not be fetched (too large, a failed download).
+ */
+export type ConversationMedia = { key?: string; url?: string; contentType: string; size: number; filename?: string; error?: string };
 
 export const conversation = sqliteTable(
   "conversation",

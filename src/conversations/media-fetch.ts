@@ -1,0 +1,123 @@
+/**
+ * Inbound media that providers only link to, fetched with the receiving config's credentials:
+ * Twilio's `MediaUrl<n>` (HTTP Basic with the account's credentials; Twilio answers with a
+ * redirect to a short-lived CDN URL, followed without them), Meta WhatsApp's media id (Graph
+ * `GET /{media-id}` names a download URL, fetched with the same bearer token) and Messenger's
+ * signed attachment URL (no credentials). Credentials only ever go to the provider's own hosts;
+ * every hop passes the URL guard; a download is bounded in bytes and time. A failure is a reason,
+ * never an exception: the message is stored anyway, its media marked with why.
+ */
+import { unsafeUrlReason } from "../lib/url-guard";
+import { base64Encode } from "../lib/base64";
+import { joinBase } from "../lib/http";
+import { readCapped } from "../pipeline/attachment-delivery";
+
+/** WhatsApp's largest video; a larger file (a WhatsApp document can be 100 MB) is left at the provider. */
+export const MAX_MEDIA_BYTES = 16 * 1024 * 1024;
+/** Every download of a batch together (media.ts), every hop: Twilio waits 15 s for the webhook's answer. */
+export const MEDIA_TIMEOUT_MS = 10_000;
+const MAX_HOPS = 3;
+
+export type MediaSource = { provider: string; credentials: Record<string, unknown>; settings: Record<string, unknown> };
+export type FetchedMedia = { ok: true; bytes: Uint8Array; contentType: string | null } | { ok: false; reason: string };
+type Limits = { allowLoopback: boolean; maxBytes?: number; timeoutMs?: number };
+
+/** The providers whose linked media are fetched (Telegram's file ids are left for its channel). */
+export const FETCHES_MEDIA: ReadonlySet<string> = new Set(["twilio", "meta_whatsapp", "meta_messenger"]);
+
+const TWILIO_API = "https://api.twilio.com";
+const GRAPH_API = "https://graph.facebook.com";
+/** Where Graph's media URLs point (`lookaside.fbsbx.com`). */
+const META_CDN = /(^|\.)fbsbx\.com$/;
+
+const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
+const originOf = (url: string | undefined) => {
+  try {
+    return url ? new URL(url).origin : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** The bytes behind an inbound media reference, or why they could not be had. */
+export async function fetchMedia(source: MediaSource, reference: string, limits: Limits): Promise<FetchedMedia> {
+  const signal = AbortSignal.timeout(limits.timeoutMs ?? MEDIA_TIMEOUT_MS);
+  const max = limits.maxBytes ?? MAX_MEDIA_BYTES;
+  try {
+    switch (source.provider) {
+      case "twilio":
+        return await twilioMedia(source, reference, { ...limits, signal, max });
+      case "meta_whatsapp":
+        return await metaMedia(source, reference, { ...limits, signal, max });
+      case "meta_messenger":
+        return await download(reference, {}, () => false, { ...limits, signal, max });
+      default:
+        return { ok: false, reason: `media from ${source.provider} is not fetched` };
+    }
+  } catch (error) {
+    const e = error as Error;
+    if (e.name === "TimeoutError" || signal.aborted) return { ok: false, reason: `the download did not finish within ${Math.round((limits.timeoutMs ?? MEDIA_TIMEOUT_MS) / 100) / 10} s` };
+    return { ok: false, reason: `the download failed: ${e.message}`.slice(0, 300) };
+  }
+}
+
+type Run = Limits & { signal: AbortSignal; max: number };
+
+function twilioMedia(source: MediaSource, url: string, run: Run) {
+  const { accountSid, authToken, apiKeySid, apiKeySecret } = source.credentials;
+  const hosts = new Set([TWILIO_API, originOf(str(source.settings.baseUrl))]);
+  if (!hosts.has(originOf(url))) return Promise.resolve<FetchedMedia>({ ok: false, reason: "the media URL is not on Twilio's API host" });
+  const user = str(apiKeySid) && str(apiKeySecret) ? `${apiKeySid}:${apiKeySecret}` : `${str(accountSid)}:${str(authToken)}`;
+  return download(url, { authorization: `Basic ${base64Encode(user)}` }, (o) => hosts.has(o), run);
+}
+
+async function metaMedia(source: MediaSource, reference: string, run: Run): Promise<FetchedMedia> {
+  const id = /^meta-media:([A-Za-z0-9_-]{1,128})$/.exec(reference)?.[1];
+  if (!id) return { ok: false, reason: "not a Meta media id" };
+  const base = str(source.settings.baseUrl) ?? GRAPH_API;
+  const auth = { authorization: `Bearer ${str(source.credentials.accessToken)}` };
+  const mine = (o: string) => o === originOf(base) || o === GRAPH_API || META_CDN.test(new URL(o).hostname);
+  const info = await download(joinBase(base, `/${str(source.settings.graphVersion) ?? "v23.0"}/${id}`), auth, mine, { ...run, max: 64 * 1024 });
+  if (!info.ok) return { ok: false, reason: `Graph media lookup: ${info.reason}` };
+  let answer: { url?: unknown; mime_type?: unknown; file_size?: unknown };
+  try {
+    answer = JSON.parse(new TextDecoder().decode(info.bytes));
+  } catch {
+    return { ok: false, reason: "Graph media lookup: not JSON" };
+  }
+  const url = str(answer.url);
+  if (!url) return { ok: false, reason: "Graph media lookup: no url" };
+  if (typeof answer.file_size === "number" && answer.file_size > run.max) return tooLarge(run.max);
+  if (!mine(originOf(url) ?? "")) return { ok: false, reason: "the Graph media URL is not on Meta's hosts" };
+  const file = await download(url, auth, mine, run);
+  return file.ok ? { ...file, contentType: file.contentType ?? str(answer.mime_type) ?? null } : file;
+}
+
+const tooLarge = (max: number): FetchedMedia => ({ ok: false, reason: `larger than ${max} bytes, left at the provider` });
+
+/**
+ * GET with redirects followed by hand (at most MAX_HOPS): each hop must pass the URL guard, and
+ * the credentials go only to origins `trusted` names. The body is read up to `max` bytes.
+ */
+async function download(url: string, headers: Record<string, string>, trusted: (origin: string) => boolean, run: Run): Promise<FetchedMedia> {
+  let target = url;
+  for (let hop = 0; hop <= MAX_HOPS; hop++) {
+    const unsafe = unsafeUrlReason(target, run.allowLoopback);
+    if (unsafe) return { ok: false, reason: `the media URL ${unsafe}` };
+    const origin = new URL(target).origin;
+    const res = await fetch(target, { headers: hop === 0 || trusted(origin) ? headers : {}, redirect: "manual", signal: run.signal });
+    const location = res.headers.get("location");
+    if (res.status >= 300 && res.status < 400 && location) {
+      await res.body?.cancel();
+      target = new URL(location, target).href;
+      continue;
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      return { ok: false, reason: `the provider answered ${res.status}` };
+    }
+    const bytes = await readCapped(res, run.max);
+    return bytes ? { ok: true, bytes, contentType: res.headers.get("content-type") } : tooLarge(run.max);
+  }
+  return { ok: false, reason: `more than ${MAX_HOPS} redirects` };
+}

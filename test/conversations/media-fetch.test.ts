@@ -1,0 +1,52 @@
+/**
+ * fetchMedia on its own, against mock providers on loopback origins (allowed here explicitly, as
+ * `ALLOW_LOOPBACK_URLS` allows them in local development): where credentials go, the deadline,
+ * the redirect limit and the URL guard.
+ */
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { hangs, mockProviders } from "../helpers";
+import { fetchMedia, type MediaSource } from "../../src/conversations/media-fetch";
+
+beforeEach(() => vi.restoreAllMocks());
+
+const TWILIO: MediaSource = { provider: "twilio", credentials: { accountSid: "AC1", authToken: "t", apiKeySid: "SK1", apiKeySecret: "s" }, settings: { baseUrl: "http://127.0.0.1:8788" } };
+const META: MediaSource = { provider: "meta_whatsapp", credentials: { accessToken: "EAAG" }, settings: { baseUrl: "http://127.0.0.1:8790", graphVersion: "v23.0" } };
+const MESSENGER: MediaSource = { provider: "meta_messenger", credentials: { accessToken: "EAAG" }, settings: {} };
+const local = { allowLoopback: true };
+
+describe("fetchMedia", () => {
+  it("sends Twilio's API key credentials to Twilio only, and keeps the response's type", async () => {
+    const { requests } = mockProviders({
+      "http://127.0.0.1:8788": () => new Response(null, { status: 302, headers: { location: "http://127.0.0.1:8789/cdn/ME1" } }),
+      "http://127.0.0.1:8789": () => new Response("GIF89a", { headers: { "content-type": "image/gif" } }),
+    });
+    const got = await fetchMedia(TWILIO, "http://127.0.0.1:8788/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1", local);
+    expect(got).toMatchObject({ ok: true, contentType: "image/gif" });
+    expect(got.ok && new TextDecoder().decode(got.bytes)).toBe("GIF89a");
+    expect(requests.map((r) => [r.url, r.headers.get("authorization")])).toEqual([
+      ["http://127.0.0.1:8788/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1", `Basic ${btoa("SK1:s")}`],
+      ["http://127.0.0.1:8789/cdn/ME1", null],
+    ]);
+  });
+
+  it("gives up at the deadline, after 3 redirects, and on a Graph URL off Meta's hosts", async () => {
+    mockProviders({
+      "http://127.0.0.1:8788": (req) => (req.url.endsWith("/hang") ? hangs(req) : new Response(null, { status: 307, headers: { location: "/loop" } })),
+      "http://127.0.0.1:8790": () => Response.json({ url: "http://127.0.0.1:8791/x", mime_type: "image/jpeg" }),
+    });
+    expect(await fetchMedia(TWILIO, "http://127.0.0.1:8788/hang", { ...local, timeoutMs: 200 })).toEqual({ ok: false, reason: "the download did not finish within 0.2 s" });
+    expect(await fetchMedia(TWILIO, "http://127.0.0.1:8788/loop", local)).toEqual({ ok: false, reason: "more than 3 redirects" });
+    expect(await fetchMedia(META, "meta-media:123", local)).toEqual({ ok: false, reason: "the Graph media URL is not on Meta's hosts" });
+    expect(await fetchMedia(META, "https://example.com/not-an-id", local)).toEqual({ ok: false, reason: "not a Meta media id" });
+  });
+
+  it("passes every hop through the URL guard, and fetches Messenger's links without credentials", async () => {
+    const { requests } = mockProviders({
+      "http://127.0.0.1:8792": (req) => (req.url.endsWith("/to-private") ? new Response(null, { status: 302, headers: { location: "https://10.0.0.1/x" } }) : new Response("img", { headers: { "content-type": "image/png" } })),
+    });
+    expect(await fetchMedia(MESSENGER, "http://127.0.0.1:8792/img", { allowLoopback: false })).toEqual({ ok: false, reason: "the media URL must use https" });
+    expect(await fetchMedia(MESSENGER, "http://127.0.0.1:8792/to-private", local)).toEqual({ ok: false, reason: "the media URL must not point at a private or local address" });
+    expect(await fetchMedia(MESSENGER, "http://127.0.0.1:8792/img", local)).toMatchObject({ ok: true, contentType: "image/png" });
+    expect(requests.map((r) => r.headers.get("authorization"))).toEqual([null, null]);
+  });
+});
