@@ -233,7 +233,17 @@ export const MessageOut = z.object({
   text,
   subject: text,
   button: z.unknown(),
-  media: z.array(z.unknown()),
+  media: z.array(
+    z.object({
+      contentType: z.string(),
+      size: z.number().int(),
+      filename: z.string().optional(),
+      url: z.string().optional().meta({ description: "the provider's link, when it gave one" }),
+      stored: z.boolean().meta({ description: "a copy is in Herald's storage (R2)" }),
+      downloadUrl: z.string().optional().meta({ description: "API path that downloads the stored copy (conversations:read)" }),
+      error: z.string().optional().meta({ description: "why the medium could not be fetched" }),
+    }),
+  ),
   keyword: text,
   communicationId: text,
   inReplyToCommunicationId: text,

@@ -1,7 +1,7 @@
 // Conversations (docs/conversations.md): the threads customers started by writing in, newest
 // activity first and filterable by channel and unread; a thread's messages oldest first, its
-// media listed (never loaded: it stays at the provider, and the console's policy keeps remote
-// content out); and a reply box. Opening a thread marks it read; the nav shows how many messages
+// media listed with whether Herald stored a copy (never shown inline: the console's policy keeps
+// remote content out); and a reply box. Opening a thread marks it read; the nav shows how many messages
 // are unread. WhatsApp's 24-hour window is said before a reply is typed, and the API's refusal
 // outside it is shown beside the template field it asks for.
 import { api, query, session } from "../api.js";
@@ -58,7 +58,7 @@ function messageItem(m) {
     m.subject ? h("p", {}, h("strong", {}, "Subject: "), m.subject) : null,
     m.text ? h("p", { class: "message-text" }, m.text) : null,
     m.button ? h("p", { class: "muted" }, `Tapped: ${m.button.text}`) : null,
-    m.media.length ? h("ul", { class: "media", "aria-label": "Attachments" }, ...m.media.map((x) => h("li", {}, `${x.contentType}${x.size ? ` (${x.size} bytes)` : ""}: `, h("code", { class: "url" }, x.url ?? x.key ?? "stored")))) : null,
+    m.media.length ? h("ul", { class: "media", "aria-label": "Attachments" }, ...m.media.map((x) => h("li", {}, `${x.contentType}${x.size ? ` (${x.size} bytes)` : ""}: `, x.stored ? "stored" : h("span", { class: "form-error" }, `not stored: ${x.error ?? "no copy"}`)))) : null,
     m.communicationId ? h("p", {}, h("a", { href: `#/communications/${encodeURIComponent(m.communicationId)}` }, inbound ? "The message it answers" : "Delivery of this reply")) : null,
   );
 }

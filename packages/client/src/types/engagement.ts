@@ -81,13 +81,15 @@ export type ConversationMessage = {
   text: string | null;
   subject: string | null;
   button: unknown;
-  media: unknown[];
+  media: ConversationMedia[];
   keyword: string | null;
   communicationId: string | null;
   inReplyToCommunicationId: string | null;
   providerMessageId: string | null;
   at: Timestamp | null;
 };
+/** A medium an inbound message carried; `downloadUrl` (an API path) when Herald stored a copy. */
+export type ConversationMedia = { contentType: string; size: number; filename?: string; url?: string; stored: boolean; downloadUrl?: string; error?: string };
 export type MessageListQuery = { cursor?: string; limit?: number };
 export type WhatsappTemplateRef = { name: string; language: string; components?: Record<string, unknown>[] };
 export type ReplyRequest = { content?: string; templateCode?: string; data?: Json; subject?: string; whatsappTemplate?: WhatsappTemplateRef };
