@@ -30,6 +30,7 @@ import { tracking } from "./routes/tracking";
 import { unsubscribe } from "./routes/unsubscribe";
 import { inbox, inboxAssets, inboxTokens } from "./routes/inbox";
 import { recipients } from "./routes/recipients";
+import { preferenceLink } from "./routes/preference-link";
 import { devices } from "./routes/devices";
 import { consolePages } from "./routes/console";
 import { events } from "./routes/events";
@@ -121,6 +122,7 @@ export function createApp() {
   app.route("/api/reminders", reminders);
   app.route("/api/recipients", devices);
   app.route("/api/recipients", recipients);
+  app.route("/api/recipients", preferenceLink);
   app.route("/api/audit-log", auditLog);
   app.route("/api/audiences", audiences);
   app.route("/api/campaigns", campaigns);
