@@ -23,7 +23,8 @@ const Link = z.object({ t: z.string().min(1), e: z.string().min(1), i: z.string(
 const Form = z.object({ l: z.string(), x: z.number().int(), n: z.string() });
 
 export type PreferenceLink = RecipientKey & { tenantId: string; expiresAt: Date };
-export type LinkCheck = { ok: true; link: PreferenceLink } | { ok: false; reason: "invalid" | "expired" };
+/** An expired link was still signed by us: it names its tenant, for the page saying so. */
+export type LinkCheck = { ok: true; link: PreferenceLink } | { ok: false; reason: "invalid" } | { ok: false; reason: "expired"; tenantId: string };
 
 export async function mintPreferenceLink(secret: string, publicUrl: string, link: PreferenceLink) {
   const token = await signPayload(secret, LINK, { t: link.tenantId, e: link.entityType, i: link.entityId, x: Math.floor(link.expiresAt.getTime() / 1000) });
@@ -34,7 +35,7 @@ export async function readPreferenceLink(secret: string, raw: string, now: Date)
   const parsed = Link.safeParse(await verifyPayload(secret, LINK, raw));
   if (!parsed.success) return { ok: false, reason: "invalid" };
   const { t, e, i, x } = parsed.data;
-  if (x * 1000 <= now.getTime()) return { ok: false, reason: "expired" };
+  if (x * 1000 <= now.getTime()) return { ok: false, reason: "expired", tenantId: t };
   return { ok: true, link: { tenantId: t, entityType: e, entityId: i, expiresAt: new Date(x * 1000) } };
 }
 
