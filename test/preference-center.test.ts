@@ -101,6 +101,8 @@ describe("GET /api/recipients/:type/:id/preference-link", () => {
     const writer = await scopedKey(["preferences:write"]);
     expect((await mint("", writer)).status).toBe(200);
     expect((await call("GET", "/api/recipients/customer/c1/preference-link")).status).toBe(401);
+    const doc = (await call("GET", "/openapi.json")).json;
+    expect(doc.paths["/api/recipients/{type}/{id}/preference-link"].get).toMatchObject({ "x-required-scope": "preferences:write" });
   });
 });
 
