@@ -2,8 +2,8 @@
  * The hosted preference center's HTML: one server-rendered form that works without JavaScript,
  * plus a small script that saves in place when JavaScript runs. Everything the tenant or the
  * recipient controls goes through hono/html's escaping. The tenant's colour is darkened where
- * needed to stay readable (src/lib/colour.ts); no referrer leaves the page, since its URL is the
- * recipient's credential and the tenant's logo may be served from anywhere.
+ * needed to stay readable (src/lib/colour.ts); no referrer leaves for another site, since the
+ * page's URL is the recipient's credential and the tenant's logo may be served from anywhere.
  */
 import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
@@ -76,13 +76,13 @@ function layout(brand: Brand, title: string, body: Html): Html {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <meta name="robots" content="noindex">
 <title>${title} · ${brand.name}</title>
 <style>:root{--accent:${accent}}${raw(STYLE)}</style>
 </head>
 <body>
-<header>${brand.logoUrl ? html`<img src="${brand.logoUrl}" alt="${brand.name}">` : ""}<p class="brand">${brand.name}</p></header>
+<header>${brand.logoUrl ? html`<img src="${brand.logoUrl}" alt="">` : ""}<p class="brand">${brand.name}</p></header>
 <main>${body}</main>
 </body>
 </html>`;

@@ -86,9 +86,10 @@ const invalid = (c: C, link: PreferenceLink, errors: FieldError[]) =>
 export const preferenceCenter = new Hono<AppEnv>()
   .use(async function centerHeaders(c, next) {
     await next();
-    // The URL is the recipient's credential: never cached, framed, or sent on as a referrer.
+    // The URL is the recipient's credential: never cached, framed, or sent to another site as a
+    // referrer. (Not no-referrer: Chromium then sends `Origin: null` with the form's own POST.)
     c.res.headers.set("cache-control", "no-store");
-    c.res.headers.set("referrer-policy", "no-referrer");
+    c.res.headers.set("referrer-policy", "same-origin");
     c.res.headers.set("x-robots-tag", "noindex");
     c.res.headers.set(
       "content-security-policy",
