@@ -8,13 +8,13 @@ import { CHANNELS, type Channel } from "../domain";
 import type { PreferenceRow } from "../db/preferences";
 import type { FieldError } from "../lib/errors";
 import { own } from "../lib/own";
+import { ENABLED } from "./consent";
 import type { Policy } from "./policy";
 import type { QuietHours } from "./quiet-hours";
 
 export type Used = { type?: string; channel: Channel }[];
 export type CenterChoices = { types: string[]; channels: Channel[] };
 
-const ENABLED = { email: "emailEnabled", sms: "smsEnabled", whatsapp: "whatsappEnabled", messenger: "messengerEnabled", push: "pushEnabled", in_app: "inAppEnabled" } as const;
 const SLUG = /^[a-z][a-z0-9_.-]{0,63}$/;
 const isChannel = (v: string): v is Channel => (CHANNELS as readonly string[]).includes(v);
 
