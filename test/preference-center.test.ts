@@ -212,10 +212,17 @@ describe("the preference center page", () => {
     expect(json.status).toBe(400);
     expect(json.headers.get("content-type")).toContain("application/problem+json");
     expect(json.json.errors).toEqual([{ field: "timezone", message: expect.stringContaining("IANA") }]);
+    untick(form, "channels", "sms");
     const page = await post(path, form);
     expect(page.status).toBe(400);
     expect(page.text).toContain(`aria-invalid="true"`);
     expect(page.text).toContain("Your changes were not saved");
+    // The page comes back as the recipient filled it in, with a fresh form token.
+    const shown = formOf(page.text);
+    expect(shown.getAll("channels")).toEqual(["email"]);
+    expect(shown.get("timezone")).toBe("Mars/Olympus");
+    expect(shown.get("form")).not.toBe(form.get("form"));
+    form.append("channels", "sms");
     form.set("timezone", "UTC");
     form.set("quietHours.start", "22:00");
     const half = await post(path, form, JSON_ACCEPT);

@@ -118,6 +118,20 @@ export function centerChange(form: FormFields, pref: PreferenceRow | undefined, 
   return errors.length ? { ok: false, errors } : { ok: true, patch, consents };
 }
 
+/** The page as the recipient filled it in, to show again with what was wrong: nothing is lost. */
+export function viewOfForm(view: CenterView, form: FormFields): CenterView {
+  const ticked = valuesOf(form, "channels");
+  const start = valueOf(form, "quietHours.start");
+  const end = valueOf(form, "quietHours.end");
+  return {
+    channels: view.channels.map((c) => ({ ...c, enabled: ticked.includes(c.channel) })),
+    types: view.types.map((t) => ({ ...t, channels: t.channels.map((c) => ({ ...c, checked: valuesOf(form, `type.${t.type}`).includes(c.channel) })) })),
+    optedOut: valueOf(form, "optOut") === "on",
+    timezone: valueOf(form, "timezone") || view.timezone,
+    quietHours: start || end ? { start, end } : null,
+  };
+}
+
 /** "payment_reminder" → "Payment reminder". */
 export const typeLabel = (type: string) => {
   const words = type.replace(/[_.-]+/g, " ").trim();

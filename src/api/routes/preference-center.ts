@@ -18,7 +18,7 @@ import type { TenantSettings } from "../../db/schema";
 import { base64Encode } from "../../lib/base64";
 import type { FieldError } from "../../lib/errors";
 import { policyOf } from "../../preferences/policy";
-import { centerChange, centerChoices, centerView, type FormFields } from "../../preferences/center";
+import { centerChange, centerChoices, centerView, viewOfForm, type FormFields } from "../../preferences/center";
 import { CENTER_SCRIPT, centerPage, messagePage, type Brand } from "../../preferences/center-page";
 import { checkFormToken, mintFormToken, readPreferenceLink, type PreferenceLink } from "../../preferences/link";
 
@@ -56,19 +56,23 @@ async function load(c: C, link: PreferenceLink) {
   return { tenant, pref, policy, choices: centerChoices(pref, policy, [...templates, ...providers, ...sent]) };
 }
 
-async function render(c: C, link: PreferenceLink, errors: FieldError[] = []) {
+const unknownSender = (c: C) => refuse(c, 404, "not_found", "This link does not work", "The sender of this link no longer uses this service.");
+
+/** The page; after a refused POST, as the recipient filled it in, with the errors beside the fields. */
+async function render(c: C, link: PreferenceLink, refused?: { form: FormFields; errors: FieldError[] }) {
   const { tenant, pref, policy, choices } = await load(c, link);
-  if (!tenant) return refuse(c, 404, "not_found", "This link does not work", "The sender of this link no longer uses this service.");
+  if (!tenant) return unknownSender(c);
   const raw = c.req.param("token")!;
+  const view = centerView(pref, policy, choices);
   const page = centerPage({
     brand: brandOf(tenant),
-    view: centerView(pref, policy, choices),
+    view: refused ? viewOfForm(view, refused.form) : view,
     action: `/preferences/${raw}`,
     formToken: await mintFormToken(c.var.config.encryptionKey, raw, new Date()),
-    saved: c.req.query("saved") === "1" && !errors.length,
-    errors,
+    saved: c.req.query("saved") === "1" && !refused,
+    errors: refused?.errors ?? [],
   });
-  return c.html(page, errors.length ? 400 : 200);
+  return c.html(page, refused ? 400 : 200);
 }
 
 /** Writes by the recipient on this page, audited as such. */
@@ -80,8 +84,8 @@ const recipientWriter = (c: C, tenantId: string): PreferenceWriter => ({
 });
 
 /** A 400 naming the fields: the page again with the messages, or problem+json. */
-const invalid = (c: C, link: PreferenceLink, errors: FieldError[]) =>
-  wantsHtml(c) ? render(c, link, errors) : problem(400, "bad_request", `invalid form: ${errors.map((e) => e.field).join(", ")}`, c.var.requestId ?? "", errors);
+const invalid = (c: C, link: PreferenceLink, form: FormFields, errors: FieldError[]) =>
+  wantsHtml(c) ? render(c, link, { form, errors }) : problem(400, "bad_request", `invalid form: ${errors.map((e) => e.field).join(", ")}`, c.var.requestId ?? "", errors);
 
 export const preferenceCenter = new Hono<AppEnv>()
   .use(async function centerHeaders(c, next) {
@@ -114,12 +118,12 @@ export const preferenceCenter = new Hono<AppEnv>()
       return refuse(c, 403, "forbidden", "This form has expired", "Reload the page and make your changes again.");
     }
     const { tenant, pref, policy, choices } = await load(c, link);
-    if (!tenant) return refuse(c, 404, "not_found", "This link does not work", "The sender of this link no longer uses this service.");
+    if (!tenant) return unknownSender(c);
     const change = centerChange(form, pref, policy);
-    if (!change.ok) return invalid(c, link, change.errors);
+    if (!change.ok) return invalid(c, link, form, change.errors);
     // The API's own schema checks the values (time zone, times) exactly as a PATCH would.
     const parsed = PatchPreferences.safeParse(change.patch);
-    if (!parsed.success) return invalid(c, link, fieldErrors(parsed.error));
+    if (!parsed.success) return invalid(c, link, form, fieldErrors(parsed.error));
     const source = { scope: "all", source: "preference_center", ip: c.req.header("cf-connecting-ip")?.slice(0, 64), userAgent: c.req.header("user-agent")?.slice(0, 500) } as const;
     const unchanged = !Object.keys(parsed.data).length && !change.consents.length;
     const row = unchanged ? undefined : (await writePreferences(recipientWriter(c, link.tenantId), { entityType: link.entityType, entityId: link.entityId }, parsed.data, change.consents.map((x) => ({ ...x, ...source })), now)).row;
