@@ -126,7 +126,9 @@ export const preferenceCenter = new Hono<AppEnv>()
     if (!parsed.success) return invalid(c, link, form, fieldErrors(parsed.error));
     const source = { scope: "all", source: "preference_center", ip: c.req.header("cf-connecting-ip")?.slice(0, 64), userAgent: c.req.header("user-agent")?.slice(0, 500) } as const;
     const unchanged = !Object.keys(parsed.data).length && !change.consents.length;
-    const row = unchanged ? undefined : (await writePreferences(recipientWriter(c, link.tenantId), { entityType: link.entityType, entityId: link.entityId }, parsed.data, change.consents.map((x) => ({ ...x, ...source })), now)).row;
+    const recipient = { entityType: link.entityType, entityId: link.entityId };
+    const consents = change.consents.map((x) => ({ ...x, ...source }));
+    const row = unchanged ? undefined : (await writePreferences(recipientWriter(c, link.tenantId), recipient, parsed.data, consents, now)).row;
     if (wantsHtml(c)) return c.redirect(`/preferences/${c.req.param("token")}?saved=1`, 303);
     // What the page shows, not the whole row: the link may be forwarded, and contacts stay out.
     return c.json({ saved: !unchanged, preferences: centerView(row ?? pref, policy, choices) });
