@@ -28,8 +28,10 @@ import { settings } from "./routes/settings";
 import { preferences } from "./routes/preferences";
 import { tracking } from "./routes/tracking";
 import { unsubscribe } from "./routes/unsubscribe";
+import { preferenceCenter } from "./routes/preference-center";
 import { inbox, inboxAssets, inboxTokens } from "./routes/inbox";
 import { recipients } from "./routes/recipients";
+import { preferenceLink } from "./routes/preference-link";
 import { devices } from "./routes/devices";
 import { consolePages } from "./routes/console";
 import { events } from "./routes/events";
@@ -79,6 +81,8 @@ export function createApp() {
   // Open pixel and click redirect: the signed token in the URL is the credential.
   app.route("/t", tracking);
   app.route("/u", unsubscribe);
+  app.use("/preferences/*", bodyLimit({ maxSize: 64 * 1024, onError: tooLarge("64 KB") }));
+  app.route("/preferences", preferenceCenter);
 
   // The inbox's browser-facing routes authenticate with recipient tokens, not API keys.
   app.use("/api/inbox/*", bodyLimit({ maxSize: MB, onError: tooLarge("1 MB") }));
@@ -121,6 +125,7 @@ export function createApp() {
   app.route("/api/reminders", reminders);
   app.route("/api/recipients", devices);
   app.route("/api/recipients", recipients);
+  app.route("/api/recipients", preferenceLink);
   app.route("/api/audit-log", auditLog);
   app.route("/api/audiences", audiences);
   app.route("/api/campaigns", campaigns);

@@ -50,6 +50,8 @@ type Rule = { prefix: string; read: Scope; write: Scope };
  */
 const PATTERNS: { pattern: RegExp; read: Scope; write: Scope }[] = [
   { pattern: /^\/api\/recipients\/[^/]+\/[^/]+\/devices(\/[^/]+)?$/, read: "recipients:read", write: "devices:write" },
+  // A GET, but the link it mints lets its holder change the recipient's preferences.
+  { pattern: /^\/api\/recipients\/[^/]+\/[^/]+\/preference-link$/, read: "preferences:write", write: "preferences:write" },
   // A preview renders and writes nothing: a POST only because it carries variables.
   { pattern: /^\/api\/communication-templates\/[^/]+\/preview$/, read: "templates:read", write: "templates:read" },
 ];

@@ -3,35 +3,22 @@
  * that names the communication (and, for clicks, the destination) and carries an HMAC, so a token
  * cannot be forged, edited into an open redirect, or enumerated.
  */
-import { base64Decode, base64urlDecode, base64urlEncode as base64url } from "../lib/base64";
-import { constantTimeEqual, hmac } from "../lib/crypto";
+import { signPayload, verifyPayload } from "../lib/signed-token";
 import { decodeEntities } from "../channels/email/entities";
 
 /** o: open pixel, c: click (with its destination), u: one-click unsubscribe. */
 export type TrackingToken = { k: "o" | "c" | "u"; t: string; c: string; u?: string };
 
+/** The purpose tracking tokens' key is derived for (src/lib/signed-token.ts). */
+const PURPOSE = "herald tracking tokens v1";
 
-/** A key of its own for tracking tokens, derived from the master secret (domain separation). */
-const keyFor = (secret: string) => hmac("SHA-256", base64Decode(secret), "herald tracking tokens v1");
-
-export async function signToken(secret: string, token: TrackingToken): Promise<string> {
-  const payload = base64url(new TextEncoder().encode(JSON.stringify(token)));
-  const mac = base64url(await hmac("SHA-256", await keyFor(secret), payload));
-  return `${payload}.${mac}`;
-}
+export const signToken = (secret: string, token: TrackingToken): Promise<string> => signPayload(secret, PURPOSE, token);
 
 export async function verifyToken(secret: string, raw: string): Promise<TrackingToken | undefined> {
-  const [payload, mac] = raw.split(".");
-  if (!payload || !mac) return undefined;
-  const expected = base64url(await hmac("SHA-256", await keyFor(secret), payload));
-  if (!constantTimeEqual(mac, expected)) return undefined;
-  try {
-    const token = JSON.parse(new TextDecoder().decode(base64urlDecode(payload))) as TrackingToken;
-    const shaped = token.k === "o" || token.k === "u" || (token.k === "c" && typeof token.u === "string");
-    return shaped && token.t && token.c ? token : undefined;
-  } catch {
-    return undefined;
-  }
+  const token = (await verifyPayload(secret, PURPOSE, raw)) as TrackingToken | undefined;
+  if (!token || typeof token !== "object") return undefined;
+  const shaped = token.k === "o" || token.k === "u" || (token.k === "c" && typeof token.u === "string");
+  return shaped && token.t && token.c ? token : undefined;
 }
 
 /** An address we redirect to: absolute http(s), nothing a browser would strip or split. */

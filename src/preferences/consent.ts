@@ -27,7 +27,8 @@ export const blankPreference = (tenantId: string, r: RecipientKey, now: Date): P
   updatedAt: now,
 });
 
-const ENABLED = { email: "emailEnabled", sms: "smsEnabled", whatsapp: "whatsappEnabled", messenger: "messengerEnabled", push: "pushEnabled", in_app: "inAppEnabled" } as const;
+/** The column that turns each channel on or off. */
+export const ENABLED = { email: "emailEnabled", sms: "smsEnabled", whatsapp: "whatsappEnabled", messenger: "messengerEnabled", push: "pushEnabled", in_app: "inAppEnabled" } as const;
 
 /**
  * What a consent record changes on the preference it belongs to, as a change the database applies

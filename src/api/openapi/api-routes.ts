@@ -10,6 +10,7 @@ import { AddSuppression, SuppressionListQuery } from "../routes/suppressions";
 import { CreateEndpoint, DeliveriesQuery, UpdateEndpoint } from "../routes/webhooks";
 import { Settings } from "../routes/settings";
 import { ConsentRecord, PatchPreferences } from "../routes/preferences";
+import { LinkQuery } from "../routes/preference-link";
 import { MintToken } from "../routes/inbox";
 import { ListQuery as EventListQuery } from "../routes/events";
 import { FromPreset, Overrides } from "../routes/triggers";
@@ -109,6 +110,11 @@ export const API_ROUTES: RouteDoc[] = [
   prefs("PATCH /api/communication-preferences/:entityType/:entityId", "Change a recipient's preferences (only the fields given)", {
     params: { entityType: "customer", entityId: "c1" },
     body: { name: "PatchPreferences", schema: PatchPreferences, example: { smsEnabled: false, preferredEmail: "ada@example.com", timezone: "Europe/London", quietHours: { start: "22:00", end: "07:00" } } },
+  }),
+  prefs("GET /api/recipients/:type/:id/preference-link", "Mint a signed, expiring link to the recipient's hosted preference center", {
+    params: { type: "customer", id: "c1" },
+    query: LinkQuery,
+    description: "Answers `{ url, expiresAt }`; `expiresIn` is in seconds (default 30 days, at most 90). Needs `preferences:write`: the link lets its holder change the recipient's preferences. See docs/preference-center.md.",
   }),
   prefs("GET /api/communication-preferences/:entityType/:entityId/consents", "A recipient's consent records", { params: { entityType: "customer", entityId: "c1" } }),
   prefs("POST /api/communication-preferences/:entityType/:entityId/consents", "Record consent given or withdrawn", {

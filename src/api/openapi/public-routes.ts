@@ -12,6 +12,7 @@ const admin = group("Operator", "admin");
 const inbox = group("Inbox", "inbox");
 const hooks = group("Provider webhooks", "signature");
 const links = group("Tracking and unsubscribe", "signedLink");
+const center = group("Preference center", "signedLink");
 const service = group("Service", "none");
 const agents = group("AI agents (MCP)", "apiKey");
 
@@ -69,6 +70,17 @@ export const PUBLIC_ROUTES: RouteDoc[] = [
   links("GET /t/c/:token", "Click redirect", { success: { status: 302, description: "Redirects to the link's target." } }),
   links("GET /u/:token", "Unsubscribe page (asks first)", { success: { status: 200, contentType: "text/html" } }),
   links("POST /u/:token", "One-click unsubscribe (RFC 8058)", { success: { status: 200, contentType: "text/html" } }),
+  center("GET /preferences/:token", "The recipient's hosted preference center (a link from GET /api/recipients/:type/:id/preference-link)", {
+    params: { token: "<signed preference link token>" },
+    success: { status: 200, contentType: "text/html" },
+    description: "An HTML page in the tenant's branding. A link that was changed is a 404, an expired one a 410: an HTML page for browsers, problem+json otherwise.",
+  }),
+  center("POST /preferences/:token", "Save the preference center's form (application/x-www-form-urlencoded)", {
+    params: { token: "<signed preference link token>" },
+    success: { status: 303, description: "Browsers are sent back to the page, which says the preferences are saved; a client that accepts JSON gets 200 with what the page shows." },
+    description:
+      "The page's own form fields, including its form token (CSRF): a missing, foreign or stale form token, or another site's Origin, is a 403. Bad values are a 400 naming the field (`timezone`, `quietHours.start`, `quietHours.end`). Changes go through the same write as PATCH /api/communication-preferences, with consent records of source `preference_center`.",
+  }),
   agents("POST /mcp", "The Model Context Protocol (Streamable HTTP, stateless): tools that call this API with the caller's key", {
     description: "JSON-RPC 2.0 messages of MCP; see docs/mcp.md. Each tool needs the scope of the route it calls.",
     success: { status: 200 },

@@ -5,18 +5,16 @@
  * shown to the tenant in plain text and stored sealed when it turned on `encryptContacts`.
  */
 import { iso } from "../dto";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
-import { audit, fieldsOf } from "../audit";
+import { audit } from "../audit";
+import { writePreferences, type PreferenceWriter } from "../preference-writes";
 import { jsonBody, parseWith } from "../validate";
-import { maskContact } from "../../lib/mask";
-import { changePreference, getPreference, insertConsent, listConsents, type PreferenceChange, type PreferenceRow, type RecipientKey } from "../../db/preferences";
-import { blankPreference, consentChange } from "../../preferences/consent";
-import { CONTACT_FIELDS, openContacts, storedContacts, type ContactField } from "../../preferences/contact-sealing";
-import { tenantSettings } from "../../db/tenants";
+import { getPreference, listConsents, type PreferenceRow, type RecipientKey } from "../../db/preferences";
+import { blankPreference } from "../../preferences/consent";
+import { openContacts } from "../../preferences/contact-sealing";
 import { Channel, CHANNELS } from "../../domain";
-import { uuidv7 } from "../../lib/ids";
 import { HHMM, isValidTimeZone } from "../../preferences/quiet-hours";
 import { LOCALE_PATTERN } from "../../templates/locale";
 import { normaliseContact } from "../../pipeline/send-request";
@@ -93,6 +91,14 @@ export const preferenceDto = (p: PreferenceRow, exists: boolean) => ({
   updatedAt: exists ? iso(p.updatedAt) : null,
 });
 
+/** Writes by an API key, audited as that key. */
+const apiWriter = (c: Context<AppEnv>): PreferenceWriter => ({
+  db: c.var.db,
+  tenantId: c.var.tenantId,
+  encryptionKey: c.var.config.encryptionKey,
+  audit: (action, facts) => audit(c, action, facts),
+});
+
 async function current(c: { var: AppEnv["Variables"] }, r: RecipientKey) {
   const [row] = await getPreference(c.var.db, c.var.tenantId, r);
   return row;
@@ -107,37 +113,8 @@ export const preferences = new Hono<AppEnv>()
   .patch("/:entityType/:entityId", async (c) => {
     const r = parseWith(Recipient, c.req.param());
     const patch = await jsonBody(c, PatchPreferences);
-    const now = new Date();
-    const { db, tenantId, config } = c.var;
-    const [[found], [tenant]] = await db.batch([getPreference(db, tenantId, r), tenantSettings(db, tenantId)]);
-    const encrypt = tenant?.settings?.encryptContacts === true;
-    const { preferences: byType, optedOut, ...fields } = patch;
-    const set: PreferenceChange["set"] = {};
-    for (const [k, v] of Object.entries(fields)) if (v !== undefined) (set as Record<string, unknown>)[k] = v;
-    // Every contact of the row is stored under today's setting: new ones sealed (or not), and
-    // sealed ones opened when the tenant has turned the setting off. The ones this PATCH does not
-    // name are swapped only if they still hold what was read, so a concurrent write wins over it.
-    const owner = { tenantId, ...r };
-    const named = CONTACT_FIELDS.filter((f) => set[f] !== undefined);
-    const given = Object.fromEntries(CONTACT_FIELDS.map((f) => [f, set[f] ?? null])) as Record<ContactField, string | null>;
-    const sealed = await storedContacts(config.encryptionKey, { ...owner, ...given }, encrypt);
-    for (const f of named) set[f] = sealed[f];
-    const reseal: PreferenceChange["reseal"] = {};
-    if (found) {
-      const restored = await storedContacts(config.encryptionKey, found, encrypt);
-      for (const f of CONTACT_FIELDS) {
-        const from = found[f];
-        const to = restored[f];
-        if (set[f] === undefined && from !== null && to !== null && from !== to) reseal[f] = { from, to };
-      }
-    }
-    // The audit detail names the fields; contacts appear masked, other values not at all.
-    const contacts = Object.fromEntries(CONTACT_FIELDS.filter((f) => patch[f] !== undefined).map((f) => [f, maskContact(patch[f])]));
-    const [[saved]] = await db.batch([
-      changePreference(db, tenantId, r, { set, preferences: byType, optedOut, reseal }, now),
-      audit(c, "preference.updated", { resourceId: `${r.entityType}/${r.entityId}`, detail: { fields: fieldsOf(patch), ...contacts } }),
-    ]);
-    return c.json(preferenceDto(await openContacts(config.encryptionKey, saved!), true));
+    const { row } = await writePreferences(apiWriter(c), r, patch, [], new Date());
+    return c.json(preferenceDto(row, true));
   })
   .get("/:entityType/:entityId/consents", async (c) => {
     const r = parseWith(Recipient, c.req.param());
@@ -149,13 +126,7 @@ export const preferences = new Hono<AppEnv>()
   .post("/:entityType/:entityId/consents", async (c) => {
     const r = parseWith(Recipient, c.req.param());
     const body = await jsonBody(c, ConsentRecord);
-    const now = new Date();
-    const { db, tenantId } = c.var;
-    const record = { id: uuidv7(), tenantId, ...r, ...body, ip: body.ip ?? null, userAgent: body.userAgent ?? null, createdAt: now };
-    await db.batch([
-      insertConsent(db, record),
-      changePreference(db, tenantId, r, consentChange(body), now),
-      audit(c, "consent.recorded", { resourceId: `${r.entityType}/${r.entityId}`, detail: { channel: body.channel, scope: body.scope, status: body.status, source: body.source } }),
-    ]);
-    return c.json({ ...record, tenantId: undefined, createdAt: now.toISOString() }, 201);
+    const { consents } = await writePreferences(apiWriter(c), r, {}, [body], new Date());
+    const { tenantId: _t, createdAt, ...record } = consents[0]!;
+    return c.json({ ...record, createdAt: createdAt.toISOString() }, 201);
   });

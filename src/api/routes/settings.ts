@@ -16,6 +16,20 @@ import { EventType } from "../../automation/event";
 
 const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug");
 
+/** What the hosted preference center shows (src/api/routes/preference-center.ts); null clears a field. */
+const Branding = z
+  .object({
+    name: z.string().trim().min(1).max(100).nullable().optional(),
+    logoUrl: z
+      .string()
+      .max(2000)
+      .refine((u) => URL.canParse(u) && new URL(u).protocol === "https:", "must be an https:// URL")
+      .nullable()
+      .optional(),
+    primaryColor: z.string().regex(/^#[0-9a-fA-F]{6}$/, "a hex colour such as #1d4ed8").nullable().optional(),
+  })
+  .strict();
+
 export const Settings = z
   .object({
     tracking: z.enum(["provider", "herald", "off"]).optional(),
@@ -36,6 +50,7 @@ export const Settings = z
       })
       .strict()
       .optional(),
+    branding: Branding.optional(),
     conversations: z
       .object({
         helpText: z.string().min(1).max(1600).optional(),
@@ -57,6 +72,7 @@ const withDefaults = (s: TenantSettings | null | undefined) => ({
   routing: Object.fromEntries(PROVIDER_CHANNELS.map((ch) => [ch, s?.routing?.[ch] ?? "priority"])),
   encryptContacts: s?.encryptContacts ?? false,
   preferences: policyOf(s),
+  branding: { name: s?.branding?.name ?? null, logoUrl: s?.branding?.logoUrl ?? null, primaryColor: s?.branding?.primaryColor ?? null },
   conversations: { helpText: s?.conversations?.helpText ?? null, keywords: s?.conversations?.keywords ?? [], replyDomain: s?.conversations?.replyDomain ?? null },
 });
 

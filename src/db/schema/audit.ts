@@ -6,7 +6,8 @@
  */
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
-export type AuditActor = "api_key" | "admin";
+/** `recipient`: the recipient themselves, on the hosted preference center. */
+export type AuditActor = "api_key" | "admin" | "recipient";
 
 export const auditLog = sqliteTable(
   "audit_log",

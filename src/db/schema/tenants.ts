@@ -28,6 +28,8 @@ export type TenantSettings = {
     /** Types that are marketing: they carry one-click unsubscribe and need marketing consent. */
     marketingTypes?: string[];
   };
+  /** The hosted preference center's look: the name shown (else the tenant's), a logo, an accent colour (#rrggbb). */
+  branding?: { name?: string | null; logoUrl?: string | null; primaryColor?: string | null };
   /** Two-way conversations (src/conversations): the HELP answer, tenant keywords, the reply domain. */
   conversations?: {
     helpText?: string;
