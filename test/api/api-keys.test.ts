@@ -83,6 +83,9 @@ describe("tenant API keys: /api/keys", () => {
     // Within its own scopes it may mint.
     const sub = await mint({ name: "sub", scopes: ["stats:read"] }, manager.apiKey);
     expect(sub.scopes).toEqual(["stats:read"]);
+    // It is told what it may grant; a full-access key may grant every scope.
+    expect((await call("GET", "/api/keys", { key: manager.apiKey })).json.grantableScopes).toEqual(["stats:read", "keys:manage"]);
+    expect((await call("GET", "/api/keys", { key })).json.grantableScopes).toContain("*");
 
     for (const scopes of [["*"], ["providers:write"], ["stats:read", "communications:send"]]) {
       const res = await call("POST", "/api/keys", { key: manager.apiKey, body: { name: "up", scopes } });

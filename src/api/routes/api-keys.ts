@@ -8,6 +8,7 @@ import { Hono, type Context } from "hono";
 import type { AppEnv } from "../context";
 import { jsonBody, optionalJson } from "../validate";
 import { CreateKey, issueKey, keyDto, revokeKey, RotateKey, rotateKey, scopesBeyond } from "../keys";
+import { SCOPES } from "../scopes";
 import { getApiKey, listApiKeys, type ApiKeyRow } from "../../db/tenants";
 import { AppError, notFound } from "../../lib/errors";
 
@@ -34,7 +35,12 @@ async function manageable(c: Context<AppEnv>): Promise<ApiKeyRow> {
 export const apiKeys = new Hono<AppEnv>()
   .get("/", async (c) => {
     const keys = await listApiKeys(c.var.db, c.var.tenantId);
-    return c.json({ results: keys.map((k) => ({ ...keyDto(k), current: k.id === c.var.apiKeyId })) });
+    const held = keys.find((k) => k.id === c.var.apiKeyId)?.scopes ?? [];
+    return c.json({
+      results: keys.map((k) => ({ ...keyDto(k), current: k.id === c.var.apiKeyId })),
+      // What a new key from this caller may hold (a form's checkboxes).
+      grantableScopes: SCOPES.filter((s) => scopesBeyond(held, [s]).length === 0),
+    });
   })
   .post("/", async (c) => {
     const body = await jsonBody(c, CreateKey);
