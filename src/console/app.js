@@ -1,7 +1,7 @@
 // The console's shell: sign-in, navigation and a hash router (#/history, #/communications/<id>,
 // #/templates …). Each page is a module exporting `render(view, params)`.
 import { api, ApiError, onUnauthorized, session } from "./api.js";
-import { h } from "./dom.js";
+import { clearToast, h } from "./dom.js";
 import * as history from "./pages/history.js";
 import * as detail from "./pages/detail.js";
 import * as send from "./pages/send.js";
@@ -10,6 +10,10 @@ import * as preferences from "./pages/preferences.js";
 import * as providers from "./pages/providers.js";
 import * as suppressions from "./pages/suppressions.js";
 import * as stats from "./pages/stats.js";
+import * as keys from "./pages/keys.js";
+import * as webhooks from "./pages/webhooks.js";
+import * as audit from "./pages/audit.js";
+import * as settings from "./pages/settings.js";
 
 const ROUTES = [
   [/^#\/history(?:\?(.*))?$/, history],
@@ -20,6 +24,10 @@ const ROUTES = [
   [/^#\/providers$/, providers],
   [/^#\/suppressions$/, suppressions],
   [/^#\/stats$/, stats],
+  [/^#\/keys$/, keys],
+  [/^#\/webhooks(?:\/([^/?]+))?$/, webhooks],
+  [/^#\/audit(?:\?(.*))?$/, audit],
+  [/^#\/settings$/, settings],
 ];
 
 const $ = (id) => document.getElementById(id);
@@ -32,6 +40,8 @@ function signedIn(yes) {
 }
 
 async function route() {
+  // A message belongs to the page it was shown on (unless its caller carries it to the next).
+  clearToast({ navigating: true });
   if (!session.get()) {
     signedIn(false);
     $("view").replaceChildren();
@@ -101,6 +111,8 @@ onUnauthorized.addEventListener("unauthorized", () => {
   session.clear();
   route();
 });
+
+$("toast-close").addEventListener("click", () => clearToast());
 
 window.addEventListener("hashchange", route);
 route();
