@@ -324,6 +324,16 @@ describe("the console's administration pages in Chromium", () => {
     expect(findings).toEqual([]);
   });
 
+  it("fits a phone screen on each administration page", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [hash, title] of [["#/keys", "API keys"], ["#/webhooks", "Webhooks"], ["#/audit", "Audit log"], ["#/settings", "Settings"], ["#/providers", "Providers"]]) {
+      await go(hash!, title!);
+      // Nothing wider than the screen except inside the horizontally scrolling table regions.
+      expect(await page.evaluate<number>("document.documentElement.scrollWidth"), hash).toBeLessThanOrEqual(390);
+    }
+    await page.setViewportSize({ width: 1100, height: 900 });
+  });
+
   it("ran without a page error or a Worker error besides the ones the steps provoked", () => {
     const provoked = [
       /^422 .*\/api\/webhooks\/[^/]+$/, // the URL that is not one

@@ -1,14 +1,14 @@
 // The audit log: who changed what (keys, providers, templates, settings …), newest first, filtered
 // by action, resource type and dates, paged with the API's cursor. Filters and the cursor trail
 // live in the hash, so a page survives a reload and the back button.
-import { api, query } from "../api.js";
+import { api, openApi, query } from "../api.js";
 import { field, h, select, table, values, when } from "../dom.js";
 
 const PAGE = 25;
 
 /** The actions the API filters by, from its own schema (OpenAPI), so the list cannot drift. */
 async function auditFilters() {
-  const doc = await (await fetch("/openapi.json")).json();
+  const doc = await openApi();
   const params = doc.paths["/api/audit-log"].get.parameters;
   const options = (name) => params.find((p) => p.name === name)?.schema?.enum ?? [];
   return { actions: options("action"), resourceTypes: options("resourceType") };

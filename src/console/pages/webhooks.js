@@ -1,12 +1,12 @@
 // Tenant webhooks: endpoints that receive Herald's events (signed, Standard Webhooks). The list
 // page creates an endpoint (its signing secret shown once) and enables, disables or deletes one;
 // an endpoint's page edits it and shows its recent deliveries, each of which can be replayed.
-import { api } from "../api.js";
+import { api, openApi } from "../api.js";
 import { announce, field, h, oneTimeSecret, showErrors, statusBadge, table, when } from "../dom.js";
 
 /** The event types an endpoint may subscribe to, as the API validates them (its OpenAPI schema). */
 async function eventTypes() {
-  const doc = await (await fetch("/openapi.json")).json();
+  const doc = await openApi();
   return doc.components.schemas.CreateWebhookEndpoint.properties.eventTypes.items.enum;
 }
 
