@@ -160,6 +160,7 @@ describe("the console's administration pages in Chromium", () => {
     const delivery = page.locator("tbody tr", { hasText: "communication.delivered" });
     await expect.poll(() => delivery.locator(".badge").textContent(), SETTLE).toBe("succeeded");
     await delivery.getByRole("button", { name: /^Replay communication\.delivered/ }).click();
+    await expect.poll(() => page.locator("#toast-text").textContent(), SETTLE).toBe("Replaying communication.delivered.");
     // The same event (same webhook-id) reaches the receiver again.
     await expect.poll(() => received.length, SETTLE).toBe(2);
     expect(received[1]!.id).toBe(received[0]!.id);
@@ -167,6 +168,8 @@ describe("the console's administration pages in Chromium", () => {
     await page.getByLabel("Enabled").uncheck();
     await page.click("button:has-text('Save')");
     await expect.poll(async () => (await api("GET", `/api/webhooks/${endpoint.id}`)).enabled, SETTLE).toBe(false);
+    // The page redraws after saving; the next edit goes into the redrawn form.
+    await expect.poll(() => page.locator("#toast-text").textContent(), SETTLE).toBe("Endpoint saved.");
     // A URL the API refuses is named beside the field.
     await page.getByLabel("URL").fill("not a url");
     await page.click("button:has-text('Save')");
