@@ -287,6 +287,8 @@ const ROWS: Row[] = [
   { name: "pick a campaign's winner", method: "POST", path: (f) => `/api/campaigns/${f.campaign}/winner`, body: () => ({ variant: "A" }), status: 404 },
   { name: "list the other tenant's recipient's devices", method: "GET", path: (f) => `/api/recipients/customer/${f.recipient}/devices`, status: 200 },
   { name: "DELETE a device", method: "DELETE", path: (f) => `/api/recipients/customer/${f.recipient}/devices/${f.device}`, status: 404 },
+  { name: "rotate an API key", method: "POST", path: (f) => `/api/keys/${f.apiKeyId}/rotate`, body: () => ({ overlapHours: 0 }), status: 404 },
+  { name: "revoke an API key", method: "DELETE", path: (f) => `/api/keys/${f.apiKeyId}`, status: 404 },
   { name: "revoke an API key under one's own tenant id", method: "DELETE", path: (f) => `/admin/tenants/${B.tenantId}/api-keys/${f.apiKeyId}`, status: 404, admin: true },
 ];
 
@@ -343,6 +345,7 @@ describe("lists", () => {
     for (const path of [
       "/api/communications?size=100",
       `/api/communications?recipientId=${A.recipient}`,
+      `/api/communications?recipient=${A.recipient}`,
       `/api/communications?entityType=order&entityId=order-tenanta`,
       "/api/communications?type=invoice",
       "/api/communications?channel=sms&status=scheduled",
@@ -354,6 +357,7 @@ describe("lists", () => {
       "/api/webhooks",
       `/api/webhooks/${B.endpoint}/deliveries`,
       `/api/communication-preferences/customer/${A.recipient}/consents`,
+      "/api/keys",
     ]) {
       const a = await asB("GET", path);
       expect(a.status, path).toBe(200);
@@ -364,6 +368,7 @@ describe("lists", () => {
     // Filters on A's values find nothing of A's.
     for (const path of [
       `/api/communications?recipientId=${A.recipient}`,
+      `/api/communications?recipient=${A.recipient}`,
       "/api/communications?entityType=order&entityId=order-tenanta",
       `/api/communication-templates?code=${A.templateCode}`,
       `/api/suppressions?channel=email&contact=${encodeURIComponent(A.suppressed)}`,

@@ -46,6 +46,7 @@ import { mcp } from "./routes/mcp";
 import { workflows } from "./routes/workflows";
 import { workflowTemplates } from "./routes/workflow-templates";
 import { conversations } from "./routes/conversations";
+import { apiKeys } from "./routes/api-keys";
 import { database } from "../db/client";
 import { readConfig } from "../env";
 import { AppError } from "../lib/errors";
@@ -136,6 +137,7 @@ export function createApp() {
   app.use("/mcp", bodyLimit({ maxSize: MB, onError: tooLarge("1 MB") }));
   app.route("/mcp", mcp(app));
   app.route("/api/conversations", conversations);
+  app.route("/api/keys", apiKeys);
 
   app.notFound((c) => problem(404, "not_found", `no route for ${c.req.method} ${c.req.path}`, c.var.requestId ?? ""));
 

@@ -38,6 +38,7 @@ export const SCOPES = [
   "workflows:write",
   "conversations:read",
   "conversations:write",
+  "keys:manage",
 ] as const;
 export const Scope = z.enum(SCOPES);
 export type Scope = z.infer<typeof Scope>;
@@ -78,6 +79,7 @@ const RULES: Rule[] = [
   { prefix: "/api/workflows", read: "workflows:read", write: "workflows:write" },
   { prefix: "/api/workflow-templates", read: "workflows:read", write: "workflows:write" },
   { prefix: "/api/conversations", read: "conversations:read", write: "conversations:write" },
+  { prefix: "/api/keys", read: "keys:manage", write: "keys:manage" },
 ];
 const BY_LENGTH = [...RULES].sort((a, b) => b.prefix.length - a.prefix.length);
 

@@ -48,3 +48,7 @@ export const query = (params) => {
   const s = q.toString();
   return s ? `?${s}` : "";
 };
+
+let openApiDoc;
+/** The API's own OpenAPI document (public, fetched once): forms read enums from its schemas so they cannot drift. */
+export const openApi = () => (openApiDoc ??= fetch("/openapi.json").then((r) => (r.ok ? r.json() : Promise.reject(new Error(`openapi.json answered ${r.status}`)))));

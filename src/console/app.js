@@ -1,7 +1,7 @@
 // The console's shell: sign-in, navigation and a hash router (#/history, #/communications/<id>,
 // #/templates …). Each page is a module exporting `render(view, params)`.
 import { api, ApiError, onUnauthorized, session } from "./api.js";
-import { h } from "./dom.js";
+import { clearToast, h } from "./dom.js";
 import * as history from "./pages/history.js";
 import * as detail from "./pages/detail.js";
 import * as send from "./pages/send.js";
@@ -14,6 +14,10 @@ import * as audiences from "./pages/audiences.js";
 import * as campaigns from "./pages/campaigns.js";
 import * as workflows from "./pages/workflows.js";
 import * as conversations from "./pages/conversations.js";
+import * as keys from "./pages/keys.js";
+import * as webhooks from "./pages/webhooks.js";
+import * as audit from "./pages/audit.js";
+import * as settings from "./pages/settings.js";
 
 const ROUTES = [
   [/^#\/history(?:\?(.*))?$/, history],
@@ -28,6 +32,10 @@ const ROUTES = [
   [/^#\/campaigns(?:\/([^/?]+))?(?:\?.*)?$/, campaigns],
   [/^#\/workflows(?:\/([^/?]+))?(?:\/runs\/([^/?]+))?(?:\?(.*))?$/, workflows],
   [/^#\/conversations(?:\/([^/?]+))?(?:\?(.*))?$/, conversations],
+  [/^#\/keys$/, keys],
+  [/^#\/webhooks(?:\/([^/?]+))?$/, webhooks],
+  [/^#\/audit(?:\?(.*))?$/, audit],
+  [/^#\/settings$/, settings],
 ];
 
 const $ = (id) => document.getElementById(id);
@@ -40,6 +48,8 @@ function signedIn(yes) {
 }
 
 async function route() {
+  // A message belongs to the page it was shown on (unless its caller carries it to the next).
+  clearToast({ navigating: true });
   if (!session.get()) {
     signedIn(false);
     $("view").replaceChildren();
@@ -109,6 +119,8 @@ onUnauthorized.addEventListener("unauthorized", () => {
   session.clear();
   route();
 });
+
+$("toast-close").addEventListener("click", () => clearToast());
 
 window.addEventListener("hashchange", route);
 route();

@@ -35,7 +35,8 @@ export function showErrors(form, error) {
   const unplaced = [];
   let first;
   for (const e of error?.errors ?? []) {
-    const control = form.querySelector(`[name="${CSS.escape(e.field.split(".")[0])}"]`);
+    // A nested field ("credentials.apiKey") has its own control, or belongs to its top-level one.
+    const control = form.querySelector(`[name="${CSS.escape(e.field)}"]`) ?? form.querySelector(`[name="${CSS.escape(e.field.split(".")[0])}"]`);
     if (!control) {
       unplaced.push(`${e.field}: ${e.message}`);
       continue;
@@ -66,13 +67,30 @@ export function values(form) {
   return out;
 }
 
-/** Announces a message politely to screen readers and shows it in the toast area. */
-export function announce(message) {
+/**
+ * Announces a message politely to screen readers and shows it in the toast bar, which sits in the
+ * page flow under the header, so it never covers content. `carry` keeps it for the one navigation
+ * the caller is about to make ("Template created" shown on the template's page); any other
+ * navigation clears it (clearToast, called by the router).
+ */
+export function announce(message, { carry = false } = {}) {
   const el = document.getElementById("toast");
-  el.textContent = message;
   el.hidden = false;
+  el.querySelector("#toast-text").textContent = message;
+  announce.carry = carry;
   clearTimeout(announce.timer);
-  announce.timer = setTimeout(() => (el.hidden = true), 5000);
+  announce.timer = setTimeout(clearToast, 8000);
+}
+
+export function clearToast({ navigating = false } = {}) {
+  if (navigating && announce.carry) {
+    announce.carry = false;
+    return;
+  }
+  clearTimeout(announce.timer);
+  const el = document.getElementById("toast");
+  el.hidden = true;
+  el.querySelector("#toast-text").textContent = "";
 }
 
 export const when = (iso) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" }) : "—");
@@ -97,4 +115,21 @@ export function debounce(fn, ms) {
     clearTimeout(t);
     t = setTimeout(() => fn(...args), ms);
   };
+}
+
+/** The one-time secret: shown with a copy button until the user says it is saved. */
+export function oneTimeSecret(title, secret, note) {
+  const code = h("code", { id: "new-secret", class: "secret" }, secret);
+  const panel = h(
+    "section",
+    { class: "secret-panel", "aria-labelledby": "secret-h", role: "region" },
+    h("h2", { id: "secret-h" }, title),
+    h("p", {}, "Copy it now: it is shown only once and cannot be read again."),
+    code,
+    note ? h("p", { class: "muted" }, note) : null,
+    h("div", { class: "actions" },
+      h("button", { type: "button", class: "secondary", onclick: () => (navigator.clipboard ? navigator.clipboard.writeText(secret) : Promise.reject(new Error("no clipboard"))).then(() => announce("Copied."), () => announce("Copy it by hand: the clipboard is not available here.")) }, "Copy"),
+      h("button", { type: "button", onclick: () => panel.remove() }, "I have saved it")),
+  );
+  return panel;
 }

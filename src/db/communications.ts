@@ -88,6 +88,8 @@ export type CommunicationFilters = {
   statuses?: CommunicationStatus[];
   type?: string;
   recipientId?: string;
+  /** A recipient id or an exact contact (email address, phone number, device…). */
+  recipient?: string;
   entityType?: string;
   entityId?: string;
   startDate?: Date;
@@ -100,6 +102,7 @@ export async function listCommunications(db: Db, tenantId: string, f: Communicat
   if (f.statuses) conditions.push(inArray(communication.status, f.statuses));
   if (f.type) conditions.push(eq(communication.type, f.type));
   if (f.recipientId) conditions.push(eq(communication.recipientId, f.recipientId));
+  if (f.recipient) conditions.push(or(eq(communication.recipientContact, f.recipient), eq(communication.recipientId, f.recipient))!);
   if (f.entityType) conditions.push(eq(communication.entityType, f.entityType));
   if (f.entityId) conditions.push(eq(communication.entityId, f.entityId));
   if (f.startDate) conditions.push(gte(communication.createdAt, f.startDate));

@@ -33,6 +33,11 @@ describe("GET /api/communications", () => {
     expect(await q("channel=email")).toEqual([c]);
     expect(await q("type=invoice")).toEqual([c, a]);
     expect(await q("recipientId=cust-2")).toEqual([b]);
+    // `recipient` searches by id or by exact contact.
+    expect(await q("recipient=cust-1")).toEqual([a]);
+    expect(await q(`recipient=${encodeURIComponent("+14155550123")}`)).toEqual([b, a]);
+    expect(await q("recipient=x@y.test")).toEqual([c]);
+    expect(await q("recipient=nobody@y.test")).toEqual([]);
     expect(await q("entityType=sale&entityId=s-1")).toEqual([a]);
     expect(await q("status=queued")).toHaveLength(3);
     expect(await q("status=delivered")).toEqual([]);

@@ -20,6 +20,24 @@ describe("provider configs", () => {
     expect(listed.text).not.toContain("super-secret-value");
   });
 
+  it("lists each kind's credential and settings fields, as the schemas validate them", async () => {
+    const { key } = await createTenant();
+    const res = await call("GET", "/api/providers/kinds", { key });
+    expect(res.status, res.text).toBe(200);
+    const kinds = Object.fromEntries(res.json.results.map((k: { kind: string }) => [k.kind, k]));
+    expect(kinds.twilio.channels).toContain("sms");
+    expect(kinds.twilio.credentials).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: "accountSid", type: "string", required: true, pattern: "^AC[0-9a-fA-F]{32}$" }), expect.objectContaining({ name: "apiKeySid", required: false })]),
+    );
+    expect(kinds.sendgrid.settings).toEqual(expect.arrayContaining([expect.objectContaining({ name: "from", required: true, format: "email" })]));
+    expect(kinds.apns.credentials.find((f: { name: string }) => f.name === "privateKey")).toMatchObject({ multiline: true, required: true });
+    expect(kinds.sandbox.credentials).toEqual([]);
+    // Sending exactly the required fields the list names passes validation.
+    const sid = "AC" + "0123456789abcdef".repeat(2);
+    const made = await call("POST", "/api/providers", { key, body: { channel: "sms", provider: "twilio", credentials: { accountSid: sid, authToken: "t" }, settings: { from: "+14155550100" } } });
+    expect(made.status, made.text).toBe(201);
+  });
+
   it("validates credentials and settings against the provider, naming the field", async () => {
     const { key } = await createTenant();
     const badSid = await call("POST", "/api/providers", { key, body: TWILIO({ credentials: { accountSid: "nope", authToken: "x" } }) });

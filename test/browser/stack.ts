@@ -11,6 +11,8 @@ export type Stack = {
   adminToken: string;
   /** Errors and warnings the Workers logged, kept rather than printed. */
   workerErrors: string[];
+  /** Lets the Workers reach a local server (an http://127.0.0.1:<port> origin). */
+  allowOutbound(origin: string): void;
   close(): Promise<void>;
 };
 

@@ -101,6 +101,17 @@ const ROUTES: BodyRoute[] = [
     reveals: (j) => j?.apiKey,
   },
   {
+    name: "POST /api/keys",
+    method: "POST",
+    path: () => "/api/keys",
+    key: tenantKey,
+    use: "json",
+    base: () => ({ name: "ci", scopes: ["stats:read"] }),
+    fields: { name: s, scopes: ["array"], expiresInHours: ["number"] },
+    limit: MB,
+    reveals: (j) => j?.apiKey,
+  },
+  {
     name: "POST /api/providers",
     method: "POST",
     path: () => "/api/providers",

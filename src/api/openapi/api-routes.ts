@@ -28,6 +28,7 @@ import { CancelRuns, CreateWorkflowDoc, RunsQuery, TriggerInput } from "../route
 import { CopyTemplate } from "../routes/workflow-templates";
 import { WorkflowDefinition } from "../../workflows/definition";
 import { ConversationListQuery, MessageListQuery, ReplyRequest } from "../routes/conversations";
+import { CreateKey, RotateKey } from "../keys";
 
 const sendExample = { channel: "email", recipientContact: "ada@example.com", subject: "Your invoice", content: "<p>Hello Ada, your invoice is ready.</p>", type: "invoice" };
 
@@ -102,6 +103,7 @@ export const API_ROUTES: RouteDoc[] = [
     body: { name: "CreateProvider", schema: CreateProvider, example: { channel: "email", provider: "sandbox", priority: 1 } },
   }),
   providers("GET /api/providers", "List provider configs"),
+  providers("GET /api/providers/kinds", "Each provider kind's channels and its credential and settings fields (from the validation schemas)"),
   providers("GET /api/providers/:id", "A provider config"),
   providers("PATCH /api/providers/:id", "Update a provider config", { body: { name: "UpdateProvider", schema: UpdateProvider, example: { priority: 2, enabled: true } } }),
   providers("DELETE /api/providers/:id", "Delete a provider config"),
@@ -140,6 +142,15 @@ export const API_ROUTES: RouteDoc[] = [
     body: { name: "Settings", schema: Settings, example: { tracking: "herald", retentionDays: 90 } },
   }),
   account("GET /api/audit-log", "The audit trail of administrative actions, newest first", { query: AuditQuery }),
+  account("GET /api/keys", "The tenant's API keys (never their secrets); `current` marks the calling key"),
+  account("POST /api/keys", "Mint an API key (the secret is shown once)", {
+    description: "A key can grant only scopes it holds itself: without `*`, the new key's scopes must be a subset of the caller's (403 naming `scopes` otherwise).",
+    body: { name: "CreateApiKey", schema: CreateKey, example: { name: "analytics", scopes: ["stats:read", "communications:read"], expiresInHours: 720 } },
+  }),
+  account("POST /api/keys/:id/rotate", "Rotate an API key; the old one lives on for the overlap", {
+    body: { name: "RotateApiKey", schema: RotateKey, example: { overlapHours: 24 }, required: false },
+  }),
+  account("DELETE /api/keys/:id", "Revoke an API key (revoking the calling key is allowed and said so)", { success: { status: 200 } }),
   account("POST /api/inbox/tokens", "Mint a recipient's inbox token (for the browser)", {
     body: { name: "MintInboxToken", schema: MintToken, example: { recipientType: "customer", recipientId: "c1", ttlSeconds: 3600 } },
   }),

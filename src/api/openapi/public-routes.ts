@@ -4,7 +4,8 @@
  * tracking and unsubscribe links, and the service's own pages.
  */
 import { group, type RouteDoc } from "./types";
-import { CreateKey, CreateTenant, RotateKey, UpdateTenant } from "../routes/admin";
+import { CreateTenant, UpdateTenant } from "../routes/admin";
+import { CreateKey, RotateKey } from "../keys";
 import { AuditQuery } from "../routes/audit-log";
 import { ListQuery as InboxListQuery, Mark } from "../routes/inbox";
 

@@ -35,6 +35,8 @@ export const ListQuery = z
     status: PublicStatus.optional(),
     type: z.string().optional(),
     recipientId: z.string().optional(),
+    /** Search by recipient: an id or an exact contact, as the history page's search box sends it. */
+    recipient: z.string().trim().min(1).max(320).optional(),
     entityType: z.string().optional(),
     entityId: z.string().optional(),
     startDate: day.optional(),

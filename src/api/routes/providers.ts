@@ -11,6 +11,7 @@ import { jsonBody, parseWith } from "../validate";
 import { PROVIDERS } from "../../channels/registry";
 import { unsafeConfigUrl } from "../../channels/settings";
 import { ProviderKind } from "../../channels/kinds";
+import { providerKindFields } from "../../channels/fields";
 import { Channel } from "../../domain";
 import {
   deleteProviderConfig,
@@ -129,6 +130,8 @@ export const providers = new Hono<AppEnv>()
     const rows = await listProviderConfigs(c.var.db, c.var.tenantId);
     return c.json({ results: rows.map((r) => providerDto(r, c.var.config.publicUrl)) });
   })
+  // Before "/:id": the fields a form asks for, per provider kind.
+  .get("/kinds", (c) => c.json({ results: providerKindFields() }))
   .get("/:id", async (c) => {
     const row = await getProviderConfig(c.var.db, c.var.tenantId, c.req.param("id"));
     if (!row) throw notFound("provider config");

@@ -1,14 +1,16 @@
-// Communication history (seed §9.1): the seed's filters — status, channel, type, recipient and a
+// Communication history (seed §9.1): the seed's filters — status, channel, type, recipient (its id
+// or exact contact) and a
 // date range — kept in the page's hash so a filtered view survives a reload and the back button.
 import { api, query } from "../api.js";
 import { field, h, select, statusBadge, table, values, when } from "../dom.js";
 
 export const STATUSES = ["scheduled", "queued", "sent", "delivered", "opened", "clicked", "bounced", "failed", "suppressed", "cancelled"];
-export const CHANNELS = ["email", "sms", "whatsapp", "messenger", "in_app"];
+export const CHANNELS = ["email", "sms", "whatsapp", "messenger", "push", "in_app"];
 const SIZE = 20;
 
-export async function render(view, [search]) {
-  const filters = Object.fromEntries(new URLSearchParams(search ?? ""));
+export async function render(view) {
+  // Read from the hash itself: the router's decoded copy would turn an encoded "+" into a space.
+  const filters = Object.fromEntries(new URLSearchParams(location.hash.split("?")[1] ?? ""));
   const page = Math.max(1, Number(filters.page) || 1);
   const form = h(
     "form",
@@ -16,7 +18,7 @@ export async function render(view, [search]) {
     field("Status", select("status", [["", "Any status"], ...STATUSES.map((s) => [s, s])], filters.status ?? "")),
     field("Channel", select("channel", [["", "Any channel"], ...CHANNELS.map((c) => [c, c])], filters.channel ?? "")),
     field("Type", h("input", { name: "type", value: filters.type ?? "", placeholder: "invoice" })),
-    field("Recipient id", h("input", { name: "recipientId", value: filters.recipientId ?? "" })),
+    field("Recipient", h("input", { name: "recipient", type: "search", value: filters.recipient ?? filters.recipientId ?? "", spellcheck: false }), "An id, email address or phone number."),
     field("From", h("input", { name: "startDate", type: "date", value: filters.startDate ?? "" })),
     field("To", h("input", { name: "endDate", type: "date", value: filters.endDate ?? "" })),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Filter"), h("a", { href: "#/history", class: "button secondary" }, "Clear")),

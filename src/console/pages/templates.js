@@ -5,6 +5,7 @@ import { api } from "../api.js";
 import { announce, debounce, field, h, select, showErrors, table, values } from "../dom.js";
 import { contentFrame } from "./detail.js";
 import { CHANNELS } from "./history.js";
+import { variablesEditor } from "../variables.js";
 
 const CONTENT = [
   ["subjectTemplate", "Subject", "email"],
@@ -82,7 +83,7 @@ function renderNew(view) {
     if (v.availableVariables !== undefined) v.availableVariables = v.availableVariables.split(",").map((s) => s.trim()).filter(Boolean);
     try {
       const created = await api("POST", "/api/communication-templates", v);
-      announce(created.warnings?.length ? `Created, with warnings: ${created.warnings.join("; ")}` : "Template created.");
+      announce(created.warnings?.length ? `Created, with warnings: ${created.warnings.join("; ")}` : "Template created.", { carry: true });
       location.hash = `#/templates/${encodeURIComponent(created.id)}`;
     } catch (err) {
       showErrors(form, err);
@@ -144,25 +145,19 @@ async function renderEdit(view, id) {
     ),
   );
 
-  const variables = h("textarea", { name: "variables", rows: 4, spellcheck: false, placeholder: '{"customerName": "Ada"}', value: JSON.stringify(Object.fromEntries((t.availableVariables ?? []).map((n) => [n, ""])), null, 1) });
   const locale = h("input", { name: "locale", value: t.locale, size: 8 });
   const output = h("div", { class: "preview", id: "template-preview", "aria-live": "polite" });
   const refresh = debounce(async () => {
-    let vars;
     try {
-      vars = variables.value.trim() ? JSON.parse(variables.value) : {};
-    } catch {
-      return output.replaceChildren(h("p", { class: "field-error" }, "Variables must be a JSON object."));
-    }
-    try {
-      output.replaceChildren(previewView(await api("POST", `${path}/preview`, { variables: vars, locale: locale.value.trim() || undefined })));
+      output.replaceChildren(previewView(await api("POST", `${path}/preview`, { variables: variables.value(), locale: locale.value.trim() || undefined })));
     } catch (err) {
       output.replaceChildren(h("p", { class: "field-error" }, err.message));
     }
   }, 250);
-  variables.addEventListener("input", refresh);
+  const variables = variablesEditor(t.availableVariables ?? [], refresh);
   locale.addEventListener("input", refresh);
   refresh();
+  const testSend = testSendForm(t, variables, locale);
 
   const newLocale = `#/templates/new?${new URLSearchParams({ code: t.code, channel: t.channel, type: t.type })}`;
   view.replaceChildren(
@@ -171,8 +166,36 @@ async function renderEdit(view, id) {
     h("p", { class: "muted" }, h("code", {}, t.code), ` · ${t.channel} · ${t.locale} · `, t.isSystem ? "system template (read-only)" : `active version v${t.version}`, " · ", h("a", { href: newLocale }, "Add a locale")),
     h("div", { class: "two-col" },
       h("section", { "aria-labelledby": "edit-h" }, h("h2", { id: "edit-h" }, "Edit"), form),
-      h("section", { "aria-labelledby": "preview-h" }, h("h2", { id: "preview-h" }, "Preview"), field("Variables (JSON)", variables), field("Locale", locale), output)),
+      h("section", { "aria-labelledby": "preview-h" }, h("h2", { id: "preview-h" }, "Preview"), variables.element, field("Locale", locale), output, h("h3", {}, "Send a test"), testSend)),
     h("h2", {}, "Versions"),
     table("Versions of this template", ["Version", "Created", "Starts with", ""], versionRows),
   );
+}
+
+/** Sends this template, with the preview's variables and locale, to one contact (or recipient). */
+function testSendForm(t, variables, locale) {
+  const byRecipient = t.channel === "push" || t.channel === "in_app";
+  const form = h(
+    "form",
+    { class: "stack", id: "test-send", novalidate: true },
+    h("p", { class: "form-error", role: "alert", tabindex: -1, hidden: true }),
+    byRecipient
+      ? field("Test recipient id", h("input", { name: "recipientId", required: true }), `A ${t.channel === "push" ? "recipient with a registered device" : "recipient's inbox"} (type customer).`)
+      : field("Test contact", h("input", { name: "recipientContact", required: true, spellcheck: false }), t.channel === "email" ? "An email address." : "An E.164 phone number or the channel's id."),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, "Send test")),
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const v = values(form);
+    const body = { channel: t.channel, templateId: t.id, templateVariables: variables.value(), type: t.type, ...v };
+    if (locale.value.trim()) body.locale = locale.value.trim();
+    try {
+      const sent = await api("POST", "/api/communications/send", body);
+      announce(`Test sent: ${sent.status ?? "queued"}.`, { carry: true });
+      location.hash = `#/communications/${encodeURIComponent(sent.id)}`;
+    } catch (err) {
+      showErrors(form, err);
+    }
+  });
+  return form;
 }
