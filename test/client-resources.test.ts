@@ -130,3 +130,33 @@ describe("client resources", () => {
     expect((await herald.usage.get()).channels.length).toBeGreaterThan(0);
   });
 });
+
+describe("client: API keys and the preference link", () => {
+  it("mints, lists, rotates and revokes the tenant's own keys, and refuses a scope the caller lacks", async () => {
+    const minted = await herald.keys.create({ name: "reader", scopes: ["keys:manage", "communications:read"] });
+    expect(minted.apiKey).toMatch(/^hk_/);
+    const listed = await herald.keys.list();
+    expect(listed.results.map((k) => k.name)).toContain("reader");
+    expect(listed.results.find((k) => k.current)?.scopes).toEqual(["*"]);
+
+    // The scoped key may mint only within its own scopes.
+    const scoped = new HeraldClient({ baseUrl: BASE, apiKey: minted.apiKey, fetch: documented.fetch, retry: false });
+    const refused = await scoped.keys.create({ name: "escalate", scopes: ["communications:send"] }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ProblemError);
+    expect((refused as ProblemError).status).toBe(403);
+
+    const rotated = await herald.keys.rotate(minted.id, { overlapHours: 0 });
+    expect(rotated.replaces.id).toBe(minted.id);
+    const revoked = await herald.keys.revoke(rotated.id);
+    expect(revoked).toMatchObject({ id: rotated.id, revokedCallingKey: false });
+    expect(revoked.revokedAt).toEqual(expect.any(String));
+  });
+
+  it("mints a preference-center link that opens the recipient's page", async () => {
+    const link = await herald.recipients.preferenceLink("customer", "c-42", { expiresIn: 3600 });
+    expect(new Date(link.expiresAt).getTime()).toBeGreaterThan(Date.now());
+    const page = await exports.default.fetch(link.url.replace(/^https?:\/\/[^/]+/, BASE));
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toContain("text/html");
+  });
+});

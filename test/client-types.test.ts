@@ -39,6 +39,8 @@ import type { ConversationListQuery, MessageListQuery, ReplyRequest, conversatio
 import type { RunsQuery, TriggerInput, runDto, workflowDto } from "../src/api/routes/workflows";
 import type { CopyTemplate } from "../src/api/routes/workflow-templates";
 import type { Step, WorkflowDefinition } from "../src/workflows/definition";
+import type { CreateKey, RotateKey, keyDto } from "../src/api/keys";
+import type { Scope } from "../src/api/scopes";
 
 type Out<F extends (...args: never[]) => unknown> = ReturnType<F>;
 type In<S extends z.ZodType> = z.input<S>;
@@ -66,6 +68,8 @@ describe("client types agree with the server", () => {
     same<C.CreateWebhookEndpoint, In<typeof CreateEndpoint>>("same");
     same<C.UpdateWebhookEndpoint, In<typeof UpdateEndpoint>>("same");
     same<C.PatchSettings, In<typeof Settings>>("same");
+    same<C.CreateApiKey, In<typeof CreateKey>>("same");
+    same<C.RotateApiKey, In<typeof RotateKey>>("same");
     same<C.MintInboxToken, In<typeof MintToken>>("same");
     same<C.BusinessEventInput, In<typeof BusinessEventInput>>("same");
     same<C.TriggerRuleInput, In<typeof TriggerRuleInput>>("same");
@@ -118,6 +122,9 @@ describe("client types agree with the server", () => {
 
   it("client response types agree with the response schemas and DTOs", () => {
     same<C.Communication, z.output<typeof R.CommunicationOut>>("same");
+    // Stored scopes are typed as strings on the server; they were checked against Scope when written.
+    same<Omit<C.ApiKey, "scopes">, Omit<Out<typeof keyDto>, "scopes">>("same");
+    same<C.Scope, Scope>("same");
     same<C.TimelineEntry, z.output<typeof R.TimelineEntryOut>>("same");
     same<C.CommunicationDetail, z.output<typeof R.CommunicationDetailOut>>("same");
     same<C.SendResult, z.output<typeof R.SendResultOut>>("same");

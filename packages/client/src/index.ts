@@ -12,7 +12,7 @@ import { Transport, type Call, type HeraldOptions } from "./transport.js";
 import { communications, stats } from "./resources/communications.js";
 import { inbox, preferences, providers, settings, suppressions, templates, webhooks } from "./resources/messaging.js";
 import { events, reminders, triggers, workflows, workflowTemplates } from "./resources/automation.js";
-import { audiences, auditLog, campaigns, conversations, recipients, usage } from "./resources/engagement.js";
+import { audiences, auditLog, campaigns, conversations, keys, recipients, usage } from "./resources/engagement.js";
 
 export { ProblemError, type FieldError, type Problem } from "./problem.js";
 export { byCursor, byPage, collect } from "./paginate.js";
@@ -46,6 +46,7 @@ export class HeraldClient {
     this.recipients = recipients(t);
     this.auditLog = auditLog(t);
     this.usage = usage(t);
+    this.keys = keys(t);
   }
 
   readonly communications: ReturnType<typeof communications>;
@@ -69,6 +70,7 @@ export class HeraldClient {
   readonly recipients: ReturnType<typeof recipients>;
   readonly auditLog: ReturnType<typeof auditLog>;
   readonly usage: ReturnType<typeof usage>;
+  readonly keys: ReturnType<typeof keys>;
 
   /** Any route, for what the typed methods do not cover yet. */
   request<T>(method: string, path: string, call?: Call): Promise<T> {

@@ -1,7 +1,14 @@
-/** Audiences and campaigns, conversations, recipients (devices, export, erasure), audit log, usage. */
+/** Audiences and campaigns, conversations, recipients (devices, export, erasure, preference link), audit log, usage, API keys. */
 import { byCursor, byPage } from "../paginate.js";
 import { seg, type CallOptions, type Transport } from "../transport.js";
 import type {
+  ApiKeyList,
+  CreateApiKey,
+  IssuedApiKey,
+  PreferenceLink,
+  RevokedApiKey,
+  RotateApiKey,
+  RotatedApiKey,
   Audience,
   AuditEntry,
   AuditQuery,
@@ -79,6 +86,9 @@ export const conversations = (t: Transport) => ({
 
 const rcpt = (type: string, id: string) => `/api/recipients/${seg(type)}/${seg(id)}`;
 export const recipients = (t: Transport) => ({
+  /** A signed link to the hosted preference center, for an email footer; `expiresIn` in seconds. */
+  preferenceLink: (type: string, id: string, query: { expiresIn?: number } = {}, o: CallOptions = {}) =>
+    t.request<PreferenceLink>("GET", `${rcpt(type, id)}/preference-link`, { ...o, query }),
   export: (type: string, id: string, o: CallOptions = {}) => t.request<RecipientExport>("GET", `${rcpt(type, id)}/export`, o),
   /** Erases everything Herald holds about the recipient, leaving an opt-out marker. */
   erase: (type: string, id: string, o: CallOptions = {}) => t.request<RecipientErased>("DELETE", rcpt(type, id), o),
@@ -98,4 +108,12 @@ export const auditLog = (t: Transport) => ({
 
 export const usage = (t: Transport) => ({
   get: (o: CallOptions = {}) => t.request<Usage>("GET", "/api/usage", o),
+});
+
+/** The tenant's own API keys (scope `keys:manage`): a key grants, rotates or revokes only scopes it holds. */
+export const keys = (t: Transport) => ({
+  list: (o: CallOptions = {}) => t.request<ApiKeyList>("GET", "/api/keys", o),
+  create: (body: CreateApiKey = {}, o: CallOptions = {}) => t.request<IssuedApiKey>("POST", "/api/keys", { ...o, body }),
+  rotate: (id: string, body: RotateApiKey = {}, o: CallOptions = {}) => t.request<RotatedApiKey>("POST", `/api/keys/${seg(id)}/rotate`, { ...o, body }),
+  revoke: (id: string, o: CallOptions = {}) => t.request<RevokedApiKey>("DELETE", `/api/keys/${seg(id)}`, o),
 });

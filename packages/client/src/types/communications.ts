@@ -112,6 +112,8 @@ export type CommunicationListQuery = {
   status?: CommunicationStatus;
   type?: string;
   recipientId?: string;
+  /** A recipient id or an exact contact (email, phone, …). */
+  recipient?: string;
   entityType?: string;
   entityId?: string;
   /** `YYYY-MM-DD` (a whole day) or an ISO date-time. */

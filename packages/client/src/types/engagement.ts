@@ -150,3 +150,60 @@ export type Usage = {
   channels: { channel: Channel; used: number; quota: number | null; remaining: number | null }[];
   rateLimit: { perSecond: number; burst: number };
 };
+
+/** A signed, expiring link to the hosted preference center (docs/preference-center.md). */
+export type PreferenceLink = { url: string; expiresAt: Timestamp };
+
+/** What an API key may do (`*`: everything); test/client-types.test.ts keeps this list the server's. */
+export type Scope =
+  | "*"
+  | "communications:send"
+  | "communications:read"
+  | "stats:read"
+  | "templates:read"
+  | "templates:write"
+  | "preferences:read"
+  | "preferences:write"
+  | "providers:read"
+  | "providers:write"
+  | "suppressions:read"
+  | "suppressions:write"
+  | "webhooks:read"
+  | "webhooks:write"
+  | "settings:read"
+  | "settings:write"
+  | "inbox:tokens"
+  | "automation:read"
+  | "automation:write"
+  | "recipients:read"
+  | "recipients:erase"
+  | "devices:write"
+  | "audit:read"
+  | "audiences:read"
+  | "audiences:write"
+  | "campaigns:read"
+  | "campaigns:write"
+  | "workflows:read"
+  | "workflows:write"
+  | "conversations:read"
+  | "conversations:write"
+  | "keys:manage";
+
+export type ApiKey = {
+  id: string;
+  name: string;
+  /** The secret's first characters, to tell keys apart; the secret itself is shown once. */
+  prefix: string;
+  scopes: Scope[];
+  createdAt: Timestamp;
+  expiresAt: Timestamp | null;
+  lastUsedAt: Timestamp | null;
+  revokedAt: Timestamp | null;
+};
+export type ApiKeyList = { results: (ApiKey & { current: boolean })[]; grantableScopes: Scope[] };
+export type CreateApiKey = { name?: string; scopes?: Scope[]; expiresInHours?: number };
+export type RotateApiKey = { overlapHours?: number };
+/** The secret (`apiKey`) is in this answer only. */
+export type IssuedApiKey = ApiKey & { apiKey: string };
+export type RotatedApiKey = IssuedApiKey & { replaces: { id: string; expiresAt: Timestamp } };
+export type RevokedApiKey = ApiKey & { revokedCallingKey: boolean; detail?: string };

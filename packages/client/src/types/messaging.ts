@@ -187,6 +187,8 @@ export type Settings = {
   encryptContacts: boolean;
   preferences: { requiredTypes: string[]; marketingTypes: string[]; timezone: string; quietHours: QuietHours | null };
   conversations: { helpText: string | null; keywords: { keyword: string; event: string }[]; replyDomain: string | null };
+  /** What the hosted preference center shows: the tenant's name, logo (https) and colour (`#rrggbb`). */
+  branding: { name: string | null; logoUrl: string | null; primaryColor: string | null };
 };
 export type PatchSettings = {
   tracking?: "provider" | "herald" | "off";
@@ -196,6 +198,8 @@ export type PatchSettings = {
   routing?: Partial<Record<ProviderChannel, "priority" | "weighted">>;
   preferences?: { timezone?: string; quietHours?: QuietHours | null; requiredTypes?: string[]; marketingTypes?: string[] };
   conversations?: { helpText?: string; keywords?: { keyword: string; event: string }[]; replyDomain?: string };
+  /** `null` clears a field. */
+  branding?: { name?: string | null; logoUrl?: string | null; primaryColor?: string | null };
 };
 
 export type MintInboxToken = { recipientType?: string; recipientId: string; ttlSeconds?: number };
