@@ -26,7 +26,7 @@ import { fmt, table } from "./format.mjs";
 import { hit } from "./load.mjs";
 import { startStack } from "./stack.mjs";
 
-const PER_CALL = 10_000;
+export const PER_CALL = 10_000;
 const POLL_MS = 1000;
 const STALL_MS = 30_000;
 /**
@@ -38,7 +38,7 @@ const DELIVERY_WINDOW_MS = 120_000;
 
 /** Issue 18 §5: an urgent send's created → delivered p99 beside a campaign, at most this × alone. */
 const PRIORITY_TARGET = 1.5;
-const SERIES = ["urgent", "normal"];
+export const SERIES = ["urgent", "normal"];
 const bodyFor = (priority) => JSON.stringify({ ...JSON.parse(SEND_BODY), priority });
 
 /**
@@ -99,14 +99,14 @@ function transactional(stack, tenant, { seconds, connections, priority, rate }) 
  * (at least one), or open loop at `rate` sends/s each.
  * @returns {Promise<Record<string, { tenant, http }>>}
  */
-async function bothSeries(stack, tenants, { seconds, connections, rate }) {
+export async function bothSeries(stack, tenants, { seconds, connections, rate }) {
   const each = Math.max(1, Math.floor(connections / 2));
   const runs = await Promise.all(SERIES.map((priority) => transactional(stack, tenants[priority], { seconds, connections: each, priority, rate })));
   return Object.fromEntries(SERIES.map((priority, i) => [priority, { tenant: tenants[priority], http: runs[i] }]));
 }
 
 /** Waits for each series' sends to be delivered, then reads their created → delivered times. */
-async function drainSeries(stack, series, label, deadline, failures) {
+export async function drainSeries(stack, series, label, deadline, failures) {
   for (const priority of SERIES) {
     const s = series[priority];
     s.delivery = await waitForDelivery(stack.url, s.tenant.apiKey, deadline);
@@ -139,7 +139,7 @@ async function trimmedQueueTimes(db, tenantId) {
   return { n: waits.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: waits.at(-1) };
 }
 
-const newTenants = async (stack, phase) =>
+export const newTenants = async (stack, phase) =>
   Object.fromEntries(await Promise.all(SERIES.map(async (p) => [p, await createSandboxTenant(stack.url, stack.adminToken, `bench ${p} ${phase}`)])));
 
 /**
