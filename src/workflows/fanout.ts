@@ -28,6 +28,8 @@ export const PAGE = 250;
 export const PAGES_PER_MESSAGE = 4;
 /** Instance creations per second per workflow that Workflows allows (paid plan). */
 export const CREATES_PER_SECOND = 100;
+/** The wait before a failed page is tried again: the queue consumer's retry delay (src/lib/queue-batch.ts). */
+const RETRY_SECONDS = 30;
 
 export const FanoutMessage = z.object({
   v: z.literal(1),
@@ -131,7 +133,7 @@ function recipientOf(m: MemberRow): { ok: true; recipient: EventRecipient } | { 
 }
 
 /** One queue message: up to PAGES_PER_MESSAGE pages, then the next message, paced to the creation limit. */
-export async function runFanoutMessage(env: Env, msg: FanoutMessage, now = new Date()): Promise<PageOutcome> {
+export async function runFanoutMessage(env: Env, msg: FanoutMessage): Promise<PageOutcome> {
   const db = database(env.DB);
   const began = Date.now();
   let after: MemberKey | null = msg.after;
@@ -143,7 +145,18 @@ export async function runFanoutMessage(env: Env, msg: FanoutMessage, now = new D
       await completeFanout(db, f, new Date());
       return "completed";
     }
-    const outcome = await startPage(env, db, f, after, members);
+    let outcome: PageResult;
+    try {
+      outcome = await startPage(env, db, f, after, members);
+    } catch (error) {
+      // The first page throws: the queue retries this message. A later one must not, because the
+      // retry would find the cursor moved past this message's first pages and stop as stale: the
+      // chain goes on from here instead, after the same wait as a retry.
+      if (page === 0) throw error;
+      console.error(JSON.stringify({ msg: "workflow fan-out page failed", fanoutId: f.id, error: String(error) }));
+      await env.CAMPAIGN_QUEUE.send(message(f, after), { delaySeconds: RETRY_SECONDS });
+      return "continued";
+    }
     if (outcome.kind !== "advanced") return outcome.kind;
     created += outcome.created;
     after = members.at(-1)!;

@@ -110,6 +110,31 @@ describe("audience triggers", () => {
     expect(replay.fanout.id).toBe(res.fanout.id);
  }, 120_000);
 
+  it("a later page that fails hands on from the cursor instead of being retried as stale", async () => {
+    await using wf = await introspectWorkflow(env.JOURNEYS_BULK);
+    await createWorkflow("onboarding", key, { key: "onboarding", ...slow });
+    const aud = await audience(key, people(300));
+    const res = await triggerAudience(key, "onboarding", { audienceId: aud });
+    const [first] = q.chunks.drain();
+    const real = env.JOURNEYS_BULK.createBatch.bind(env.JOURNEYS_BULK);
+    // Page one (250 members) makes three calls; the first call of page two fails.
+    vi.spyOn(env.JOURNEYS_BULK, "createBatch").mockImplementationOnce(real).mockImplementationOnce(real).mockImplementationOnce(real).mockRejectedValueOnce(new Error("workflows unavailable"));
+    const result = await runChunks([first!.body as unknown as CampaignMessage]);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(q.chunks.sent).toEqual([{ body: expect.objectContaining({ fanoutId: res.fanout.id, after: { recipientType: "customer", recipientId: "m00249" } }), delaySeconds: 30 }]);
+    expect(await fanoutOf(key, "onboarding", res.fanout.id)).toMatchObject({ state: "running", started: 250 });
+    const [next] = q.chunks.drain();
+    vi.restoreAllMocks();
+    q = captureQueues();
+    // The first message again is stale (its first page moved the cursor); the continuation finishes.
+    expect((await runChunks([first!.body as unknown as CampaignMessage])).explicitAcks).toHaveLength(1);
+    expect(q.chunks.sent).toHaveLength(0);
+    await runChunks([next!.body as unknown as CampaignMessage]);
+    expect(await runRows("onboarding")).toHaveLength(300);
+    expect(await wf.get()).toHaveLength(300);
+    expect(await fanoutOf(key, "onboarding", res.fanout.id)).toMatchObject({ state: "completed", started: 300 });
+  }, 120_000);
+
   it("the cancellation key stops members not reached yet and cancels the runs already started", async () => {
     await using wf = await introspectWorkflow(env.JOURNEYS_BULK);
     await createWorkflow("onboarding", key, { key: "onboarding", ...slow });
