@@ -201,6 +201,21 @@ describe("audience triggers", () => {
     expect(results.map((r) => r.content)).toEqual(["Hello Member 0, p0", "Hello Member 1, p1", "Hello Member 2, p2"]);
   });
 
+  it("a topic is an audience too: its subscribers get the runs", async () => {
+    await using wf = await introspectWorkflow(env.JOURNEYS_BULK);
+    await createWorkflow("onboarding", key, { key: "onboarding", ...slow });
+    const topic = await audience(key, [], { kind: "topic" });
+    for (const id of ["s1", "s2"]) {
+      const sub = await call("POST", `/api/audiences/${topic}/subscribe`, { key, body: { recipientId: id, email: `${id}@example.com` } });
+      expect(sub.status, sub.text).toBe(200);
+    }
+    const res = await triggerAudience(key, "onboarding", { audienceId: topic });
+    expect(res.fanout.total).toBe(2);
+    await fanOut(q);
+    expect((await runRows("onboarding")).map((r) => r.recipient_id)).toEqual(["s1", "s2"]);
+    expect(await wf.get()).toHaveLength(2);
+  });
+
   it("isolates tenants: another tenant's audience is a 404 naming audienceId, its fan-outs and cancel keys do not cross", async () => {
     await createWorkflow("onboarding", key, { key: "onboarding", ...slow });
     const aud = await audience(key, people(5));
