@@ -14,15 +14,13 @@
  * Optional in `npm run bench` (`-- --workflows 10000`; the default run uses a small audience);
  * alone: `node bench/workflows.mjs --audience 10000 [--seconds 5] [--rate R]`.
  */
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SEND_BODY, call, createSandboxTenant } from "./api.mjs";
 import { settle } from "./cpu.mjs";
-import { PER_CALL, SERIES, bothSeries, drainSeries, newTenants } from "./campaign.mjs";
+import { SERIES, bothSeries, drainSeries, importAudience, newTenants } from "./campaign.mjs";
 import { fmt, median, table } from "./format.mjs";
-import { startStack } from "./stack.mjs";
+import { isMain, runAlone } from "./alone.mjs";
 
 const TRIGGER_RECIPIENTS = 1000;
 const OVERHEAD_SAMPLES = 10;
@@ -112,11 +110,7 @@ async function measureAudience(stack, { members, seconds, connections, rate, dea
   const alone = await newTenants(stack, "workflows alone");
   const beside = await newTenants(stack, "beside the audience trigger");
   process.stdout.write(`workflows: importing ${fmt(members)} audience members… `);
-  const { id: audienceId } = await call(stack.url, owner.apiKey, "POST", "/api/audiences", { name: "bench workflow audience" });
-  for (let from = 0; from < members; from += PER_CALL) {
-    const part = Array.from({ length: Math.min(PER_CALL, members - from) }, (_, i) => ({ recipientId: `a${from + i}`, email: `a${from + i}@bench.test`, name: `A ${from + i}` }));
-    await call(stack.url, owner.apiKey, "POST", `/api/audiences/${audienceId}/members`, { members: part });
-  }
+  const audienceId = await importAudience(stack, owner, "bench workflow audience", members, "a");
   await call(stack.url, owner.apiKey, "POST", "/api/workflows", { key: "bench-bulk", name: "Audience", steps: [email("hello", "Hello {{name}}, spring is here.")] });
   console.log("done");
 
@@ -230,24 +224,8 @@ export function printWorkflows(r) {
 export const workflowFailures = (r) => r?.failures ?? [];
 
 // Alone: build and serve the stack, run only this phase.
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (isMain(import.meta.url)) {
   const { values } = parseArgs({ options: { audience: { type: "string", default: "2000" }, seconds: { type: "string", default: "5" }, rate: { type: "string" } } });
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-  let stack;
-  let code = 0;
-  try {
-    console.log("building both Workers and starting Miniflare…");
-    stack = await startStack(root, (s) => (stack = s), { assets: false });
-    const r = await measureWorkflows(stack, { members: Number(values.audience), seconds: Number(values.seconds), rate: values.rate ? Number(values.rate) : undefined, deadline: Date.now() + 15 * 60_000 });
-    printWorkflows(r);
-    const failures = [...r.failures, ...stack.workerErrors.slice(0, 5).map((e) => `a Worker logged: ${e.slice(0, 300)}`)];
-    for (const f of failures) console.error(`FAIL: ${f}`);
-    code = failures.length ? 1 : 0;
-  } catch (error) {
-    console.error(`FAIL: ${error?.stack ?? error}`);
-    code = 1;
-  } finally {
-    await stack?.close();
-    process.exit(code);
-  }
+  const rate = values.rate ? Number(values.rate) : undefined;
+  await runAlone((stack) => measureWorkflows(stack, { members: Number(values.audience), seconds: Number(values.seconds), rate, deadline: Date.now() + 15 * 60_000 }), printWorkflows);
 }

@@ -20,6 +20,7 @@ import { database, runBatch, type Db } from "../db/client";
 import { advanceFanout, completeFanout, fanoutByIdempotency, getFanout, insertFanout, stalledFanouts, type WorkflowFanoutRow } from "../db/workflow-fanouts";
 import type { Env } from "../env";
 import { uuidv7 } from "../lib/ids";
+import { cursorOf, sameCursor } from "../campaigns/message";
 import { cancelRuns, startRuns } from "./runs";
 import type { Actor } from "./steps/types";
 
@@ -51,8 +52,6 @@ const message = (f: Pick<WorkflowFanoutRow, "tenantId" | "id" | "audienceId">, a
   after: after ? { recipientType: after.recipientType, recipientId: after.recipientId } : null,
 });
 
-const cursorOf = (f: WorkflowFanoutRow): MemberKey | null => (f.cursorType !== null && f.cursorId !== null ? { recipientType: f.cursorType, recipientId: f.cursorId } : null);
-const sameCursor = (a: MemberKey | null, b: MemberKey | null) => (a === null || b === null ? a === b : a.recipientType === b.recipientType && a.recipientId === b.recipientId);
 
 /** A running fan-out without progress for this long has lost its message (or its consumer died). */
 export const STALL_MS = 2 * 60_000;
