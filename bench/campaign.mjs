@@ -15,8 +15,6 @@
  * Optional in `npm run bench` (`-- --campaign 100000`); alone: `node bench/campaign.mjs --members 5000
  * [--seconds 5] [--rate R]` (`--rate`: open-loop series at R sends/s each instead of closed loop).
  */
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SEND_BODY, call, createSandboxTenant } from "./api.mjs";
@@ -24,7 +22,7 @@ import { settle } from "./cpu.mjs";
 import { queueTimes, waitForDelivery } from "./delivery.mjs";
 import { fmt, table } from "./format.mjs";
 import { hit } from "./load.mjs";
-import { startStack } from "./stack.mjs";
+import { isMain, runAlone } from "./alone.mjs";
 
 const PER_CALL = 10_000;
 const POLL_MS = 1000;
@@ -38,7 +36,7 @@ const DELIVERY_WINDOW_MS = 120_000;
 
 /** Issue 18 §5: an urgent send's created → delivered p99 beside a campaign, at most this × alone. */
 const PRIORITY_TARGET = 1.5;
-const SERIES = ["urgent", "normal"];
+export const SERIES = ["urgent", "normal"];
 const bodyFor = (priority) => JSON.stringify({ ...JSON.parse(SEND_BODY), priority });
 
 /**
@@ -99,14 +97,14 @@ function transactional(stack, tenant, { seconds, connections, priority, rate }) 
  * (at least one), or open loop at `rate` sends/s each.
  * @returns {Promise<Record<string, { tenant, http }>>}
  */
-async function bothSeries(stack, tenants, { seconds, connections, rate }) {
+export async function bothSeries(stack, tenants, { seconds, connections, rate }) {
   const each = Math.max(1, Math.floor(connections / 2));
   const runs = await Promise.all(SERIES.map((priority) => transactional(stack, tenants[priority], { seconds, connections: each, priority, rate })));
   return Object.fromEntries(SERIES.map((priority, i) => [priority, { tenant: tenants[priority], http: runs[i] }]));
 }
 
 /** Waits for each series' sends to be delivered, then reads their created → delivered times. */
-async function drainSeries(stack, series, label, deadline, failures) {
+export async function drainSeries(stack, series, label, deadline, failures) {
   for (const priority of SERIES) {
     const s = series[priority];
     s.delivery = await waitForDelivery(stack.url, s.tenant.apiKey, deadline);
@@ -139,7 +137,17 @@ async function trimmedQueueTimes(db, tenantId) {
   return { n: waits.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: waits.at(-1) };
 }
 
-const newTenants = async (stack, phase) =>
+/** A new audience of `members` members (`<prefix>0`, `<prefix>1`, … with emails), imported 10,000 per call; returns its id. */
+export async function importAudience(stack, tenant, name, members, prefix) {
+  const { id } = await call(stack.url, tenant.apiKey, "POST", "/api/audiences", { name });
+  for (let from = 0; from < members; from += PER_CALL) {
+    const part = Array.from({ length: Math.min(PER_CALL, members - from) }, (_, i) => ({ recipientId: `${prefix}${from + i}`, email: `${prefix}${from + i}@bench.test`, name: `${prefix.toUpperCase()} ${from + i}` }));
+    await call(stack.url, tenant.apiKey, "POST", `/api/audiences/${id}/members`, { members: part });
+  }
+  return id;
+}
+
+export const newTenants = async (stack, phase) =>
   Object.fromEntries(await Promise.all(SERIES.map(async (p) => [p, await createSandboxTenant(stack.url, stack.adminToken, `bench ${p} ${phase}`)])));
 
 /**
@@ -152,12 +160,8 @@ export async function measureCampaign(stack, { members, seconds = 5, connections
   const beside = await newTenants(stack, "during the campaign");
 
   process.stdout.write(`campaign: importing ${fmt(members)} members… `);
-  const { id: audienceId } = await call(stack.url, owner.apiKey, "POST", "/api/audiences", { name: "bench audience" });
   const importStarted = performance.now();
-  for (let from = 0; from < members; from += PER_CALL) {
-    const part = Array.from({ length: Math.min(PER_CALL, members - from) }, (_, i) => ({ recipientId: `r${from + i}`, email: `r${from + i}@bench.test`, name: `R ${from + i}` }));
-    await call(stack.url, owner.apiKey, "POST", `/api/audiences/${audienceId}/members`, { members: part });
-  }
+  const audienceId = await importAudience(stack, owner, "bench audience", members, "r");
   const importSeconds = (performance.now() - importStarted) / 1000;
   const { count } = await call(stack.url, owner.apiKey, "GET", `/api/audiences/${audienceId}/count`);
   if (count !== members) failures.push(`campaign: the audience holds ${count} members, not ${members}`);
@@ -269,24 +273,8 @@ export function printCampaign(r) {
 export const campaignFailures = (r) => r?.failures ?? [];
 
 // Alone: build and serve the stack, run only this phase.
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (isMain(import.meta.url)) {
   const { values } = parseArgs({ options: { members: { type: "string", default: "5000" }, seconds: { type: "string", default: "5" }, rate: { type: "string" } } });
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-  let stack;
-  let code = 0;
-  try {
-    console.log("building both Workers and starting Miniflare…");
-    stack = await startStack(root, (s) => (stack = s), { assets: false });
-    const r = await measureCampaign(stack, { members: Number(values.members), seconds: Number(values.seconds), rate: values.rate ? Number(values.rate) : undefined, deadline: Date.now() + 15 * 60_000 });
-    printCampaign(r);
-    const failures = [...r.failures, ...stack.workerErrors.slice(0, 5).map((e) => `a Worker logged: ${e.slice(0, 300)}`)];
-    for (const f of failures) console.error(`FAIL: ${f}`);
-    code = failures.length ? 1 : 0;
-  } catch (error) {
-    console.error(`FAIL: ${error?.stack ?? error}`);
-    code = 1;
-  } finally {
-    await stack?.close();
-    process.exit(code);
-  }
+  const rate = values.rate ? Number(values.rate) : undefined;
+  await runAlone((stack) => measureCampaign(stack, { members: Number(values.members), seconds: Number(values.seconds), rate, deadline: Date.now() + 15 * 60_000 }), printCampaign);
 }

@@ -22,6 +22,10 @@
  * audience and sends one campaign to it while transactional sends are timed (bench/campaign.mjs);
  * it has its own time budget, so the default run stays as short as before.
  *
+ * `--workflows N` (default 200; 0 skips it) is the workflows phase (bench/workflows.mjs): one
+ * trigger of 1,000 recipients, the overhead of a 3-send run against a direct send, and an
+ * N-member audience trigger beside timed transactional sends. It has its own time budget too.
+ *
  * Exits 1 when a request failed, an accepted communication was not delivered (or, in_app, did not
  * reach its socket), a socket was dropped or a Worker logged an error. Traffic goes only to
  * 127.0.0.1, and Miniflare and the temp dir are removed on every exit path. These are figures
@@ -43,6 +47,7 @@ import { limiterFailures, measureLimiter, printLimiter } from "./limiter.mjs";
 import { startStack } from "./stack.mjs";
 import { measureRenders } from "./render.mjs";
 import { campaignFailures, measureCampaign, printCampaign } from "./campaign.mjs";
+import { measureWorkflows, printWorkflows, workflowFailures } from "./workflows.mjs";
 import { findFailures, printSummary } from "./summary.mjs";
 import { printCount, runCount } from "./count/print.mjs";
 
@@ -51,6 +56,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const BUDGET_MS = 170_000;
 /** The optional campaign phase's own budget: a 100,000-member campaign's delivery takes minutes here. */
 const CAMPAIGN_BUDGET_MS = 15 * 60_000;
+/** The workflows phase's own budget: local Workflows instances start at a few per second on a busy small machine. */
+const WORKFLOWS_BUDGET_MS = 12 * 60_000;
 const WARMUP_SECONDS = 3;
 
 const { values: args } = parseArgs({
@@ -64,6 +71,7 @@ const { values: args } = parseArgs({
     "inbox-rate": { type: "string", default: "10" },
     inbound: { type: "string", default: "200" },
     campaign: { type: "string", default: process.env.HERALD_BENCH_CAMPAIGN ?? "0" },
+    workflows: { type: "string", default: process.env.HERALD_BENCH_WORKFLOWS ?? "200" },
     count: { type: "boolean", default: false },
   },
 });
@@ -94,8 +102,10 @@ const INBOX_RATE = positiveInt("inbox-rate", args["inbox-rate"]);
 const INBOUND = args.inbound === "0" ? 0 : positiveInt("inbound", args.inbound);
 /** Members of the optional campaign phase; 0 skips it. */
 const CAMPAIGN = args.campaign === "0" ? 0 : positiveInt("campaign", args.campaign);
+/** Members of the workflows phase's audience trigger; `--workflows 0` skips the whole phase. */
+const WORKFLOWS = args.workflows === "0" ? 0 : positiveInt("workflows", args.workflows);
 /** If something hangs past the budget anyway, give up and clean up. */
-const WATCHDOG_MS = BUDGET_MS + (CAMPAIGN ? CAMPAIGN_BUDGET_MS : 0) + 40_000;
+const WATCHDOG_MS = BUDGET_MS + (CAMPAIGN ? CAMPAIGN_BUDGET_MS : 0) + (WORKFLOWS ? WORKFLOWS_BUDGET_MS : 0) + 40_000;
 
 const startedAt = new Date();
 const deadline = startedAt.getTime() + BUDGET_MS;
@@ -148,17 +158,23 @@ try {
   const campaign = CAMPAIGN
     ? await measureCampaign(stack, { members: CAMPAIGN, seconds: SECONDS, connections: CONNECTIONS, deadline: Date.now() + CAMPAIGN_BUDGET_MS, cpu })
     : undefined;
+  await settle(cpu);
+  const workflows = WORKFLOWS
+    ? await measureWorkflows(stack, { members: WORKFLOWS, seconds: SECONDS, connections: CONNECTIONS, deadline: Date.now() + WORKFLOWS_BUDGET_MS, cpu })
+    : undefined;
   printSummary(rounds, backlog);
   printLimiter(limiter);
   printInbox(inbox);
   printInbound(inbound);
   printCampaign(campaign);
+  printWorkflows(workflows);
   const failures = [
     ...findFailures(rounds, backlog, CONNECTIONS, stack.workerErrors),
     ...limiterFailures(limiter),
     ...inboxFailures(inbox),
     ...inboundFailures(inbound),
     ...campaignFailures(campaign),
+    ...workflowFailures(workflows),
   ];
   console.log(`\nload average after the run: ${loadAverage()}; total ${fmt((Date.now() - startedAt.getTime()) / 1000)} s`);
   if (failures.length) {
@@ -242,7 +258,8 @@ function printContext() {
       (BACKLOG ? `; then a backlog of ${fmt(BACKLOG)} sends` : "") +
       `; then up to ${fmt(INBOX_SOCKETS)} inbox sockets and ${fmt(INBOX_MESSAGES)} in_app sends at ${fmt(INBOX_RATE)}/s` +
       (INBOUND ? `; then ${fmt(INBOUND)} signed inbound SMS webhooks` : "") +
-      (CAMPAIGN ? `; then a campaign to ${fmt(CAMPAIGN)} members` : ""),
+      (CAMPAIGN ? `; then a campaign to ${fmt(CAMPAIGN)} members` : "") +
+      (WORKFLOWS ? `; then workflows: a 1,000-recipient trigger, 3-send runs, an audience trigger of ${fmt(WORKFLOWS)} members` : ""),
   );
 }
 

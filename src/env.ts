@@ -9,6 +9,7 @@ import type { Inbox } from "./durable/inbox";
 import type { SendMessage } from "./pipeline/queue-message";
 import type { AutomationMessage } from "./automation/message";
 import type { CampaignMessage } from "./campaigns/message";
+import type { FanoutMessage } from "./workflows/fanout";
 
 export type Env = {
   DB: D1Database;
@@ -17,8 +18,8 @@ export type Env = {
   EVENT_QUEUE: Queue<EventMessage>;
   /** Business events to run trigger rules for (src/automation), off the request path. */
   AUTOMATION_QUEUE: Queue<AutomationMessage>;
-  /** Campaign fan-out chunks (src/campaigns): each creates the next members' communications. */
-  CAMPAIGN_QUEUE: Queue<CampaignMessage>;
+  /** Campaign fan-out chunks (src/campaigns) and workflow audience-trigger pages (src/workflows/fanout.ts). */
+  CAMPAIGN_QUEUE: Queue<CampaignMessage | FanoutMessage>;
   /** Campaign communications: delivered by the same code as SEND_QUEUE, behind their own backlog. */
   BULK_QUEUE: Queue<SendMessage>;
   /** Urgent and high sends: the same delivery, on a lane no normal or bulk backlog stands in (src/pipeline/send-lanes.ts). */

@@ -13,6 +13,7 @@ import { automationDeps } from "./automation/deps";
 import { runAutomationPasses } from "./automation/cron";
 import { campaignDeps } from "./campaigns/deps";
 import { runCampaignPass } from "./campaigns/cron";
+import { restartStalledFanouts } from "./workflows/fanout";
 import { receiveEmail } from "./channels/email/inbound-worker";
 
 export { TenantLimiter } from "./durable/tenant-limiter";
@@ -52,6 +53,13 @@ export default {
       runCampaignPass(campaignDeps(env), new Date(controller.scheduledTime)).then(
         (r) => console.log(JSON.stringify({ msg: "campaign pass", ...r })),
         (error) => console.error(JSON.stringify({ msg: "campaign pass failed", error: String(error) })),
+      ),
+    );
+    // Workflow audience triggers whose page chain stalled (src/workflows/fanout.ts).
+    ctx.waitUntil(
+      restartStalledFanouts(env, new Date(controller.scheduledTime)).then(
+        (n) => n && console.log(JSON.stringify({ msg: "workflow fan-outs restarted", n })),
+        (error) => console.error(JSON.stringify({ msg: "workflow fan-out pass failed", error: String(error) })),
       ),
     );
   },

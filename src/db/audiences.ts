@@ -82,8 +82,11 @@ export const countMembers = (db: Db, tenantId: string, audienceId: string) =>
     .from(audienceMember)
     .where(and(eq(audienceMember.tenantId, tenantId), eq(audienceMember.audienceId, audienceId)));
 
-/** Members after `after` in recipient order, at most `limit`: both the API's pages and a campaign's chunks. */
-export const membersAfter = (db: Db, tenantId: string, audienceId: string, after: MemberKey | null, limit: number) =>
+/** Members after `after` in recipient order, at most `limit`: the API's pages, a campaign's chunks, a workflow fan-out's pages. */
+export const membersAfter = (db: Db, tenantId: string, audienceId: string, after: MemberKey | null, limit: number) => membersAfterQuery(db, tenantId, audienceId, after, limit).all();
+
+/** The same read as a statement, for a D1 batch. */
+export const membersAfterQuery = (db: Db, tenantId: string, audienceId: string, after: MemberKey | null, limit: number) =>
   db
     .select()
     .from(audienceMember)
@@ -95,8 +98,7 @@ export const membersAfter = (db: Db, tenantId: string, audienceId: string, after
       ),
     )
     .orderBy(asc(audienceMember.recipientType), asc(audienceMember.recipientId))
-    .limit(limit)
-    .all();
+    .limit(limit);
 
 /** Erasure: the recipient leaves every audience (their inline contacts go with them). */
 export const deleteMemberships = (db: Db, tenantId: string, recipientType: string, recipientId: string) =>

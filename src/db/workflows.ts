@@ -100,15 +100,24 @@ export const getRun = (db: Db, tenantId: string, id: string) =>
     .where(and(eq(workflowRun.tenantId, tenantId), eq(workflowRun.id, id)))
     .get();
 
-export const stepsOfRuns = (db: Db, tenantId: string, runIds: string[]) =>
-  runIds.length
-    ? db
+/** D1 binds at most 100 parameters per statement: the tenant plus 99 run ids. */
+const STEP_READ_CHUNK = 99;
+
+/** The steps of these runs (a page of up to 100), in one D1 batch of as many reads as the bound-parameter cap needs. */
+export async function stepsOfRuns(db: Db, tenantId: string, runIds: string[]): Promise<WorkflowRunStepRow[]> {
+  const reads = [];
+  for (let i = 0; i < runIds.length; i += STEP_READ_CHUNK) {
+    reads.push(
+      db
         .select()
         .from(workflowRunStep)
-        .where(and(eq(workflowRunStep.tenantId, tenantId), inArray(workflowRunStep.runId, runIds)))
-        .orderBy(asc(workflowRunStep.startedAt))
-        .all()
-    : Promise.resolve([]);
+        .where(and(eq(workflowRunStep.tenantId, tenantId), inArray(workflowRunStep.runId, runIds.slice(i, i + STEP_READ_CHUNK))))
+        .orderBy(asc(workflowRunStep.startedAt)),
+    );
+  }
+  if (!reads.length) return [];
+  return ((await db.batch(reads as [(typeof reads)[0], ...typeof reads])) as WorkflowRunStepRow[][]).flat();
+}
 
 export type RunFilters = { status?: RunStatus; recipientType?: string; recipientId?: string; cursor?: string; limit: number };
 

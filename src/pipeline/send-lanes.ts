@@ -44,6 +44,14 @@ export const sendQueues = (env: Pick<Env, "PRIORITY_QUEUE" | "SEND_QUEUE" | "BUL
   bulk: env.BULK_QUEUE,
 });
 
+/**
+ * Every lane on the bulk queue: the sends of a workflow run started by an audience trigger
+ * (src/workflows/fanout.ts) are bulk whatever their priority, as a campaign's are. Their later
+ * hops (a scheduled re-enqueue, a receipt check, the sweep) follow laneOf, which sees only the
+ * priority: a small share of the traffic.
+ */
+export const bulkQueues = (env: Pick<Env, "BULK_QUEUE">): SendQueues => ({ priority: env.BULK_QUEUE, standard: env.BULK_QUEUE, bulk: env.BULK_QUEUE });
+
 export type LanedSend = { lane: Lane; body: SendMessage; delaySeconds?: number };
 
 /** Sends each message on its lane's queue, priority first; one sendBatch per lane per 100. */

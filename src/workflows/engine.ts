@@ -25,6 +25,8 @@ export class JourneyWorkflow extends WorkflowEntrypoint<Env, JourneyParams> {
       recipient: loaded.recipient,
       data: loaded.data,
       actor: loaded.actor,
+      // Absent in runs loaded before the field existed: those were all transactional.
+      bulk: loaded.bulk ?? false,
       outcomes: new Map(),
     };
     const status = await runSteps(step, ctx, loaded.steps, d1RunStore);

@@ -13,13 +13,13 @@ import type { RunStore } from "./interpreter";
 import { isTerminal, nextRunStatus, startedStepStatus, type RunTransition } from "./status";
 import type { Actor, EndStatus, RunContext } from "./steps/types";
 
-export type LoadedRun = { recipient: EventRecipient; data: Record<string, unknown>; actor: Actor | null; steps: Step[] };
+export type LoadedRun = { recipient: EventRecipient; data: Record<string, unknown>; actor: Actor | null; steps: Step[]; bulk?: boolean };
 
 export async function loadRun(env: Env, p: { runId: string; tenantId: string; workflowKey: string; version: number }): Promise<LoadedRun | null> {
   const db = database(env.DB);
   const [run, version] = await Promise.all([getRun(db, p.tenantId, p.runId), getVersion(db, p.tenantId, p.workflowKey, p.version)]);
   if (!run || !version) return null;
-  return { recipient: run.recipient as EventRecipient, data: run.data, actor: run.actor ?? null, steps: version.steps };
+  return { recipient: run.recipient as EventRecipient, data: run.data, actor: run.actor ?? null, steps: version.steps, bulk: run.binding === "JOURNEYS_BULK" };
 }
 
 /**

@@ -9,6 +9,7 @@ import { recipientKey, type EventRecipient } from "../automation/event";
 import { database, runBatch } from "../db/client";
 import type { WorkflowRunRow } from "../db/workflows";
 import { cancelByKey, insertRuns, openRunsOf, runsByIdempotency } from "../db/workflows";
+import { cancelFanoutsByKey } from "../db/workflow-fanouts";
 import type { Env } from "../env";
 import { uuidv7 } from "../lib/ids";
 import type { JourneyParams } from "./engine";
@@ -24,6 +25,8 @@ export type Trigger = {
   version: number;
   recipients: EventRecipient[];
   data: Record<string, unknown>;
+  /** Per recipient, merged over `data` (an audience member's variables). */
+  recipientData?: (Record<string, unknown> | null | undefined)[];
   actor: Actor | null;
   idempotencyKey?: string;
   cancellationKey?: string;
@@ -40,8 +43,9 @@ export const workflowsEventType = (eventType: string) => eventType.replace(/\./g
 export async function startRuns(env: Env, t: Trigger, now = new Date()): Promise<{ runs: StartedRun[]; created: number }> {
   const db = database(env.DB);
   const binding = t.binding ?? "JOURNEYS";
-  const rows: WorkflowRunRow[] = t.recipients.map((r) => {
+  const rows: WorkflowRunRow[] = t.recipients.map((r, i) => {
     const id = uuidv7(now.getTime());
+    const own = t.recipientData?.[i];
     return {
       id,
       tenantId: t.tenantId,
@@ -51,7 +55,7 @@ export async function startRuns(env: Env, t: Trigger, now = new Date()): Promise
       recipientId: recipientIdOf(r),
       recipient: r,
       status: "running",
-      data: t.data,
+      data: own ? { ...t.data, ...own } : t.data,
       actor: t.actor,
       cancellationKey: t.cancellationKey ?? null,
       idempotencyKey: t.idempotencyKey ? `${t.idempotencyKey}\u0000${recipientKey(r)}` : null,
@@ -97,9 +101,15 @@ export async function startRuns(env: Env, t: Trigger, now = new Date()): Promise
   return { runs: stored.map((r) => ({ id: r.id, recipient: { type: r.recipientType, id: r.recipientId ?? "" } })), created: toCreate.length };
 }
 
-/** Marks every open run under the key cancelled, then terminates their instances. */
-export async function cancelRuns(env: Env, tenantId: string, cancellationKey: string, now = new Date()): Promise<number> {
-  const cancelled = await cancelByKey(database(env.DB), tenantId, cancellationKey, now);
+/**
+ * Stops audience fan-outs under the key (members not reached yet get no run), marks every open
+ * run under it cancelled, then terminates their instances. The fan-outs go first: a page that was
+ * starting runs meanwhile sees the cancel when it moves its cursor and cancels its own runs.
+ */
+export async function cancelRuns(env: Env, tenantId: string, cancellationKey: string, now = new Date()): Promise<{ runs: number; fanouts: number }> {
+  const db = database(env.DB);
+  const fanouts = await cancelFanoutsByKey(db, tenantId, cancellationKey, now);
+  const cancelled = await cancelByKey(db, tenantId, cancellationKey, now);
   await Promise.all(
     cancelled.map(async (r) => {
       try {
@@ -110,7 +120,7 @@ export async function cancelRuns(env: Env, tenantId: string, cancellationKey: st
       }
     }),
   );
-  return cancelled.length;
+  return { runs: cancelled.length, fanouts: fanouts.length };
 }
 
 /**

@@ -26,7 +26,7 @@ function spy<T>(queue: Queue<T>) {
 
 export type Queues = { chunks: ReturnType<typeof spy<CampaignMessage>>; bulk: ReturnType<typeof spy<SendMessage>>; sends: ReturnType<typeof spy<SendMessage>> };
 
-export const captureQueues = (): Queues => ({ chunks: spy(env.CAMPAIGN_QUEUE), bulk: spy(env.BULK_QUEUE), sends: spy(env.SEND_QUEUE) });
+export const captureQueues = (): Queues => ({ chunks: spy(env.CAMPAIGN_QUEUE as Queue<CampaignMessage>), bulk: spy(env.BULK_QUEUE), sends: spy(env.SEND_QUEUE) });
 
 let seq = 0;
 /** Runs the delivery Worker's campaigns-queue handler on these messages. */

@@ -78,6 +78,7 @@ const ID_ROUTES: IdRoute[] = [
   { method: "GET", path: (x) => `/api/workflows/${x}/versions`, notFound: "workflow not found" },
   { method: "GET", path: (x) => `/api/workflows/${x}/runs`, notFound: "workflow not found" },
   { method: "GET", path: (x) => `/api/workflows/runs/${x}`, notFound: "workflow run not found" },
+  { method: "GET", path: (x) => `/api/workflows/${x}/fanouts/${x}`, notFound: "workflow fan-out not found" },
   { method: "GET", path: (x) => `/api/reminders/${x}`, notFound: "reminder sequence not found" },
   { method: "DELETE", path: (x) => `/api/reminders/${x}`, notFound: "reminder sequence not found" },
   { method: "GET", path: (x) => `/admin/tenants/${x}`, notFound: "tenant not found", admin: true },

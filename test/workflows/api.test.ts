@@ -75,8 +75,9 @@ describe("workflow resource", () => {
     expect(many.status).toBe(422);
     expect(many.json.errors[0].field).toBe("recipients");
     const audience = await call("POST", "/api/workflows/ok/trigger", { key, body: { audienceId: "aud_1" } });
-    expect(audience.status).toBe(501);
-    expect(audience.json).toMatchObject({ title: "Not Implemented", detail: "audience triggers land with the fan-out" });
+    expect(audience.status).toBe(404);
+    expect(audience.headers.get("content-type")).toContain("application/problem+json");
+    expect(audience.json.errors[0].field).toBe("audienceId");
   });
 
   it("an idempotency key returns the same runs instead of starting new ones", async () => {
@@ -140,12 +141,12 @@ describe("workflow resource", () => {
     expect((await call("PUT", "/api/workflows/slow", { key: other.key, body: v1 })).status).toBe(404);
     expect((await call("POST", "/api/workflows/slow/trigger", { key: other.key, body: { recipients: [{ type: "user", id: "u1" }] } })).status).toBe(404);
     const cancel = await call("POST", "/api/workflows/runs/cancel", { key: other.key, body: { cancellationKey: "order-1" } });
-    expect(cancel.json).toEqual({ cancelled: 0 });
+    expect(cancel.json).toEqual({ cancelled: 0, fanouts: 0 });
     expect((await call("GET", `/api/workflows/runs/${runs[0]!.id}`, { key })).json.status).toBe("waiting");
     // The same key is free in the other tenant.
     expect((await createWorkflow("slow", other.key, { key: "slow", ...v1 })).version).toBe(1);
     const mine = await call("POST", "/api/workflows/runs/cancel", { key, body: { cancellationKey: "order-1" } });
-    expect(mine.json).toEqual({ cancelled: 1 });
+    expect(mine.json).toEqual({ cancelled: 1, fanouts: 0 });
     const [instance] = await wf.get();
     await instance!.waitForStatus("terminated");
   });

@@ -99,7 +99,7 @@ describe("cancel", () => {
     const kept = await trigger(key, "drip", { recipients: [user("u3")], cancellationKey: "signup-2" });
     for (const r of [...runs, ...kept.runs]) await waitForRun(key, r.id, waitingOn("wait"));
     const res = await call("POST", "/api/workflows/runs/cancel", { key, body: { cancellationKey: "signup-1" } });
-    expect(res.json).toEqual({ cancelled: 2 });
+    expect(res.json).toEqual({ cancelled: 2, fanouts: 0 });
     for (const r of runs) {
       const run = await waitForRun(key, r.id, finished);
       expect(run.status).toBe("cancelled");
@@ -112,7 +112,7 @@ describe("cancel", () => {
     expect(["running", "waiting"]).toContain((await (await env.JOURNEYS.get(kept.runs[0]!.id)).status()).status);
     expect((await call("GET", `/api/workflows/runs/${kept.runs[0]!.id}`, { key })).json.status).toBe("waiting");
     // Nothing left to cancel.
-    expect((await call("POST", "/api/workflows/runs/cancel", { key, body: { cancellationKey: "signup-1" } })).json).toEqual({ cancelled: 0 });
+    expect((await call("POST", "/api/workflows/runs/cancel", { key, body: { cancellationKey: "signup-1" } })).json).toEqual({ cancelled: 0, fanouts: 0 });
   });
 
   it("a run marked cancelled stops at its next step even if its instance was not terminated", async () => {

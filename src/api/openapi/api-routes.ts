@@ -262,13 +262,15 @@ export const API_ROUTES: RouteDoc[] = [
   journeys("DELETE /api/workflows/:key", "Archive a workflow (new triggers 404; running runs finish)", { params: { key: "invoice" } }),
   journeys("GET /api/workflows/:key/versions", "Every version, newest first", { params: { key: "invoice" } }),
   journeys("POST /api/workflows/:key/versions/:version/activate", "Make an earlier version active (rollback)", { params: { key: "invoice", version: "1" }, success: { status: 200 } }),
-  journeys("POST /api/workflows/:key/trigger", "Start runs for 1 to 1,000 recipients", {
-    description: "One run per recipient. `idempotencyKey` makes a replayed trigger answer with the same runs; `cancellationKey` names runs for `POST /api/workflows/runs/cancel`.",
+  journeys("POST /api/workflows/:key/trigger", "Start runs for 1 to 1,000 recipients, or for every member of an audience", {
+    description:
+      "One run per recipient. `idempotencyKey` makes a replayed trigger answer with the same runs; `cancellationKey` names runs for `POST /api/workflows/runs/cancel`. With `audienceId` instead of `recipients` the answer is a fan-out (`fanout`, and its URL in `Location`): its members' runs start in pages on the bulk workflow, paced to Workflows' creation limit (docs/workflows.md). An unknown audience is a 404 naming `audienceId`.",
     params: { key: "invoice" },
     success: { status: 202 },
     body: { name: "TriggerWorkflow", schema: TriggerInput, example: { recipients: [{ type: "customer", id: "c1", email: "ada@example.com" }], data: { number: "F-1" }, idempotencyKey: "invoice-F-1", cancellationKey: "invoice-F-1" } },
   }),
   journeys("GET /api/workflows/:key/runs", "A workflow's runs, newest first", { params: { key: "invoice" }, query: RunsQuery }),
+  journeys("GET /api/workflows/:key/fanouts/:id", "An audience trigger's progress: members when triggered, runs started, failed, pending, state", { params: { key: "invoice", id: "0190a0a0-0000-7000-8000-000000000000" } }),
   journeys("GET /api/workflow-templates", "Ready-made workflows for common journeys, to copy"),
   journeys("GET /api/workflow-templates/:key", "A ready-made workflow", { params: { key: "invoice-after-sale" } }),
   journeys("POST /api/workflow-templates/:key/copy", "Create a workflow from a ready-made one", {

@@ -1,6 +1,7 @@
 /**
  * Workflows (issue 23): keyed journeys with immutable versions (PUT publishes a new one and makes
- * it active; activate rolls back), triggers for up to 1,000 recipients, and the runs they start.
+ * it active; activate rolls back), triggers for up to 1,000 recipients or a whole audience (a
+ * fan-out: src/workflows/fanout.ts), and the runs they start.
  * Runs execute in Cloudflare Workflows (src/workflows/engine.ts); this file only validates,
  * stores and reads.
  */
@@ -35,6 +36,9 @@ import { AppError, notFound } from "../../lib/errors";
 import { uuidv7 } from "../../lib/ids";
 import { WorkflowDefinition, WorkflowKey } from "../../workflows/definition";
 import { cancelRuns, MAX_TRIGGER_RECIPIENTS, startRuns } from "../../workflows/runs";
+import { startFanout } from "../../workflows/fanout";
+import { getAudience } from "../../db/audiences";
+import { getFanout, type WorkflowFanoutRow } from "../../db/workflow-fanouts";
 
 const CreateWorkflow = z.object({ key: WorkflowKey }).passthrough();
 /** The create body as documented: the key plus a definition (the route checks them in that order). */
@@ -103,6 +107,25 @@ export const runDto = (r: WorkflowRunRow, steps: WorkflowRunStepRow[]) => ({
   steps: steps.map(stepDto),
 });
 
+/** An audience trigger's progress: runs started so far, members that could not become a recipient, members not reached yet. */
+export const fanoutDto = (f: WorkflowFanoutRow) => ({
+  id: f.id,
+  workflowKey: f.workflowKey,
+  version: f.version,
+  audienceId: f.audienceId,
+  state: f.state,
+  total: f.total,
+  started: f.started,
+  failed: f.failed,
+  // `total` is the count when triggered; members added since in recipient order are reached too.
+  pending: f.state === "running" ? Math.max(0, f.total - f.started - f.failed) : 0,
+  lastError: f.lastError,
+  cancellationKey: f.cancellationKey,
+  createdAt: iso(f.createdAt),
+  updatedAt: iso(f.updatedAt),
+  finishedAt: iso(f.finishedAt),
+});
+
 type Vars = { var: AppEnv["Variables"] };
 async function liveWorkflow(c: Vars, key: string) {
   const w = await getWorkflow(c.var.db, c.var.tenantId, key);
@@ -142,9 +165,10 @@ export const workflows = new Hono<AppEnv>()
   .get("/", async (c) => c.json({ results: (await listWorkflows(c.var.db, c.var.tenantId)).map(workflowDto) }))
   .post("/runs/cancel", async (c) => {
     const { cancellationKey } = await jsonBody(c, CancelRuns);
-    const cancelled = await cancelRuns(c.env, c.var.tenantId, cancellationKey);
-    await recordAudit(c, "workflow.runs_cancelled", { detail: { cancelled } });
-    return c.json({ cancelled });
+    const { runs, fanouts } = await cancelRuns(c.env, c.var.tenantId, cancellationKey);
+    await recordAudit(c, "workflow.runs_cancelled", { detail: { cancelled: runs, fanouts } });
+    // `fanouts`: audience triggers under the key that stop before reaching their remaining members.
+    return c.json({ cancelled: runs, fanouts });
   })
   .get("/runs/:id", async (c) => {
     const { db, tenantId } = c.var;
@@ -209,8 +233,22 @@ export const workflows = new Hono<AppEnv>()
   .post("/:key/trigger", async (c) => {
     const w = await liveWorkflow(c, c.req.param("key"));
     const body = await jsonBody(c, TriggerInput);
-    // ---- wf-fit: the audience fan-out (JOURNEYS_BULK) replaces this line ----
-    if (body.audienceId) throw new AppError("not_implemented", "audience triggers land with the fan-out", [{ field: "audienceId", message: "give recipients (up to 1000) for now" }]);
+    if (body.audienceId) {
+      const { db, tenantId } = c.var;
+      if (!(await getAudience(db, tenantId, body.audienceId))) throw new AppError("not_found", "audience not found", [{ field: "audienceId", message: "no audience with this id" }]);
+      const fanout = await startFanout(c.env, {
+        tenantId,
+        workflowKey: w.workflow.key,
+        version: w.version.version,
+        audienceId: body.audienceId,
+        data: body.data,
+        actor: body.actor ?? null,
+        idempotencyKey: body.idempotencyKey,
+        cancellationKey: body.cancellationKey,
+      });
+      c.header("Location", `/api/workflows/${w.workflow.key}/fanouts/${fanout.id}`);
+      return c.json({ workflowKey: w.workflow.key, version: fanout.version, fanout: fanoutDto(fanout) }, 202);
+    }
     const { runs } = await startRuns(c.env, {
       tenantId: c.var.tenantId,
       workflowKey: w.workflow.key,
@@ -224,6 +262,11 @@ export const workflows = new Hono<AppEnv>()
     // A replayed trigger answers with the version its runs started on.
     const version = runs.length ? (await getRun(c.var.db, c.var.tenantId, runs[0]!.id))?.version ?? w.version.version : w.version.version;
     return c.json({ workflowKey: w.workflow.key, version, runs }, 202);
+  })
+  .get("/:key/fanouts/:id", async (c) => {
+    const [f] = await getFanout(c.var.db, c.var.tenantId, c.req.param("id"));
+    if (!f || f.workflowKey !== c.req.param("key")) throw notFound("workflow fan-out");
+    return c.json(fanoutDto(f));
   })
   .get("/:key/runs", async (c) => {
     const key = c.req.param("key");

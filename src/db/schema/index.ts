@@ -11,3 +11,4 @@ export * from "./campaigns";
 export * from "./workflows";
 export * from "./workflow-fit";
 export * from "./conversations";
+export * from "./workflow-fanout";

@@ -13,7 +13,7 @@ import { database } from "../../db/client";
 import { runCommunications } from "../../db/workflows";
 import { CHANNELS } from "../../domain";
 import { readConfig } from "../../env";
-import { sendQueues } from "../../pipeline/send-lanes";
+import { bulkQueues, sendQueues } from "../../pipeline/send-lanes";
 import { formatOptions } from "../../templates/format";
 import { render } from "../../templates/render";
 import type { Step } from "../definition";
@@ -41,7 +41,7 @@ export async function sendNow(ctx: RunContext, s: SendStepDef, now = new Date())
   const variables = { ...variablesFor(ctx.recipient, ctx.data), ...(ctx.actor ? { actor: ctx.actor } : {}) };
   const inline = (text: string) => render(text, variables, "text", formatOptions(ctx.recipient.locale ?? "en", variables));
   const { rows, errors } = await dispatch(
-    { db, queue: sendQueues(ctx.env), limiter: ctx.env.LIMITER, secret: readConfig(ctx.env).encryptionKey, tenantId: ctx.tenantId, now },
+    { db, queue: ctx.bulk ? bulkQueues(ctx.env) : sendQueues(ctx.env), limiter: ctx.env.LIMITER, secret: readConfig(ctx.env).encryptionKey, tenantId: ctx.tenantId, now },
     [
       {
         label: s.id,

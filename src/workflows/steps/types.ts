@@ -32,6 +32,8 @@ export type RunContext = {
   recipient: EventRecipient;
   data: Record<string, unknown>;
   actor: Actor | null;
+  /** Started by an audience trigger (JOURNEYS_BULK): its sends take the bulk lane, behind no transactional send. */
+  bulk: boolean;
   /** Outcomes of the steps that ran before this one, by step id (fresh reads are the runner's job). */
   outcomes: Map<string, StepRecord>;
 };
