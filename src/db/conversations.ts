@@ -64,6 +64,7 @@ export const profilesWithContacts = (db: Db, tenantId: string, contacts: string[
       phone: recipientPreference.preferredPhone,
       whatsapp: recipientPreference.preferredWhatsapp,
       messenger: recipientPreference.preferredMessengerId,
+      telegram: recipientPreference.preferredTelegram,
     })
     .from(recipientPreference)
     .where(
@@ -74,6 +75,7 @@ export const profilesWithContacts = (db: Db, tenantId: string, contacts: string[
           inArray(recipientPreference.preferredPhone, contacts),
           inArray(recipientPreference.preferredWhatsapp, contacts),
           inArray(recipientPreference.preferredMessengerId, contacts),
+          inArray(recipientPreference.preferredTelegram, contacts),
         ),
       ),
     );

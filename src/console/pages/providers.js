@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import { announce, field, h, select, showErrors, table } from "../dom.js";
 import { CHANNELS } from "./history.js";
 
-const KINDS = ["sandbox", "sendgrid", "mailgun", "ses", "postmark", "resend", "twilio", "vonage", "meta_whatsapp", "meta_messenger"];
+const KINDS = ["sandbox", "sendgrid", "mailgun", "ses", "postmark", "resend", "twilio", "vonage", "meta_whatsapp", "meta_messenger", "slack", "teams", "discord", "telegram"];
 
 function objectFrom(form, name) {
   const text = form.elements[name].value.trim();
