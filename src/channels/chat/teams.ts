@@ -2,7 +2,7 @@
  * Microsoft Teams incoming webhooks: the Workflows ("Post to a channel when a webhook request is
  * received") URLs and the retiring Office 365 connector URLs take the same body, a `message`
  * whose attachments are Adaptive Cards. Workflows answer 202 (the flow runs later: `sent`, no
- * receipt follows); connectors answer 200 `1`, or 200 with the error in words. Text content
+ * receipt follows); connectors answer 200 `1`, or 200 with the error in words (any other text). Text content
  * becomes a card of TextBlocks; content (or `metadata.teams.card`) may be a whole Adaptive Card.
  */
 import { z } from "zod";
@@ -61,8 +61,8 @@ export const teams = defineProvider({
       const answer = await postJson(message.to, shaped.body, s.timeoutMs);
       const id = answer.headers.get("x-ms-workflow-run-id") ?? `webhook:${message.communicationId}`;
       if (answer.status === 202) return { ok: true, providerMessageId: id, httpStatus: 202 };
-      // A connector reports its own failures inside a 200 ("… Microsoft Teams endpoint returned HTTP error 429 …").
-      if (answer.status === 200 && /error|fail/i.test(answer.text)) {
+      // A connector answers `1` when it posted, and its own failures inside a 200 ("… Microsoft Teams endpoint returned HTTP error 429 …").
+      if (answer.status === 200 && !["", "1"].includes(answer.text.trim())) {
         return failure("Teams", answer, /\b(429|5\d\d)\b/.test(answer.text) ? "retryable" : "permanent", answer.text.slice(0, 200));
       }
       if (answer.status >= 200 && answer.status < 300) return { ok: true, providerMessageId: id, httpStatus: answer.status, delivered: answer.status === 200 };
