@@ -19,7 +19,7 @@ export const ANSWER_WINDOW_MS = 7 * 24 * 3600 * 1000;
 export type ThreadKey = { channel: Channel; contact: string; ourAddress: string };
 export const keyString = (k: ThreadKey) => `${k.channel}\u0000${k.contact}\u0000${k.ourAddress}`;
 
-export type Profile = { entityType: string; entityId: string; email: string | null; phone: string | null; whatsapp: string | null; messenger: string | null; telegram: string | null };
+export type Profile = { entityType: string; entityId: string; email: string | null; phone: string | null; whatsapp: string | null; messenger: string | null };
 
 export type BatchView = {
   /** `${configId}\0${providerMessageId}` → the stored message. */
@@ -85,7 +85,7 @@ export function decide(m: InboundMessage, view: BatchView, tokenCommunication: s
   );
   const answered = named ?? byToken ?? latest;
   const thread = view.threads.get(keyString(key));
-  const profile = view.profiles.find((p) => [p.email, p.phone, p.whatsapp, p.messenger, p.telegram].includes(key.contact));
+  const profile = view.profiles.find((p) => [p.email, p.phone, p.whatsapp, p.messenger].includes(key.contact));
   const recipient =
     answered?.recipientId ? { type: answered.recipientType, id: answered.recipientId }
     : thread?.recipientId && thread.recipientType ? { type: thread.recipientType, id: thread.recipientId }

@@ -64,7 +64,6 @@ export const profilesWithContacts = (db: Db, tenantId: string, contacts: string[
       phone: recipientPreference.preferredPhone,
       whatsapp: recipientPreference.preferredWhatsapp,
       messenger: recipientPreference.preferredMessengerId,
-      telegram: recipientPreference.preferredTelegram,
     })
     .from(recipientPreference)
     .where(
@@ -75,7 +74,6 @@ export const profilesWithContacts = (db: Db, tenantId: string, contacts: string[
           inArray(recipientPreference.preferredPhone, contacts),
           inArray(recipientPreference.preferredWhatsapp, contacts),
           inArray(recipientPreference.preferredMessengerId, contacts),
-          inArray(recipientPreference.preferredTelegram, contacts),
         ),
       ),
     );
