@@ -4,7 +4,7 @@
  * are classified, failover takes the next config, and bad contacts and payloads are 422s.
  */
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { addProvider, call, captureQueue, createTenant, json, mockProviders } from "../helpers";
+import { addProvider, call, captureQueue, createTenant, json, mockProviders, runDelivery } from "../helpers";
 import { outbound } from "./support";
 import { deliverChat, detail } from "./chat-support";
 import { slack, slackErrorKind } from "../../src/channels/chat/slack";
@@ -127,5 +127,42 @@ describe("Slack", () => {
     const { id } = await send({ recipientContact: "https://127.0.0.1:9/services/T/B/x", content: "Hi" });
     expect(net.requests).toHaveLength(0);
     expect(await detail(key, id)).toMatchObject({ status: "failed", errorMessage: expect.stringMatching(/slack webhook URL must not point at a private or local address/) });
+  });
+
+  it("a template's slack variant holds Block Kit JSON, rendered with the send's variables", async () => {
+    await addProvider(key, SLACK());
+    const t = await call("POST", "/api/communication-templates", {
+      key,
+      body: {
+        name: "Invoice (Slack)",
+        code: "invoice_ready",
+        channel: "slack",
+        type: "invoice",
+        bodyTemplate: '{"text": "Invoice {{invoiceNumber}}", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*Invoice* {{invoiceNumber}}: {{amount}}"}}]}',
+        availableVariables: ["invoiceNumber", "amount"],
+      },
+    });
+    expect(t.status, t.text).toBe(201);
+    const net = mockProviders({ [API]: posted() });
+    const { id } = await send({ templateCode: "invoice_ready", templateVariables: { invoiceNumber: "INV-7", amount: "$12" } });
+    expect(JSON.parse(net.requests[0]!.body)).toMatchObject({ text: "Invoice INV-7", blocks: [{ type: "section", text: { type: "mrkdwn", text: "*Invoice* INV-7: $12" } }] });
+    expect((await detail(key, id)).status).toBe("delivered");
+  });
+
+  it("a routed send reaches the recipient's preferred Slack address", async () => {
+    await addProvider(key, SLACK());
+    const bad = await call("PATCH", "/api/communication-preferences/customer/cus-1", { key, body: { preferredSlack: "#general" } });
+    expect(bad.status).toBe(422);
+    const ok = await call("PATCH", "/api/communication-preferences/customer/cus-1", { key, body: { preferredSlack: "U0123456789" } });
+    expect(ok.status, ok.text).toBe(200);
+    expect(ok.json).toMatchObject({ preferredSlack: "U0123456789", slackEnabled: true });
+    const net = mockProviders({ [API]: posted("D0123456789") });
+    const res = await call("POST", "/api/communications/send", { key, body: { channels: ["slack"], recipientType: "customer", recipientId: "cus-1", content: "Hello" } });
+    expect(res.status, res.text).toBe(201);
+    await runDelivery(queue.drain().map((m) => m.body));
+    const id = res.json.results[0].id as string;
+    expect(JSON.parse(net.requests[0]!.body)).toMatchObject({ channel: "U0123456789" });
+    const d = await detail(key, id);
+    expect(d, JSON.stringify(d)).toMatchObject({ channel: "slack", status: "delivered" });
   });
 });
