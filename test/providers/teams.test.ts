@@ -6,7 +6,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { addProvider, call, captureQueue, createTenant, json, mockProviders } from "../helpers";
 import { outbound } from "./support";
-import { deliverChat, detail } from "./chat-support";
+import { deliverChat, detail, expectRefused } from "./chat-support";
 import { ADAPTIVE_CARD, teams, textCard } from "../../src/channels/chat/teams";
 
 const ORIGIN = "https://teams.test";
@@ -73,16 +73,14 @@ describe("Microsoft Teams", () => {
     expect((await detail(key, bad.id)).status).toBe("failed");
   });
 
-  it("refuses a non-URL contact and JSON that is not a card at the API", async () => {
+  it("refuses a non-URL contact, JSON that is not a card, broken JSON and an oversized card at the API", async () => {
     await addProvider(key, TEAMS());
-    for (const [over, field] of [
+    await expectRefused(key, { channel: "teams", recipientContact: HOOK, content: "Hi" }, [
       [{ recipientContact: "general" }, "recipientContact"],
       [{ content: JSON.stringify({ text: "hello" }) }, "content"],
-      [{ content: JSON.stringify({ type: "AdaptiveCard", body: [{ type: "TextBlock", text: "x".repeat(30_000) }] }).slice(0, 27_999) + "}" }, "content"],
-    ] as [Record<string, unknown>, string][]) {
-      const res = await call("POST", "/api/communications/send", { key, body: { channel: "teams", recipientContact: HOOK, content: "Hi", ...over } });
-      expect(res.status, JSON.stringify(over).slice(0, 80)).toBe(422);
-      expect(JSON.stringify(res.json)).toContain(field);
-    }
+      [{ content: '{"type": "AdaptiveCard", "body": [}' }, "does not parse"],
+      // Under the API's character bound, over Teams' 28 KB once encoded (3 bytes a character).
+      [{ content: JSON.stringify({ type: "AdaptiveCard", body: [{ type: "TextBlock", text: "€".repeat(9_600) }] }) }, "over 28 KB"],
+    ]);
   });
 });

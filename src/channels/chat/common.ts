@@ -4,6 +4,7 @@
  * under `metadata.<channel>`), and posting JSON with the answer classified. Each vendor's adapter
  * (slack.ts, teams.ts, discord.ts, telegram.ts) shapes its body with a pure function over these.
  */
+import type { z } from "zod";
 import type { Channel } from "../../domain";
 import type { FailureKind, OutboundMessage, SendOutcome } from "../types";
 import { fetchWithTimeout } from "../../lib/http";
@@ -75,6 +76,14 @@ export function vendorJson(channel: ChatChannel, content: string, extra: Record<
     text = null;
   }
   return { ok: true, body: { text, json: { ...fromContent, ...(extra ?? {}) } } };
+}
+
+/** Vendor fields checked by the adapter's schema; the field at fault is metadata's when the send gave any. */
+export function parseExtras<T>(channel: ChatChannel, schema: z.ZodType<T>, json: Record<string, unknown>, fromMetadata: boolean): Shaped<T> {
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { ok: true, body: parsed.data };
+  const i = parsed.error.issues[0]!;
+  return { ok: false, field: fromMetadata ? `metadata.${channel}` : "content", reason: `${i.path.join(".") || "payload"}: ${i.message}` };
 }
 
 export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

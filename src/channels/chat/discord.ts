@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { baseSettings } from "../settings";
 import { defineProvider, type OutboundMessage, type SendOutcome } from "../types";
-import { failure, isRecord, postJson, vendorJson, webhookFailureKind, withSubject, type Shaped } from "./common";
+import { failure, isRecord, parseExtras, postJson, vendorJson, webhookFailureKind, withSubject, type Shaped } from "./common";
 
 const settings = baseSettings.extend({
   /** Overrides the webhook's own name and avatar. */
@@ -37,21 +37,18 @@ export type DiscordBody = z.infer<typeof Extras>;
 export function discordBody(message: Pick<OutboundMessage, "subject" | "content" | "chat">, s: Pick<Settings, "username" | "avatarUrl">): Shaped<DiscordBody> {
   const vendor = vendorJson("discord", message.content, message.chat);
   if (!vendor.ok) return vendor;
-  const extras = Extras.safeParse(vendor.body.json);
-  if (!extras.success) {
-    const i = extras.error.issues[0]!;
-    return { ok: false, field: message.chat ? "metadata.discord" : "content", reason: `${i.path.join(".") || "payload"}: ${i.message}` };
-  }
-  const text = vendor.body.text !== null ? withSubject(message.subject, vendor.body.text, (t) => `**${t}**`) : extras.data.content;
+  const extras = parseExtras("discord", Extras, vendor.body.json, !!message.chat);
+  if (!extras.ok) return extras;
+  const text = vendor.body.text !== null ? withSubject(message.subject, vendor.body.text, (t) => `**${t}**`) : extras.body.content;
   if (text !== undefined && text.length > DISCORD_CONTENT_MAX) return { ok: false, field: "content", reason: `Discord content is at most ${DISCORD_CONTENT_MAX} characters` };
-  if (!text && !extras.data.embeds?.length) return { ok: false, field: "content", reason: "a Discord message needs content or embeds" };
+  if (!text && !extras.body.embeds?.length) return { ok: false, field: "content", reason: "a Discord message needs content or embeds" };
   return {
     ok: true,
     body: {
       ...(s.username ? { username: s.username } : {}),
       ...(s.avatarUrl ? { avatar_url: s.avatarUrl } : {}),
       allowed_mentions: { parse: [] },
-      ...extras.data,
+      ...extras.body,
       ...(text !== undefined ? { content: text } : {}),
     },
   };

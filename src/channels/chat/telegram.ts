@@ -10,7 +10,7 @@ import { z } from "zod";
 import { baseSettings } from "../settings";
 import { defineProvider, type FailureKind, type OutboundMessage, type SendOutcome } from "../types";
 import { joinBase } from "../../lib/http";
-import { failure, isRecord, postJson, vendorJson, withSubject, type Shaped } from "./common";
+import { failure, isRecord, parseExtras, postJson, vendorJson, withSubject, type Shaped } from "./common";
 
 const credentials = z.object({
   /** From @BotFather: `<bot id>:<secret>`. */
@@ -55,12 +55,9 @@ const bold: Record<(typeof PARSE_MODES)[number] | "none", (s: string) => string>
 export function telegramBody(message: Pick<OutboundMessage, "to" | "subject" | "content" | "chat">, s: Pick<Settings, "parseMode" | "disableNotification">): Shaped<TelegramBody> {
   const vendor = vendorJson("telegram", message.content, message.chat);
   if (!vendor.ok) return vendor;
-  const extras = Extras.safeParse(vendor.body.json);
-  if (!extras.success) {
-    const i = extras.error.issues[0]!;
-    return { ok: false, field: message.chat ? "metadata.telegram" : "content", reason: `${i.path.join(".") || "payload"}: ${i.message}` };
-  }
-  const { text: jsonText, ...rest } = extras.data;
+  const extras = parseExtras("telegram", Extras, vendor.body.json, !!message.chat);
+  if (!extras.ok) return extras;
+  const { text: jsonText, ...rest } = extras.body;
   const parseMode = rest.parse_mode ?? s.parseMode;
   const raw = vendor.body.text ?? jsonText;
   if (!raw) return { ok: false, field: "content", reason: "a Telegram message needs text" };
