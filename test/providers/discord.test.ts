@@ -81,3 +81,17 @@ describe("Discord", () => {
     await expectRefused(key, { channel: "discord", recipientContact: HOOK, content: "Hi" }, cases);
   });
 });
+
+describe("Discord webhook secrets", () => {
+  it("a network error does not carry the webhook's token to the timeline", async () => {
+    const { key: k } = await createTenant("B");
+    await addProvider(k, DISCORD());
+    mockProviders({});
+    const q = captureQueue();
+    const { id } = await deliverChat(k, q, { channel: "discord", recipientContact: HOOK, content: "Hi" });
+    const d = await detail(k, id);
+    expect(d.errorMessage).toMatch(/^discord request failed: network error/);
+    expect(JSON.stringify(d.events)).not.toContain("secret-token");
+    expect(d.errorMessage).not.toContain("secret-token");
+  });
+});

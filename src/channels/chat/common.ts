@@ -96,8 +96,15 @@ export const chatExtras = (channel: Channel, metadata: Record<string, unknown> |
 
 export type Answer = { status: number; headers: Headers; text: string; json: Record<string, unknown> };
 
+/**
+ * POSTs JSON. The URL is a secret on every chat platform (a webhook's token, Telegram's bot token
+ * in the path), so an error that quotes it is rethrown without it: the reason goes on the timeline.
+ */
 export async function postJson(url: string, body: unknown, timeoutMs: number, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetchWithTimeout(url, { method: "POST", headers: { "content-type": "application/json; charset=utf-8", ...headers }, body: JSON.stringify(body) }, timeoutMs);
+  const init = { method: "POST", headers: { "content-type": "application/json; charset=utf-8", ...headers }, body: JSON.stringify(body) };
+  const res = await fetchWithTimeout(url, init, timeoutMs).catch((e: unknown) => {
+    throw withoutUrl(e, url);
+  });
   const text = await res.text();
   let json: unknown;
   try {
@@ -106,6 +113,17 @@ export async function postJson(url: string, body: unknown, timeoutMs: number, he
     // Slack's webhooks answer plain text ("ok", "invalid_payload"); Teams' "1".
   }
   return { status: res.status, headers: res.headers, text, json: isRecord(json) ? json : {} };
+}
+
+function withoutUrl(e: unknown, url: string): unknown {
+  if (!(e instanceof Error)) return e;
+  const { pathname, search } = new URL(url);
+  const secret = pathname + search;
+  if (!e.message.includes(secret) && !e.message.includes(url)) return e;
+  // A new error with the same name: a TimeoutError must stay one (src/pipeline/outbound.ts reads it).
+  const redacted = new Error(e.message.replaceAll(url, "<url>").replaceAll(secret, "/<secret>"));
+  redacted.name = e.name;
+  return redacted;
 }
 
 /**

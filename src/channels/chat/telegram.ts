@@ -81,14 +81,6 @@ function kindOf(status: number): FailureKind {
   return status === 401 || status === 404 ? "provider" : "permanent";
 }
 
-/** The token is in the URL: a network error that quotes the URL must not carry it to the timeline. */
-function withoutToken(e: Error, token: string): Error {
-  if (!e.message.includes(token)) return e;
-  const redacted = new Error(e.message.replaceAll(token, "<bot token>"));
-  redacted.name = e.name;
-  return redacted;
-}
-
 export const telegram = defineProvider({
   kind: "telegram",
   channels: ["telegram"],
@@ -98,9 +90,7 @@ export const telegram = defineProvider({
     async send(message): Promise<SendOutcome> {
       const shaped = telegramBody(message, s);
       if (!shaped.ok) return { ok: false, failure: "permanent", reason: `${shaped.field} ${shaped.reason}` };
-      const answer = await postJson(joinBase(s.baseUrl ?? "https://api.telegram.org", `/bot${c.botToken}/sendMessage`), shaped.body, s.timeoutMs).catch((e: Error) => {
-        throw withoutToken(e, c.botToken);
-      });
+      const answer = await postJson(joinBase(s.baseUrl ?? "https://api.telegram.org", `/bot${c.botToken}/sendMessage`), shaped.body, s.timeoutMs);
       const result = answer.json.result;
       if (answer.json.ok === true && isRecord(result) && typeof result.message_id === "number") {
         const chat = isRecord(result.chat) && typeof result.chat.id === "number" ? result.chat.id : shaped.body.chat_id;
