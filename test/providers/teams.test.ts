@@ -42,6 +42,15 @@ describe("Microsoft Teams", () => {
     expect((await detail(key, id)).status).toBe("delivered");
   });
 
+  it("text content opens a card given in metadata.teams.card", async () => {
+    await addProvider(key, TEAMS());
+    const net = mockProviders({ [ORIGIN]: accepted });
+    const actions = [{ type: "Action.OpenUrl", title: "Pay", url: "https://pay.acme.test/INV-1" }];
+    await send({ subject: "Invoice INV-1", content: "Total $10", metadata: { teams: { card: { type: "AdaptiveCard", version: "1.4", body: [{ type: "FactSet", facts: [{ title: "Due", value: "Friday" }] }], actions } } } });
+    const content = JSON.parse(net.requests[0]!.body).attachments[0].content;
+    expect(content).toEqual({ type: "AdaptiveCard", version: "1.4", actions, body: [...(textCard("Invoice INV-1", "Total $10").body as unknown[]), { type: "FactSet", facts: [{ title: "Due", value: "Friday" }] }] });
+  });
+
   it("a connector error inside a 200 is a failure: 429 retryable, others permanent", async () => {
     const a = teams.create({}, teams.settings.parse({}));
     mockProviders({ [ORIGIN]: () => new Response("Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error 429 with ContextId x") });
@@ -79,6 +88,7 @@ describe("Microsoft Teams", () => {
       [{ recipientContact: "general" }, "recipientContact"],
       [{ content: JSON.stringify({ text: "hello" }) }, "content"],
       [{ content: '{"type": "AdaptiveCard", "body": [}' }, "does not parse"],
+      [{ content: "Hi", metadata: { teams: { attachments: [] } } }, "metadata.teams"],
       // Under the API's character bound, over Teams' 28 KB once encoded (3 bytes a character).
       [{ content: JSON.stringify({ type: "AdaptiveCard", body: [{ type: "TextBlock", text: "€".repeat(9_600) }] }) }, "over 28 KB"],
     ]);

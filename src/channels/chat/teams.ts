@@ -36,10 +36,14 @@ export function teamsBody(message: Pick<OutboundMessage, "subject" | "content" |
   const { text, json } = vendor.body;
   const field = message.chat ? "metadata.teams" : "content";
   let attachments: Attachment[];
-  if (isRecord(json.card)) attachments = [card(json.card)];
+  const given = isRecord(json.card) ? json.card : undefined;
+  // Text beside `metadata.teams.card` opens the card, so nothing is dropped; beside whole attachments it would not show.
+  if (given && text !== null) attachments = [card({ ...given, body: [...(textCard(message.subject, text).body as unknown[]), ...(Array.isArray(given.body) ? given.body : [])] })];
+  else if (text !== null && Object.keys(json).length > 0) return { ok: false, field, reason: "text content goes with metadata.teams.card only; put it in the card" };
+  else if (given) attachments = [card(given)];
   else if (json.type === "AdaptiveCard") attachments = [card(json)];
   else if (Array.isArray(json.attachments) && json.attachments.every((a) => isRecord(a) && typeof a.contentType === "string" && isRecord(a.content))) attachments = json.attachments as Attachment[];
-  else if (text !== null && Object.keys(json).length === 0) attachments = [card(textCard(message.subject, text))];
+  else if (text !== null) attachments = [card(textCard(message.subject, text))];
   else return { ok: false, field, reason: "must be an Adaptive Card ({ \"type\": \"AdaptiveCard\", … }), { \"card\": … }, or a message with attachments" };
   if (attachments.length === 0 || attachments.some((a) => a.contentType === ADAPTIVE_CARD && a.content.type !== "AdaptiveCard")) {
     return { ok: false, field, reason: "each attachment must be an Adaptive Card" };
