@@ -4,12 +4,12 @@
  */
 import { z } from "zod";
 
-export const CHANNELS = ["email", "sms", "whatsapp", "messenger", "push", "in_app"] as const;
+export const CHANNELS = ["email", "sms", "whatsapp", "messenger", "push", "in_app", "slack", "teams", "discord", "telegram"] as const;
 export const Channel = z.enum(CHANNELS);
 export type Channel = z.infer<typeof Channel>;
 
 /** Channels delivered through an external provider; `in_app` is Herald's own inbox. */
-export const PROVIDER_CHANNELS = ["email", "sms", "whatsapp", "messenger", "push"] as const satisfies readonly Channel[];
+export const PROVIDER_CHANNELS = ["email", "sms", "whatsapp", "messenger", "push", "slack", "teams", "discord", "telegram"] as const satisfies readonly Channel[];
 
 /**
  * `sending` is internal: a delivery attempt has claimed the communication. The rest are the

@@ -49,6 +49,11 @@ export const DEFAULT_PRICES: Partial<Record<ProviderKind, Partial<Record<Channel
   // Meta's utility-template rate per delivered message; replies inside the 24-hour window are free.
   meta_whatsapp: { whatsapp: usd({ perMessage: 0.01 }, perMessage({ US: 0.004, CA: 0.004, GB: 0.022, DE: 0.055, FR: 0.03, ES: 0.02, IT: 0.03, NL: 0.05, IN: 0.0014, BR: 0.008, MX: 0.01 })) },
   meta_messenger: { messenger: usd({ perMessage: 0 }) },
+  // The chat platforms charge nothing per message.
+  slack: { slack: usd({ perMessage: 0 }) },
+  teams: { teams: usd({ perMessage: 0 }) },
+  discord: { discord: usd({ perMessage: 0 }) },
+  telegram: { telegram: usd({ perMessage: 0 }) },
   sandbox: { email: usd({ perMessage: 0 }), sms: usd({ perSegment: 0 }), whatsapp: usd({ perMessage: 0 }), messenger: usd({ perMessage: 0 }) },
 };
 

@@ -14,5 +14,9 @@ import { sandbox } from "./sandbox/sandbox";
 import { fcm } from "./push/fcm";
 import { apns } from "./push/apns";
 import { webpush } from "./push/webpush";
+import { slack } from "./chat/slack";
+import { teams } from "./chat/teams";
+import { discord } from "./chat/discord";
+import { telegram } from "./chat/telegram";
 
-export const PROVIDERS: Record<ProviderKind, ProviderDefinition> = { sendgrid, twilio, sandbox, mailgun, ses, postmark, resend, vonage, meta_whatsapp: metaWhatsapp, meta_messenger: metaMessenger, fcm, apns, webpush };
+export const PROVIDERS: Record<ProviderKind, ProviderDefinition> = { sendgrid, twilio, sandbox, mailgun, ses, postmark, resend, vonage, meta_whatsapp: metaWhatsapp, meta_messenger: metaMessenger, fcm, apns, webpush, slack, teams, discord, telegram };

@@ -41,6 +41,8 @@ export type OutboundMessage = {
   providerTemplate?: ProviderTemplate;
   /** Push only: the one device this call goes to (`to` is its token or endpoint) and the extras. */
   push?: PushTarget;
+  /** Chat channels: the communication's `metadata.<channel>`, vendor fields for the body (src/channels/chat/). */
+  chat?: Record<string, unknown>;
 };
 
 export type ProviderTemplate = { name: string; language: string; components?: unknown[] };

@@ -45,6 +45,12 @@ const PROVIDER_DEFAULTS: Partial<Record<`${ProviderKind}:${Channel}`, RateLimit>
   "fcm:push": { perSecond: 500, burst: 1000 },
   "apns:push": { perSecond: 500, burst: 1000 },
   "webpush:push": { perSecond: 200, burst: 500 },
+  // Chat platforms limit per channel or webhook (Slack about 1 a second per channel, Discord 5 per
+  // 2 seconds per webhook, Teams 4 a second, Telegram 30 a second per bot); their 429s say the rest.
+  "slack:slack": { perSecond: 10, burst: 20 },
+  "teams:teams": { perSecond: 4, burst: 8 },
+  "discord:discord": { perSecond: 5, burst: 10 },
+  "telegram:telegram": { perSecond: 30, burst: 30 },
 };
 /** The seed's fallback for a provider and channel it does not list. */
 const UNLISTED_PROVIDER: RateLimit = { perSecond: 1, burst: 10 };

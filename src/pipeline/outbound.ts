@@ -17,6 +17,7 @@ import { cachedAdapter } from "../cache/tenant-config";
 import { RedirectRefused } from "../lib/http";
 import { excerpt } from "../lib/excerpt";
 import { unsafeConfigUrl } from "../channels/settings";
+import { chatExtras, unsafeWebhook } from "../channels/chat/common";
 
 /**
  * One provider call; exceptions (timeouts, DNS, resets, redirects, bad stored config) become
@@ -27,6 +28,9 @@ export async function attempt(db: Db, config: Config, row: ProviderConfigRow, me
   // Checked again at each call: a config saved before the guard knew an address's spelling.
   const unsafe = unsafeConfigUrl({ settings: row.settings }, config.allowLoopbackUrls);
   if (unsafe) return { ok: false, failure: "provider", reason: `provider config ${row.id}: ${unsafe.field} ${unsafe.message}` };
+  // A chat webhook URL is the recipient's address, given by the tenant: loopback only in local development.
+  const unsafeTo = unsafeWebhook(message, config.allowLoopbackUrls);
+  if (unsafeTo) return { ok: false, failure: "permanent", reason: unsafeTo };
   let adapter;
   try {
     // Opened once per config edit and isolate, then reused by every batch (the tenant config cache).
@@ -83,6 +87,7 @@ export function toOutbound(config: Config, c: Tracked, row: ProviderConfigRow): 
     ...(c.channel === "email" ? { tracking: c.tracking, headers: c.headers, ...(c.replyTo ? { replyTo: c.replyTo } : {}) } : {}),
     // An approved WhatsApp template (metadata.whatsappTemplate) for sends outside the 24-hour window.
     ...(c.channel === "whatsapp" ? { providerTemplate: whatsappTemplate(c.metadata) } : {}),
+    ...(chatExtras(c.channel, c.metadata) ? { chat: chatExtras(c.channel, c.metadata) } : {}),
     attachments: c.attachments ?? [],
     statusCallbackUrl: `${webhookUrl(config.publicUrl, row)}?c=${encodeURIComponent(c.id)}`,
   };

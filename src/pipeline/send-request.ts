@@ -10,6 +10,8 @@ import { LOCALE_PATTERN } from "../templates/locale";
 import { WhatsappTemplate } from "../channels/whatsapp/template";
 import { decodedLength } from "../lib/base64";
 import { normalisePhone } from "../lib/phone";
+import { isChatChannel, normaliseChatContact } from "../channels/chat/common";
+import { chatShapeIssue } from "../channels/chat/shape";
 
 /** Inline attachment bytes per send (decoded); large files are kept in R2, not in the row. */
 export const MAX_INLINE_ATTACHMENT_BYTES = 20 * 1024 * 1024;
@@ -41,11 +43,28 @@ export function normaliseContact(channel: ChannelT, raw: string): { ok: true; va
     case "push":
       // The inbox address, and push's, is the recipient itself: `<recipientType>/<recipientId>`.
       return /^[a-z][a-z0-9_.-]{0,63}\/.{1,255}$/.test(value) ? { ok: true, value } : { ok: false, reason: `${channel} sends address the recipient by recipientType and recipientId` };
+    case "slack":
+    case "teams":
+    case "discord":
+    case "telegram":
+      return normaliseChatContact(channel, value);
   }
 }
 
 /** Provider limits on body length, so an oversized body is refused at the API. */
-export const MAX_CONTENT: Record<ChannelT, number> = { email: 500_000, sms: 1600, whatsapp: 4096, messenger: 2000, push: 3000, in_app: 10_000 };
+export const MAX_CONTENT: Record<ChannelT, number> = {
+  email: 500_000,
+  sms: 1600,
+  whatsapp: 4096,
+  messenger: 2000,
+  push: 3000,
+  in_app: 10_000,
+  // Chat content may be a vendor JSON payload: these bound it; the exact text limits are the shapers' (src/channels/chat/).
+  slack: 40_000,
+  teams: 28_000,
+  discord: 6_000,
+  telegram: 4096,
+};
 
 const attachment = z
   .object({
@@ -71,7 +90,7 @@ export type ConcreteSend = Omit<SendRequest, "channel" | "channels" | "strategy"
  * an email's subject. Run when the request names both, or once preferences have chosen them.
  */
 export function channelIssues(
-  req: Pick<SendRequest, "content" | "subject" | "templateId" | "templateCode"> & { channel: ChannelT; recipientContact: string },
+  req: Pick<SendRequest, "content" | "subject" | "templateId" | "templateCode" | "metadata" | "attachments"> & { channel: ChannelT; recipientContact: string },
   prefix = "",
 ): { contact: string; issues: FieldError[] } {
   const issues: FieldError[] = [];
@@ -82,6 +101,11 @@ export function channelIssues(
   }
   if (req.channel === "email" && !req.subject && !req.templateId && !req.templateCode) {
     issues.push({ field: `${prefix}subject`, message: "email needs a subject" });
+  }
+  if (isChatChannel(req.channel)) {
+    if (req.attachments?.length) issues.push({ field: `${prefix}attachments`, message: `${req.channel} messages carry no attachments: link to files in the content` });
+    const shape = chatShapeIssue(req.channel, { to: contact.ok ? contact.value : req.recipientContact, subject: req.subject ?? null, content: req.content, metadata: req.metadata });
+    if (shape) issues.push({ field: `${prefix}${shape.field}`, message: shape.reason });
   }
   return { contact: contact.ok ? contact.value : req.recipientContact, issues };
 }

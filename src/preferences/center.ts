@@ -145,4 +145,8 @@ export const CHANNEL_LABELS: Record<Channel, string> = {
   messenger: "Messenger",
   push: "Push notifications",
   in_app: "In-app notifications",
+  slack: "Slack",
+  teams: "Microsoft Teams",
+  discord: "Discord",
+  telegram: "Telegram",
 };

@@ -12,11 +12,19 @@ export const blankPreference = (tenantId: string, r: RecipientKey, now: Date): P
   messengerEnabled: null,
   pushEnabled: null,
   inAppEnabled: null,
+  slackEnabled: null,
+  teamsEnabled: null,
+  discordEnabled: null,
+  telegramEnabled: null,
   preferences: null,
   preferredEmail: null,
   preferredPhone: null,
   preferredWhatsapp: null,
   preferredMessengerId: null,
+  preferredSlack: null,
+  preferredTeams: null,
+  preferredDiscord: null,
+  preferredTelegram: null,
   marketingRevoked: null,
   optedOutAt: null,
   optedOutReason: null,
@@ -28,7 +36,18 @@ export const blankPreference = (tenantId: string, r: RecipientKey, now: Date): P
 });
 
 /** The column that turns each channel on or off. */
-export const ENABLED = { email: "emailEnabled", sms: "smsEnabled", whatsapp: "whatsappEnabled", messenger: "messengerEnabled", push: "pushEnabled", in_app: "inAppEnabled" } as const;
+export const ENABLED = {
+  email: "emailEnabled",
+  sms: "smsEnabled",
+  whatsapp: "whatsappEnabled",
+  messenger: "messengerEnabled",
+  push: "pushEnabled",
+  in_app: "inAppEnabled",
+  slack: "slackEnabled",
+  teams: "teamsEnabled",
+  discord: "discordEnabled",
+  telegram: "telegramEnabled",
+} as const;
 
 /**
  * What a consent record changes on the preference it belongs to, as a change the database applies

@@ -39,6 +39,10 @@ const ENABLED: Record<Channel, keyof PreferenceRow> = {
   messenger: "messengerEnabled",
   push: "pushEnabled",
   in_app: "inAppEnabled",
+  slack: "slackEnabled",
+  teams: "teamsEnabled",
+  discord: "discordEnabled",
+  telegram: "telegramEnabled",
 };
 
 /** Why this message must not go to this recipient on this channel, or undefined if it may. */
@@ -72,6 +76,14 @@ export function preferredContact(pref: PreferenceRow | undefined, channel: Chann
     case "push":
     case "in_app":
       return inboxAddress(pref.entityType, pref.entityId);
+    case "slack":
+      return pref.preferredSlack;
+    case "teams":
+      return pref.preferredTeams;
+    case "discord":
+      return pref.preferredDiscord;
+    case "telegram":
+      return pref.preferredTelegram;
   }
 }
 

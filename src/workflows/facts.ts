@@ -64,7 +64,7 @@ export async function freshOutcomes(ctx: RunContext): Promise<Record<string, Ste
   return out;
 }
 
-const PREF = /^preferences\.([a-z][a-z0-9_.-]*)\.(email|sms|whatsapp|messenger|push|in_app)$/;
+const PREF = /^preferences\.([a-z][a-z0-9_.-]*)\.(email|sms|whatsapp|messenger|push|in_app|slack|teams|discord|telegram)$/;
 
 async function preferenceFacts(ctx: RunContext, conditions: RuleCondition[]) {
   const asked = conditions.map((c) => PREF.exec(c.field)).filter((m): m is RegExpExecArray => !!m);

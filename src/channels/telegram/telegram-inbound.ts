@@ -2,7 +2,9 @@
  * Telegram bot updates: `setWebhook(url, secret_token)` makes Telegram post each update as JSON
  * with `X-Telegram-Bot-Api-Secret-Token: <secret_token>`, which must equal the config's
  * `webhookSecret` (constant-time). Nothing is signed per update: a redelivery carries the same
- * chat and message id, stored once. Message ids are per chat, so a message is named
+ * chat and message id, stored once; and each update's `update_id` is accepted once (kept for
+ * `UPDATE_ID_HELD_DAYS`), so a captured request posted again with the secret is refused as a
+ * replay even if it carries another message. Message ids are per chat, so a message is named
  * `<chat id>:<message id>`, and the message it answers (`reply_to_message`) the same way.
  * Media (photo, document, voice, audio, video) stays at Telegram as `telegram-file:<file_id>`
  * (fetched with the bot token through `getFile`), with the size Telegram gives.
@@ -32,6 +34,9 @@ const Message = z
   })
   .loose();
 const Update = z.object({ update_id: z.number().int(), message: Message.optional(), edited_message: Message.optional() }).loose();
+
+/** Telegram keeps undelivered updates for 24 hours; an update id is held well past that. */
+export const UPDATE_ID_HELD_DAYS = 7;
 
 const DEFAULT_TYPES = { photo: "image/jpeg", document: "application/octet-stream", voice: "audio/ogg", audio: "audio/mpeg", video: "video/mp4" } as const;
 
@@ -67,12 +72,25 @@ export function parseTelegramInbound(rawBody: string, configId: string, channel:
   ];
 }
 
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 export const telegramInbound: InboundHandler<{ webhookSecret?: string }> = {
   async verify(request, credentials) {
     if (!credentials.webhookSecret) return { ok: false, reason: "no webhookSecret is configured for this bot (setWebhook's secret_token)" };
     const given = request.headers.get(SECRET_HEADER);
     if (!given) return { ok: false, reason: "missing X-Telegram-Bot-Api-Secret-Token" };
     return constantTimeEqual(given, credentials.webhookSecret) ? { ok: true } : { ok: false, reason: "wrong secret token" };
+  },
+  async replayKey(request) {
+    // A body that is not an update is refused by `parse` (400) before any claim is made.
+    const id = z.object({ update_id: z.number().int() }).loose().safeParse(safeJson(request.rawBody)).data?.update_id;
+    return { nonce: `update:${id ?? "none"}`, expiresAt: new Date(request.now.getTime() + UPDATE_ID_HELD_DAYS * 86_400_000) };
   },
   parse: async (request, config) => parseTelegramInbound(request.rawBody, config.id, config.channel),
   answer: "ok",

@@ -5,7 +5,7 @@ import { api, query } from "../api.js";
 import { field, h, select, statusBadge, table, values, when } from "../dom.js";
 
 export const STATUSES = ["scheduled", "queued", "sent", "delivered", "opened", "clicked", "bounced", "failed", "suppressed", "cancelled"];
-export const CHANNELS = ["email", "sms", "whatsapp", "messenger", "push", "in_app"];
+export const CHANNELS = ["email", "sms", "whatsapp", "messenger", "push", "in_app", "slack", "teams", "discord", "telegram"];
 const SIZE = 20;
 
 export async function render(view) {

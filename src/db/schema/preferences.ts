@@ -19,12 +19,21 @@ export const recipientPreference = sqliteTable(
     messengerEnabled: integer("messenger_enabled", { mode: "boolean" }),
     pushEnabled: integer("push_enabled", { mode: "boolean" }),
     inAppEnabled: integer("in_app_enabled", { mode: "boolean" }),
+    slackEnabled: integer("slack_enabled", { mode: "boolean" }),
+    teamsEnabled: integer("teams_enabled", { mode: "boolean" }),
+    discordEnabled: integer("discord_enabled", { mode: "boolean" }),
+    telegramEnabled: integer("telegram_enabled", { mode: "boolean" }),
     /** Message type → the channels the recipient wants it on, e.g. { invoice: ["email"] }. */
     preferences: text("preferences", { mode: "json" }).$type<Record<string, Channel[]>>(),
     preferredEmail: text("preferred_email"),
     preferredPhone: text("preferred_phone"),
     preferredWhatsapp: text("preferred_whatsapp"),
     preferredMessengerId: text("preferred_messenger_id"),
+    /** Chat addresses as sends take them (src/channels/chat/common.ts): a Slack id or webhook URL, a Telegram chat id… */
+    preferredSlack: text("preferred_slack"),
+    preferredTeams: text("preferred_teams"),
+    preferredDiscord: text("preferred_discord"),
+    preferredTelegram: text("preferred_telegram"),
     /** Channels on which the recipient withdrew consent to marketing (one-click unsubscribe). */
     marketingRevoked: text("marketing_revoked", { mode: "json" }).$type<Channel[]>(),
     optedOutAt: integer("opted_out_at", { mode: "timestamp_ms" }),

@@ -25,6 +25,10 @@ export const PreferenceChanges = {
   messengerEnabled: toggle("Messenger"),
   pushEnabled: toggle("push"),
   inAppEnabled: toggle("in-app messages"),
+  slackEnabled: toggle("Slack"),
+  teamsEnabled: toggle("Microsoft Teams"),
+  discordEnabled: toggle("Discord"),
+  telegramEnabled: toggle("Telegram"),
   preferences: z
     .record(z.string(), z.array(z.enum(CHANNELS)).nullable())
     .optional()
@@ -33,6 +37,10 @@ export const PreferenceChanges = {
   preferredPhone: contact("phone number for SMS, in international format"),
   preferredWhatsapp: contact("WhatsApp number, in international format"),
   preferredMessengerId: contact("Messenger page-scoped id"),
+  preferredSlack: contact("Slack channel or user id (C…, U…), or incoming webhook URL"),
+  preferredTeams: contact("Microsoft Teams webhook URL"),
+  preferredDiscord: contact("Discord webhook URL"),
+  preferredTelegram: contact("Telegram chat id"),
   optedOut: z.boolean().optional().describe("true opts the recipient out of everything but mandatory messages; false opts back in."),
   optedOutReason: z.string().nullable().optional(),
   locale: z.string().nullable().optional().describe("Locale for templates, e.g. fr-CA."),

@@ -1,5 +1,5 @@
 /** Vocabularies shared by every resource (the server's src/domain.ts, as a client sees them). */
-export type Channel = "email" | "sms" | "whatsapp" | "messenger" | "push" | "in_app";
+export type Channel = "email" | "sms" | "whatsapp" | "messenger" | "push" | "in_app" | "slack" | "teams" | "discord" | "telegram";
 /** `sending` is internal to the server: a claimed message is still `queued` to clients. */
 export type CommunicationStatus = "scheduled" | "queued" | "sent" | "delivered" | "opened" | "clicked" | "bounced" | "failed" | "suppressed" | "cancelled";
 export type Priority = "low" | "normal" | "high" | "urgent";

@@ -58,7 +58,7 @@ export type Preview = {
   sms?: { encoding: string; segments: number; characters: number };
 };
 
-export type ProviderKind = "sendgrid" | "twilio" | "sandbox" | "mailgun" | "ses" | "postmark" | "resend" | "vonage" | "meta_whatsapp" | "meta_messenger" | "fcm" | "apns" | "webpush";
+export type ProviderKind = "sendgrid" | "twilio" | "sandbox" | "mailgun" | "ses" | "postmark" | "resend" | "vonage" | "meta_whatsapp" | "meta_messenger" | "fcm" | "apns" | "webpush" | "slack" | "teams" | "discord" | "telegram";
 export type Provider = {
   id: string;
   channel: Channel;
@@ -89,12 +89,24 @@ export type Preferences = {
   messengerEnabled: boolean;
   pushEnabled: boolean;
   inAppEnabled: boolean;
+  slackEnabled: boolean;
+  teamsEnabled: boolean;
+  discordEnabled: boolean;
+  telegramEnabled: boolean;
   /** Per message type, the channels allowed for it. */
   preferences: Record<string, Channel[]>;
   preferredEmail: string | null;
   preferredPhone: string | null;
   preferredWhatsapp: string | null;
   preferredMessengerId: string | null;
+  /** A Slack channel or user id, or an incoming-webhook URL. */
+  preferredSlack: string | null;
+  /** A Teams incoming-webhook / Workflows URL. */
+  preferredTeams: string | null;
+  /** A Discord webhook URL. */
+  preferredDiscord: string | null;
+  /** A Telegram chat id or `@channel`. */
+  preferredTelegram: string | null;
   marketingUnsubscribed: Channel[];
   optedOutAt: Timestamp | null;
   optedOutReason: string | null;
@@ -110,12 +122,20 @@ export type PatchPreferences = {
   messengerEnabled?: boolean | null;
   pushEnabled?: boolean | null;
   inAppEnabled?: boolean | null;
+  slackEnabled?: boolean | null;
+  teamsEnabled?: boolean | null;
+  discordEnabled?: boolean | null;
+  telegramEnabled?: boolean | null;
   /** Merged by type; a type set to null goes back to "any channel". */
   preferences?: Record<string, Channel[] | null>;
   preferredEmail?: string | null;
   preferredPhone?: string | null;
   preferredWhatsapp?: string | null;
   preferredMessengerId?: string | null;
+  preferredSlack?: string | null;
+  preferredTeams?: string | null;
+  preferredDiscord?: string | null;
+  preferredTelegram?: string | null;
   optedOut?: boolean;
   optedOutReason?: string | null;
   locale?: string | null;

@@ -1,0 +1,104 @@
+/**
+ * Telegram's Bot API: `POST /bot<token>/sendMessage` with `{ chat_id, text, parse_mode }`. The
+ * answer is `{ ok: true, result: Message }` or `{ ok: false, error_code, description, parameters:
+ * { retry_after } }` (a 429 says how long to wait in the body). A sent message is named
+ * `<chat id>:<message id>`, as the inbound parser names a reply's `reply_to_message`, so replies
+ * thread onto what Herald sent. Replies arrive through the inbound route (telegram-inbound.ts)
+ * with the config's `webhookSecret` as setWebhook's `secret_token`.
+ */
+import { z } from "zod";
+import { baseSettings } from "../settings";
+import { defineProvider, type FailureKind, type OutboundMessage, type SendOutcome } from "../types";
+import { joinBase } from "../../lib/http";
+import { failure, isRecord, parseExtras, postJson, vendorJson, withSubject, type Shaped } from "./common";
+
+const credentials = z.object({
+  /** From @BotFather: `<bot id>:<secret>`. */
+  botToken: z.string().regex(/^\d+:[\w-]{20,}$/, "a Telegram bot token (123456:ABC…)"),
+  /** setWebhook's `secret_token`: Telegram sends it with every update to the inbound URL. */
+  webhookSecret: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, "16 to 256 characters of A-Z, a-z, 0-9, _ and -").optional(),
+});
+const PARSE_MODES = ["HTML", "MarkdownV2", "Markdown"] as const;
+const settings = baseSettings.extend({
+  /** How Telegram formats `text`; none: plain text. */
+  parseMode: z.enum(PARSE_MODES).optional(),
+  disableNotification: z.boolean().default(false),
+});
+type Settings = z.infer<typeof settings>;
+
+export const TELEGRAM_TEXT_MAX = 4096;
+
+/** What a send may set for Telegram, as content JSON or `metadata.telegram`. */
+const Extras = z
+  .object({
+    text: z.string().min(1).optional(),
+    parse_mode: z.enum(PARSE_MODES).optional(),
+    reply_markup: z.record(z.string(), z.unknown()).optional(),
+    disable_notification: z.boolean().optional(),
+    message_thread_id: z.number().int().optional(),
+    link_preview_options: z.object({ is_disabled: z.boolean().optional() }).loose().optional(),
+  })
+  .strict();
+
+export type TelegramBody = { chat_id: number | string; text: string } & Omit<z.infer<typeof Extras>, "text">;
+
+const escapeHtml = (s: string) => s.replace(/[&<>]/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[ch]!);
+const escapeMarkdownV2 = (s: string) => s.replace(/[_*[\]()~`>#+\-=|{}.!\\]/g, "\\$&");
+const bold: Record<(typeof PARSE_MODES)[number] | "none", (s: string) => string> = {
+  HTML: (s) => `<b>${escapeHtml(s)}</b>`,
+  MarkdownV2: (s) => `*${escapeMarkdownV2(s)}*`,
+  Markdown: (s) => `*${s.replace(/[*_`[]/g, "")}*`,
+  none: (s) => s,
+};
+
+/** The `sendMessage` body for a message: pure. */
+export function telegramBody(message: Pick<OutboundMessage, "to" | "subject" | "content" | "chat">, s: Pick<Settings, "parseMode" | "disableNotification">): Shaped<TelegramBody> {
+  const vendor = vendorJson("telegram", message.content, message.chat);
+  if (!vendor.ok) return vendor;
+  const extras = parseExtras("telegram", Extras, vendor.body.json, !!message.chat);
+  if (!extras.ok) return extras;
+  const { text: jsonText, ...rest } = extras.body;
+  const parseMode = rest.parse_mode ?? s.parseMode;
+  const raw = vendor.body.text ?? jsonText;
+  if (!raw) return { ok: false, field: "content", reason: "a Telegram message needs text" };
+  const text = withSubject(message.subject, raw, bold[parseMode ?? "none"]);
+  if (text.length > TELEGRAM_TEXT_MAX) return { ok: false, field: "content", reason: `Telegram text is at most ${TELEGRAM_TEXT_MAX} characters` };
+  return {
+    ok: true,
+    body: {
+      chat_id: /^-?\d+$/.test(message.to) ? Number(message.to) : message.to,
+      text,
+      ...rest,
+      ...(parseMode ? { parse_mode: parseMode } : {}),
+      ...(rest.disable_notification ?? s.disableNotification ? { disable_notification: true } : {}),
+    },
+  };
+}
+
+/** 401 and 404 (Telegram's answer to an unknown token) are the bot's; other 4xx are the chat's or the text's. */
+function kindOf(status: number): FailureKind {
+  if (status === 429 || status >= 500) return "retryable";
+  return status === 401 || status === 404 ? "provider" : "permanent";
+}
+
+export const telegram = defineProvider({
+  kind: "telegram",
+  channels: ["telegram"],
+  credentials,
+  settings,
+  create: (c, s) => ({
+    async send(message): Promise<SendOutcome> {
+      const shaped = telegramBody(message, s);
+      if (!shaped.ok) return { ok: false, failure: "permanent", reason: `${shaped.field} ${shaped.reason}` };
+      const answer = await postJson(joinBase(s.baseUrl ?? "https://api.telegram.org", `/bot${c.botToken}/sendMessage`), shaped.body, s.timeoutMs);
+      const result = answer.json.result;
+      if (answer.json.ok === true && isRecord(result) && typeof result.message_id === "number") {
+        const chat = isRecord(result.chat) && typeof result.chat.id === "number" ? result.chat.id : shaped.body.chat_id;
+        return { ok: true, providerMessageId: `${chat}:${result.message_id}`, httpStatus: answer.status, delivered: true };
+      }
+      const description = typeof answer.json.description === "string" ? answer.json.description : undefined;
+      const parameters = isRecord(answer.json.parameters) ? answer.json.parameters : {};
+      return failure("Telegram", answer, kindOf(answer.status), description, parameters.retry_after);
+    },
+  }),
+});

@@ -1,0 +1,124 @@
+/**
+ * Cross-checks the chat adapters against the vendors' own artefacts, in Node:
+ * - Slack: our chat.postMessage body is a `ChatPostMessageArguments` and carries what
+ *   `@slack/web-api`'s WebClient sends for the same message; our incoming-webhook body equals
+ *   what `@slack/webhook`'s IncomingWebhook posts (both SDKs pointed at a loopback capture server);
+ * - Discord: our webhook body is a `RESTPostAPIWebhookWithTokenJSONBody` (discord-api-types) and
+ *   our URL is the `Routes.webhook` path;
+ * - Telegram: our sendMessage body fits the Bot API's `sendMessage` parameters and our inbound
+ *   parser reads `Update`s typed by @grammyjs/types;
+ * - Teams: our text card equals the one `@microsoft/teams.cards` builds.
+ */
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebClient, type ChatPostMessageArguments, type KnownBlock } from "@slack/web-api";
+import { IncomingWebhook } from "@slack/webhook";
+import { Routes, type RESTPostAPIWebhookWithTokenJSONBody } from "discord-api-types/v10";
+import type { ApiMethods, Update } from "@grammyjs/types";
+import { AdaptiveCard, TextBlock } from "@microsoft/teams.cards";
+import { slackBody } from "../../src/channels/chat/slack";
+import { discordBody, waitUrl, type DiscordBody } from "../../src/channels/chat/discord";
+import { telegramBody, type TelegramBody } from "../../src/channels/chat/telegram";
+import { textCard } from "../../src/channels/chat/teams";
+import { parseTelegramInbound } from "../../src/channels/telegram/telegram-inbound";
+
+type Captured = { path: string; headers: IncomingMessage["headers"]; body: string };
+const captured: Captured[] = [];
+let origin = "";
+const server = createServer((req, res) => {
+  let body = "";
+  req.on("data", (chunk) => (body += chunk));
+  req.on("end", () => {
+    captured.push({ path: req.url ?? "", headers: req.headers, body });
+    if (req.url?.startsWith("/api/")) {
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ ok: true, channel: "C0123456789", ts: "1700000000.000100" }));
+    } else res.end("ok");
+  });
+});
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+const take = () => {
+  expect(captured).toHaveLength(1);
+  return captured.pop()!;
+};
+
+const blocks = [
+  { type: "header", text: { type: "plain_text", text: "Invoice INV-1" } },
+  { type: "section", text: { type: "mrkdwn", text: "*Total* $10, due _Friday_" } },
+];
+
+describe("Slack", () => {
+  it("our chat.postMessage body is what WebClient sends for the same arguments", async () => {
+    const shaped = slackBody({ to: "C0123456789", subject: null, content: JSON.stringify({ blocks, text: "Invoice INV-1: $10" }) }, { unfurlLinks: false });
+    if (!shaped.ok) throw new Error(shaped.reason);
+    // Typed by Slack's own argument type: a field Slack does not know, or of another type, fails
+    // tsc. Our blocks are the tenant's JSON (unknown[]); Slack's union wants them as KnownBlocks.
+    const { blocks: ours, channel, ...rest } = shaped.body;
+    const args: ChatPostMessageArguments = { ...rest, channel: channel!, blocks: ours as KnownBlock[] };
+    const client = new WebClient("xoxb-1234-5678-abcdef", { slackApiUrl: `${origin}/api/`, retryConfig: { retries: 0 } });
+    await client.chat.postMessage(args);
+    const sent = take();
+    expect(sent.path).toBe("/api/chat.postMessage");
+    expect(sent.headers.authorization).toBe("Bearer xoxb-1234-5678-abcdef");
+    // WebClient posts a form with nested values as JSON; read back, it is our body.
+    const form = Object.fromEntries(new URLSearchParams(sent.body));
+    const decoded = Object.fromEntries(Object.entries(form).map(([k, v]) => [k, /^[[{]|^(true|false)$/.test(v) ? JSON.parse(v) : v]));
+    expect(decoded).toEqual(shaped.body);
+  });
+
+  it("our incoming-webhook body equals IncomingWebhook's", async () => {
+    const url = `${origin}/services/T000/B000/XXXX`;
+    const shaped = slackBody({ to: url, subject: "Deploy", content: "finished in 42s" }, { unfurlLinks: true });
+    if (!shaped.ok) throw new Error(shaped.reason);
+    expect(shaped.body.channel).toBeUndefined();
+    await new IncomingWebhook(url).send({ text: shaped.body.text, unfurl_links: true, unfurl_media: true });
+    expect(JSON.parse(take().body)).toEqual(shaped.body);
+  });
+});
+
+describe("Discord", () => {
+  it("our webhook body is a RESTPostAPIWebhookWithTokenJSONBody, posted to Routes.webhook with wait", () => {
+    const embeds = [{ title: "INV-1", description: "Due Friday", color: 0x2b6cb0, fields: [{ name: "Total", value: "$10", inline: true }] }];
+    const shaped = discordBody({ subject: "Invoice", content: "New invoice", chat: { embeds } }, { username: "Acme" });
+    if (!shaped.ok) throw new Error(shaped.reason);
+    const body: RESTPostAPIWebhookWithTokenJSONBody = shaped.body as DiscordBody & RESTPostAPIWebhookWithTokenJSONBody;
+    expect(body).toEqual({ username: "Acme", allowed_mentions: { parse: [] }, embeds, content: "**Invoice**\nNew invoice" });
+    const url = new URL(waitUrl(`https://discord.com/api/v10${Routes.webhook("1234567890", "tok")}`));
+    expect(url.pathname).toBe("/api/v10/webhooks/1234567890/tok");
+    expect(url.searchParams.get("wait")).toBe("true");
+  });
+});
+
+describe("Telegram", () => {
+  type SendMessage = Parameters<ApiMethods<unknown>["sendMessage"]>[0];
+  it("our sendMessage body fits the Bot API's parameters", () => {
+    const reply_markup = { inline_keyboard: [[{ text: "Pay", url: "https://pay.acme.test" }]] };
+    const shaped = telegramBody({ to: "-1001234567890", subject: "Invoice", content: "Total <b>$10</b>", chat: { reply_markup } }, { parseMode: "HTML", disableNotification: true });
+    if (!shaped.ok) throw new Error(shaped.reason);
+    const params: SendMessage = shaped.body as TelegramBody & SendMessage;
+    expect(params).toEqual({ chat_id: -1001234567890, text: "<b>Invoice</b>\nTotal <b>$10</b>", reply_markup, parse_mode: "HTML", disable_notification: true });
+  });
+
+  it("reads Updates as @grammyjs/types describes them", () => {
+    const update: Update = {
+      update_id: 77,
+      message: { message_id: 5, date: 1796000000, chat: { id: 42, type: "private", first_name: "Ann" }, from: { id: 42, is_bot: false, first_name: "Ann" }, text: "Paid, thanks" },
+    };
+    expect(parseTelegramInbound(JSON.stringify(update), "cfg", "telegram")).toMatchObject([{ providerMessageId: "42:5", from: "42", text: "Paid, thanks" }]);
+  });
+});
+
+describe("Microsoft Teams", () => {
+  it("our text card is the one the Adaptive Card builder makes", () => {
+    const built = JSON.parse(
+      JSON.stringify(new AdaptiveCard(new TextBlock("Invoice INV-1", { weight: "Bolder", size: "Medium", wrap: true }), new TextBlock("Total $10", { wrap: true })).withVersion("1.4").with$schema("http://adaptivecards.io/schemas/adaptive-card.json")),
+    );
+    // The builder also writes its defaults (isVisible, spacing…): ours is the same card without them.
+    expect(built).toMatchObject(textCard("Invoice INV-1", "Total $10"));
+  });
+});
