@@ -26,7 +26,7 @@ const TIMEOUT_MS = 10_000;
 
 export const EVENT_TYPES = [...["sent", "delivered", "opened", "clicked", "bounced", "failed", "suppressed", "cancelled"].map(
   (s) => `communication.${s}`,
-), "message.received"];
+), "message.received", "inbox.action"];
 
 export type WebhookDeps = { db: Db; events: Queue<EventMessage>; config: Config; now: () => Date };
 export type Outcome = { action: "ack" } | { action: "retry"; delaySeconds: number };
@@ -37,7 +37,7 @@ export type DeliveryEvent = Extract<EventMessage, { kind: "delivery" }>;
 
 export const endpointSecretAad = (tenantId: string, id: string) => `webhook_endpoint:${tenantId}:${id}`;
 
-const subscribed = (types: string[], type: string) => types.includes("*") || types.includes(type);
+export const subscribed = (types: string[], type: string) => types.includes("*") || types.includes(type);
 
 export const eventTypeOf = (m: StatusEvent) => `communication.${m.status}`;
 

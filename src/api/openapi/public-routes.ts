@@ -6,7 +6,7 @@
 import { group, type RouteDoc } from "./types";
 import { CreateKey, CreateTenant, RotateKey, UpdateTenant } from "../routes/admin";
 import { AuditQuery } from "../routes/audit-log";
-import { ListQuery as InboxListQuery, Mark } from "../routes/inbox";
+import { Act, ListQuery as InboxListQuery, Mark, Snooze } from "../routes/inbox";
 
 const admin = group("Operator", "admin");
 const inbox = group("Inbox", "inbox");
@@ -43,6 +43,14 @@ export const PUBLIC_ROUTES: RouteDoc[] = [
     body: { name: "MarkInboxItems", schema: Mark, example: { ids: ["01a20899-9f4b-755b-a538-b00797024d6e"], action: "read" } },
   }),
   inbox("POST /api/inbox/items/read-all", "Mark every item read", { success: { status: 200 } }),
+  inbox("POST /api/inbox/items/snooze", "Hide items until a time, when they return unread (until: null wakes them)", {
+    success: { status: 200 },
+    body: { name: "SnoozeInboxItems", schema: Snooze, example: { ids: ["01a20899-9f4b-755b-a538-b00797024d6e"], until: "2026-12-04T09:00:00Z" } },
+  }),
+  inbox("POST /api/inbox/items/act", "Press an item's action button (an event button sends inbox.action to the tenant's webhooks)", {
+    success: { status: 200 },
+    body: { name: "ActOnInboxItem", schema: Act, example: { id: "01a20899-9f4b-755b-a538-b00797024d6e", action: 0 } },
+  }),
   service("GET /inbox/client.js", "The inbox browser client", { success: { status: 200, contentType: "text/javascript" } }),
   service("GET /inbox/demo", "A live inbox demo page", { success: { status: 200, contentType: "text/html" } }),
   service("GET /console", "The admin console (redirects to /console/)", { success: { status: 308, description: "Redirects to /console/." } }),
