@@ -281,10 +281,11 @@ export class Inbox extends DurableObject<Env> {
   private sync(ws: WebSocket, cursor: number) {
     for (;;) {
       const items = this.changedSince(cursor);
-      if (items.length === 0) return;
-      cursor = items.at(-1)!.version;
-      this.send(ws, { type: "items", items, counts: this.counts(), cursor });
-      if (items.length < SYNC_PAGE) return;
+      if (items.length) {
+        cursor = items.at(-1)!.version;
+        this.send(ws, { type: "items", items, counts: this.counts(), cursor });
+      }
+      if (items.length < SYNC_PAGE) return this.send(ws, { type: "synced", cursor });
     }
   }
 

@@ -56,6 +56,8 @@ export type ClientMessage = z.infer<typeof ClientMessage>;
 export type ServerMessage =
   | { type: "hello"; counts: Counts; cursor: number }
   | { type: "items"; items: InboxItem[]; counts: Counts; cursor: number }
+  /** After the catch-up (on connect, or in answer to `sync`): what comes next is live. */
+  | { type: "synced"; cursor: number }
   | { type: "error"; message: string };
 
 export type NewItem = {
