@@ -3,11 +3,13 @@
  * inboxes; and how a bad or expired token ends a socket (4401, never a bare 1006).
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { inboxStub } from "../src/durable/inbox";
 import { mintInboxToken } from "../src/inbox/token";
+import type { InboxItem } from "../src/inbox/protocol";
+import type { InboxItem as ComponentItem } from "../packages/inbox/src/types";
 import { call, captureEvents, captureQueue, createTenant, mockProviders, runDelivery, type RecordedRequest } from "./helpers";
 import { connect, inboxApi } from "./inbox-device";
 
@@ -45,6 +47,10 @@ async function notify(recipientId: string, subject: string, metadata: Record<str
 
 const sendWith = (inbox: unknown) =>
   call("POST", "/api/communications/send", { key, body: { channel: "in_app", recipientType: "user", recipientId: "x", content: "x", metadata: { inbox } } });
+
+// The component (packages/inbox) declares the item on its own; it must read what the server sends.
+type Agrees<T extends ComponentItem> = T;
+export type ServerItemFitsComponent = Agrees<InboxItem>;
 
 describe("item buttons and avatar", () => {
   it("carries up to two buttons and an avatar from metadata.inbox", async () => {
@@ -174,6 +180,16 @@ describe("the schema step for inboxes created before buttons and snooze", () => 
     await stub.snooze(["legacy"], Date.now() + 60_000);
     const { items: snoozed } = await stub.list({ limit: 10, snoozed: true });
     expect(snoozed).toEqual([expect.objectContaining({ id: "legacy" })]);
+  });
+});
+
+describe("the component's files", () => {
+  it("serves <herald-inbox> as a module any origin may load, and a page trying it", async () => {
+    const js = await exports.default.fetch("https://herald.test/inbox/herald-inbox.js");
+    expect([js.status, js.headers.get("content-type"), js.headers.get("access-control-allow-origin")]).toEqual([200, "text/javascript; charset=utf-8", "*"]);
+    expect(await js.text()).toContain('customElements.define("herald-inbox"');
+    const page = await exports.default.fetch("https://herald.test/inbox/component");
+    expect(await page.text()).toContain('<script type="module" src="./herald-inbox.js">');
   });
 });
 

@@ -53,6 +53,8 @@ export const PUBLIC_ROUTES: RouteDoc[] = [
   }),
   service("GET /inbox/client.js", "The inbox browser client", { success: { status: 200, contentType: "text/javascript" } }),
   service("GET /inbox/demo", "A live inbox demo page", { success: { status: 200, contentType: "text/html" } }),
+  service("GET /inbox/herald-inbox.js", "The <herald-inbox> web component (an ES module, CORS open)", { success: { status: 200, contentType: "text/javascript" } }),
+  service("GET /inbox/component", "A page trying <herald-inbox> with a token", { success: { status: 200, contentType: "text/html" } }),
   service("GET /console", "The admin console (redirects to /console/)", { success: { status: 308, description: "Redirects to /console/." } }),
   service("GET /console/*", "The admin console's pages and files (signs in with an API key in the browser)", { success: { status: 200, contentType: "text/html" } }),
 

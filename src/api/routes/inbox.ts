@@ -11,6 +11,8 @@ import { bearerToken } from "../middleware/api-key";
 import { inboxStub, type ActOutcome } from "../../durable/inbox";
 import { ActionIndex, CLOSE_UNAUTHORIZED, MARK_ACTIONS, SnoozeUntil } from "../../inbox/protocol";
 import { INBOX_CLIENT_JS, INBOX_DEMO_HTML } from "../../inbox/client-script";
+import { HERALD_INBOX_JS } from "../../inbox/component-bundle";
+import { INBOX_COMPONENT_HTML } from "../../inbox/component-demo";
 import { mintInboxToken, readInboxToken, type Recipient } from "../../inbox/token";
 import { AppError } from "../../lib/errors";
 
@@ -43,7 +45,12 @@ export const Act = z.object({ id: z.string().min(1), action: ActionIndex }).stri
 /** The browser client and a demo page, public: they hold no data until given a token. */
 export const inboxAssets = new Hono<AppEnv>()
   .get("/client.js", (c) => c.body(INBOX_CLIENT_JS, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=300" }))
-  .get("/demo", (c) => c.html(INBOX_DEMO_HTML));
+  .get("/demo", (c) => c.html(INBOX_DEMO_HTML))
+  // A module script from another origin needs CORS; the file holds no data, so any origin may load it.
+  .get("/herald-inbox.js", (c) =>
+    c.body(HERALD_INBOX_JS, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=300", "access-control-allow-origin": "*" }),
+  )
+  .get("/component", (c) => c.html(INBOX_COMPONENT_HTML));
 
 /** Minting needs the tenant's API key. */
 export const inboxTokens = new Hono<AppEnv>().post("/tokens", async (c) => {
