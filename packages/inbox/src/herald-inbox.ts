@@ -243,8 +243,13 @@ export class HeraldInbox extends LitElement {
     else if (!e.shiftKey && active === last) (first.focus(), e.preventDefault());
   }
 
+  /** Focus goes to the selected tab; the popover opens towards whichever side has room. */
   private focusPanel() {
-    void this.updateComplete.then(() => this.shadowRoot?.querySelector<HTMLElement>('[role="tab"][aria-selected="true"], .panel button')?.focus());
+    void this.updateComplete.then(() => {
+      const panel = this.shadowRoot?.querySelector<HTMLElement>(".popover");
+      if (panel) this.toggleAttribute("align-start", this.getBoundingClientRect().right < panel.offsetWidth);
+      (this.shadowRoot?.querySelector<HTMLElement>('[role="tab"][aria-selected="true"]') ?? panel)?.focus();
+    });
   }
 
   protected override render() {

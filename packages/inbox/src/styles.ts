@@ -43,6 +43,7 @@ export const styles = css`
     width: var(--herald-inbox-width, 24rem); max-width: 90vw; max-height: var(--herald-inbox-height, 32rem);
     box-shadow: 0 10px 30px rgb(0 0 0 / 0.15);
   }
+  :host([align-start]) .popover { right: auto; left: 0; }
   header { display: flex; align-items: center; justify-content: space-between; gap: 0.5rem; padding: 0.6rem 0.8rem; border-bottom: 1px solid var(--_border); }
   h2 { font-size: 1rem; margin: 0; }
   .link { background: none; border: 0; color: var(--_accent); padding: 0.2rem; text-decoration: underline; }
