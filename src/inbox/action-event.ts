@@ -7,10 +7,9 @@
 import type { Env } from "../env";
 import { database, runBatch } from "../db/client";
 import { getCommunication } from "../db/communications";
-import { endpointsOf, insertDelivery, type WebhookDeliveryRow } from "../db/webhooks";
-import { uuidv7 } from "../lib/ids";
+import { endpointsOf, insertDelivery } from "../db/webhooks";
 import { chunk } from "../lib/chunk";
-import { subscribed } from "../pipeline/tenant-webhooks";
+import { pendingDelivery, subscribed } from "../pipeline/tenant-webhooks";
 
 export const INBOX_ACTION = "inbox.action";
 
@@ -39,20 +38,8 @@ export async function emitInboxAction(env: Pick<Env, "DB" | "EVENT_QUEUE">, tena
       actedAt: taken.at.toISOString(),
     },
   });
-  const rows: WebhookDeliveryRow[] = to.map((e) => ({
-    id: uuidv7(taken.at.getTime()),
-    tenantId,
-    endpointId: e.id,
-    eventId: `evt_inbox_${taken.itemId}_${taken.index}`,
-    eventType: INBOX_ACTION,
-    payload,
-    status: "pending",
-    attempts: 0,
-    lastStatusCode: null,
-    lastError: null,
-    createdAt: taken.at,
-    updatedAt: taken.at,
-  }));
+  const event = { eventId: `evt_inbox_${taken.itemId}_${taken.index}`, eventType: INBOX_ACTION, payload };
+  const rows = to.map((e) => pendingDelivery(tenantId, e.id, event, taken.at));
   await runBatch(db, rows.map((r) => insertDelivery(db, r)));
   // After the commit: a lost queue send leaves the row pending in the delivery log, to replay.
   for (const part of chunk(rows, 100)) await env.EVENT_QUEUE.sendBatch(part.map((r) => ({ body: { kind: "delivery" as const, tenantId, deliveryId: r.id } })));

@@ -69,21 +69,22 @@ export function deliveryRows(m: StatusEvent, c: CommunicationRow, endpoints: Web
       metadata: c.metadata,
     },
   });
-  return endpoints.map((e) => ({
-    id: uuidv7(),
-    tenantId: m.tenantId,
-    endpointId: e.id,
-    eventId: `evt_${c.id}_${m.status}`,
-    eventType: type,
-    payload,
-    status: "pending",
-    attempts: 0,
-    lastStatusCode: null,
-    lastError: null,
-    createdAt: now,
-    updatedAt: now,
-  }));
+  return endpoints.map((e) => pendingDelivery(m.tenantId, e.id, { eventId: `evt_${c.id}_${m.status}`, eventType: type, payload }, now));
 }
+
+/** A delivery-log row not yet attempted: what every event type writes, one per endpoint. */
+export const pendingDelivery = (tenantId: string, endpointId: string, event: { eventId: string; eventType: string; payload: string }, now: Date): WebhookDeliveryRow => ({
+  id: uuidv7(now.getTime()),
+  tenantId,
+  endpointId,
+  ...event,
+  status: "pending",
+  attempts: 0,
+  lastStatusCode: null,
+  lastError: null,
+  createdAt: now,
+  updatedAt: now,
+});
 
 /** What one attempt's read leads to: nothing to do, a failure without a call, or a call. */
 export type AttemptPlan =
