@@ -181,14 +181,19 @@ describe("<herald-inbox> in a host app, in Chromium", () => {
     expect(await item("Invoice").getAttribute("class")).toBe("unread");
   });
 
-  it("keeps a second tab of the same user in step", async () => {
+  it("keeps a second tab of the same user in step, there as a full-page feed", async () => {
     const second = await context.newPage();
     watchPageErrors(second, pageErrors);
     await openApp(second);
     await expect.poll(() => badge(second), ARRIVAL).toBe("2");
+    // The second tab shows the full-page feed: no bell, the list inline.
+    await second.evaluate(() => document.querySelector("herald-inbox")!.setAttribute("mode", "page"));
+    await expect.poll(() => second.locator("herald-inbox .bell").count()).toBe(0);
+    expect(await second.locator("herald-inbox [role=region]").isVisible()).toBe(true);
+    await expect.poll(() => second.locator("herald-inbox li.unread").count(), ARRIVAL).toBe(2);
     await page.getByRole("button", { name: "Mark all as read" }).click();
     await expect.poll(() => badge(), ARRIVAL).toBeNull();
-    await expect.poll(() => badge(second), ARRIVAL).toBeNull();
+    await expect.poll(() => second.locator("herald-inbox li.unread").count(), ARRIVAL).toBe(0);
     for (const id of Object.values(ids)) await expect.poll(() => commStatus(id), ARRIVAL).toBe("opened");
     await second.close();
   });
