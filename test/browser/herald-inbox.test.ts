@@ -57,8 +57,8 @@ function startApp(): Promise<Server> {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
-async function notify(subject: string, metadata?: Record<string, unknown>) {
-  const { id } = await api("POST", "/api/communications/send", { channel: "in_app", type: "order", recipientType: "user", recipientId: "ada", subject, content: `${subject}, details inside.`, metadata });
+async function notify(subject: string, metadata?: Record<string, unknown>, type = "order") {
+  const { id } = await api("POST", "/api/communications/send", { channel: "in_app", type, recipientType: "user", recipientId: "ada", subject, content: `${subject}, details inside.`, metadata });
   return id as string;
 }
 
@@ -121,7 +121,7 @@ describe("<herald-inbox> in a host app, in Chromium", () => {
   });
 
   it("shows live items as they arrive: the badge counts them, a screen reader hears of them", async () => {
-    ids.invoice = await notify("Invoice INV-42 is ready", { inbox: { avatarUrl: `${appUrl}avatar.png` } });
+    ids.invoice = await notify("Invoice INV-42 is ready", { inbox: { avatarUrl: `${appUrl}avatar.png` } }, "billing");
     ids.order = await notify("Order 7 needs approval", { inbox: { actions: [{ label: "Approve", event: "order.approve" }, { label: "View order", url: `${appUrl}orders/7` }] }, data: { orderId: 7 } });
     await expect.poll(() => badge(), ARRIVAL).toBe("2");
     expect(await page.getAttribute("herald-inbox .bell", "aria-label")).toBe("Notifications, 2 unread");
@@ -148,13 +148,23 @@ describe("<herald-inbox> in a host app, in Chromium", () => {
     await expect.poll(() => badge(), ARRIVAL).toBe("2");
   });
 
-  it("filters by tab, with arrow keys too: unread, then archived after an archive", async () => {
+  it("filters by tab, with arrow keys too: unread, a category, then archived after an archive", async () => {
     await item("Invoice").getByRole("button", { name: "Mark as read" }).click();
     await page.getByRole("tab", { name: "Unread" }).click();
     await expect.poll(() => titles(), ARRIVAL).toEqual(["Order 7 needs approval"]);
+    // A category (the send's type) named in `categories` gets a tab of its own.
+    await page.evaluate(() => {
+      const el = document.querySelector("herald-inbox")!;
+      el.categoryLabels = { billing: "Billing" };
+      el.setAttribute("categories", "billing");
+    });
+    await page.getByRole("tab", { name: "Billing" }).click();
+    await expect.poll(() => titles(), ARRIVAL).toEqual(["Invoice INV-42 is ready"]);
     await page.getByRole("tab", { name: "All" }).click();
     await item("Invoice").getByRole("button", { name: "Archive" }).click();
     await expect.poll(() => titles(), ARRIVAL).toEqual(["Order 7 needs approval"]);
+    // The archived item's row is gone; focus stays in the list instead of falling to the page.
+    await expect.poll(() => page.evaluate(() => document.querySelector("herald-inbox")!.shadowRoot!.activeElement?.getAttribute("aria-label"))).toBe("Order 7 needs approval");
     await page.getByRole("tab", { name: "All" }).focus();
     await page.keyboard.press("End");
     expect(await page.getAttribute("herald-inbox", "tab")).toBe("archived");

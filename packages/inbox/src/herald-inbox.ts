@@ -17,7 +17,7 @@ export type { InboxAction, InboxCounts, InboxItem, InboxStatus, InboxTab, Snooze
 export type { InboxStrings } from "./strings";
 export { LOCALES } from "./strings";
 
-const TABS: InboxTab[] = ["all", "unread", "archived"];
+const list = { fromAttribute: (v: string | null) => (v ?? "").split(",").map((c) => c.trim()).filter(Boolean) };
 const BELL = html`<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1Z"/></svg>`;
 /** Where this module was loaded from: Herald itself, when included with a script tag. */
 const SCRIPT_ORIGIN = (() => {
@@ -43,6 +43,8 @@ export class HeraldInbox extends LitElement {
     locale: {},
     open: { type: Boolean, reflect: true },
     tab: { reflect: true },
+    categories: { converter: list },
+    categoryLabels: { attribute: false },
     strings: { attribute: false },
     tokenProvider: { attribute: false },
     snoozeOptions: { attribute: false },
@@ -62,6 +64,10 @@ export class HeraldInbox extends LitElement {
   /** Whether the popover is open (always shown in page mode). */
   declare open: boolean;
   declare tab: InboxTab;
+  /** Categories (the sends' `type`) that get a tab of their own, between Unread and Archived. */
+  declare categories: string[];
+  /** Tab names for those categories; the category itself otherwise. */
+  declare categoryLabels: Record<string, string>;
   /** Overrides of the locale's strings. */
   declare strings: Partial<InboxStrings>;
   /** Called for a new token when the server refuses the current one (expired, revoked). */
@@ -84,6 +90,8 @@ export class HeraldInbox extends LitElement {
     this.locale = document.documentElement.lang || navigator.language || "en";
     this.open = false;
     this.tab = "all";
+    this.categories = [];
+    this.categoryLabels = {};
     this.strings = {};
     this.tokenProvider = null;
     this.snoozeOptions = null;
@@ -98,8 +106,13 @@ export class HeraldInbox extends LitElement {
   /** The items as shown: newest first, snoozed ones hidden until they wake. */
   get visibleItems(): InboxItem[] {
     const keep = (i: InboxItem) =>
-      !i.snoozedUntil && (this.tab === "archived" ? !!i.archivedAt : !i.archivedAt && (this.tab === "all" || !i.readAt));
+      !i.snoozedUntil &&
+      (this.tab === "archived" ? !!i.archivedAt : !i.archivedAt && (this.tab === "all" || (this.tab === "unread" ? !i.readAt : i.category === this.tab)));
     return [...this.items.values()].filter(keep).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  private get tabs(): InboxTab[] {
+    return ["all", "unread", ...this.categories.filter((c) => !["all", "unread", "archived"].includes(c)), "archived"];
   }
 
   get unreadCount(): number {
@@ -132,6 +145,7 @@ export class HeraldInbox extends LitElement {
       this.emit("inbox-toggle", { open: this.open });
     }
     if (changed.has("open") && this.open) this.markSeen();
+    if ((changed as Map<PropertyKey, unknown>).has("items")) this.restoreFocus();
   }
 
   private reconnect() {
@@ -195,11 +209,12 @@ export class HeraldInbox extends LitElement {
       if (!this.emit("inbox-item-click", { item }, true)) event.preventDefault();
       this.connection?.send({ type: "mark", ids: [item.id], action: "click" });
     },
-    toggleRead: (item) => this.connection?.send({ type: "mark", ids: [item.id], action: item.readAt ? "unread" : "read" }),
-    toggleArchive: (item) => this.connection?.send({ type: "mark", ids: [item.id], action: item.archivedAt ? "unarchive" : "archive" }),
+    toggleRead: (item) => (this.keepFocusNear(item), this.connection?.send({ type: "mark", ids: [item.id], action: item.readAt ? "unread" : "read" })),
+    toggleArchive: (item) => (this.keepFocusNear(item), this.connection?.send({ type: "mark", ids: [item.id], action: item.archivedAt ? "unarchive" : "archive" })),
     toggleSnoozeMenu: (item) => (this.snoozeMenuFor = this.snoozeMenuFor === item.id ? null : item.id),
     snooze: (item, option) => {
       this.snoozeMenuFor = null;
+      this.keepFocusNear(item);
       this.connection?.send({ type: "snooze", ids: [item.id], until: option.until(new Date()).toISOString() });
     },
     act: (item, index, event) => {
@@ -210,6 +225,23 @@ export class HeraldInbox extends LitElement {
       this.connection?.send({ type: "act", id: item.id, action: index });
     },
   };
+
+  /** The item a tool was used on, and where it was: if the change takes it off the list, focus stays there. */
+  private focusNear: { id: string; index: number } | null = null;
+
+  private keepFocusNear(item: InboxItem) {
+    this.focusNear = { id: item.id, index: this.visibleItems.findIndex((i) => i.id === item.id) };
+  }
+
+  private restoreFocus() {
+    const near = this.focusNear;
+    if (!near || this.visibleItems.some((i) => i.id === near.id)) return;
+    this.focusNear = null;
+    const root = this.shadowRoot;
+    if (!root || root.activeElement) return;
+    const items = [...root.querySelectorAll<HTMLElement>("li")];
+    (items[Math.min(near.index, items.length - 1)] ?? root.querySelector<HTMLElement>('[role="tab"][aria-selected="true"]'))?.focus();
+  }
 
   private onOutside = (e: Event) => {
     if (this.open && this.mode === "popover" && !e.composedPath().includes(this)) this.open = false;
@@ -224,9 +256,10 @@ export class HeraldInbox extends LitElement {
     if (e.key === "Tab" && this.open && this.mode === "popover") this.trapFocus(e);
     const tab = (e.composedPath()[0] as HTMLElement | undefined)?.getAttribute?.("role") === "tab";
     if (tab && ["ArrowLeft", "ArrowRight", "Home", "End"].includes(e.key)) {
-      const at = TABS.indexOf(this.tab);
-      const to = e.key === "Home" ? 0 : e.key === "End" ? TABS.length - 1 : (at + (e.key === "ArrowRight" ? 1 : TABS.length - 1)) % TABS.length;
-      this.tab = TABS[to]!;
+      const tabs = this.tabs;
+      const at = tabs.indexOf(this.tab);
+      const to = e.key === "Home" ? 0 : e.key === "End" ? tabs.length - 1 : (at + (e.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length;
+      this.tab = tabs[to]!;
       e.preventDefault();
       void this.updateComplete.then(() => this.shadowRoot?.querySelector<HTMLElement>('[role="tab"][aria-selected="true"]')?.focus());
     }
@@ -275,7 +308,8 @@ export class HeraldInbox extends LitElement {
 
   private renderFeed(s: InboxStrings) {
     const items = this.visibleItems;
-    const empty = { all: s.empty, unread: s.emptyUnread, archived: s.emptyArchived }[this.tab];
+    const empty = this.tab === "unread" ? s.emptyUnread : this.tab === "archived" ? s.emptyArchived : s.empty;
+    const label = (t: InboxTab) => (t === "all" ? s.all : t === "unread" ? s.unread : t === "archived" ? s.archived : (this.categoryLabels[t] ?? t));
     const now = new Date();
     const context = { strings: s, locale: this.locale, now, snoozeOptions: this.snoozeOptions ?? defaultSnoozeOptions(s), snoozeMenuFor: this.snoozeMenuFor, on: this.handlers };
     return html`
@@ -285,9 +319,9 @@ export class HeraldInbox extends LitElement {
         ${this.mode === "popover" ? html`<button type="button" class="link" part="close" @click=${() => (this.open = false)}>${s.close}</button>` : nothing}
       </header>
       <div role="tablist" part="tabs" aria-label=${s.tabs}>
-        ${TABS.map(
+        ${this.tabs.map(
           (t) => html`<button type="button" role="tab" id="tab-${t}" part=${this.tab === t ? "tab tab-selected" : "tab"} aria-selected=${this.tab === t ? "true" : "false"}
-            aria-controls="feed" tabindex=${this.tab === t ? "0" : "-1"} @click=${() => (this.tab = t)}>${s[t]}</button>`,
+            aria-controls="feed" tabindex=${this.tab === t ? "0" : "-1"} @click=${() => (this.tab = t)}>${label(t)}</button>`,
         )}
       </div>
       ${this.status === "reconnecting" ? html`<p class="status" part="status">${s.reconnecting}</p>` : nothing}

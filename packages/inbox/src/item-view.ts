@@ -34,7 +34,7 @@ export function renderItem(item: InboxItem, { strings, locale, now, snoozeOption
     ? html`<a class="title" part="title" href=${item.actionUrl} @click=${(e: Event) => on.open(item, e)}>${item.title ?? ""}</a>`
     : html`<p class="title" part="title">${item.title ?? ""}</p>`;
   const menuOpen = snoozeMenuFor === item.id;
-  return html`<li class=${unread ? "unread" : ""} part=${unread ? "item item-unread" : "item"} data-id=${item.id} aria-label=${title}>
+  return html`<li class=${unread ? "unread" : ""} part=${unread ? "item item-unread" : "item"} data-id=${item.id} aria-label=${title} tabindex="-1">
     ${item.avatarUrl ? html`<img class="avatar" part="avatar" src=${item.avatarUrl} alt="" />` : nothing}
     <div class="content">
       ${item.title ? heading : nothing}

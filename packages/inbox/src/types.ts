@@ -42,4 +42,5 @@ export type SnoozeOption = { label: string; until: (now: Date) => Date };
  */
 export type InboxStatus = "idle" | "connecting" | "open" | "reconnecting" | "signed-out";
 
-export type InboxTab = "all" | "unread" | "archived";
+/** The built-in tabs, or a category named in the `categories` attribute. */
+export type InboxTab = "all" | "unread" | "archived" | (string & {});
