@@ -12,6 +12,7 @@ import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { mintInboxToken } from "../../src/inbox/token";
 import { ROOT, SCREENSHOT_DIR, call, createSandboxTenant, launchChromium, startStack, watchPageErrors, type Stack } from "./stack";
 
 // The page's globals, inside page.evaluate (the type checker has no DOM library here).
@@ -30,6 +31,7 @@ let page: Page;
 let app: Server | undefined;
 let appUrl: string;
 let apiKey: string;
+let tenantId: string;
 let endpointId: string;
 let token: string;
 const pageErrors: string[] = [];
@@ -94,7 +96,7 @@ beforeAll(async () => {
   app = await startApp();
   appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}/`;
   stack.allowOutbound(appUrl.replace(/\/$/, ""));
-  ({ apiKey } = await createSandboxTenant(stack.url, stack.adminToken, "browser herald-inbox"));
+  ({ apiKey, tenantId } = await createSandboxTenant(stack.url, stack.adminToken, "browser herald-inbox"));
   ({ id: endpointId } = await api("POST", "/api/webhooks", { url: `${appUrl}hook`, eventTypes: ["inbox.action"] }));
   ({ token } = await api("POST", "/api/inbox/tokens", { recipientType: "user", recipientId: "ada" }));
   context = await browser.newContext({ viewport: { width: 900, height: 700 } });
@@ -242,16 +244,18 @@ describe("<herald-inbox> in a host app, in Chromium", () => {
     await page.screenshot({ path: `${SCREENSHOT_DIR}herald-inbox.png` });
   });
 
-  it("asks the host's tokenProvider for a new token when the server refuses the current one, and reconnects", async () => {
-    const calls = await page.evaluate(async () => {
+  it("asks the host's tokenProvider for a new token when the current one has expired, and reconnects", async () => {
+    // A token for ada that ran out an hour ago, signed with the stack's key (the API mints only live ones).
+    const { ENCRYPTION_KEY } = (await (stack as unknown as { mf: { getBindings(): Promise<Record<string, string>> } }).mf.getBindings());
+    const { token: expired } = await mintInboxToken(ENCRYPTION_KEY!, { tenantId, recipientType: "user", recipientId: "ada" }, 60, new Date(Date.now() - 3600_000));
+    const calls = await page.evaluate(async (t) => {
       const el = document.querySelector("herald-inbox")!;
       let n = 0;
       el.tokenProvider = () => (n++, (window as any).freshToken());
-      // Refused at the socket (4401) like an expired token.
-      el.token = "expired.or.revoked";
+      el.token = t;
       await new Promise<void>((resolve) => el.addEventListener("inbox-status", (e: any) => e.detail.status === "open" && resolve()));
       return n;
-    });
+    }, expired);
     expect(calls).toBe(1);
     expect(await statusOf(page)).toBe("open");
     await expect.poll(() => titles(), ARRIVAL).toContain("Order 8 shipped");
