@@ -2,9 +2,10 @@
  * The inbox object's own SQLite: its tables, the steps that bring an older object's tables up to
  * date, and the row-to-item mapping. An object keeps its storage across deploys, so a new column
  * is an ALTER TABLE step guarded by the schema version kept in `meta`, run once per object when
- * it first wakes after the deploy (and again after an erase, which drops everything).
+ * it first wakes after the deploy (and again after an erase, which drops everything). The SQL of
+ * the marks lives here too, beside the columns it names.
  */
-import type { InboxItem } from "../inbox/protocol";
+import type { InboxItem, MarkAction } from "../inbox/protocol";
 import type { ItemAction } from "../inbox/item-extras";
 
 export type Row = {
@@ -71,3 +72,17 @@ export const toItem = (r: Row): InboxItem => ({
   actedAction: r.acted_action,
   actedAt: iso(r.acted_at),
 });
+
+/**
+ * What each mark sets (?1 is the time) and on which items it is a change. Each change, and only a
+ * real change, gets a new version: marking a read item read again is a no-op that neither
+ * re-broadcasts nor grows the timeline.
+ */
+export const MARK_CHANGES: Record<MarkAction, { set: string; when: string }> = {
+  seen: { set: "seen_at = ?1", when: "seen_at IS NULL" },
+  read: { set: "seen_at = COALESCE(seen_at, ?1), read_at = ?1", when: "read_at IS NULL" },
+  click: { set: "seen_at = COALESCE(seen_at, ?1), read_at = ?1", when: "read_at IS NULL" },
+  unread: { set: "read_at = NULL", when: "read_at IS NOT NULL" },
+  archive: { set: "archived_at = ?1", when: "archived_at IS NULL" },
+  unarchive: { set: "archived_at = NULL", when: "archived_at IS NOT NULL" },
+};

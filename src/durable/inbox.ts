@@ -11,7 +11,7 @@ import { applyProviderEvents } from "../pipeline/track";
 import { uuidv7 } from "../lib/ids";
 import { ClientMessage, CLOSE_ERASED, CLOSE_UNAUTHORIZED, type Counts, type InboxItem, type MarkAction, type NewItem, type ServerMessage } from "../inbox/protocol";
 import { emitInboxAction } from "../inbox/action-event";
-import { setUpSchema, toItem, type Row } from "./inbox-schema";
+import { MARK_CHANGES, setUpSchema, toItem, type Row } from "./inbox-schema";
 
 /** Not snoozed and not archived: what counts and the default lists show. */
 const VISIBLE = "archived_at IS NULL AND snoozed_until IS NULL";
@@ -104,17 +104,7 @@ export class Inbox extends DurableObject<Env> {
   /** Applies a read/seen/archive change; echoes it to every device; reports engagement. */
   async mark(ids: string[], action: MarkAction): Promise<{ items: InboxItem[]; counts: Counts }> {
     const now = Date.now();
-    // Each change, and only a real change, gets a new version: marking a read item read again is
-    // a no-op that neither re-broadcasts nor grows the timeline.
-    const change: Record<MarkAction, { set: string; when: string }> = {
-      seen: { set: "seen_at = ?1", when: "seen_at IS NULL" },
-      read: { set: "seen_at = COALESCE(seen_at, ?1), read_at = ?1", when: "read_at IS NULL" },
-      click: { set: "seen_at = COALESCE(seen_at, ?1), read_at = ?1", when: "read_at IS NULL" },
-      unread: { set: "read_at = NULL", when: "read_at IS NOT NULL" },
-      archive: { set: "archived_at = ?1", when: "archived_at IS NULL" },
-      unarchive: { set: "archived_at = NULL", when: "archived_at IS NOT NULL" },
-    };
-    const { changed, items, counts } = this.change(ids, change[action].set, change[action].when, now);
+    const { changed, items, counts } = this.change(ids, MARK_CHANGES[action].set, MARK_CHANGES[action].when, now);
     if (action === "read") await this.report(changed, "opened");
     // A click counts even on an item read before: it is engagement of its own.
     if (action === "click") await this.report(ids.filter((id) => this.sql.exec("SELECT 1 FROM item WHERE id = ?", id).toArray().length), "clicked");

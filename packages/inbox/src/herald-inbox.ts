@@ -9,6 +9,7 @@
 import { html, LitElement, nothing, type PropertyValues } from "lit";
 import { InboxConnection } from "./connection";
 import { renderItem, type ItemHandlers } from "./item-view";
+import { nextTab, trapFocus } from "./keyboard";
 import { fill, stringsFor, type InboxStrings } from "./strings";
 import { styles } from "./styles";
 import type { InboxCounts, InboxItem, InboxStatus, InboxTab, SnoozeOption, TokenProvider } from "./types";
@@ -253,27 +254,14 @@ export class HeraldInbox extends LitElement {
       this.shadowRoot?.querySelector<HTMLElement>(".bell")?.focus();
       e.stopPropagation();
     }
-    if (e.key === "Tab" && this.open && this.mode === "popover") this.trapFocus(e);
-    const tab = (e.composedPath()[0] as HTMLElement | undefined)?.getAttribute?.("role") === "tab";
-    if (tab && ["ArrowLeft", "ArrowRight", "Home", "End"].includes(e.key)) {
-      const tabs = this.tabs;
-      const at = tabs.indexOf(this.tab);
-      const to = e.key === "Home" ? 0 : e.key === "End" ? tabs.length - 1 : (at + (e.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length;
-      this.tab = tabs[to]!;
+    if (e.key === "Tab" && this.open && this.mode === "popover" && this.shadowRoot) trapFocus(this.shadowRoot, e);
+    const onTab = (e.composedPath()[0] as HTMLElement | undefined)?.getAttribute?.("role") === "tab";
+    const next = onTab ? nextTab(this.tabs, this.tab, e.key) : undefined;
+    if (next !== undefined) {
+      this.tab = next;
       e.preventDefault();
       void this.updateComplete.then(() => this.shadowRoot?.querySelector<HTMLElement>('[role="tab"][aria-selected="true"]')?.focus());
     }
-  }
-
-  /** Tab and Shift+Tab stay inside the open popover. */
-  private trapFocus(e: KeyboardEvent) {
-    const focusable = [...(this.shadowRoot?.querySelectorAll<HTMLElement>(".panel a[href], .panel button:not([disabled]), .panel [tabindex='0']") ?? [])];
-    const first = focusable[0];
-    const last = focusable.at(-1);
-    const active = this.shadowRoot?.activeElement;
-    if (!first || !last) return;
-    if (e.shiftKey && active === first) (last.focus(), e.preventDefault());
-    else if (!e.shiftKey && active === last) (first.focus(), e.preventDefault());
   }
 
   /** Focus goes to the selected tab; the popover opens towards whichever side has room. */
