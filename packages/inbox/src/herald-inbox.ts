@@ -8,7 +8,7 @@
  */
 import { html, LitElement, nothing, type PropertyValues } from "lit";
 import { InboxConnection } from "./connection";
-import { renderItem, type ItemHandlers } from "./item-view";
+import { renderItem, webUrl, type ItemHandlers } from "./item-view";
 import { nextTab, trapFocus } from "./keyboard";
 import { fill, stringsFor, type InboxStrings } from "./strings";
 import { styles } from "./styles";
@@ -222,7 +222,8 @@ export class HeraldInbox extends LitElement {
       const action = item.actions[index];
       if (!action || !this.emit("inbox-action", { item, action, index }, true)) return;
       event.preventDefault();
-      if ("url" in action) window.open(action.url, "_blank", "noopener");
+      const url = "url" in action ? webUrl(action.url) : null;
+      if (url) window.open(url, "_blank", "noopener");
       this.connection?.send({ type: "act", id: item.id, action: index });
     },
   };

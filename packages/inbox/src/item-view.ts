@@ -27,15 +27,22 @@ export function relativeTime(iso: string, now: Date, locale: string): string {
   return format.format(0, "second");
 }
 
+/**
+ * Only http(s) links: a `javascript:` URL in an href would run in the host app's page. Herald
+ * checks buttons and avatars when a send is accepted, but not the older `metadata.actionUrl`.
+ */
+export const webUrl = (url: string | null): string | null => (url && /^https?:\/\//i.test(url) ? url : null);
+
 export function renderItem(item: InboxItem, { strings, locale, now, snoozeOptions, snoozeMenuFor, on }: ItemContext) {
   const title = item.title ?? item.body.slice(0, 60);
   const unread = !item.readAt && !item.archivedAt;
-  const heading = item.actionUrl
-    ? html`<a class="title" part="title" href=${item.actionUrl} @click=${(e: Event) => on.open(item, e)}>${item.title ?? ""}</a>`
+  const link = webUrl(item.actionUrl);
+  const heading = link
+    ? html`<a class="title" part="title" href=${link} @click=${(e: Event) => on.open(item, e)}>${item.title ?? ""}</a>`
     : html`<p class="title" part="title">${item.title ?? ""}</p>`;
   const menuOpen = snoozeMenuFor === item.id;
   return html`<li class=${unread ? "unread" : ""} part=${unread ? "item item-unread" : "item"} data-id=${item.id} aria-label=${title} tabindex="-1">
-    ${item.avatarUrl ? html`<img class="avatar" part="avatar" src=${item.avatarUrl} alt="" />` : nothing}
+    ${webUrl(item.avatarUrl) ? html`<img class="avatar" part="avatar" src=${item.avatarUrl} alt="" />` : nothing}
     <div class="content">
       ${item.title ? heading : nothing}
       <p class="body" part="body">${item.body}</p>

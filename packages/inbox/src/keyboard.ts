@@ -11,9 +11,13 @@ export function nextTab(tabs: InboxTab[], current: InboxTab, key: string): Inbox
   return to === undefined ? undefined : tabs[to];
 }
 
+type Focusable = { focus(): void };
+/** The parts of a shadow root and a key event used here (structural, so the pure part above type-checks without the DOM). */
+type Root = { activeElement: unknown; querySelectorAll(selector: string): Iterable<Focusable> };
+
 /** Wraps Tab from the last focusable control of the panel to the first, and Shift+Tab back. */
-export function trapFocus(root: ShadowRoot, e: KeyboardEvent) {
-  const focusable = [...root.querySelectorAll<HTMLElement>(".panel a[href], .panel button:not([disabled]), .panel [tabindex='0']")];
+export function trapFocus(root: Root, e: { shiftKey: boolean; preventDefault(): void }) {
+  const focusable = [...root.querySelectorAll(".panel a[href], .panel button:not([disabled]), .panel [tabindex='0']")];
   const first = focusable[0];
   const last = focusable.at(-1);
   if (!first || !last) return;
