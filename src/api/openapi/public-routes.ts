@@ -10,6 +10,8 @@ import { Act, ListQuery as InboxListQuery, Mark, Snooze } from "../routes/inbox"
 
 const admin = group("Operator", "admin");
 const inbox = group("Inbox", "inbox");
+/** A snooze must end in the future, so its example is computed, not written down. */
+const tomorrowAtNine = () => `${new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)}T09:00:00Z`;
 const hooks = group("Provider webhooks", "signature");
 const links = group("Tracking and unsubscribe", "signedLink");
 const service = group("Service", "none");
@@ -45,7 +47,7 @@ export const PUBLIC_ROUTES: RouteDoc[] = [
   inbox("POST /api/inbox/items/read-all", "Mark every item read", { success: { status: 200 } }),
   inbox("POST /api/inbox/items/snooze", "Hide items until a time, when they return unread (until: null wakes them)", {
     success: { status: 200 },
-    body: { name: "SnoozeInboxItems", schema: Snooze, example: { ids: ["01a20899-9f4b-755b-a538-b00797024d6e"], until: "2026-12-04T09:00:00Z" } },
+    body: { name: "SnoozeInboxItems", schema: Snooze, example: { ids: ["01a20899-9f4b-755b-a538-b00797024d6e"], until: tomorrowAtNine() } },
   }),
   inbox("POST /api/inbox/items/act", "Press an item's action button (an event button sends inbox.action to the tenant's webhooks)", {
     success: { status: 200 },
