@@ -193,6 +193,21 @@ describe("the component's files", () => {
   });
 });
 
+describe("the end of a catch-up", () => {
+  it("is marked by synced, on connecting and after a sync, so a client can tell live items from old ones", async () => {
+    const id = await notify("c1", "Before connecting");
+    const device = await connect(await tokenFor("c1"));
+    await device.next((m) => m.type === "hello");
+    const caughtUp = await device.next((m) => m.type === "items");
+    expect(caughtUp.items.map((i: { id: string }) => i.id)).toEqual([id]);
+    expect(await device.next((m) => m.type === "synced")).toEqual({ type: "synced", cursor: caughtUp.cursor });
+    device.send({ type: "sync", cursor: caughtUp.cursor });
+    expect(await device.next((m) => m.type === "synced")).toEqual({ type: "synced", cursor: caughtUp.cursor });
+    expect(device.received.filter((m) => m.type === "items")).toEqual([]);
+    device.ws.close();
+  });
+});
+
 describe("tokens on the socket", () => {
   const expiredToken = async (recipientId: string) =>
     (await mintInboxToken(env.ENCRYPTION_KEY!, { tenantId, recipientType: "user", recipientId }, 60, new Date(Date.now() - 3600_000))).token;
