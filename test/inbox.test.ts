@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { inboxStub } from "../src/durable/inbox";
 import { mintInboxToken } from "../src/inbox/token";
 import { call, captureQueue, createTenant, runDelivery } from "./helpers";
+import { connect, inboxApi } from "./inbox-device";
 
 let key: string;
 let tenantId: string;
@@ -31,36 +32,6 @@ async function notify(recipientId: string, subject: string, extra: Record<string
   return res.json.id as string;
 }
 
-/** A connected device: collects what the server pushes. */
-async function connect(token: string, cursor = 0) {
-  const res = await exports.default.fetch(`https://herald.test/api/inbox/ws?token=${token}&cursor=${cursor}`, { headers: { upgrade: "websocket" } });
-  expect(res.status).toBe(101);
-  const ws = res.webSocket!;
-  const received: any[] = [];
-  const waiters: (() => void)[] = [];
-  ws.addEventListener("message", (e) => {
-    received.push(JSON.parse(e.data as string));
-    waiters.splice(0).forEach((w) => w());
-  });
-  ws.accept();
-  const next = async (match: (m: any) => boolean) => {
-    for (let i = 0; i < 50; i++) {
-      const found = received.find(match);
-      if (found) {
-        received.splice(received.indexOf(found), 1);
-        return found;
-      }
-      await new Promise<void>((resolve) => {
-        waiters.push(resolve);
-        setTimeout(resolve, 20);
-      });
-    }
-    throw new Error(`no matching message; got ${JSON.stringify(received)}`);
-  };
-  return { ws, received, next, send: (m: unknown) => ws.send(JSON.stringify(m)) };
-}
-
-const inboxApi = (token: string, method: string, path: string, body?: unknown) => call(method, `/api/inbox${path}`, { headers: { authorization: `Bearer ${token}` }, body });
 
 describe("in-app inbox", () => {
   it("needs no provider: stored in the recipient's inbox is delivered", async () => {

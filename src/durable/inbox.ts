@@ -9,41 +9,22 @@ import type { Env } from "../env";
 import { database } from "../db/client";
 import { applyProviderEvents } from "../pipeline/track";
 import { uuidv7 } from "../lib/ids";
-import { ClientMessage, type Counts, type InboxItem, type MarkAction, type NewItem, type ServerMessage } from "../inbox/protocol";
+import { ClientMessage, CLOSE_ERASED, CLOSE_UNAUTHORIZED, type Counts, type InboxItem, type MarkAction, type NewItem, type ServerMessage } from "../inbox/protocol";
+import { emitInboxAction } from "../inbox/action-event";
+import { MARK_CHANGES, setUpSchema, toItem, type Row } from "./inbox-schema";
 
-type Row = {
-  id: string;
-  version: number;
-  title: string | null;
-  body: string;
-  action_url: string | null;
-  category: string;
-  data: string | null;
-  created_at: number;
-  seen_at: number | null;
-  read_at: number | null;
-  archived_at: number | null;
-};
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const toItem = (r: Row): InboxItem => ({
-  id: r.id,
-  version: r.version,
-  title: r.title,
-  body: r.body,
-  actionUrl: r.action_url,
-  category: r.category,
-  data: r.data === null ? null : JSON.parse(r.data),
-  createdAt: new Date(r.created_at).toISOString(),
-  seenAt: iso(r.seen_at),
-  readAt: iso(r.read_at),
-  archivedAt: iso(r.archived_at),
-});
+/** Not snoozed and not archived: what counts and the default lists show. */
+const VISIBLE = "archived_at IS NULL AND snoozed_until IS NULL";
 
 /** Items per catch-up message. */
 const SYNC_PAGE = 500;
 
-export type ListQuery = { before?: number; limit: number; unread?: boolean; archived?: boolean };
+export type ListQuery = { before?: number; limit: number; unread?: boolean; archived?: boolean; snoozed?: boolean };
+
+/** What a socket remembers across hibernation: when its token runs out (epoch ms). */
+type Attachment = { expiresAt: number };
+
+export type ActOutcome = { items: InboxItem[]; counts: Counts } | { error: "not_found" | "no_action" };
 
 export class Inbox extends DurableObject<Env> {
   private sql: SqlStorage;
@@ -51,12 +32,7 @@ export class Inbox extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS item (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL,
-      title TEXT, body TEXT NOT NULL, action_url TEXT, category TEXT NOT NULL, data TEXT,
-      created_at INTEGER NOT NULL, seen_at INTEGER, read_at INTEGER, archived_at INTEGER)`);
-    this.sql.exec("CREATE INDEX IF NOT EXISTS item_version ON item (version)");
-    this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    setUpSchema(this.sql);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
@@ -73,7 +49,7 @@ export class Inbox extends DurableObject<Env> {
   counts(): Counts {
     const row = this.sql
       .exec<{ unread: number; unseen: number; total: number }>(
-        "SELECT count(*) FILTER (WHERE read_at IS NULL) AS unread, count(*) FILTER (WHERE seen_at IS NULL) AS unseen, count(*) AS total FROM item WHERE archived_at IS NULL",
+        `SELECT count(*) FILTER (WHERE read_at IS NULL) AS unread, count(*) FILTER (WHERE seen_at IS NULL) AS unseen, count(*) AS total FROM item WHERE ${VISIBLE}`,
       )
       .one();
     return { unread: row.unread, unseen: row.unseen, total: row.total };
@@ -91,7 +67,7 @@ export class Inbox extends DurableObject<Env> {
     if (existing) return { version: existing.version, duplicate: true };
     const version = this.nextVersion();
     this.sql.exec(
-      "INSERT INTO item (id, version, title, body, action_url, category, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO item (id, version, title, body, action_url, category, data, actions, avatar_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       item.id,
       version,
       item.title,
@@ -99,6 +75,8 @@ export class Inbox extends DurableObject<Env> {
       item.actionUrl,
       item.category,
       item.data === undefined || item.data === null ? null : JSON.stringify(item.data),
+      item.actions?.length ? JSON.stringify(item.actions) : null,
+      item.avatarUrl ?? null,
       item.createdAt,
     );
     this.broadcast({ type: "items", items: this.changedSince(version - 1), counts: this.counts(), cursor: version });
@@ -111,6 +89,7 @@ export class Inbox extends DurableObject<Env> {
     if (q.before !== undefined) (where.push("seq < ?"), binds.push(q.before));
     if (q.unread !== undefined) where.push(q.unread ? "read_at IS NULL" : "read_at IS NOT NULL");
     where.push(q.archived ? "archived_at IS NOT NULL" : "archived_at IS NULL");
+    where.push(q.snoozed ? "snoozed_until IS NOT NULL" : "snoozed_until IS NULL");
     const rows = this.sql
       .exec<Row & { seq: number }>(`SELECT * FROM item WHERE ${where.join(" AND ")} ORDER BY seq DESC LIMIT ?`, ...binds, q.limit + 1)
       .toArray();
@@ -125,21 +104,23 @@ export class Inbox extends DurableObject<Env> {
   /** Applies a read/seen/archive change; echoes it to every device; reports engagement. */
   async mark(ids: string[], action: MarkAction): Promise<{ items: InboxItem[]; counts: Counts }> {
     const now = Date.now();
-    // Each change, and only a real change, gets a new version: marking a read item read again is
-    // a no-op that neither re-broadcasts nor grows the timeline.
-    const change: Record<MarkAction, { set: string; when: string }> = {
-      seen: { set: "seen_at = ?1", when: "seen_at IS NULL" },
-      read: { set: "seen_at = COALESCE(seen_at, ?1), read_at = ?1", when: "read_at IS NULL" },
-      click: { set: "seen_at = COALESCE(seen_at, ?1), read_at = ?1", when: "read_at IS NULL" },
-      unread: { set: "read_at = NULL", when: "read_at IS NOT NULL" },
-      archive: { set: "archived_at = ?1", when: "archived_at IS NULL" },
-      unarchive: { set: "archived_at = NULL", when: "archived_at IS NOT NULL" },
-    };
+    const { changed, items, counts } = this.change(ids, MARK_CHANGES[action].set, MARK_CHANGES[action].when, now);
+    if (action === "read") await this.report(changed, "opened");
+    // A click counts even on an item read before: it is engagement of its own.
+    if (action === "click") await this.report(ids.filter((id) => this.sql.exec("SELECT 1 FROM item WHERE id = ?", id).toArray().length), "clicked");
+    return { items, counts };
+  }
+
+  /**
+   * Applies one change (`set`, with ?1 bound to `value`) to those of `ids` that match `when`; each
+   * changed item gets a new version, and the changed items go to every device.
+   */
+  private change(ids: string[], set: string, when: string, value: number | null) {
     const changed: string[] = [];
     for (const id of ids) {
-      const pending = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM item WHERE id = ? AND ${change[action].when}`, id).one().n;
+      const pending = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM item WHERE id = ? AND ${when}`, id).one().n;
       if (!pending) continue;
-      this.sql.exec(`UPDATE item SET ${change[action].set}, version = ?2 WHERE id = ?3`, now, this.nextVersion(), id);
+      this.sql.exec(`UPDATE item SET ${set}, version = ?2 WHERE id = ?3`, value, this.nextVersion(), id);
       changed.push(id);
     }
     const items = changed.length
@@ -147,14 +128,59 @@ export class Inbox extends DurableObject<Env> {
       : [];
     const counts = this.counts();
     if (items.length) this.broadcast({ type: "items", items, counts, cursor: items.at(-1)!.version });
-    if (action === "read") await this.report(changed, "opened");
-    // A click counts even on an item read before: it is engagement of its own.
-    if (action === "click") await this.report(ids.filter((id) => this.sql.exec("SELECT 1 FROM item WHERE id = ?", id).toArray().length), "clicked");
+    return { changed, items, counts };
+  }
+
+  /**
+   * Hides items until `until` (epoch ms), when they come back unread, seen by nobody: the
+   * object's alarm wakes them, so they reappear live on every device. `null` wakes them now.
+   */
+  async snooze(ids: string[], until: number | null): Promise<{ items: InboxItem[]; counts: Counts }> {
+    const { items, counts } =
+      until === null
+        ? this.change(ids, "snoozed_until = ?1", "snoozed_until IS NOT NULL", null)
+        : this.change(ids, "snoozed_until = ?1, read_at = NULL, seen_at = NULL", "archived_at IS NULL", until);
+    await this.scheduleWake();
+    return { items, counts };
+  }
+
+  /** The alarm rings at the earliest snooze's end (one alarm per object; re-armed after each). */
+  private async scheduleWake() {
+    const next = this.sql.exec<{ at: number | null }>("SELECT min(snoozed_until) AS at FROM item").one().at;
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else if ((await this.ctx.storage.getAlarm()) !== next) await this.ctx.storage.setAlarm(next);
+  }
+
+  override async alarm() {
+    const due = this.sql.exec<{ id: string }>("SELECT id FROM item WHERE snoozed_until <= ?", Date.now()).toArray().map((r) => r.id);
+    for (let i = 0; i < due.length; i += 100) this.change(due.slice(i, i + 100), "snoozed_until = ?1", "snoozed_until IS NOT NULL", null);
+    await this.scheduleWake();
+  }
+
+  /**
+   * The recipient pressed one of an item's buttons. Taken once: it reads the item, counts as a
+   * click, and an event button sends `inbox.action` to the tenant's webhooks. Pressing again,
+   * or on another device, changes nothing.
+   */
+  async act(id: string, index: number): Promise<ActOutcome> {
+    const row = this.sql.exec<Row>("SELECT * FROM item WHERE id = ?", id).toArray()[0];
+    if (!row) return { error: "not_found" };
+    const action = toItem(row).actions[index];
+    if (!action) return { error: "no_action" };
+    const now = Date.now();
+    const set = `acted_action = ${index}, acted_at = ?1, seen_at = COALESCE(seen_at, ?1), read_at = COALESCE(read_at, ?1)`;
+    const { changed, items, counts } = this.change([id], set, "acted_at IS NULL", now);
+    if (changed.length === 0) return { items: [], counts };
+    await this.report(changed, "clicked");
+    const tenantId = this.meta("tenant");
+    if ("event" in action && tenantId) {
+      await emitInboxAction(this.env, tenantId, { itemId: id, index, label: action.label, event: action.event, data: items[0]!.data, at: new Date(now) });
+    }
     return { items, counts };
   }
 
   async markAllRead(): Promise<{ counts: Counts }> {
-    const ids = this.sql.exec<{ id: string }>("SELECT id FROM item WHERE read_at IS NULL AND archived_at IS NULL").toArray().map((r) => r.id);
+    const ids = this.sql.exec<{ id: string }>(`SELECT id FROM item WHERE read_at IS NULL AND ${VISIBLE}`).toArray().map((r) => r.id);
     for (let i = 0; i < ids.length; i += 100) await this.mark(ids.slice(i, i + 100), "read");
     return { counts: this.counts() };
   }
@@ -182,23 +208,22 @@ export class Inbox extends DurableObject<Env> {
   /** Erases the inbox: every item, every setting, every connected device. */
   async erase(): Promise<{ items: number }> {
     const items = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM item").one().n;
-    for (const ws of this.ctx.getWebSockets()) ws.close(4001, "inbox erased");
+    for (const ws of this.ctx.getWebSockets()) ws.close(CLOSE_ERASED, "inbox erased");
+    await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     // deleteAll drops the tables too; recreate them so the object stays usable.
-    this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS item (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL,
-      title TEXT, body TEXT NOT NULL, action_url TEXT, category TEXT NOT NULL, data TEXT,
-      created_at INTEGER NOT NULL, seen_at INTEGER, read_at INTEGER, archived_at INTEGER)`);
+    setUpSchema(this.sql);
     return { items };
   }
 
   /** WebSocket upgrade, already authenticated by the Worker: sends counts and what changed since `cursor`. */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
-    const cursor = Number(new URL(request.url).searchParams.get("cursor") ?? "0") || 0;
+    const params = new URL(request.url).searchParams;
+    const cursor = Number(params.get("cursor") ?? "0") || 0;
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
+    server.serializeAttachment({ expiresAt: Number(params.get("expires") ?? "0") || Number.MAX_SAFE_INTEGER } satisfies Attachment);
     // `hello` echoes the client's own cursor: the catch-up that follows is what moves it forward.
     this.send(server, { type: "hello", counts: this.counts(), cursor });
     this.sync(server, cursor);
@@ -206,6 +231,7 @@ export class Inbox extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer) {
+    if (this.expired(ws)) return;
     let message: ClientMessage;
     try {
       message = ClientMessage.parse(JSON.parse(typeof raw === "string" ? raw : new TextDecoder().decode(raw)));
@@ -221,6 +247,14 @@ export class Inbox extends DurableObject<Env> {
         return;
       case "sync":
         return this.sync(ws, message.cursor);
+      case "snooze":
+        await this.snooze(message.ids, message.until === null ? null : Date.parse(message.until));
+        return;
+      case "act": {
+        const outcome = await this.act(message.id, message.action);
+        if ("error" in outcome) this.send(ws, { type: "error", message: outcome.error === "not_found" ? "no such item" : "the item has no action at that index" });
+        return;
+      }
     }
   }
 
@@ -237,10 +271,11 @@ export class Inbox extends DurableObject<Env> {
   private sync(ws: WebSocket, cursor: number) {
     for (;;) {
       const items = this.changedSince(cursor);
-      if (items.length === 0) return;
-      cursor = items.at(-1)!.version;
-      this.send(ws, { type: "items", items, counts: this.counts(), cursor });
-      if (items.length < SYNC_PAGE) return;
+      if (items.length) {
+        cursor = items.at(-1)!.version;
+        this.send(ws, { type: "items", items, counts: this.counts(), cursor });
+      }
+      if (items.length < SYNC_PAGE) return this.send(ws, { type: "synced", cursor });
     }
   }
 
@@ -253,7 +288,22 @@ export class Inbox extends DurableObject<Env> {
   }
 
   private broadcast(message: ServerMessage) {
-    for (const ws of this.ctx.getWebSockets()) this.send(ws, message);
+    for (const ws of this.ctx.getWebSockets()) if (!this.expired(ws)) this.send(ws, message);
+  }
+
+  /**
+   * A socket outlives its token only until it is next used: then it is closed with 4401, which a
+   * client reads as "get a new token", not as a dropped network.
+   */
+  private expired(ws: WebSocket): boolean {
+    const { expiresAt } = (ws.deserializeAttachment() as Attachment | null) ?? { expiresAt: Number.MAX_SAFE_INTEGER };
+    if (Date.now() < expiresAt) return false;
+    try {
+      ws.close(CLOSE_UNAUTHORIZED, "inbox token expired");
+    } catch {
+      // Already closing.
+    }
+    return true;
   }
 }
 

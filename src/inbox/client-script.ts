@@ -27,9 +27,11 @@ export function connectInbox({ baseUrl, token, cursor = 0, onItems = () => {}, o
       if (m.type === "hello") onCounts(m.counts);
       if (m.type === "items") { onItems(m.items, m.counts); onCounts(m.counts); }
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       clearInterval(heartbeat);
       if (closed) return onStatus("closed");
+      // 4401: the token is bad or expired; retrying with it cannot work. Connect again with a new one.
+      if (event.code === 4401) return onStatus("unauthorized");
       onStatus("reconnecting");
       const delay = Math.min(30000, 1000 * 2 ** attempt++) * (0.5 + Math.random() / 2);
       setTimeout(open, delay);

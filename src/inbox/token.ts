@@ -24,12 +24,12 @@ export async function mintInboxToken(secret: string, r: Recipient, ttlSeconds: n
   return { token, expiresAt };
 }
 
-/** The recipient a token names, or undefined for a forged, expired or foreign token. */
-export async function readInboxToken(secret: string, token: string): Promise<Recipient | undefined> {
+/** The recipient a token names and when it runs out (epoch ms), or undefined for a forged, expired or foreign token. */
+export async function readInboxToken(secret: string, token: string): Promise<(Recipient & { expiresAt: number }) | undefined> {
   try {
     const { payload } = await jwtVerify(token, await keyFor(secret), { audience: AUDIENCE, algorithms: ["HS256"] });
     if (typeof payload.tid !== "string" || typeof payload.rt !== "string" || !payload.sub) return undefined;
-    return { tenantId: payload.tid, recipientType: payload.rt, recipientId: payload.sub };
+    return { tenantId: payload.tid, recipientType: payload.rt, recipientId: payload.sub, expiresAt: (payload.exp ?? 0) * 1000 };
   } catch {
     return undefined;
   }

@@ -16,6 +16,7 @@ import { chatShapeIssue } from "../channels/chat/shape";
 /** Inline attachment bytes per send (decoded); large files are kept in R2, not in the row. */
 export const MAX_INLINE_ATTACHMENT_BYTES = 20 * 1024 * 1024;
 import { PushExtras } from "../channels/push/message";
+import { InboxExtras } from "../inbox/item-extras";
 
 const slug = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug (a-z, 0-9, _ . -), at most 64 characters");
 const noLineBreaks = (s: string) => !/[\r\n]/.test(s);
@@ -152,9 +153,11 @@ export const SendRequest = z
         message: "whatsappTemplate must be { name, language, components? }",
       })
       .superRefine((m, ctx) => {
-        if (m.push === undefined) return;
-        const parsed = PushExtras.safeParse(m.push);
-        for (const i of parsed.error?.issues ?? []) ctx.addIssue({ code: "custom", path: ["push", ...i.path.map(String)], message: i.message });
+        for (const [key, schema] of [["push", PushExtras], ["inbox", InboxExtras]] as const) {
+          if (m[key] === undefined) continue;
+          const parsed = schema.safeParse(m[key]);
+          for (const i of parsed.error?.issues ?? []) ctx.addIssue({ code: "custom", path: [key, ...i.path.map(String)], message: i.message });
+        }
       })
       .optional(),
   })

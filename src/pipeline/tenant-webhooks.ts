@@ -26,7 +26,7 @@ const TIMEOUT_MS = 10_000;
 
 export const EVENT_TYPES = [...["sent", "delivered", "opened", "clicked", "bounced", "failed", "suppressed", "cancelled"].map(
   (s) => `communication.${s}`,
-), "message.received"];
+), "message.received", "inbox.action"];
 
 export type WebhookDeps = { db: Db; events: Queue<EventMessage>; config: Config; now: () => Date };
 export type Outcome = { action: "ack" } | { action: "retry"; delaySeconds: number };
@@ -37,7 +37,7 @@ export type DeliveryEvent = Extract<EventMessage, { kind: "delivery" }>;
 
 export const endpointSecretAad = (tenantId: string, id: string) => `webhook_endpoint:${tenantId}:${id}`;
 
-const subscribed = (types: string[], type: string) => types.includes("*") || types.includes(type);
+export const subscribed = (types: string[], type: string) => types.includes("*") || types.includes(type);
 
 export const eventTypeOf = (m: StatusEvent) => `communication.${m.status}`;
 
@@ -69,21 +69,22 @@ export function deliveryRows(m: StatusEvent, c: CommunicationRow, endpoints: Web
       metadata: c.metadata,
     },
   });
-  return endpoints.map((e) => ({
-    id: uuidv7(),
-    tenantId: m.tenantId,
-    endpointId: e.id,
-    eventId: `evt_${c.id}_${m.status}`,
-    eventType: type,
-    payload,
-    status: "pending",
-    attempts: 0,
-    lastStatusCode: null,
-    lastError: null,
-    createdAt: now,
-    updatedAt: now,
-  }));
+  return endpoints.map((e) => pendingDelivery(m.tenantId, e.id, { eventId: `evt_${c.id}_${m.status}`, eventType: type, payload }, now));
 }
+
+/** A delivery-log row not yet attempted: what every event type writes, one per endpoint. */
+export const pendingDelivery = (tenantId: string, endpointId: string, event: { eventId: string; eventType: string; payload: string }, now: Date): WebhookDeliveryRow => ({
+  id: uuidv7(now.getTime()),
+  tenantId,
+  endpointId,
+  ...event,
+  status: "pending",
+  attempts: 0,
+  lastStatusCode: null,
+  lastError: null,
+  createdAt: now,
+  updatedAt: now,
+});
 
 /** What one attempt's read leads to: nothing to do, a failure without a call, or a call. */
 export type AttemptPlan =

@@ -11,12 +11,12 @@ export type Stack = {
   adminToken: string;
   /** Errors and warnings the Workers logged, kept rather than printed. */
   workerErrors: string[];
-  /** Lets the Workers reach a local server (an http://127.0.0.1:<port> origin). */
+  /** Lets the Workers reach a local server (an http://127.0.0.1:<port> origin); nothing else is reachable. */
   allowOutbound(origin: string): void;
   close(): Promise<void>;
 };
 
-type StackModule = { startStack(root: string, onCreated?: (stack: Stack) => void): Promise<Stack> };
+type StackModule = { startStack(root: string, onCreated?: (stack: Stack) => void, options?: { assets?: boolean; vars?: Record<string, string> }): Promise<Stack> };
 type ApiModule = {
   createSandboxTenant(url: string, adminToken: string, name: string): Promise<{ tenantId: string; apiKey: string }>;
   /** One API call with a bearer token; throws with the status and body on anything but 2xx. */

@@ -4,6 +4,7 @@
  * token is the credential. Random, forged and mutated tokens must be a 404 (links) or 401 (inbox)
  * problem that changes nothing, and a redirect only ever goes where Herald signed it to.
  */
+import { exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { captureEvents, captureQueue, testEnv } from "../helpers";
@@ -196,7 +197,6 @@ describe("inbox tokens", () => {
     { method: "GET", path: "/api/inbox/counts" },
     { method: "POST", path: "/api/inbox/items/mark", body: { ids: ["x"], action: "read" } },
     { method: "POST", path: "/api/inbox/items/read-all" },
-    { method: "GET", path: "/api/inbox/ws", headers: { upgrade: "websocket" } },
   ];
   const b64json = (v: unknown) => b64(JSON.stringify(v));
   const claims = () => ({ tid: tenantId, rt: "customer", sub: "reader-1", aud: "herald-inbox", iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 });
@@ -235,6 +235,25 @@ describe("inbox tokens", () => {
         expect(a.status, `${r.path} ${show(token.slice(0, 60))}`).toBe(401);
       }),
       runs(150, 0x1b0),
+    );
+  }, 60_000);
+
+  // A browser sees a refused upgrade only as 1006, like a dropped network: the socket route
+  // accepts the upgrade and closes at once with 4401, before a single message.
+  it("a token Herald did not mint for this recipient, or one that expired, closes the inbox socket with 4401", async () => {
+    await fc.assert(
+      fc.asyncProperty(forged, async (make) => {
+        const res = await exports.default.fetch(`https://herald.test/api/inbox/ws?token=${enc(await make())}`, { headers: { upgrade: "websocket" } });
+        expect(res.status).toBe(101);
+        const ws = res.webSocket!;
+        const messages: unknown[] = [];
+        const closed = new Promise<number>((resolve) => ws.addEventListener("close", (e) => resolve(e.code)));
+        ws.addEventListener("message", (e) => messages.push(e.data));
+        ws.accept();
+        expect(await closed).toBe(4401);
+        expect(messages).toEqual([]);
+      }),
+      runs(40, 0x1b1),
     );
   }, 60_000);
 

@@ -7,10 +7,12 @@ import { group, type RouteDoc } from "./types";
 import { CreateTenant, UpdateTenant } from "../routes/admin";
 import { CreateKey, RotateKey } from "../keys";
 import { AuditQuery } from "../routes/audit-log";
-import { ListQuery as InboxListQuery, Mark } from "../routes/inbox";
+import { Act, ListQuery as InboxListQuery, Mark, Snooze } from "../routes/inbox";
 
 const admin = group("Operator", "admin");
 const inbox = group("Inbox", "inbox");
+/** A snooze must end in the future, so its example is computed, not written down. */
+const tomorrowAtNine = () => `${new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)}T09:00:00Z`;
 const hooks = group("Provider webhooks", "signature");
 const links = group("Tracking and unsubscribe", "signedLink");
 const center = group("Preference center", "signedLink");
@@ -45,8 +47,18 @@ export const PUBLIC_ROUTES: RouteDoc[] = [
     body: { name: "MarkInboxItems", schema: Mark, example: { ids: ["01a20899-9f4b-755b-a538-b00797024d6e"], action: "read" } },
   }),
   inbox("POST /api/inbox/items/read-all", "Mark every item read", { success: { status: 200 } }),
+  inbox("POST /api/inbox/items/snooze", "Hide items until a time, when they return unread (until: null wakes them)", {
+    success: { status: 200 },
+    body: { name: "SnoozeInboxItems", schema: Snooze, example: { ids: ["01a20899-9f4b-755b-a538-b00797024d6e"], until: tomorrowAtNine() } },
+  }),
+  inbox("POST /api/inbox/items/act", "Press an item's action button (an event button sends inbox.action to the tenant's webhooks)", {
+    success: { status: 200 },
+    body: { name: "ActOnInboxItem", schema: Act, example: { id: "01a20899-9f4b-755b-a538-b00797024d6e", action: 0 } },
+  }),
   service("GET /inbox/client.js", "The inbox browser client", { success: { status: 200, contentType: "text/javascript" } }),
   service("GET /inbox/demo", "A live inbox demo page", { success: { status: 200, contentType: "text/html" } }),
+  service("GET /inbox/herald-inbox.js", "The <herald-inbox> web component (an ES module, CORS open)", { success: { status: 200, contentType: "text/javascript" } }),
+  service("GET /inbox/component", "A page trying <herald-inbox> with a token", { success: { status: 200, contentType: "text/html" } }),
   service("GET /console", "The admin console (redirects to /console/)", { success: { status: 308, description: "Redirects to /console/." } }),
   service("GET /console/*", "The admin console's pages and files (signs in with an API key in the browser)", { success: { status: 200, contentType: "text/html" } }),
 
