@@ -1,20 +1,17 @@
 /** Every automation cron pass is idempotent and bounded: double and overlapping runs never double-send. */
 import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { automationDeps } from "../../src/automation/deps";
 import { retention } from "../../src/automation/cron";
 import { runDueReminders } from "../../src/automation/reminders";
-import { addProvider, call, createTenant } from "../helpers";
-import { capture, communications, cron, DAY, postEvent, processEvents, trigger, type Capture } from "./fixtures";
+import { call } from "../helpers";
+import { communications, cron, DAY, postEvent, processEvents, sandboxTenant, trigger, type Capture } from "./fixtures";
 
 let key: string;
 let q: Capture;
 
 beforeEach(async () => {
-  vi.restoreAllMocks();
-  q = capture();
-  ({ key } = await createTenant());
-  await addProvider(key, { channel: "email", provider: "sandbox" });
+  ({ key, q } = await sandboxTenant(["email"]));
 });
 
 const T0 = Date.parse("2031-03-03T10:00:00Z");

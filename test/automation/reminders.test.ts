@@ -1,17 +1,13 @@
 /** Reminder sequences through /api/reminders, driven by the cron handler on a controlled clock. */
-import { beforeEach, describe, expect, it, vi } from "vitest";
-import { addProvider, call, createTenant } from "../helpers";
-import { capture, communications, cron, DAY, postEvent, processEvents, type Capture } from "./fixtures";
+import { beforeEach, describe, expect, it } from "vitest";
+import { call, createTenant } from "../helpers";
+import { communications, cron, DAY, postEvent, processEvents, sandboxTenant, type Capture } from "./fixtures";
 
 let key: string;
 let q: Capture;
 
 beforeEach(async () => {
-  vi.restoreAllMocks();
-  q = capture();
-  ({ key } = await createTenant());
-  await addProvider(key, { channel: "email", provider: "sandbox" });
-  await addProvider(key, { channel: "sms", provider: "sandbox" });
+  ({ key, q } = await sandboxTenant(["email", "sms"]));
 });
 
 const T0 = Date.parse("2030-01-07T09:00:00Z");
