@@ -46,6 +46,13 @@ export async function trigger(key: string, body: Record<string, unknown>) {
   return res.json as { id: string; action: Record<string, unknown> };
 }
 
+/** Starts a reminder sequence: the sequence as the API answers it. */
+export async function startReminder(key: string, body: Record<string, unknown>) {
+  const res = await call("POST", "/api/reminders", { key, body });
+  expect(res.status, res.text).toBe(201);
+  return res.json;
+}
+
 export async function event(key: string, id: string) {
   const res = await call("GET", `/api/events/${id}`, { key });
   expect(res.status, res.text).toBe(200);

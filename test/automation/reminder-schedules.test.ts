@@ -5,7 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { call, createTenant } from "../helpers";
-import { communications, cron, postEvent, processEvents, sandboxTenant, type Capture } from "./fixtures";
+import { communications, cron, postEvent, processEvents, sandboxTenant, startReminder, type Capture } from "./fixtures";
 
 let key: string;
 let q: Capture;
@@ -31,11 +31,7 @@ const body = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-async function start(over: Record<string, unknown> = {}) {
-  const res = await call("POST", "/api/reminders", { key, body: body(over) });
-  expect(res.status, res.text).toBe(201);
-  return res.json;
-}
+const start = (over: Record<string, unknown> = {}) => startReminder(key, body(over));
 const sequence = async (id: string) => {
   const res = await call("GET", `/api/reminders/${id}`, { key });
   expect(res.status, res.text).toBe(200);
