@@ -1,44 +1,37 @@
 /** Every automation cron pass is idempotent and bounded: double and overlapping runs never double-send. */
 import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { automationDeps } from "../../src/automation/deps";
 import { retention } from "../../src/automation/cron";
 import { runDueReminders } from "../../src/automation/reminders";
-import { addProvider, call, createTenant } from "../helpers";
-import { capture, communications, cron, DAY, postEvent, processEvents, trigger, type Capture } from "./fixtures";
+import { call } from "../helpers";
+import { communications, cron, DAY, postEvent, processEvents, sandboxTenant, startReminder, trigger, type Capture } from "./fixtures";
 
 let key: string;
 let q: Capture;
 
 beforeEach(async () => {
-  vi.restoreAllMocks();
-  q = capture();
-  ({ key } = await createTenant());
-  await addProvider(key, { channel: "email", provider: "sandbox" });
+  ({ key, q } = await sandboxTenant(["email"]));
 });
 
 const T0 = Date.parse("2031-03-03T10:00:00Z");
 
-async function startReminder(entityId: string, firstAt = T0) {
-  const res = await call("POST", "/api/reminders", {
-    key,
-    body: {
-      entityType: "invoice",
-      entityId,
-      recipient: { id: `c-${entityId}`, name: "Cy", email: `${entityId}@example.com` },
-      variables: { invoiceNumber: entityId, amount: 1, daysOverdue: 1, businessName: "A" },
-      firstAt: new Date(firstAt).toISOString(),
-      schedule: { everyDays: 1, maxSteps: 3 },
-      steps: [{ templateCode: "collection_notice", channels: ["email"] }],
-    },
+async function reminderOn(entityId: string, firstAt = T0) {
+  const sequence = await startReminder(key, {
+    entityType: "invoice",
+    entityId,
+    recipient: { id: `c-${entityId}`, name: "Cy", email: `${entityId}@example.com` },
+    variables: { invoiceNumber: entityId, amount: 1, daysOverdue: 1, businessName: "A" },
+    firstAt: new Date(firstAt).toISOString(),
+    schedule: { everyDays: 1, maxSteps: 3 },
+    steps: [{ templateCode: "collection_notice", channels: ["email"] }],
   });
-  expect(res.status, res.text).toBe(201);
-  return res.json.id as string;
+  return sequence.id as string;
 }
 
 describe("the automation cron", () => {
   it("sends a due reminder step once across two overlapping runs and a repeat", async () => {
-    for (const id of ["a", "b", "c"]) await startReminder(id);
+    for (const id of ["a", "b", "c"]) await reminderOn(id);
     await Promise.all([cron(T0 + 60_000), cron(T0 + 60_000)]);
     await cron(T0 + 90_000);
     const sent = await communications(key);
@@ -68,7 +61,7 @@ describe("the automation cron", () => {
   });
 
   it("works through a backlog in bounded chunks", async () => {
-    for (const id of ["p", "q", "r"]) await startReminder(id, T0 - DAY * 400); // due long ago, before anything else here
+    for (const id of ["p", "q", "r"]) await reminderOn(id, T0 - DAY * 400); // due long ago, before anything else here
     const d = automationDeps(env);
     const now = new Date(T0 - DAY * 399);
     expect(await runDueReminders(d, now, 2)).toMatchObject({ due: 2, communications: 2 });
@@ -77,7 +70,7 @@ describe("the automation cron", () => {
   });
 
   it("takes over a step whose run died after claiming it, once the claim is stale", async () => {
-    const id = await startReminder("dead", T0 + 50 * DAY);
+    const id = await reminderOn("dead", T0 + 50 * DAY);
     const now = T0 + 50 * DAY + 60_000;
     await env.DB.prepare("UPDATE reminder_sequence SET claimed_at = ? WHERE id = ?").bind(now, id).run();
     await cron(now + 60_000);

@@ -1,16 +1,12 @@
 /** Digests: a burst of events for one recipient within the window becomes one message with the items. */
-import { beforeEach, describe, expect, it, vi } from "vitest";
-import { addProvider, createTenant } from "../helpers";
-import { capture, communications, cron, event, postEvent, processEvents, trigger, type Capture } from "./fixtures";
+import { beforeEach, describe, expect, it } from "vitest";
+import { communications, cron, event, postEvent, processEvents, sandboxTenant, trigger, type Capture } from "./fixtures";
 
 let key: string;
 let q: Capture;
 
 beforeEach(async () => {
-  vi.restoreAllMocks();
-  q = capture();
-  ({ key } = await createTenant());
-  await addProvider(key, { channel: "email", provider: "sandbox" });
+  ({ key, q } = await sandboxTenant(["email"]));
 });
 
 const manager = (id: string) => ({ type: "user", id, name: id, email: `${id}@acme.test`, roles: ["inventory_manager"] });

@@ -1,14 +1,12 @@
 /** The automation routes at their edges: bad bodies, limits, unknown ids, no key. */
-import { beforeEach, describe, expect, it, vi } from "vitest";
-import { call, createTenant } from "../helpers";
-import { capture } from "./fixtures";
+import { beforeEach, describe, expect, it } from "vitest";
+import { call } from "../helpers";
+import { sandboxTenant } from "./fixtures";
 
 let key: string;
 
 beforeEach(async () => {
-  vi.restoreAllMocks();
-  capture();
-  ({ key } = await createTenant());
+  ({ key } = await sandboxTenant([]));
 });
 
 describe("automation routes", () => {

@@ -1,16 +1,12 @@
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { addProvider, call, createTenant, getCommunication } from "../helpers";
-import { capture, communications, cron, deliver, event, postEvent, processEvents, trigger, type Capture } from "./fixtures";
+import { communications, cron, deliver, event, postEvent, processEvents, sandboxTenant, trigger, type Capture } from "./fixtures";
 
 let key: string;
 let q: Capture;
 
 beforeEach(async () => {
-  vi.restoreAllMocks();
-  q = capture();
-  ({ key } = await createTenant());
-  await addProvider(key, { channel: "email", provider: "sandbox" });
-  await addProvider(key, { channel: "sms", provider: "sandbox" });
+  ({ key, q } = await sandboxTenant(["email", "sms"]));
 });
 
 const sale = (over: Record<string, unknown> = {}) => ({

@@ -1,16 +1,13 @@
 /** The seed's four workflows (§6.1–6.4), each enabled as a preset and driven by the event that triggers it. */
-import { beforeEach, describe, expect, it, vi } from "vitest";
-import { addProvider, call, createTenant } from "../helpers";
-import { capture, communications, cron, DAY, deliver, event, postEvent, processEvents, trigger, type Capture } from "./fixtures";
+import { beforeEach, describe, expect, it } from "vitest";
+import { call } from "../helpers";
+import { communications, cron, DAY, deliver, event, postEvent, processEvents, sandboxTenant, trigger, type Capture } from "./fixtures";
 
 let key: string;
 let q: Capture;
 
 beforeEach(async () => {
-  vi.restoreAllMocks();
-  q = capture();
-  ({ key } = await createTenant());
-  for (const channel of ["email", "sms", "whatsapp"]) await addProvider(key, { channel, provider: "sandbox" });
+  ({ key, q } = await sandboxTenant(["email", "sms", "whatsapp"]));
 });
 
 it("lists the four presets", async () => {

@@ -3,18 +3,15 @@
  * their run view: GET /api/reminders lists with filters and a cursor, GET /api/reminders/:id shows
  * each step (sent with its communications, skipped and why, due, pending, cancelled by an event).
  */
-import { beforeEach, describe, expect, it, vi } from "vitest";
-import { addProvider, call, createTenant } from "../helpers";
-import { capture, communications, cron, postEvent, processEvents, type Capture } from "./fixtures";
+import { beforeEach, describe, expect, it } from "vitest";
+import { call, createTenant } from "../helpers";
+import { communications, cron, postEvent, processEvents, sandboxTenant, startReminder, type Capture } from "./fixtures";
 
 let key: string;
 let q: Capture;
 
 beforeEach(async () => {
-  vi.restoreAllMocks();
-  q = capture();
-  ({ key } = await createTenant());
-  await addProvider(key, { channel: "email", provider: "sandbox" });
+  ({ key, q } = await sandboxTenant(["email"]));
 });
 
 const T0 = Date.parse("2030-01-07T09:00:00Z");
@@ -34,11 +31,7 @@ const body = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-async function start(over: Record<string, unknown> = {}) {
-  const res = await call("POST", "/api/reminders", { key, body: body(over) });
-  expect(res.status, res.text).toBe(201);
-  return res.json;
-}
+const start = (over: Record<string, unknown> = {}) => startReminder(key, body(over));
 const sequence = async (id: string) => {
   const res = await call("GET", `/api/reminders/${id}`, { key });
   expect(res.status, res.text).toBe(200);

@@ -1,17 +1,13 @@
 /** Reminder sequences through /api/reminders, driven by the cron handler on a controlled clock. */
-import { beforeEach, describe, expect, it, vi } from "vitest";
-import { addProvider, call, createTenant } from "../helpers";
-import { capture, communications, cron, DAY, postEvent, processEvents, type Capture } from "./fixtures";
+import { beforeEach, describe, expect, it } from "vitest";
+import { call, createTenant } from "../helpers";
+import { communications, cron, DAY, postEvent, processEvents, sandboxTenant, startReminder, type Capture } from "./fixtures";
 
 let key: string;
 let q: Capture;
 
 beforeEach(async () => {
-  vi.restoreAllMocks();
-  q = capture();
-  ({ key } = await createTenant());
-  await addProvider(key, { channel: "email", provider: "sandbox" });
-  await addProvider(key, { channel: "sms", provider: "sandbox" });
+  ({ key, q } = await sandboxTenant(["email", "sms"]));
 });
 
 const T0 = Date.parse("2030-01-07T09:00:00Z");
@@ -33,11 +29,7 @@ const body = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-async function start(over: Record<string, unknown> = {}) {
-  const res = await call("POST", "/api/reminders", { key, body: body(over) });
-  expect(res.status, res.text).toBe(201);
-  return res.json;
-}
+const start = (over: Record<string, unknown> = {}) => startReminder(key, body(over));
 const sequence = async (id: string) => (await call("GET", `/api/reminders/${id}`, { key })).json;
 const history = (entityId = "inv-1") => communications(key, `&entityType=invoice&entityId=${entityId}`);
 

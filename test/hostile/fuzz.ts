@@ -8,7 +8,8 @@
  */
 import { env, exports } from "cloudflare:workers";
 import fc from "fast-check";
-import { expect } from "vitest";
+import { expect, it } from "vitest";
+import { captureEvents, captureQueue } from "../helpers";
 
 export const BASE = "https://herald.test";
 export const ADMIN = "test-admin-token";
@@ -142,6 +143,28 @@ export async function fuzzTenant(name = "Hostile") {
   expect(limits.status, limits.text).toBe(200);
   return { tenantId, key };
 }
+
+/**
+ * The usual starting point of a hostile file: queues and events captured, a fuzzing tenant with
+ * sandbox sms and email providers (so sends are accepted) and the secret-holding SendGrid and
+ * Twilio ones (so a leak has something to show).
+ */
+export async function hostileTenant() {
+  const queue = captureQueue();
+  captureEvents();
+  const tenant = await fuzzTenant();
+  await created("POST", "/api/providers", tenant.key, { channel: "sms", provider: "sandbox" });
+  await created("POST", "/api/providers", tenant.key, { channel: "email", provider: "sandbox" });
+  await providersWithSecrets(tenant.key);
+  return { ...tenant, queue };
+}
+
+/** Every hostile file's last test: no answer it recorded carried a stored secret. */
+export const itLeakedNoSecret = () =>
+  it("no response in this file carried a secret", async () => {
+    await registerStoredSecrets();
+    expectNoSecretLeaked();
+  });
 
 export async function created(method: string, path: string, key: string, json: unknown, reveals?: HitOptions["reveals"]) {
   const a = await hit(method, path, { key, json, reveals });

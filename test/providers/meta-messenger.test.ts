@@ -1,10 +1,11 @@
 import { exports } from "cloudflare:workers";
-import { beforeEach, describe, expect, it, vi } from "vitest";
-import { addProvider, call, captureQueue, createTenant, json, mockProviders, runDelivery } from "../helpers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { addProvider, call, captureQueue, json, mockProviders } from "../helpers";
 import { metaMessenger } from "../../src/channels/messenger/meta-messenger";
 import type { FailureKind, OutboundMessage } from "../../src/channels/types";
 import { hubSignature } from "../../src/channels/whatsapp/meta-graph";
 import { messengerDelivery, messengerRead, PAGE_ID } from "./meta-vonage-payloads";
+import { detail as detailOf, freshTenant, outbound, sendAndRun } from "./support";
 
 const TOKEN = "EAAPageAccessToken-test";
 const APP_SECRET = "fedcba9876543210fedcba9876543210";
@@ -27,18 +28,11 @@ const accepts = (...ids: string[]) => {
 let key: string;
 let queue: ReturnType<typeof captureQueue>;
 beforeEach(async () => {
-  vi.restoreAllMocks();
-  queue = captureQueue();
-  ({ key } = await createTenant());
+  ({ key, queue } = await freshTenant());
 });
 
-const detail = async (id: string) => (await call("GET", `/api/communications/${id}`, { key })).json;
-async function sendAndDeliver(body: Record<string, unknown>) {
-  const res = await call("POST", "/api/communications/send", { key, body: { channel: "messenger", recipientContact: PSID, ...body } });
-  expect(res.status, res.text).toBe(201);
-  const run = await runDelivery(queue.drain().map((m) => m.body));
-  return { id: res.json.id as string, ...run };
-}
+const detail = (id: string) => detailOf(key, id);
+const sendAndDeliver = (body: Record<string, unknown>) => sendAndRun(key, queue, { channel: "messenger", recipientContact: PSID, ...body });
 async function postWebhook(url: string, payload: unknown, secret: string | null = APP_SECRET) {
   const body = JSON.stringify(payload);
   const headers: Record<string, string> = { "content-type": "application/json" };
@@ -49,18 +43,17 @@ async function postWebhook(url: string, payload: unknown, secret: string | null 
 
 const adapter = (settings: Record<string, unknown> = {}) =>
   metaMessenger.create(metaMessenger.credentials.parse({ accessToken: TOKEN }), metaMessenger.settings.parse({ baseUrl: GRAPH, ...settings }));
-const message = (over: Partial<OutboundMessage> = {}): OutboundMessage => ({
-  communicationId: "0194f7a2-5b1c-7d3e-8f90-123456789abc",
-  tenantId: "0194f7a2-0000-7000-8000-000000000001",
-  channel: "messenger",
-  to: PSID,
-  recipientName: null,
-  subject: null,
-  content: "Your table for two is confirmed for 19:30.",
-  attachments: [],
-  statusCallbackUrl: "https://herald.test/webhooks/meta_messenger/cfg?c=x",
-  ...over,
-});
+const message = (over: Partial<OutboundMessage> = {}) =>
+  outbound({
+    communicationId: "0194f7a2-5b1c-7d3e-8f90-123456789abc",
+    tenantId: "0194f7a2-0000-7000-8000-000000000001",
+    channel: "messenger",
+    to: PSID,
+    subject: null,
+    content: "Your table for two is confirmed for 19:30.",
+    statusCallbackUrl: "https://herald.test/webhooks/meta_messenger/cfg?c=x",
+    ...over,
+  });
 
 describe("the Meta Messenger adapter", () => {
   it("posts a text message to the Page's messages edge with the Page token", async () => {

@@ -1,11 +1,12 @@
 import { exports } from "cloudflare:workers";
-import { beforeEach, describe, expect, it, vi } from "vitest";
-import { addProvider, call, captureQueue, createTenant, json, mockProviders, runDelivery, TWILIO } from "../helpers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { addProvider, call, captureQueue, json, mockProviders, TWILIO } from "../helpers";
 import type { FailureKind, OutboundMessage } from "../../src/channels/types";
 import { hubSignature } from "../../src/channels/whatsapp/meta-graph";
 import { metaWhatsapp } from "../../src/channels/whatsapp/meta-whatsapp";
 import { whatsappTemplate } from "../../src/channels/whatsapp/template";
 import { PHONE_NUMBER_ID, waStatuses, waText } from "./meta-vonage-payloads";
+import { detail as detailOf, freshTenant, outbound, sendAndRun } from "./support";
 
 const TOKEN = "EAAGm0PX4ZCpsBA-test-token";
 const APP_SECRET = "0123456789abcdef0123456789abcdef";
@@ -30,18 +31,11 @@ const graphError = (status: number, code: number, message: string, extra: Record
 let key: string;
 let queue: ReturnType<typeof captureQueue>;
 beforeEach(async () => {
-  vi.restoreAllMocks();
-  queue = captureQueue();
-  ({ key } = await createTenant());
+  ({ key, queue } = await freshTenant());
 });
 
-const detail = async (id: string) => (await call("GET", `/api/communications/${id}`, { key })).json;
-async function sendAndDeliver(body: Record<string, unknown>) {
-  const res = await call("POST", "/api/communications/send", { key, body: { channel: "whatsapp", recipientContact: "+14155550123", ...body } });
-  expect(res.status, res.text).toBe(201);
-  const run = await runDelivery(queue.drain().map((m) => m.body));
-  return { id: res.json.id as string, ...run };
-}
+const detail = (id: string) => detailOf(key, id);
+const sendAndDeliver = (body: Record<string, unknown>) => sendAndRun(key, queue, { channel: "whatsapp", recipientContact: "+14155550123", ...body });
 const signed = async (body: string, secret = APP_SECRET) => ({ "content-type": "application/json", "x-hub-signature-256": await hubSignature(secret, body) });
 async function postWebhook(url: string, payload: unknown, headers?: Record<string, string>) {
   const body = JSON.stringify(payload);
@@ -53,18 +47,17 @@ async function postWebhook(url: string, payload: unknown, headers?: Record<strin
 const adapter = (settings: Record<string, unknown> = {}) =>
   metaWhatsapp.create(metaWhatsapp.credentials.parse({ accessToken: TOKEN }), metaWhatsapp.settings.parse({ phoneNumberId: PHONE_NUMBER_ID, baseUrl: GRAPH, ...settings }));
 const COMMUNICATION = "0194f7a2-5b1c-7d3e-8f90-123456789abc";
-const message = (over: Partial<OutboundMessage> = {}): OutboundMessage => ({
-  communicationId: COMMUNICATION,
-  tenantId: "0194f7a2-0000-7000-8000-000000000001",
-  channel: "whatsapp",
-  to: "+14155550123",
-  recipientName: null,
-  subject: null,
-  content: "Your order A-42 has shipped",
-  attachments: [],
-  statusCallbackUrl: `https://herald.test/webhooks/meta_whatsapp/cfg?c=${COMMUNICATION}`,
-  ...over,
-});
+const message = (over: Partial<OutboundMessage> = {}) =>
+  outbound({
+    communicationId: COMMUNICATION,
+    tenantId: "0194f7a2-0000-7000-8000-000000000001",
+    channel: "whatsapp",
+    to: "+14155550123",
+    subject: null,
+    content: "Your order A-42 has shipped",
+    statusCallbackUrl: `https://herald.test/webhooks/meta_whatsapp/cfg?c=${COMMUNICATION}`,
+    ...over,
+  });
 const base = { messaging_product: "whatsapp", recipient_type: "individual", to: "+14155550123", biz_opaque_callback_data: COMMUNICATION };
 
 describe("the Meta WhatsApp adapter", () => {

@@ -1,16 +1,29 @@
 /** Shared steps of the email provider tests: send through the pipeline, post a webhook, read back. */
 import { exports } from "cloudflare:workers";
 import { expect, vi } from "vitest";
-import { call, runDelivery, type captureQueue } from "../helpers";
+import { call, captureQueue, createTenant, runDelivery } from "../helpers";
 import type { OutboundMessage } from "../../src/channels/types";
 
 export const email = { channel: "email", recipientContact: "ann@example.com", recipientName: "Ann Lee", subject: "Invoice INV-1", content: "<p>Total: <b>$10</b></p>" };
 
-export async function sendAndDeliver(key: string, queue: ReturnType<typeof captureQueue>, body: Record<string, unknown> = email) {
+/** Each test's start: the previous test's spies dropped, the send queue captured, a fresh tenant. */
+export async function freshTenant() {
+  vi.restoreAllMocks();
+  const queue = captureQueue();
+  const { key } = await createTenant();
+  return { key, queue };
+}
+
+/** Sends through the API and runs the delivery Worker on what it enqueued: the id and what the run did. */
+export async function sendAndRun(key: string, queue: ReturnType<typeof captureQueue>, body: Record<string, unknown>) {
   const res = await call("POST", "/api/communications/send", { key, body });
   expect(res.status, res.text).toBe(201);
-  await runDelivery(queue.drain().map((m) => m.body));
-  return res.json.id as string;
+  const run = await runDelivery(queue.drain().map((m) => m.body));
+  return { id: res.json.id as string, ...run };
+}
+
+export async function sendAndDeliver(key: string, queue: ReturnType<typeof captureQueue>, body: Record<string, unknown> = email) {
+  return (await sendAndRun(key, queue, body)).id;
 }
 
 export const detail = async (key: string, id: string) => (await call("GET", `/api/communications/${id}`, { key })).json;

@@ -5,19 +5,16 @@
  */
 import { introspectWorkflow } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it, vi } from "vitest";
-import { addProvider, call, createTenant, runAutomation } from "../helpers";
-import { capture, postEvent, processEvents, type Capture } from "../automation/fixtures";
+import { beforeEach, describe, expect, it } from "vitest";
+import { call, createTenant, runAutomation } from "../helpers";
+import { postEvent, processEvents, sandboxTenant, type Capture } from "../automation/fixtures";
 import { finished, stepOf, waitForRun } from "./helpers";
 
 let key: string;
 let q: Capture;
 
 beforeEach(async () => {
-  vi.restoreAllMocks();
-  q = capture();
-  ({ key } = await createTenant());
-  await addProvider(key, { channel: "email", provider: "sandbox" });
+  ({ key, q } = await sandboxTenant(["email"]));
 });
 
 const jane = { type: "customer", id: "cus-1", name: "Jane", email: "jane@example.com" };

@@ -14,6 +14,7 @@ import { z } from "zod";
 import type { InboundMessage } from "../../conversations/inbound";
 import type { InboundHandler } from "../inbound/types";
 import { verifyHubSignature } from "./meta-graph";
+import { cloudApiBody, cloudApiValues } from "./meta-whatsapp-webhook";
 
 const Media = z.object({ id: z.string().min(1), mime_type: z.string().min(1), filename: z.string().optional(), caption: z.string().optional() }).loose();
 const Message = z
@@ -40,17 +41,8 @@ const Message = z
     sticker: Media.optional(),
   })
   .loose();
-const Payload = z.object({
-  object: z.literal("whatsapp_business_account"),
-  entry: z.array(
-    z.object({
-      changes: z.array(
-        z.object({
-          value: z.object({ metadata: z.object({ display_phone_number: z.string() }).loose().optional(), messages: z.array(Message).optional() }).loose(),
-        }),
-      ),
-    }),
-  ),
+const Payload = cloudApiBody({
+  value: z.object({ metadata: z.object({ display_phone_number: z.string() }).loose().optional(), messages: z.array(Message).optional() }).loose(),
 });
 type Message = z.infer<typeof Message>;
 
@@ -80,8 +72,8 @@ function toInbound(m: Message, to: string, configId: string): InboundMessage {
 
 /** Every customer message in a Cloud API webhook body (statuses are left to the delivery handler). */
 export function parseMetaWhatsappInbound(rawBody: string, configId: string): InboundMessage[] {
-  return Payload.parse(JSON.parse(rawBody)).entry.flatMap((e) =>
-    e.changes.flatMap(({ value }) => (value.metadata ? (value.messages ?? []).map((m) => toInbound(m, e164(value.metadata!.display_phone_number), configId)) : [])),
+  return cloudApiValues(Payload, rawBody).flatMap((value) =>
+    value.metadata ? (value.messages ?? []).map((m) => toInbound(m, e164(value.metadata!.display_phone_number), configId)) : [],
   );
 }
 

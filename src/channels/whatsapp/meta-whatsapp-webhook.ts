@@ -36,28 +36,28 @@ const Message = z
     button: z.object({ text: z.string() }).loose().optional(),
   })
   .loose();
-const Payload = z.object({
-  object: z.literal("whatsapp_business_account"),
-  entry: z.array(
-    z.object({
-      changes: z.array(
-        z.object({
-          field: z.string(),
-          value: z
-            .object({
-              metadata: z.object({ display_phone_number: z.string() }).loose().optional(),
-              statuses: z.array(Status).optional(),
-              messages: z.array(Message).optional(),
-            })
-            .loose(),
-        }),
-      ),
-    }),
-  ),
-});
-type Value = z.infer<typeof Payload>["entry"][number]["changes"][number]["value"];
 
-const values = (rawBody: string): Value[] => Payload.parse(JSON.parse(rawBody)).entry.flatMap((e) => e.changes.map((c) => c.value));
+/**
+ * The Cloud API's webhook body around one `change` schema: Meta batches changes by entry (one per
+ * business account). meta-whatsapp-inbound.ts reads the same bodies for the messages.
+ */
+export const cloudApiBody = <C extends z.ZodRawShape>(change: C) =>
+  z.object({ object: z.literal("whatsapp_business_account"), entry: z.array(z.object({ changes: z.array(z.object(change)) })) });
+
+/** Every change's `value` in a body, in order, read with a schema made by `cloudApiBody`. */
+export const cloudApiValues = <V>(body: z.ZodType<{ entry: { changes: { value: V }[] }[] }>, rawBody: string): V[] =>
+  body.parse(JSON.parse(rawBody)).entry.flatMap((e) => e.changes.map((c) => c.value));
+
+const Payload = cloudApiBody({
+  field: z.string(),
+  value: z
+    .object({
+      metadata: z.object({ display_phone_number: z.string() }).loose().optional(),
+      statuses: z.array(Status).optional(),
+      messages: z.array(Message).optional(),
+    })
+    .loose(),
+});
 
 const STATUS: Record<string, TrackedStatus | null> = {
   sent: "sent",
@@ -94,5 +94,5 @@ function toEvent(s: z.infer<typeof Status>): ProviderEvent {
 export const metaWhatsappWebhook: WebhookHandler<{ appSecret?: string }, { webhookVerifyToken?: string }> = {
   verify: (request, credentials) => verifyHubSignature(request, credentials.appSecret),
   challenge: (query, _credentials, settings) => hubChallenge(query, settings.webhookVerifyToken),
-  parse: (request) => values(request.rawBody).flatMap((v) => (v.statuses ?? []).map(toEvent)),
+  parse: (request) => cloudApiValues(Payload, request.rawBody).flatMap((v) => (v.statuses ?? []).map(toEvent)),
 };
