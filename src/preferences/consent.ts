@@ -35,7 +35,7 @@ export const blankPreference = (tenantId: string, r: RecipientKey, now: Date): P
   updatedAt: now,
 });
 
-/** The column that turns each channel on or off. */
+/** The column that turns each channel on or off (read by policy.ts, written by consents here). */
 export const ENABLED = {
   email: "emailEnabled",
   sms: "smsEnabled",
@@ -47,7 +47,7 @@ export const ENABLED = {
   teams: "teamsEnabled",
   discord: "discordEnabled",
   telegram: "telegramEnabled",
-} as const;
+} as const satisfies Record<Channel, keyof PreferenceRow>;
 
 /**
  * What a consent record changes on the preference it belongs to, as a change the database applies

@@ -8,6 +8,7 @@ import type { PreferenceRow } from "../db/preferences";
 import type { TenantSettings } from "../db/schema";
 import { quietUntil, type QuietHours } from "./quiet-hours";
 import { own } from "../lib/own";
+import { ENABLED } from "./consent";
 
 /** Seed §2.1 types that are transactional by nature and that people expect to get. */
 export const DEFAULT_REQUIRED_TYPES = ["password_reset", "otp", "one_time_code", "security_alert"];
@@ -31,19 +32,6 @@ export function policyOf(settings: TenantSettings | null | undefined): Policy {
 }
 
 export const isMarketing = (policy: Policy, type: string) => policy.marketingTypes.includes(type);
-
-const ENABLED: Record<Channel, keyof PreferenceRow> = {
-  email: "emailEnabled",
-  sms: "smsEnabled",
-  whatsapp: "whatsappEnabled",
-  messenger: "messengerEnabled",
-  push: "pushEnabled",
-  in_app: "inAppEnabled",
-  slack: "slackEnabled",
-  teams: "teamsEnabled",
-  discord: "discordEnabled",
-  telegram: "telegramEnabled",
-};
 
 /** Why this message must not go to this recipient on this channel, or undefined if it may. */
 export function blockedBecause(pref: PreferenceRow | undefined, policy: Policy, channel: Channel, type: string): string | undefined {
