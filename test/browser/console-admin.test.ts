@@ -258,6 +258,8 @@ describe("the console's administration pages in Chromium", () => {
     await page.getByLabel("Quiet hours from").fill("22:00");
     await page.getByLabel("Quiet hours until").fill("07:00");
     await page.getByLabel("Routing for sms").selectOption("weighted");
+    await page.getByLabel("Name shown to recipients").fill("Acme Notifications");
+    await page.getByLabel("Colour").fill("#1a73e8");
     await page.click("text=Save settings");
     await expect.poll(async () => (await api("GET", "/api/settings")).tracking, SETTLE).toBe("herald");
     expect(await api("GET", "/api/settings")).toMatchObject({
@@ -265,6 +267,7 @@ describe("the console's administration pages in Chromium", () => {
       encryptContacts: true,
       routing: { sms: "weighted", email: "priority" },
       preferences: { timezone: "Europe/Paris", quietHours: { start: "22:00", end: "07:00" } },
+      branding: { name: "Acme Notifications", logoUrl: null, primaryColor: "#1a73e8" },
     });
     await expect.poll(() => page.locator("#toast-text").textContent(), SETTLE).toBe("Settings saved.");
     expect(await page.getByLabel("Keep content and contacts for (days)").inputValue()).toBe("30");

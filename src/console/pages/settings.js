@@ -1,6 +1,7 @@
 // Tenant settings (GET/PATCH /api/settings) as a form: tracking, retention, contact encryption,
 // routing per channel, receipt windows per message type, the preference policy (time zone, quiet
-// hours, required and marketing types) and conversations (help text, keywords, reply domain).
+// hours, required and marketing types), conversations (help text, keywords, reply domain) and the
+// branding the hosted preference center shows (name, logo, colour).
 // Each control is named by its API field ("preferences.timezone"), so errors land beside it.
 import { api } from "../api.js";
 import { announce, field, h, select, showErrors } from "../dom.js";
@@ -54,6 +55,12 @@ function formFor(s) {
       field("Keywords", h("textarea", { name: "conversations.keywords", rows: 3, spellcheck: false, value: keywordsText(s.conversations.keywords), placeholder: "renew = subscription.renew" }), "One per line: keyword = business event it posts."),
       field("Reply domain", input("conversations.replyDomain", s.conversations.replyDomain, { placeholder: "reply.example.com", spellcheck: false })),
     ),
+    fieldset(
+      "Branding (preference center)",
+      field("Name shown to recipients", input("branding.name", s.branding?.name, { maxlength: 100 })),
+      field("Logo URL", input("branding.logoUrl", s.branding?.logoUrl, { type: "url", placeholder: "https://…/logo.png", spellcheck: false }), "An https address."),
+      field("Colour", input("branding.primaryColor", s.branding?.primaryColor, { placeholder: "#1a73e8", spellcheck: false }), "#rrggbb; darkened where needed so text on it stays readable."),
+    ),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Save settings")),
   );
 }
@@ -74,6 +81,8 @@ function bodyOf(form, s) {
       quietHours: start || end ? { start, end } : null,
     },
     conversations: { keywords: keywordsOf(v("conversations.keywords")) },
+    // An empty field clears that part of the branding.
+    branding: { name: v("branding.name") || null, logoUrl: v("branding.logoUrl") || null, primaryColor: v("branding.primaryColor") || null },
   };
   if (v("preferences.timezone")) body.preferences.timezone = v("preferences.timezone");
   if (v("conversations.helpText")) body.conversations.helpText = v("conversations.helpText");
