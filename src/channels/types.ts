@@ -77,6 +77,8 @@ export type SendOutcome =
       response?: unknown;
       /** Push: the service says this device token or subscription is gone for good. */
       deadDevice?: boolean;
+      /** With a permanent failure: the provider says this contact will never take a message (a bot blocked by the user). */
+      suppress?: NonNullable<ProviderEvent["suppress"]>;
       /**
        * The call hit its deadline: the provider may still have accepted it, so sending it again
        * (elsewhere, or later) can duplicate it unless the provider dedupes by idempotency key.

@@ -13,7 +13,7 @@ import type { Db } from "../db/client";
 import { eventRow, updateClaimed, type CommunicationEventRow, type CommunicationRow } from "../db/communications";
 import type { ProviderConfigRow } from "../db/providers";
 import type { PreferenceRow } from "../db/preferences";
-import type { SuppressionRow } from "../db/tracking";
+import { upsertSuppression, type SuppressionRow } from "../db/tracking";
 import type { TenantSettings } from "../db/schema";
 import { blockedBecause, isMarketing, policyOf, quietHold } from "../preferences/policy";
 import { after, byHealth, receiptCheck, receiptWindowSeconds, silenceStatements, watchesReceipt } from "./silent-failover";
@@ -229,6 +229,7 @@ export async function deliverClaimed(
     }
     failures.push(outcome);
     if (outcome.failure === "permanent") {
+      if (outcome.suppress) health.push(suppressContact(deps, claimed, config, outcome.suppress, event));
       return fail(deps, claimed, events, event, outcome.reason, deps.now(), transition, config, health);
     }
     const next = configs[index + 1];
@@ -264,6 +265,12 @@ export async function deliverClaimed(
 }
 
 type EventSink = (e: Partial<CommunicationEventRow> & Pick<CommunicationEventRow, "kind">) => void;
+
+/** The provider says the contact is gone for good (a bot blocked by the user): later sends are suppressed with why. */
+function suppressContact(deps: DeliveryDeps, claimed: CommunicationRow, config: ProviderConfigRow, suppress: NonNullable<Failure["suppress"]>, event: EventSink) {
+  event({ kind: "note", provider: config.provider, providerConfigId: config.id, error: `${claimed.recipientContact} suppressed: ${suppress.reason}${suppress.detail ? ` (${suppress.detail})` : ""}`, detail: { suppressed: suppress.reason } });
+  return upsertSuppression(deps.db, { tenantId: claimed.tenantId, channel: claimed.channel, contact: claimed.recipientContact, reason: suppress.reason, detail: suppress.detail ?? null, source: config.provider, communicationId: claimed.id, createdAt: deps.now() });
+}
 
 function fail(
   deps: DeliveryDeps,

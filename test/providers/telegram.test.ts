@@ -1,6 +1,7 @@
 /**
  * Telegram end to end: sendMessage with the bot token in the path and parse_mode, named
- * `<chat id>:<message id>`; 429's `retry_after`, a blocked bot and failover between bots.
+ * `<chat id>:<message id>`; 429's `retry_after`, a blocked bot (failed, and the chat suppressed)
+ * and failover between bots.
  */
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { addProvider, call, captureQueue, createTenant, json, mockProviders } from "../helpers";
@@ -60,11 +61,32 @@ describe("Telegram", () => {
     mockProviders({ [API]: json(403, { ok: false, error_code: 403, description: "Forbidden: bot was blocked by the user" }) });
     const blocked = await send({ content: "Hello" });
     expect(await detail(key, blocked.id)).toMatchObject({ status: "failed", errorMessage: "Telegram answered 403: Forbidden: bot was blocked by the user" });
+    // Blocked is for good, whichever bot tries: the second bot was never called, and the chat is suppressed.
+    const list = await call("GET", "/api/suppressions?channel=telegram", { key });
+    expect(list.json.results).toEqual([expect.objectContaining({ contact: "123456789", reason: "opt_out", detail: "Telegram: Forbidden: bot was blocked by the user", source: "telegram", communicationId: blocked.id })]);
+    const silent = mockProviders({ [API]: sent(123456789, 8) });
+    const later = await send({ content: "Hello again" });
+    expect(silent.requests).toEqual([]);
+    expect(await detail(key, later.id)).toMatchObject({ status: "suppressed", errorMessage: expect.stringMatching(/^suppressed: opt_out/) });
+    expect((await call("DELETE", "/api/suppressions/telegram/123456789", { key })).status).toBe(204);
 
     const net = mockProviders({ [API]: json(401, { ok: false, error_code: 401, description: "Unauthorized" }), "https://telegram-two.mock": sent(123456789, 9) });
     const failedOver = await send({ content: "Hello" });
     expect(net.requests.map((r) => new URL(r.url).origin)).toEqual([API, "https://telegram-two.mock"]);
     expect(await detail(key, failedOver.id)).toMatchObject({ status: "delivered", providerMessageId: "123456789:9" });
+  });
+
+  it("a deleted account is an opt-out and an unknown chat an invalid contact; other refusals suppress nothing", async () => {
+    const a = telegram.create(telegram.credentials.parse({ botToken: TOKEN }), telegram.settings.parse({ baseUrl: API }));
+    const answer = async (status: number, description: string) => {
+      mockProviders({ [API]: json(status, { ok: false, error_code: status, description }) });
+      return a.send(outbound({ channel: "telegram", to: "1", subject: null }));
+    };
+    expect(await answer(403, "Forbidden: user is deactivated")).toMatchObject({ failure: "permanent", suppress: { reason: "opt_out" } });
+    expect(await answer(400, "Bad Request: chat not found")).toMatchObject({ failure: "permanent", suppress: { reason: "invalid", detail: "Telegram: Bad Request: chat not found" } });
+    const badText = await answer(400, "Bad Request: can't parse entities");
+    expect(badText).toMatchObject({ failure: "permanent" });
+    expect(badText).not.toHaveProperty("suppress");
   });
 
   it("never puts the bot token on the timeline when the network fails", async () => {

@@ -115,7 +115,8 @@ export async function postJson(url: string, body: unknown, timeoutMs: number, he
   return { status: res.status, headers: res.headers, text, json: isRecord(json) ? json : {} };
 }
 
-function withoutUrl(e: unknown, url: string): unknown {
+/** The error without the URL it quotes (a chat URL holds a secret); used too where Telegram's files are fetched. */
+export function withoutUrl(e: unknown, url: string): unknown {
   if (!(e instanceof Error)) return e;
   const { pathname, search } = new URL(url);
   const secret = pathname + search;
@@ -144,7 +145,7 @@ export function retryAfter(headers: Headers, fromBody?: unknown): number | undef
  */
 export const webhookFailureKind = (status: number): FailureKind => (status === 429 || status >= 500 ? "retryable" : "permanent");
 
-export function failure(vendor: string, answer: Answer, kind: FailureKind, said?: string, retryAfterFromBody?: unknown): SendOutcome {
+export function failure(vendor: string, answer: Answer, kind: FailureKind, said?: string, retryAfterFromBody?: unknown): Extract<SendOutcome, { ok: false }> {
   const words = said ?? answer.text.slice(0, 200);
   return {
     ok: false,

@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { baseSettings } from "../settings";
-import { defineProvider, type FailureKind, type OutboundMessage, type SendOutcome } from "../types";
+import { defineProvider, type FailureKind, type OutboundMessage, type SendOutcome, type SuppressionReason } from "../types";
 import { joinBase } from "../../lib/http";
 import { failure, isRecord, parseExtras, postJson, vendorJson, withSubject, type Shaped } from "./common";
 
@@ -81,6 +81,17 @@ function kindOf(status: number): FailureKind {
   return status === 401 || status === 404 ? "provider" : "permanent";
 }
 
+/**
+ * Answers that say the chat will never take a message from this bot, whichever bot config tries:
+ * the user blocked it or deleted their account (an opt-out, as a STOP is), or the chat does not
+ * exist (an invalid contact). Telegram names these only in `description`.
+ */
+const GONE: readonly [status: number, words: RegExp, reason: SuppressionReason][] = [
+  [403, /bot was blocked by the user|user is deactivated|bot was kicked from the/i, "opt_out"],
+  [400, /chat not found/i, "invalid"],
+];
+export const goneChat = (status: number, description = ""): SuppressionReason | undefined => GONE.find(([s, words]) => s === status && words.test(description))?.[2];
+
 export const telegram = defineProvider({
   kind: "telegram",
   channels: ["telegram"],
@@ -98,7 +109,9 @@ export const telegram = defineProvider({
       }
       const description = typeof answer.json.description === "string" ? answer.json.description : undefined;
       const parameters = isRecord(answer.json.parameters) ? answer.json.parameters : {};
-      return failure("Telegram", answer, kindOf(answer.status), description, parameters.retry_after);
+      const failed = failure("Telegram", answer, kindOf(answer.status), description, parameters.retry_after);
+      const gone = goneChat(answer.status, description);
+      return gone ? { ...failed, failure: "permanent", suppress: { reason: gone, detail: `Telegram: ${description}` } } : failed;
     },
   }),
 });
