@@ -3,7 +3,9 @@
  * Twilio's `MediaUrl<n>` (HTTP Basic with the account's credentials; Twilio answers with a
  * redirect to a short-lived CDN URL, followed without them), Meta WhatsApp's media id (Graph
  * `GET /{media-id}` names a download URL, fetched with the same bearer token) and Messenger's
- * signed attachment URL (no credentials). Credentials only ever go to the provider's own hosts;
+ * signed attachment URL (no credentials) and Telegram's file id (`getFile` names a `file_path`,
+ * downloaded from the Bot API's file endpoint; the bot token is in both paths, so an error that
+ * quotes one is rethrown without it). Credentials only ever go to the provider's own hosts;
  * every hop passes the URL guard; a download is bounded in bytes and time. A failure is a reason,
  * never an exception: the message is stored anyway, its media marked with why.
  */
@@ -11,6 +13,7 @@ import { unsafeUrlReason } from "../lib/url-guard";
 import { base64Encode } from "../lib/base64";
 import { joinBase } from "../lib/http";
 import { readCapped } from "../pipeline/attachment-delivery";
+import { withoutUrl } from "../channels/chat/common";
 
 /** WhatsApp's largest video; a larger file (a WhatsApp document can be 100 MB) is left at the provider. */
 export const MAX_MEDIA_BYTES = 16 * 1024 * 1024;
@@ -22,11 +25,15 @@ export type MediaSource = { provider: string; credentials: Record<string, unknow
 export type FetchedMedia = { ok: true; bytes: Uint8Array; contentType: string | null } | { ok: false; reason: string };
 type Limits = { allowLoopback: boolean; maxBytes?: number; timeoutMs?: number };
 
-/** The providers whose linked media are fetched (Telegram's file ids are left for its channel). */
-export const FETCHES_MEDIA: ReadonlySet<string> = new Set(["twilio", "meta_whatsapp", "meta_messenger"]);
+/** The providers whose linked media are fetched. */
+export const FETCHES_MEDIA: ReadonlySet<string> = new Set(["twilio", "meta_whatsapp", "meta_messenger", "telegram"]);
+
+/** The Bot API's `getFile` refuses larger files ("file is too big"): only a self-hosted Bot API server hands them out. */
+export const TELEGRAM_DOWNLOAD_MAX = 20 * 1024 * 1024;
 
 const TWILIO_API = "https://api.twilio.com";
 const GRAPH_API = "https://graph.facebook.com";
+const TELEGRAM_API = "https://api.telegram.org";
 /** Where Graph's media URLs point (`lookaside.fbsbx.com`). */
 const META_CDN = /(^|\.)fbsbx\.com$/;
 
@@ -39,8 +46,8 @@ const originOf = (url: string | undefined) => {
   }
 };
 
-/** The bytes behind an inbound media reference, or why they could not be had. */
-export async function fetchMedia(source: MediaSource, reference: string, limits: Limits): Promise<FetchedMedia> {
+/** The bytes behind an inbound media reference (of `size` bytes, when the provider said), or why they could not be had. */
+export async function fetchMedia(source: MediaSource, reference: string, limits: Limits, size?: number): Promise<FetchedMedia> {
   const signal = AbortSignal.timeout(limits.timeoutMs ?? MEDIA_TIMEOUT_MS);
   const max = limits.maxBytes ?? MAX_MEDIA_BYTES;
   try {
@@ -51,6 +58,8 @@ export async function fetchMedia(source: MediaSource, reference: string, limits:
         return await metaMedia(source, reference, { ...limits, signal, max });
       case "meta_messenger":
         return await download(reference, {}, () => false, { ...limits, signal, max });
+      case "telegram":
+        return await telegramMedia(source, reference, size, { ...limits, signal, max });
       default:
         return { ok: false, reason: `media from ${source.provider} is not fetched` };
     }
@@ -91,6 +100,35 @@ async function metaMedia(source: MediaSource, reference: string, run: Run): Prom
   if (!mine(originOf(url) ?? "")) return { ok: false, reason: "the Graph media URL is not on Meta's hosts" };
   const file = await download(url, auth, mine, run);
   return file.ok ? { ...file, contentType: file.contentType ?? str(answer.mime_type) ?? null } : file;
+}
+
+async function telegramMedia(source: MediaSource, reference: string, size: number | undefined, run: Run): Promise<FetchedMedia> {
+  const id = /^telegram-file:([A-Za-z0-9_-]{1,256})$/.exec(reference)?.[1];
+  if (!id) return { ok: false, reason: "not a Telegram file id" };
+  if (size && size > TELEGRAM_DOWNLOAD_MAX) return { ok: false, reason: `larger than the 20 MB Telegram lets bots download (${size} bytes), left at Telegram` };
+  const token = str(source.credentials.botToken);
+  if (!token) return { ok: false, reason: "the bot's config has no botToken" };
+  const base = str(source.settings.baseUrl) ?? TELEGRAM_API;
+  const get = (path: string, r: Run) => {
+    const url = joinBase(base, path);
+    return download(url, {}, () => false, r).catch((e: unknown) => {
+      throw withoutUrl(e, url);
+    });
+  };
+  const info = await get(`/bot${token}/getFile?file_id=${encodeURIComponent(id)}`, { ...run, max: 64 * 1024 });
+  if (!info.ok) return { ok: false, reason: `Telegram getFile: ${info.reason}` };
+  let answer: { result?: { file_path?: unknown; file_size?: unknown } };
+  try {
+    answer = JSON.parse(new TextDecoder().decode(info.bytes));
+  } catch {
+    return { ok: false, reason: "Telegram getFile: not JSON" };
+  }
+  const path = str(answer.result?.file_path);
+  // A relative path under the file endpoint ("photos/file_0.jpg"), never one that climbs out of it.
+  if (!path || !/^[\w.-]+(\/[\w.-]+)*$/.test(path) || path.split("/").includes("..")) return { ok: false, reason: "Telegram getFile: no usable file_path" };
+  const bytes = answer.result?.file_size;
+  if (typeof bytes === "number" && bytes > run.max) return tooLarge(run.max);
+  return get(`/file/bot${token}/${path}`, run);
 }
 
 const tooLarge = (max: number): FetchedMedia => ({ ok: false, reason: `larger than ${max} bytes, left at the provider` });

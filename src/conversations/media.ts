@@ -62,10 +62,10 @@ async function storeOne(env: Env, key: string, item: Item, source: MediaSource |
   let contentType = item.contentType;
   if (!bytes) {
     if (!item.url) return base;
-    // Only providers with a fetcher have a source; others (Telegram for now) keep the reference.
+    // Only providers with a fetcher have a source (and a config that still opens); others keep the reference.
     if (!source) return { ...base, url: item.url };
     if (limits.timeoutMs < 100) return { ...base, url: item.url, error: `not fetched: the batch's ${MEDIA_TIMEOUT_MS / 1000} s for media had passed` };
-    const got = await fetchMedia(source, item.url, limits);
+    const got = await fetchMedia(source, item.url, limits, item.size);
     if (!got.ok) return { ...base, url: item.url, error: got.reason };
     bytes = got.bytes;
     // The provider's own type (Twilio's MediaContentType, Meta's mime_type) unless it is only a kind ("image/*", a file).

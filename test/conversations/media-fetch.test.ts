@@ -1,7 +1,7 @@
 /**
  * fetchMedia on its own, against mock providers on loopback origins (allowed here explicitly, as
  * `ALLOW_LOOPBACK_URLS` allows them in local development): where credentials go, the deadline,
- * the redirect limit and the URL guard.
+ * the redirect limit, the URL guard, and Telegram's bot token kept out of every reason.
  */
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { hangs, mockProviders } from "../helpers";
@@ -12,6 +12,7 @@ beforeEach(() => vi.restoreAllMocks());
 const TWILIO: MediaSource = { provider: "twilio", credentials: { accountSid: "AC1", authToken: "t", apiKeySid: "SK1", apiKeySecret: "s" }, settings: { baseUrl: "http://127.0.0.1:8788" } };
 const META: MediaSource = { provider: "meta_whatsapp", credentials: { accessToken: "EAAG" }, settings: { baseUrl: "http://127.0.0.1:8790", graphVersion: "v23.0" } };
 const MESSENGER: MediaSource = { provider: "meta_messenger", credentials: { accessToken: "EAAG" }, settings: {} };
+const TELEGRAM: MediaSource = { provider: "telegram", credentials: { botToken: "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" }, settings: { baseUrl: "http://127.0.0.1:8793" } };
 const local = { allowLoopback: true };
 
 describe("fetchMedia", () => {
@@ -48,5 +49,21 @@ describe("fetchMedia", () => {
     expect(await fetchMedia(MESSENGER, "http://127.0.0.1:8792/to-private", local)).toEqual({ ok: false, reason: "the media URL must not point at a private or local address" });
     expect(await fetchMedia(MESSENGER, "http://127.0.0.1:8792/img", local)).toMatchObject({ ok: true, contentType: "image/png" });
     expect(requests.map((r) => r.headers.get("authorization"))).toEqual([null, null]);
+  });
+
+  it("Telegram: a network error loses the bot token, and a file_path out of the file endpoint or a file over the cap is not downloaded", async () => {
+    mockProviders({});
+    const failed = await fetchMedia(TELEGRAM, "telegram-file:abc", local);
+    expect(failed).toEqual({ ok: false, reason: expect.stringContaining("<url>") });
+    expect(JSON.stringify(failed)).not.toContain("AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw");
+
+    const { requests } = mockProviders({
+      "http://127.0.0.1:8793": (req) =>
+        Response.json({ ok: true, result: req.url.includes("file_id=climb") ? { file_id: "climb", file_path: "../../bot1:x/getMe" } : { file_id: "huge", file_path: "videos/file_1.mp4", file_size: 5000 } }),
+    });
+    expect(await fetchMedia(TELEGRAM, "telegram-file:climb", local)).toEqual({ ok: false, reason: "Telegram getFile: no usable file_path" });
+    expect(await fetchMedia(TELEGRAM, "telegram-file:huge", { ...local, maxBytes: 4096 })).toEqual({ ok: false, reason: "larger than 4096 bytes, left at the provider" });
+    expect(await fetchMedia(TELEGRAM, "https://api.telegram.org/file/bot1/x", local)).toEqual({ ok: false, reason: "not a Telegram file id" });
+    expect(requests.map((r) => new URL(r.url).pathname)).toEqual(["/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getFile", "/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getFile"]);
   });
 });

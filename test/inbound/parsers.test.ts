@@ -248,11 +248,15 @@ describe("Telegram", () => {
     expect(await telegramInbound.verify(req({ "x-telegram-bot-api-secret-token": "x" }), {}, undefined)).toMatchObject({ ok: false });
   });
 
-  it("a text reply to one of the bot's messages, and a photo", () => {
+  it("a text reply to one of the bot's messages, a photo and stickers", () => {
     const update = { update_id: 10000, message: { message_id: 1365, from: { id: 1111111, is_bot: false, first_name: "Ann" }, chat: { id: 1111111, type: "private" }, date: 1796000000, text: "/start", reply_to_message: { message_id: 1300, chat: { id: 1111111 }, date: 1795999000 } } };
     expect(parseTelegramInbound(JSON.stringify(update), CONFIG, "sms")[0]).toMatchObject({ providerMessageId: "1111111:1365", from: "1111111", text: "/start", inReplyTo: "1111111:1300" });
     const photo = { update_id: 10001, message: { message_id: 1366, chat: { id: -100123, type: "group" }, date: 1796000000, caption: "receipt", photo: [{ file_id: "small", file_unique_id: "s", width: 90, height: 90, file_size: 1000 }, { file_id: "big", file_unique_id: "b", width: 800, height: 800, file_size: 64000 }] } };
     expect(parseTelegramInbound(JSON.stringify(photo), CONFIG, "sms")[0]).toMatchObject({ from: "-100123", text: "receipt", media: [{ contentType: "image/jpeg", size: 64000, url: "telegram-file:big" }] });
+    const sticker = (flags: object) => ({ update_id: 10002, message: { message_id: 1367, chat: { id: 5, type: "private" }, date: 1796000000, sticker: { file_id: "st", file_unique_id: "u", type: "regular", width: 512, height: 512, file_size: 7000, ...flags } } });
+    expect(parseTelegramInbound(JSON.stringify(sticker({ is_animated: false, is_video: false })), CONFIG, "sms")[0]!.media).toEqual([{ contentType: "image/webp", size: 7000, url: "telegram-file:st" }]);
+    expect(parseTelegramInbound(JSON.stringify(sticker({ is_animated: false, is_video: true })), CONFIG, "sms")[0]!.media).toMatchObject([{ contentType: "video/webm" }]);
+    expect(parseTelegramInbound(JSON.stringify(sticker({ is_animated: true, is_video: false })), CONFIG, "sms")[0]!.media).toMatchObject([{ contentType: "application/x-tgsticker" }]);
     expect(parseTelegramInbound(JSON.stringify({ update_id: 3, my_chat_member: {} }), CONFIG, "sms")).toEqual([]);
   });
 });

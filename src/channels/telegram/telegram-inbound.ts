@@ -6,8 +6,9 @@
  * `UPDATE_ID_HELD_DAYS`), so a captured request posted again with the secret is refused as a
  * replay even if it carries another message. Message ids are per chat, so a message is named
  * `<chat id>:<message id>`, and the message it answers (`reply_to_message`) the same way.
- * Media (photo, document, voice, audio, video) stays at Telegram as `telegram-file:<file_id>`
- * (fetched with the bot token through `getFile`), with the size Telegram gives.
+ * Media (the largest photo size, a document, voice, audio, video, sticker) is named
+ * `telegram-file:<file_id>` with the type and size Telegram gives; media.ts fetches it into R2
+ * with the bot token through `getFile` (media-fetch.ts). The token never goes into the reference.
  */
 import { z } from "zod";
 import type { Channel } from "../../domain";
@@ -31,6 +32,8 @@ const Message = z
     voice: File.optional(),
     audio: File.optional(),
     video: File.optional(),
+    // No mime_type: the format follows from the flags (WebP, animated TGS, WebM video).
+    sticker: File.extend({ is_animated: z.boolean().optional(), is_video: z.boolean().optional() }).optional(),
   })
   .loose();
 const Update = z.object({ update_id: z.number().int(), message: Message.optional(), edited_message: Message.optional() }).loose();
@@ -38,7 +41,8 @@ const Update = z.object({ update_id: z.number().int(), message: Message.optional
 /** Telegram keeps undelivered updates for 24 hours; an update id is held well past that. */
 export const UPDATE_ID_HELD_DAYS = 7;
 
-const DEFAULT_TYPES = { photo: "image/jpeg", document: "application/octet-stream", voice: "audio/ogg", audio: "audio/mpeg", video: "video/mp4" } as const;
+const DEFAULT_TYPES = { photo: "image/jpeg", document: "application/octet-stream", voice: "audio/ogg", audio: "audio/mpeg", video: "video/mp4", sticker: "image/webp" } as const;
+const stickerType = (s: { is_animated?: boolean; is_video?: boolean }) => (s.is_video ? "video/webm" : s.is_animated ? "application/x-tgsticker" : undefined);
 
 /** The update's message as an `InboundMessage`, or none (an edit, a member change, a poll…). */
 export function parseTelegramInbound(rawBody: string, configId: string, channel: Channel): InboundMessage[] {
@@ -50,6 +54,7 @@ export function parseTelegramInbound(rawBody: string, configId: string, channel:
     ["voice", m.voice],
     ["audio", m.audio],
     ["video", m.video],
+    ["sticker", m.sticker && { ...m.sticker, mime_type: stickerType(m.sticker) }],
   ] as const;
   const media = files.flatMap(([kind, f]) =>
     f ? [{ contentType: f.mime_type ?? DEFAULT_TYPES[kind], size: f.file_size ?? 0, url: `telegram-file:${f.file_id}`, ...(f.file_name ? { filename: f.file_name } : {}) }] : [],
