@@ -88,12 +88,8 @@ async function metaMedia(source: MediaSource, reference: string, run: Run): Prom
   const mine = (o: string) => o === originOf(base) || o === GRAPH_API || META_CDN.test(new URL(o).hostname);
   const info = await download(joinBase(base, `/${str(source.settings.graphVersion) ?? "v23.0"}/${id}`), auth, mine, { ...run, max: 64 * 1024 });
   if (!info.ok) return { ok: false, reason: `Graph media lookup: ${info.reason}` };
-  let answer: { url?: unknown; mime_type?: unknown; file_size?: unknown };
-  try {
-    answer = JSON.parse(new TextDecoder().decode(info.bytes));
-  } catch {
-    return { ok: false, reason: "Graph media lookup: not JSON" };
-  }
+  const answer = jsonOf<{ url?: unknown; mime_type?: unknown; file_size?: unknown }>(info.bytes);
+  if (!answer) return { ok: false, reason: "Graph media lookup: not JSON" };
   const url = str(answer.url);
   if (!url) return { ok: false, reason: "Graph media lookup: no url" };
   if (typeof answer.file_size === "number" && answer.file_size > run.max) return tooLarge(run.max);
@@ -117,18 +113,24 @@ async function telegramMedia(source: MediaSource, reference: string, size: numbe
   };
   const info = await get(`/bot${token}/getFile?file_id=${encodeURIComponent(id)}`, { ...run, max: 64 * 1024 });
   if (!info.ok) return { ok: false, reason: `Telegram getFile: ${info.reason}` };
-  let answer: { result?: { file_path?: unknown; file_size?: unknown } };
-  try {
-    answer = JSON.parse(new TextDecoder().decode(info.bytes));
-  } catch {
-    return { ok: false, reason: "Telegram getFile: not JSON" };
-  }
+  const answer = jsonOf<{ result?: { file_path?: unknown; file_size?: unknown } }>(info.bytes);
+  if (!answer) return { ok: false, reason: "Telegram getFile: not JSON" };
   const path = str(answer.result?.file_path);
   // A relative path under the file endpoint ("photos/file_0.jpg"), never one that climbs out of it.
   if (!path || !/^[\w.-]+(\/[\w.-]+)*$/.test(path) || path.split("/").includes("..")) return { ok: false, reason: "Telegram getFile: no usable file_path" };
   const bytes = answer.result?.file_size;
   if (typeof bytes === "number" && bytes > run.max) return tooLarge(run.max);
   return get(`/file/bot${token}/${path}`, run);
+}
+
+/** A lookup's JSON object (fields still unchecked), or undefined. */
+function jsonOf<T extends object>(bytes: Uint8Array): Partial<T> | undefined {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    return typeof value === "object" && value !== null ? (value as Partial<T>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const tooLarge = (max: number): FetchedMedia => ({ ok: false, reason: `larger than ${max} bytes, left at the provider` });
