@@ -6,7 +6,8 @@
  * - Discord: our webhook body is a `RESTPostAPIWebhookWithTokenJSONBody` (discord-api-types) and
  *   our URL is the `Routes.webhook` path;
  * - Telegram: our sendMessage body fits the Bot API's `sendMessage` parameters and our inbound
- *   parser reads `Update`s typed by @grammyjs/types;
+ *   parser reads `Update`s typed by @grammyjs/types, photos (`PhotoSize`) and documents included,
+ *   and fetchMedia reads a `getFile` answer that is a `File` (from a loopback Bot API);
  * - Teams: our text card equals the one `@microsoft/teams.cards` builds.
  */
 import { createServer, type IncomingMessage } from "node:http";
@@ -15,13 +16,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebClient, type ChatPostMessageArguments, type KnownBlock } from "@slack/web-api";
 import { IncomingWebhook } from "@slack/webhook";
 import { Routes, type RESTPostAPIWebhookWithTokenJSONBody } from "discord-api-types/v10";
-import type { ApiMethods, Update } from "@grammyjs/types";
+import type { ApiMethods, Document, File, PhotoSize, Update } from "@grammyjs/types";
 import { AdaptiveCard, TextBlock } from "@microsoft/teams.cards";
 import { slackBody } from "../../src/channels/chat/slack";
 import { discordBody, waitUrl, type DiscordBody } from "../../src/channels/chat/discord";
 import { telegramBody, type TelegramBody } from "../../src/channels/chat/telegram";
 import { textCard } from "../../src/channels/chat/teams";
 import { parseTelegramInbound } from "../../src/channels/telegram/telegram-inbound";
+import { fetchMedia } from "../../src/conversations/media-fetch";
 
 type Captured = { path: string; headers: IncomingMessage["headers"]; body: string };
 const captured: Captured[] = [];
@@ -31,7 +33,12 @@ const server = createServer((req, res) => {
   req.on("data", (chunk) => (body += chunk));
   req.on("end", () => {
     captured.push({ path: req.url ?? "", headers: req.headers, body });
-    if (req.url?.startsWith("/api/")) {
+    if (req.url?.includes("/getFile?file_id=")) {
+      const file: File = { file_id: new URL(req.url, "http://x").searchParams.get("file_id")!, file_unique_id: "AgADBAAD", file_size: 4, file_path: "documents/file_3.pdf" };
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ ok: true, result: file }));
+    } else if (req.url?.startsWith("/file/bot")) res.end("%PDF");
+    else if (req.url?.startsWith("/api/")) {
       res.setHeader("content-type", "application/json");
       res.end(JSON.stringify({ ok: true, channel: "C0123456789", ts: "1700000000.000100" }));
     } else res.end("ok");
@@ -110,6 +117,28 @@ describe("Telegram", () => {
       message: { message_id: 5, date: 1796000000, chat: { id: 42, type: "private", first_name: "Ann" }, from: { id: 42, is_bot: false, first_name: "Ann" }, text: "Paid, thanks" },
     };
     expect(parseTelegramInbound(JSON.stringify(update), "cfg", "telegram")).toMatchObject([{ providerMessageId: "42:5", from: "42", text: "Paid, thanks" }]);
+  });
+
+  it("reads a PhotoSize list and a Document, and fetches a file whose getFile answer is a File", async () => {
+    const photo: PhotoSize[] = [
+      { file_id: "AgAC-small", file_unique_id: "s", width: 90, height: 67, file_size: 1200 },
+      { file_id: "AgAC-large", file_unique_id: "l", width: 1280, height: 960, file_size: 98000 },
+    ];
+    const document: Document = { file_id: "BQAC-doc", file_unique_id: "d", file_name: "invoice.pdf", mime_type: "application/pdf", file_size: 4 };
+    const chat = { id: 42, type: "private" as const, first_name: "Ann" };
+    const from = { id: 42, is_bot: false, first_name: "Ann" };
+    const updates: Update[] = [
+      { update_id: 78, message: { message_id: 6, date: 1796000000, chat, from, caption: "receipt", photo } },
+      { update_id: 79, message: { message_id: 7, date: 1796000000, chat, from, document } },
+    ];
+    const [withPhoto, withDocument] = updates.map((u) => parseTelegramInbound(JSON.stringify(u), "cfg", "telegram")[0]!);
+    expect(withPhoto!.media).toEqual([{ contentType: "image/jpeg", size: 98000, url: "telegram-file:AgAC-large" }]);
+    expect(withDocument!.media).toEqual([{ contentType: "application/pdf", size: 4, url: "telegram-file:BQAC-doc", filename: "invoice.pdf" }]);
+
+    const token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+    const got = await fetchMedia({ provider: "telegram", credentials: { botToken: token }, settings: { baseUrl: origin } }, withDocument!.media![0]!.url!, { allowLoopback: true }, 4);
+    expect(got.ok && new TextDecoder().decode(got.bytes)).toBe("%PDF");
+    expect(captured.splice(0).map((c) => c.path)).toEqual([`/bot${token}/getFile?file_id=BQAC-doc`, `/file/bot${token}/documents/file_3.pdf`]);
   });
 });
 
