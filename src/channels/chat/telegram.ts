@@ -90,7 +90,7 @@ const GONE: readonly [status: number, words: RegExp, reason: SuppressionReason][
   [403, /bot was blocked by the user|user is deactivated|bot was kicked from the/i, "opt_out"],
   [400, /chat not found/i, "invalid"],
 ];
-export const goneChat = (status: number, description = ""): SuppressionReason | undefined => GONE.find(([s, words]) => s === status && words.test(description))?.[2];
+const goneChat = (status: number, description = ""): SuppressionReason | undefined => GONE.find(([s, words]) => s === status && words.test(description))?.[2];
 
 export const telegram = defineProvider({
   kind: "telegram",
