@@ -34,7 +34,8 @@ export async function threadsOfRecipient(db: Db, r: RecipientRef, contacts: stri
     .where(and(eq(conversation.tenantId, r.tenantId), eq(conversation.recipientType, r.recipientType), eq(conversation.recipientId, r.recipientId)))
     .limit(limit)
     .all();
-  const all = [...new Set([...contacts, ...linked.map((t) => t.contact)])].filter((x) => !isBlankedContact(x));
+  // Threads key email addresses lower-cased; a stored preference may not be.
+  const all = [...new Set([...contacts, ...contacts.filter((x) => x.includes("@")).map((x) => x.toLowerCase()), ...linked.map((t) => t.contact)])].filter((x) => !isBlankedContact(x));
   const byContact = (await Promise.all(parts(all).map((part) => threadsWithContacts(db, r.tenantId, part)))).flat();
   return [...new Map([...linked, ...byContact].map((t) => [t.id, t])).values()].slice(0, limit);
 }

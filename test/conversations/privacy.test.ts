@@ -29,19 +29,24 @@ const withMedia = (configId: string, over: Parameters<typeof inbound>[1] = {}) =
 const mediaKey = (tenantId: string, messageId: string) => `${tenantId}/inbound/${messageId}/0`;
 const messagesOf = async (key: string, conversationId: string) => (await call("GET", `/api/conversations/${conversationId}/messages`, { key })).json.results;
 
-/** A tenant where customer/ada has a profile with PHONE, an SMS thread with a medium and a reply, and a thread from a number only her communications name; bob writes too. */
+/**
+ * A tenant where customer/ada has a profile with PHONE and an email address, an SMS thread with a
+ * medium and a reply, an email thread, and a thread from a number only her communications name;
+ * bob writes too.
+ */
 async function seed() {
-  const t = await tenantWithSandbox(["sms"]);
-  expect((await call("PATCH", "/api/communication-preferences/customer/ada", { key: t.key, body: { preferredPhone: PHONE } })).status).toBe(200);
+  const t = await tenantWithSandbox(["sms", "email"]);
+  expect((await call("PATCH", "/api/communication-preferences/customer/ada", { key: t.key, body: { preferredPhone: PHONE, preferredEmail: "Ada@Example.com" } })).status).toBe(200);
   await sendAndDeliver(t.key, queue, { recipientType: "customer", recipientId: "ada", recipientContact: SECOND_PHONE, content: "Your code is 998877" });
-  const [ada, adaSecond, bob] = await receive(t.tenantId, [
+  const [ada, adaSecond, bob, adaEmail] = await receive(t.tenantId, [
     withMedia(t.configs.sms!),
     inbound(t.configs.sms!, { from: SECOND_PHONE, text: "Wrong number? This is Ada" }),
     withMedia(t.configs.sms!, { from: OTHER_PHONE, text: "Bob here" }),
+    inbound(t.configs.email!, { channel: "email", from: "ada@example.com", to: "billing@acme.test", subject: "My invoice", text: "Please resend it" }),
   ]);
   const reply = await call("POST", `/api/conversations/${ada!.conversationId}/reply`, { key: t.key, body: { content: "Thanks Ada, received" } });
   expect(reply.status, reply.text).toBe(201);
-  return { ...t, ada: ada!, adaSecond: adaSecond!, bob: bob! };
+  return { ...t, ada: ada!, adaSecond: adaSecond!, bob: bob!, adaEmail: adaEmail! };
 }
 
 describe("recipient erasure and export", () => {
@@ -56,7 +61,7 @@ describe("recipient erasure and export", () => {
 
     const exported = (await call("GET", "/api/recipients/customer/ada/export", { key: s.key })).json;
     const byId = new Map(exported.conversations.map((c: any) => [c.id, c]));
-    expect([...byId.keys()].sort()).toEqual([s.ada.conversationId, s.adaSecond.conversationId].sort());
+    expect([...byId.keys()].sort()).toEqual([s.ada.conversationId, s.adaSecond.conversationId, s.adaEmail.conversationId].sort());
     expect(byId.get(s.ada.conversationId)).toMatchObject({
       contact: PHONE,
       recipientType: "customer",
@@ -67,10 +72,11 @@ describe("recipient erasure and export", () => {
       ],
     });
     expect(byId.get(s.adaSecond.conversationId)).toMatchObject({ contact: SECOND_PHONE, messages: [{ text: "Wrong number? This is Ada" }] });
+    expect(byId.get(s.adaEmail.conversationId)).toMatchObject({ contact: "ada@example.com", messages: [{ subject: "My invoice", text: "Please resend it" }] });
 
     const res = await call("DELETE", "/api/recipients/customer/ada", { key: s.key });
     expect(res.status, res.text).toBe(200);
-    expect(res.json.erased).toMatchObject({ conversations: 2, conversationMedia: 1 });
+    expect(res.json.erased).toMatchObject({ conversations: 3, conversationMedia: 1 });
 
     expect(await env.ATTACHMENTS.head(mediaKey(s.tenantId, s.ada.messageId))).toBeNull();
     const erased = await messagesOf(s.key, s.ada.conversationId);
@@ -79,11 +85,12 @@ describe("recipient erasure and export", () => {
       ["outbound", "[erased]", null, null, []],
     ]);
     expect((await messagesOf(s.key, s.adaSecond.conversationId)).map((m: any) => m.text)).toEqual(["[erased]"]);
+    expect((await messagesOf(s.key, s.adaEmail.conversationId)).map((m: any) => [m.subject, m.text])).toEqual([["[erased]", "[erased]"]]);
     const thread = (await call("GET", `/api/conversations/${s.ada.conversationId}`, { key: s.key })).json;
     // Counts and times stay; the contact and the recipient's id do not.
     expect(thread).toMatchObject({ contact: `[erased]:${s.ada.conversationId}`, recipientType: "customer", unreadCount: 1 });
     expect(thread.recipientId).toMatch(/^erased:[0-9a-f]{16}$/);
-    const rows = await env.DB.prepare("SELECT count(*) AS n FROM conversation_message WHERE tenant_id = ? AND (text LIKE '%Ada%' OR text LIKE '%ID card%' OR media IS NOT NULL)")
+    const rows = await env.DB.prepare("SELECT count(*) AS n FROM conversation_message WHERE tenant_id = ? AND (text LIKE '%Ada%' OR text LIKE '%ID card%' OR text LIKE '%resend%' OR subject LIKE '%invoice%' OR media IS NOT NULL)")
       .bind(s.tenantId)
       .all<{ n: number }>();
     // Bob's medium is the only one left in the tenant.
