@@ -16,6 +16,7 @@ import { SendRequest } from "../pipeline/send-request";
 import { contentResolver } from "../pipeline/template-content";
 import { AppError, type FieldError } from "../lib/errors";
 import { uuidv7 } from "../lib/ids";
+import { isBlankedContact } from "../db/conversation-privacy";
 
 export type ThreadSend = {
   content?: string;
@@ -32,6 +33,8 @@ export type ThreadSend = {
 export type PreparedThreadSend = { rows: CommunicationRow[]; statements: BatchItem<"sqlite">[]; followUps: Awaited<ReturnType<typeof prepare>>["followUps"] };
 
 export async function prepareThreadSend(ctx: AcceptContext, thread: ConversationRow, send: ThreadSend): Promise<PreparedThreadSend> {
+  // Erasure and retention replace the contact with a marker: there is no one to send to.
+  if (isBlankedContact(thread.contact)) throw new AppError("conflict", "the conversation's contact was erased or has expired; the customer's next message opens a new conversation", [{ field: "conversation", message: "no contact to reply to" }]);
   const metadata: Record<string, unknown> = { conversationId: thread.id };
   if (send.whatsappTemplate) metadata.whatsappTemplate = send.whatsappTemplate;
   if (send.inReplyTo) metadata.inReplyTo = send.inReplyTo;

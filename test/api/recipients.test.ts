@@ -50,7 +50,7 @@ describe("recipient export and erasure", () => {
 
     const res = await call("DELETE", "/api/recipients/customer/ada", { key });
     expect(res.status).toBe(200);
-    expect(res.json.erased).toEqual({ communications: 3, consents: 1, suppressions: 1, devices: 0, inboxItems: 1, preferences: true });
+    expect(res.json.erased).toEqual({ communications: 3, conversations: 0, conversationMedia: 0, consents: 1, suppressions: 1, devices: 0, inboxItems: 1, preferences: true });
 
     for (const id of ids) {
       const d = (await call("GET", `/api/communications/${id}`, { key })).json;

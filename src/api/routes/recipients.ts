@@ -1,7 +1,8 @@
 /**
  * Data-protection requests for one recipient (issue 14): `GET /api/recipients/:type/:id/export`
  * returns everything Herald holds about them as JSON; `DELETE /api/recipients/:type/:id` erases it
- * — communications redacted in place (stored attachment files deleted), timeline details, consents,
+ * — communications redacted in place (stored attachment files deleted), conversations blanked
+ * (their media deleted from R2, src/conversations/privacy.ts), timeline details, consents,
  * suppressions, push devices and the inbox gone —
  * and leaves only an opt-out marker, so messaging them again needs a new, deliberate opt-in.
  */
@@ -32,12 +33,17 @@ import { sha256Hex } from "../../lib/crypto";
 import { blankPreference } from "../../preferences/consent";
 import { openContacts } from "../../preferences/contact-sealing";
 import { deleteStored, storedKeys } from "../../pipeline/attachments";
+import { messagesOfThreads, threadsOfRecipient } from "../../db/conversation-privacy";
+import { eraseConversations } from "../../conversations/privacy";
+import { conversationDto, messageDto } from "./conversations";
 
 const Recipient = z.object({ type: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug"), id: z.string().min(1).max(255) });
 
 /** D1 binds at most 100 parameters per statement. */
 const chunks = <T>(items: T[]) => chunk(items, 90);
 const MAX_COMMUNICATIONS = 10_000;
+const MAX_CONVERSATIONS = 1000;
+const MAX_MESSAGES = 10_000;
 
 async function gather(c: { var: AppEnv["Variables"] }, r: RecipientRef) {
   const { db } = c.var;
@@ -61,12 +67,14 @@ export const recipients = new Hono<AppEnv>()
     const r: RecipientRef = { tenantId: c.var.tenantId, recipientType: type, recipientId: id };
     const { pref, communications, contacts } = await gather(c, r);
     const events = (await Promise.all(chunks(communications.map((x) => x.id)).map((ids) => eventsOf(c.var.db, r.tenantId, ids)))).flat();
-    const [consents, suppressions, inbox, devices] = await Promise.all([
+    const [consents, suppressions, inbox, devices, threads] = await Promise.all([
       listConsents(c.var.db, r.tenantId, { entityType: type, entityId: id }),
       suppressionsOf(c.var.db, r.tenantId, contacts),
       inboxStub(c.env.INBOX, r.tenantId, type, id).exportAll(),
       devicesOf(c.var.db, r),
+      threadsOfRecipient(c.var.db, r, contacts, MAX_CONVERSATIONS),
     ]);
+    const messages = await messagesOfThreads(c.var.db, r.tenantId, threads.map((t) => t.id), MAX_MESSAGES);
     return c.json({
       recipient: { type, id },
       exportedAt: new Date().toISOString(),
@@ -76,7 +84,8 @@ export const recipients = new Hono<AppEnv>()
       suppressions,
       devices: devices.map(deviceDto),
       inbox,
-      truncated: communications.length === MAX_COMMUNICATIONS,
+      conversations: threads.map((t) => ({ ...conversationDto(t), messages: messages.filter((m) => m.conversationId === t.id).map(messageDto) })),
+      truncated: communications.length === MAX_COMMUNICATIONS || threads.length === MAX_CONVERSATIONS || messages.length === MAX_MESSAGES,
     });
   })
   .delete("/:type/:id", async (c) => {
@@ -99,9 +108,10 @@ export const recipients = new Hono<AppEnv>()
       await deleteStored(c.env.ATTACHMENTS, storedKeys(page));
       erased += ids.length;
     }
+    const threads = await eraseConversations(db, c.env.ATTACHMENTS, r, contacts, pseudonym);
     await runBatch(db, [
       // That an erasure happened, with counts only: the recipient's own opaque id is all it names.
-      audit(c, "recipient.erased", { resourceId: `${type}/${id}`, detail: { communications: erased, consents: consents.length, suppressions: suppressions.length } }),
+      audit(c, "recipient.erased", { resourceId: `${type}/${id}`, detail: { communications: erased, conversations: threads.conversations, consents: consents.length, suppressions: suppressions.length } }),
       deleteConsents(db, r),
       deleteDevicesOf(db, r),
       deleteMemberships(db, r.tenantId, type, id),
@@ -115,7 +125,7 @@ export const recipients = new Hono<AppEnv>()
     ]);
     const inbox = await inboxStub(c.env.INBOX, r.tenantId, type, id).erase();
     return c.json({
-      erased: { communications: erased, consents: consents.length, suppressions: suppressions.length, devices: devices.length, inboxItems: inbox.items, preferences: true },
+      erased: { communications: erased, conversations: threads.conversations, conversationMedia: threads.media, consents: consents.length, suppressions: suppressions.length, devices: devices.length, inboxItems: inbox.items, preferences: true },
       at: now.toISOString(),
     });
   });

@@ -70,5 +70,6 @@ export const conversationMessage = sqliteTable(
     uniqueIndex("uq_conversation_message_provider").on(t.tenantId, t.providerConfigId, t.providerMessageId),
     index("idx_conversation_message_thread").on(t.conversationId, t.at),
     index("idx_conversation_message_communication").on(t.tenantId, t.communicationId),
+    index("idx_conversation_message_tenant_created").on(t.tenantId, t.createdAt),
   ],
 );

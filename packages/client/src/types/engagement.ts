@@ -124,10 +124,12 @@ export type RecipientExport = {
   suppressions: Json[];
   devices: Device[];
   inbox: unknown;
+  /** Threads linked to the recipient or with one of their contacts, with their messages. */
+  conversations: (Conversation & { messages: ConversationMessage[] })[];
   truncated: boolean;
 };
 export type RecipientErased = {
-  erased: { communications: number; consents: number; suppressions: number; devices: number; inboxItems: number; preferences: boolean };
+  erased: { communications: number; conversations: number; conversationMedia: number; consents: number; suppressions: number; devices: number; inboxItems: number; preferences: boolean };
   at: Timestamp;
 };
 
