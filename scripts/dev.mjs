@@ -40,7 +40,8 @@ const wranglerBin = join(root, "node_modules/wrangler/bin/wrangler.js");
 const persistTo = optionValue("--persist-to");
 const persistArgs = persistTo ? ["--persist-to", resolve(persistTo)] : [];
 const tenantFile = persistTo ? join(resolve(persistTo), "herald-dev-tenant.json") : join(root, ".wrangler/herald-dev-tenant.json");
-const CHANNELS = ["email", "sms", "whatsapp", "messenger", "push"];
+/** Every channel that needs a provider config (in_app needs none): the dev tenant gets a sandbox on each. */
+const CHANNELS = ["email", "sms", "whatsapp", "messenger", "push", "slack", "teams", "discord", "telegram"];
 
 const log = (message) => console.log(`[herald] ${message}`);
 const fail = (message) => {
@@ -104,6 +105,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => wrangler.ki
 try {
   await waitForHealth();
   const tenant = (await reuseTenant()) ?? (await createTenant());
+  await addMissingSandboxes(tenant.apiKey);
   banner(tenant);
 } catch (error) {
   if (!exited) console.error(`[herald] dev tenant setup failed: ${error.message} (the servers keep running)`);
@@ -216,11 +218,18 @@ async function reuseTenant() {
 
 async function createTenant() {
   const created = await expectStatus(201, call("POST", "/admin/tenants", adminToken, { name: "Herald dev" }));
-  for (const channel of CHANNELS) {
-    await expectStatus(201, call("POST", "/api/providers", created.apiKey, { channel, provider: "sandbox", priority: 1 }));
-  }
-  log(`created dev tenant ${created.tenant.id} with sandbox providers for ${CHANNELS.join(", ")}`);
+  log(`created dev tenant ${created.tenant.id}`);
   return save({ tenantId: created.tenant.id, apiKey: created.apiKey });
+}
+
+/** A sandbox provider on each channel that has no provider yet (a tenant saved before a channel existed gets it too). */
+async function addMissingSandboxes(apiKey) {
+  const configured = new Set((await expectStatus(200, call("GET", "/api/providers", apiKey))).results.map((p) => p.channel));
+  const missing = CHANNELS.filter((channel) => !configured.has(channel));
+  for (const channel of missing) {
+    await expectStatus(201, call("POST", "/api/providers", apiKey, { channel, provider: "sandbox", priority: 1 }));
+  }
+  if (missing.length) log(`sandbox providers added for ${missing.join(", ")}`);
 }
 
 function save(tenant) {
