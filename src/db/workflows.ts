@@ -147,6 +147,15 @@ export const cancelByKey = (db: Db, tenantId: string, cancellationKey: string, n
     .returning({ id: workflowRun.id, binding: workflowRun.binding, instanceId: workflowRun.instanceId })
     .all();
 
+/** Marks one open run cancelled; answers nothing when the run is unknown, another tenant's or already finished. */
+export const cancelById = (db: Db, tenantId: string, id: string, now: Date) =>
+  db
+    .update(workflowRun)
+    .set({ status: "cancelled", updatedAt: now, finishedAt: now })
+    .where(and(eq(workflowRun.tenantId, tenantId), eq(workflowRun.id, id), inArray(workflowRun.status, OPEN)))
+    .returning({ id: workflowRun.id, binding: workflowRun.binding, instanceId: workflowRun.instanceId })
+    .all();
+
 /** Open runs of a recipient that could be waiting for an event. */
 export const openRunsOf = (db: Db, tenantId: string, recipientType: string, recipientId: string) =>
   db

@@ -35,7 +35,7 @@ import { EventRecipient } from "../../automation/event";
 import { AppError, notFound } from "../../lib/errors";
 import { uuidv7 } from "../../lib/ids";
 import { WorkflowDefinition, WorkflowKey } from "../../workflows/definition";
-import { cancelRuns, MAX_TRIGGER_RECIPIENTS, startRuns } from "../../workflows/runs";
+import { cancelRun, cancelRuns, MAX_TRIGGER_RECIPIENTS, startRuns } from "../../workflows/runs";
 import { startFanout } from "../../workflows/fanout";
 import { getAudience } from "../../db/audiences";
 import { getFanout, type WorkflowFanoutRow } from "../../db/workflow-fanouts";
@@ -267,6 +267,19 @@ export const workflows = new Hono<AppEnv>()
     const [f] = await getFanout(c.var.db, c.var.tenantId, c.req.param("id"));
     if (!f || f.workflowKey !== c.req.param("key")) throw notFound("workflow fan-out");
     return c.json(fanoutDto(f));
+  })
+  .post("/:key/runs/:id/cancel", async (c) => {
+    const { db, tenantId } = c.var;
+    const id = c.req.param("id");
+    const run = await getRun(db, tenantId, id);
+    if (!run || run.workflowKey !== c.req.param("key")) throw notFound("workflow run");
+    // The guarded update decides, not the read above: a run that finished in between is a 409 too.
+    if (!(await cancelRun(c.env, tenantId, id))) {
+      const now = (await getRun(db, tenantId, id))?.status ?? run.status;
+      throw new AppError("conflict", `run is ${now}: only a running or waiting run can be cancelled`, [{ field: "status", message: now }]);
+    }
+    await recordAudit(c, "workflow.run_cancelled", { resourceId: id, detail: { key: run.workflowKey } });
+    return c.json(runDto((await getRun(db, tenantId, id))!, await stepsOfRuns(db, tenantId, [id])));
   })
   .get("/:key/runs", async (c) => {
     const key = c.req.param("key");
