@@ -139,19 +139,19 @@ export function listRuns(db: Db, tenantId: string, workflowKey: string, f: RunFi
 const OPEN: RunStatus[] = ["running", "waiting"];
 
 /** Open runs under a cancellation key: marked cancelled here; the caller terminates their instances. */
-export const cancelByKey = (db: Db, tenantId: string, cancellationKey: string, now: Date) =>
+export const cancelByKey = (db: Db, tenantId: string, cancellationKey: string, reason: string, now: Date) =>
   db
     .update(workflowRun)
-    .set({ status: "cancelled", updatedAt: now, finishedAt: now })
+    .set({ status: "cancelled", cancelReason: reason, updatedAt: now, finishedAt: now })
     .where(and(eq(workflowRun.tenantId, tenantId), eq(workflowRun.cancellationKey, cancellationKey), inArray(workflowRun.status, OPEN)))
     .returning({ id: workflowRun.id, binding: workflowRun.binding, instanceId: workflowRun.instanceId })
     .all();
 
 /** Marks one open run cancelled; answers nothing when the run is unknown, another tenant's or already finished. */
-export const cancelById = (db: Db, tenantId: string, id: string, now: Date) =>
+export const cancelById = (db: Db, tenantId: string, id: string, reason: string, now: Date) =>
   db
     .update(workflowRun)
-    .set({ status: "cancelled", updatedAt: now, finishedAt: now })
+    .set({ status: "cancelled", cancelReason: reason, updatedAt: now, finishedAt: now })
     .where(and(eq(workflowRun.tenantId, tenantId), eq(workflowRun.id, id), inArray(workflowRun.status, OPEN)))
     .returning({ id: workflowRun.id, binding: workflowRun.binding, instanceId: workflowRun.instanceId })
     .all();

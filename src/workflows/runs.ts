@@ -58,6 +58,7 @@ export async function startRuns(env: Env, t: Trigger, now = new Date()): Promise
       data: own ? { ...t.data, ...own } : t.data,
       actor: t.actor,
       cancellationKey: t.cancellationKey ?? null,
+      cancelReason: null,
       idempotencyKey: t.idempotencyKey ? `${t.idempotencyKey}\u0000${recipientKey(r)}` : null,
       instanceId: id,
       binding,
@@ -109,7 +110,7 @@ export async function startRuns(env: Env, t: Trigger, now = new Date()): Promise
 export async function cancelRuns(env: Env, tenantId: string, cancellationKey: string, now = new Date()): Promise<{ runs: number; fanouts: number }> {
   const db = database(env.DB);
   const fanouts = await cancelFanoutsByKey(db, tenantId, cancellationKey, now);
-  const cancelled = await cancelByKey(db, tenantId, cancellationKey, now);
+  const cancelled = await cancelByKey(db, tenantId, cancellationKey, `cancellation key ${cancellationKey}`, now);
   await terminateAll(env, cancelled);
   return { runs: cancelled.length, fanouts: fanouts.length };
 }
@@ -118,8 +119,8 @@ export async function cancelRuns(env: Env, tenantId: string, cancellationKey: st
  * Cancels one run the same way: the row first, then its instance. Answers false when the run was
  * not open (unknown, another tenant's, or finished meanwhile), so the caller can say which.
  */
-export async function cancelRun(env: Env, tenantId: string, runId: string, now = new Date()): Promise<boolean> {
-  const cancelled = await cancelById(database(env.DB), tenantId, runId, now);
+export async function cancelRun(env: Env, tenantId: string, runId: string, reason: string, now = new Date()): Promise<boolean> {
+  const cancelled = await cancelById(database(env.DB), tenantId, runId, reason, now);
   await terminateAll(env, cancelled);
   return cancelled.length > 0;
 }

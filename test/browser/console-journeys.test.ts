@@ -289,6 +289,7 @@ describe("workflows and runs", () => {
     await page.click("button:text-is('Cancel this run')");
     await expect.poll(() => page.textContent("#run-status .badge"), SETTLE).toBe("cancelled");
     expect(await page.locator("button:text-is('Cancel this run')").count()).toBe(0);
+    expect(await page.textContent("dl.facts")).toContain("Cancelled becausecancelled by id");
     await page.click("text=← welcome");
     await expect.poll(heading, SETTLE).toBe("Welcome");
     await page.getByLabel("Run status").selectOption("cancelled");

@@ -80,6 +80,7 @@ function show(view, key, r, defs, polls) {
         ["Started", when(r.createdAt)],
         ["Finished", when(r.finishedAt)],
         ["Cancellation key", r.cancellationKey ?? "—"],
+        ...(r.cancelReason ? [["Cancelled because", r.cancelReason]] : []),
         ["Actor", r.actor ? `${r.actor.type}/${r.actor.id}` : "—"],
       ].flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]),
     ),
