@@ -128,10 +128,10 @@ describe("the inbox.action webhook when D1 refuses it", () => {
   /** The delivery-log rows of `inbox.action` for this item, read straight from D1. */
   const actionRows = async (id: string) =>
     (await env.DB.prepare("SELECT id, event_id FROM webhook_delivery WHERE tenant_id = ? AND event_type = 'inbox.action' AND event_id LIKE ?").bind(tenantId, `evt_inbox_${id}_%`).all<{ id: string; event_id: string }>()).results;
-  const outbox = (stub: DurableObjectStub<import("../src/durable/inbox").Inbox>) =>
+  const outbox = (stub: ReturnType<typeof inboxStub>) =>
     runInDurableObject(stub, (_, state) => state.storage.sql.exec<{ item_id: string; attempts: number }>("SELECT item_id, attempts FROM action_outbox").toArray());
   /** The retry's back-off has passed: make every outbox row due, as the clock would. */
-  const letBackoffPass = (stub: DurableObjectStub<import("../src/durable/inbox").Inbox>) =>
+  const letBackoffPass = (stub: ReturnType<typeof inboxStub>) =>
     runInDurableObject(stub, (_, state) => void state.storage.sql.exec("UPDATE action_outbox SET due_at = 0"));
 
   async function pressedWith(fault: () => void) {
