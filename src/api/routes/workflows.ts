@@ -283,7 +283,8 @@ export const workflows = new Hono<AppEnv>()
       const now = (await getRun(db, tenantId, id))?.status ?? run.status;
       throw new AppError("conflict", `run is ${now}: only a running or waiting run can be cancelled`, [{ field: "status", message: now }]);
     }
-    await recordAudit(c, "workflow.run_cancelled", { resourceId: id, detail: { key: run.workflowKey, reason: why } });
+    // The reason is the caller's free text: it stays on the run, not in the audit log (no content there).
+    await recordAudit(c, "workflow.run_cancelled", { resourceId: id, detail: { key: run.workflowKey } });
     return c.json(runDto((await getRun(db, tenantId, id))!, await stepsOfRuns(db, tenantId, [id])));
   })
   .get("/:key/runs", async (c) => {
