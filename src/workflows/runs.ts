@@ -3,7 +3,8 @@
  * (in chunked D1 batches; the idempotency key makes a replayed trigger find the same rows) and
  * then creates their Workflows instances in batches of 100 (createBatch's limit). A cancel marks
  * the rows first, so a run the terminate call misses still stops before its next step (the
- * interpreter checks the flag); one run can be cancelled by id the same way. Business events reach waiting runs through `sendEvent`.
+ * interpreter checks the flag); one run can be cancelled by id the same way. Business events
+ * reach waiting runs through `sendEvent`.
  */
 import { recipientKey, type EventRecipient } from "../automation/event";
 import { database, runBatch } from "../db/client";
