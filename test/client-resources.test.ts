@@ -61,6 +61,9 @@ describe("client resources", () => {
     expect(runs.map((r) => r.recipient.id).sort()).toEqual(["c1", "c2"]);
     const run = await herald.workflows.run(started.runs[0]!.id);
     expect(run).toMatchObject({ workflowKey: "welcome", status: "completed", steps: [{ id: "hello", type: "send" }] });
+    const late = await herald.workflows.cancelRun("welcome", run.id).catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(ProblemError);
+    expect(late).toMatchObject({ status: 409 });
     expect([...documented.checked].sort()).toEqual(["Workflow", "WorkflowList", "WorkflowRun", "WorkflowRunPage"]);
 
     const templates = await herald.workflowTemplates.list();

@@ -2,7 +2,7 @@
  * The inbox items' buttons, snooze, avatar and the schema step that adds them to existing
  * inboxes; and how a bad or expired token ends a socket (4401, never a bare 1006).
  */
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { beforeEach, describe, expect, it, vi } from "vitest";
@@ -121,6 +121,82 @@ describe("item buttons and avatar", () => {
     expect([missing.status, missing.json.errors?.[0]?.field]).toEqual([422, "action"]);
     expect((await inboxApi(token, "POST", "/items/act", { id: "nope", action: 0 })).status).toBe(404);
     expect((await inboxApi(token, "POST", "/items/act", { id, action: 2 })).status).toBe(422);
+  });
+});
+
+describe("the inbox.action webhook when D1 refuses it", () => {
+  /** The delivery-log rows of `inbox.action` for this item, read straight from D1. */
+  const actionRows = async (id: string) =>
+    (await env.DB.prepare("SELECT id, event_id FROM webhook_delivery WHERE tenant_id = ? AND event_type = 'inbox.action' AND event_id LIKE ?").bind(tenantId, `evt_inbox_${id}_%`).all<{ id: string; event_id: string }>()).results;
+  const outbox = (stub: ReturnType<typeof inboxStub>) =>
+    runInDurableObject(stub, (_, state) => state.storage.sql.exec<{ item_id: string; attempts: number }>("SELECT item_id, attempts FROM action_outbox").toArray());
+  /** The retry's back-off has passed: make every outbox row due, as the clock would. */
+  const letBackoffPass = (stub: ReturnType<typeof inboxStub>) =>
+    runInDurableObject(stub, (_, state) => void state.storage.sql.exec("UPDATE action_outbox SET due_at = 0"));
+
+  async function pressedWith(fault: () => void) {
+    const ep = (await call("POST", "/api/webhooks", { key, body: { url: `${HOOK}/herald`, eventTypes: ["inbox.action"] } })).json as { id: string; secret: string };
+    const received: RecordedRequest[] = [];
+    mockProviders({ [HOOK]: (req) => (received.push(req), new Response("ok")) });
+    const id = await notify("f1", "Expense to approve", { inbox: { actions: ACTIONS }, data: { amount: 42 } });
+    const token = await tokenFor("f1");
+    events.drain();
+    fault();
+    const res = await inboxApi(token, "POST", "/items/act", { id, action: 0 });
+    // The press stands at once, whatever D1 said to its webhook.
+    expect(res.status, res.text).toBe(200);
+    expect(res.json.items[0]).toMatchObject({ id, actedAction: 0 });
+    return { ep, received, id, token, stub: inboxStub(env.INBOX, tenantId, "user", "f1") };
+  }
+
+  async function retriedUntilSent(h: Awaited<ReturnType<typeof pressedWith>>) {
+    expect(await outbox(h.stub)).toEqual([{ item_id: h.id, attempts: 1 }]);
+    // Its retry is on the object's alarm.
+    expect(await runInDurableObject(h.stub, (_, state) => state.storage.getAlarm())).not.toBeNull();
+    await letBackoffPass(h.stub);
+    expect(await runDurableObjectAlarm(h.stub)).toBe(true);
+    expect(await outbox(h.stub)).toEqual([]);
+    // Once more, as a second alarm or a late retry would: nothing new.
+    await runInDurableObject(h.stub, (instance) => instance.alarm());
+    expect((await inboxApi(h.token, "POST", "/items/act", { id: h.id, action: 1 })).json.items).toEqual([]);
+    for (let round = 0; round < 5 && events.sent.length; round++) await runDelivery(events.drain(), { queue: "herald-events" });
+    expect(await actionRows(h.id)).toEqual([{ id: `evt_inbox_${h.id}_0_${h.ep.id}`, event_id: `evt_inbox_${h.id}_0` }]);
+    expect(h.received).toHaveLength(1);
+    const payload = new Webhook(h.ep.secret).verify(h.received[0]!.body, Object.fromEntries(h.received[0]!.headers)) as { type: string; data: Record<string, unknown> };
+    expect(payload).toMatchObject({ type: "inbox.action", data: { communicationId: h.id, event: "expense.approve", action: 0, data: { amount: 42 } } });
+    const { items } = (await inboxApi(h.token, "GET", "/items")).json;
+    expect(items).toEqual([expect.objectContaining({ id: h.id, actedAction: 0 })]);
+  }
+
+  it("keeps the action when the delivery row's write fails, and the alarm writes it once", async () => {
+    const prepare = env.DB.prepare.bind(env.DB);
+    let refused = 0;
+    const h = await pressedWith(() =>
+      vi.spyOn(env.DB, "prepare").mockImplementation((query: string) => {
+        if (/^insert into "webhook_delivery"/i.test(query) && refused++ === 0) throw new Error("D1_ERROR: database is unavailable");
+        return prepare(query);
+      }),
+    );
+    expect(refused).toBeGreaterThan(0);
+    expect(await actionRows(h.id)).toEqual([]);
+    expect(events.sent.filter((e) => e.kind === "delivery")).toEqual([]);
+    await retriedUntilSent(h);
+  });
+
+  it("does not double the webhook when the first try's row landed but its enqueue failed", async () => {
+    const h = await pressedWith(() => {
+      // Only the deliveries' send fails (the click's own status event goes through).
+      const spy = vi.spyOn(env.EVENT_QUEUE, "sendBatch");
+      const captured = spy.getMockImplementation()!;
+      let refused = 0;
+      spy.mockImplementation(async (messages) => {
+        if ([...messages].some((m) => m.body.kind === "delivery") && refused++ === 0) throw new Error("queue unavailable");
+        return captured(messages);
+      });
+    });
+    // The row is in D1 already; the retry must find it, not add a second.
+    expect(await actionRows(h.id)).toHaveLength(1);
+    await retriedUntilSent(h);
   });
 });
 

@@ -38,6 +38,7 @@ export const AUDIT_ACTIONS = [
   "workflow.deleted",
   "workflow.version_activated",
   "workflow.runs_cancelled",
+  "workflow.run_cancelled",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -200,6 +200,7 @@ export const WorkflowRunOut = z.object({
   data: json,
   actor: z.object({ type: z.string(), id: z.string(), name: z.string().optional() }).nullable(),
   cancellationKey: text,
+  cancelReason: text,
   createdAt: when,
   updatedAt: when,
   finishedAt: when,

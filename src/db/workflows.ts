@@ -138,14 +138,21 @@ export function listRuns(db: Db, tenantId: string, workflowKey: string, f: RunFi
 
 const OPEN: RunStatus[] = ["running", "waiting"];
 
-/** Open runs under a cancellation key: marked cancelled here; the caller terminates their instances. */
-export const cancelByKey = (db: Db, tenantId: string, cancellationKey: string, now: Date) =>
+/** Marks the open runs matching `which` cancelled, with why; the caller terminates their instances. */
+const cancelOpen = (db: Db, tenantId: string, which: SQL, reason: string, now: Date) =>
   db
     .update(workflowRun)
-    .set({ status: "cancelled", updatedAt: now, finishedAt: now })
-    .where(and(eq(workflowRun.tenantId, tenantId), eq(workflowRun.cancellationKey, cancellationKey), inArray(workflowRun.status, OPEN)))
+    .set({ status: "cancelled", cancelReason: reason, updatedAt: now, finishedAt: now })
+    .where(and(eq(workflowRun.tenantId, tenantId), which, inArray(workflowRun.status, OPEN)))
     .returning({ id: workflowRun.id, binding: workflowRun.binding, instanceId: workflowRun.instanceId })
     .all();
+
+/** Open runs under a cancellation key. */
+export const cancelByKey = (db: Db, tenantId: string, cancellationKey: string, reason: string, now: Date) =>
+  cancelOpen(db, tenantId, eq(workflowRun.cancellationKey, cancellationKey), reason, now);
+
+/** One open run; answers nothing when the run is unknown, another tenant's or already finished. */
+export const cancelById = (db: Db, tenantId: string, id: string, reason: string, now: Date) => cancelOpen(db, tenantId, eq(workflowRun.id, id), reason, now);
 
 /** Open runs of a recipient that could be waiting for an event. */
 export const openRunsOf = (db: Db, tenantId: string, recipientType: string, recipientId: string) =>

@@ -27,6 +27,8 @@ export type Row = {
   acted_at: number | null;
 };
 
+export type OutboxRow = { item_id: string; action: number; label: string; event: string; data: string | null; acted_at: number; attempts: number; due_at: number };
+
 /** Each step takes the schema from its index + 1 to the next version. */
 const STEPS: string[][] = [
   [
@@ -47,6 +49,11 @@ export function setUpSchema(sql: SqlStorage) {
     title TEXT, body TEXT NOT NULL, action_url TEXT, category TEXT NOT NULL, data TEXT,
     created_at INTEGER NOT NULL, seen_at INTEGER, read_at INTEGER, archived_at INTEGER)`);
   sql.exec("CREATE INDEX IF NOT EXISTS item_version ON item (version)");
+  // A new table needs no step: CREATE IF NOT EXISTS is safe on every wake. One row per taken event
+  // button whose inbox.action rows D1 has not accepted yet; `due_at` is its next try (epoch ms).
+  sql.exec(`CREATE TABLE IF NOT EXISTS action_outbox (
+    item_id TEXT PRIMARY KEY, action INTEGER NOT NULL, label TEXT NOT NULL, event TEXT NOT NULL, data TEXT,
+    acted_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, due_at INTEGER NOT NULL)`);
   const at = Number(sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema'").toArray()[0]?.value ?? "1");
   for (let v = at; v < SCHEMA_VERSION; v++) for (const statement of STEPS[v - 1]!) sql.exec(statement);
   if (at < SCHEMA_VERSION) sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", String(SCHEMA_VERSION));

@@ -10,7 +10,7 @@ import { database } from "../db/client";
 import { applyProviderEvents } from "../pipeline/track";
 import { uuidv7 } from "../lib/ids";
 import { ClientMessage, CLOSE_ERASED, CLOSE_UNAUTHORIZED, type Counts, type InboxItem, type MarkAction, type NewItem, type ServerMessage } from "../inbox/protocol";
-import { emitInboxAction } from "../inbox/action-event";
+import { flushOutbox, keepAction, outboxDue } from "./inbox-outbox";
 import { MARK_CHANGES, setUpSchema, toItem, type Row } from "./inbox-schema";
 
 /** Not snoozed and not archived: what counts and the default lists show. */
@@ -144,9 +144,14 @@ export class Inbox extends DurableObject<Env> {
     return { items, counts };
   }
 
-  /** The alarm rings at the earliest snooze's end (one alarm per object; re-armed after each). */
+  /**
+   * The alarm rings at the earliest snooze's end or outbox retry (src/durable/inbox-outbox.ts),
+   * whichever comes first (one alarm per object; re-armed after each).
+   */
   private async scheduleWake() {
-    const next = this.sql.exec<{ at: number | null }>("SELECT min(snoozed_until) AS at FROM item").one().at;
+    const snooze = this.sql.exec<{ at: number | null }>("SELECT min(snoozed_until) AS at FROM item").one().at;
+    const retry = outboxDue(this.sql);
+    const next = snooze === null ? retry : retry === null ? snooze : Math.min(snooze, retry);
     if (next === null) await this.ctx.storage.deleteAlarm();
     else if ((await this.ctx.storage.getAlarm()) !== next) await this.ctx.storage.setAlarm(next);
   }
@@ -154,13 +159,16 @@ export class Inbox extends DurableObject<Env> {
   override async alarm() {
     const due = this.sql.exec<{ id: string }>("SELECT id FROM item WHERE snoozed_until <= ?", Date.now()).toArray().map((r) => r.id);
     for (let i = 0; i < due.length; i += 100) this.change(due.slice(i, i + 100), "snoozed_until = ?1", "snoozed_until IS NOT NULL", null);
+    const tenantId = this.meta("tenant");
+    if (tenantId) await flushOutbox(this.sql, this.env, tenantId, { dueBy: Date.now() });
     await this.scheduleWake();
   }
 
   /**
    * The recipient pressed one of an item's buttons. Taken once: it reads the item, counts as a
    * click, and an event button sends `inbox.action` to the tenant's webhooks. Pressing again,
-   * or on another device, changes nothing.
+   * or on another device, changes nothing. The webhook goes through the outbox, stored with the
+   * action, so D1 refusing it now delays it instead of losing it (src/durable/inbox-outbox.ts).
    */
   async act(id: string, index: number): Promise<ActOutcome> {
     const row = this.sql.exec<Row>("SELECT * FROM item WHERE id = ?", id).toArray()[0];
@@ -171,10 +179,18 @@ export class Inbox extends DurableObject<Env> {
     const set = `acted_action = ${index}, acted_at = ?1, seen_at = COALESCE(seen_at, ?1), read_at = COALESCE(read_at, ?1)`;
     const { changed, items, counts } = this.change([id], set, "acted_at IS NULL", now);
     if (changed.length === 0) return { items: [], counts };
-    await this.report(changed, "clicked");
     const tenantId = this.meta("tenant");
-    if ("event" in action && tenantId) {
-      await emitInboxAction(this.env, tenantId, { itemId: id, index, label: action.label, event: action.event, data: items[0]!.data, at: new Date(now) });
+    const event = "event" in action && tenantId;
+    // No await between the change above and this: the action and its outbox row commit together,
+    // and the alarm is armed before any D1 call, so a failure anywhere below only delays the webhook.
+    if (event) {
+      keepAction(this.sql, { itemId: id, index, label: action.label, event: action.event, data: items[0]!.data, at: new Date(now) });
+      await this.scheduleWake();
+    }
+    await this.report(changed, "clicked");
+    if (event) {
+      await flushOutbox(this.sql, this.env, tenantId, { itemId: id });
+      await this.scheduleWake();
     }
     return { items, counts };
   }

@@ -3,6 +3,11 @@
  * delivery-log row per subscribed endpoint, then attempted by the events queue like every other
  * event (signed, retried with back-off). An action is taken once per item, so the `webhook-id`
  * (eventId) is stable per item and receivers dedupe on it.
+ *
+ * The inbox object keeps the taken action in an outbox and calls this until it succeeds
+ * (src/durable/inbox.ts), so a call may repeat one that half-landed: each row's id is derived from
+ * the event and the endpoint and inserted with ON CONFLICT DO NOTHING, so a repeat adds no row,
+ * and every row is enqueued again (the consumer skips a row no longer pending).
  */
 import type { Env } from "../env";
 import { database, runBatch } from "../db/client";
@@ -39,8 +44,8 @@ export async function emitInboxAction(env: Pick<Env, "DB" | "EVENT_QUEUE">, tena
     },
   });
   const event = { eventId: `evt_inbox_${taken.itemId}_${taken.index}`, eventType: INBOX_ACTION, payload };
-  const rows = to.map((e) => pendingDelivery(tenantId, e.id, event, taken.at));
-  await runBatch(db, rows.map((r) => insertDelivery(db, r)));
+  const rows = to.map((e) => ({ ...pendingDelivery(tenantId, e.id, event, taken.at), id: `${event.eventId}_${e.id}` }));
+  await runBatch(db, rows.map((r) => insertDelivery(db, r).onConflictDoNothing()));
   // After the commit: a lost queue send leaves the row pending in the delivery log, to replay.
   for (const part of chunk(rows, 100)) await env.EVENT_QUEUE.sendBatch(part.map((r) => ({ body: { kind: "delivery" as const, tenantId, deliveryId: r.id } })));
   return rows.length;

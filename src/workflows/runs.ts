@@ -3,12 +3,13 @@
  * (in chunked D1 batches; the idempotency key makes a replayed trigger find the same rows) and
  * then creates their Workflows instances in batches of 100 (createBatch's limit). A cancel marks
  * the rows first, so a run the terminate call misses still stops before its next step (the
- * interpreter checks the flag). Business events reach waiting runs through `sendEvent`.
+ * interpreter checks the flag); one run can be cancelled by id the same way. Business events
+ * reach waiting runs through `sendEvent`.
  */
 import { recipientKey, type EventRecipient } from "../automation/event";
 import { database, runBatch } from "../db/client";
 import type { WorkflowRunRow } from "../db/workflows";
-import { cancelByKey, insertRuns, openRunsOf, runsByIdempotency } from "../db/workflows";
+import { cancelById, cancelByKey, insertRuns, openRunsOf, runsByIdempotency } from "../db/workflows";
 import { cancelFanoutsByKey } from "../db/workflow-fanouts";
 import type { Env } from "../env";
 import { uuidv7 } from "../lib/ids";
@@ -58,6 +59,7 @@ export async function startRuns(env: Env, t: Trigger, now = new Date()): Promise
       data: own ? { ...t.data, ...own } : t.data,
       actor: t.actor,
       cancellationKey: t.cancellationKey ?? null,
+      cancelReason: null,
       idempotencyKey: t.idempotencyKey ? `${t.idempotencyKey}\u0000${recipientKey(r)}` : null,
       instanceId: id,
       binding,
@@ -109,9 +111,25 @@ export async function startRuns(env: Env, t: Trigger, now = new Date()): Promise
 export async function cancelRuns(env: Env, tenantId: string, cancellationKey: string, now = new Date()): Promise<{ runs: number; fanouts: number }> {
   const db = database(env.DB);
   const fanouts = await cancelFanoutsByKey(db, tenantId, cancellationKey, now);
-  const cancelled = await cancelByKey(db, tenantId, cancellationKey, now);
-  await Promise.all(
-    cancelled.map(async (r) => {
+  const cancelled = await cancelByKey(db, tenantId, cancellationKey, `cancellation key ${cancellationKey}`, now);
+  await terminateAll(env, cancelled);
+  return { runs: cancelled.length, fanouts: fanouts.length };
+}
+
+/**
+ * Cancels one run the same way: the row first, then its instance. Answers false when the run was
+ * not open (unknown, another tenant's, or finished meanwhile), so the caller can say which.
+ */
+export async function cancelRun(env: Env, tenantId: string, runId: string, reason: string, now = new Date()): Promise<boolean> {
+  const cancelled = await cancelById(database(env.DB), tenantId, runId, reason, now);
+  await terminateAll(env, cancelled);
+  return cancelled.length > 0;
+}
+
+type CancelledRun = Pick<WorkflowRunRow, "id" | "binding" | "instanceId">;
+const terminateAll = (env: Env, runs: CancelledRun[]) =>
+  Promise.all(
+    runs.map(async (r) => {
       try {
         await (await env[r.binding].get(r.instanceId)).terminate();
       } catch (error) {
@@ -120,8 +138,6 @@ export async function cancelRuns(env: Env, tenantId: string, cancellationKey: st
       }
     }),
   );
-  return { runs: cancelled.length, fanouts: fanouts.length };
-}
 
 /**
  * Delivers a business event to this recipient's open runs: any of them waiting on `eventType`

@@ -56,8 +56,9 @@ describe("OpenAPI document", () => {
     const CREATED_BY: Record<string, string> = { "/api/communications": "/api/communications/send" };
     // A draft campaign has no A/B test running yet to pick a winner of.
     const STATE_DEPENDENT = new Set(["POST /api/campaigns/{id}/winner"]);
-    // An inbox item exists once a send reaches it; the example's id names none (valid: 404, not 422).
-    const NEEDS_ITEM = new Set(["POST /api/inbox/items/act"]);
+    // An inbox item exists once a send reaches it, a run once a trigger starts it; the examples'
+    // ids name none (valid: 404, not 422).
+    const NEEDS_ITEM = new Set(["POST /api/inbox/items/act", "POST /api/workflows/{key}/runs/{id}/cancel"]);
     // Conversations begin with an inbound message, never with a POST.
     const sms = await addProvider(key, { channel: "sms", provider: "sandbox", priority: 5 });
     const [started] = await receiveInbound(testEnv, tenantId, [{ channel: "sms", providerConfigId: sms.id, providerMessageId: "SM-openapi", from: "+14155550123", to: "+14155550100", text: "hi", receivedAt: new Date().toISOString() }]);

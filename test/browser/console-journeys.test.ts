@@ -2,8 +2,8 @@
  * The console's product pages in a real headless Chromium against both Workers (bench/stack.mjs),
  * walked as an operator would: audiences and campaigns (create, import a CSV, send an A/B
  * campaign and watch it finish), workflows and runs (build steps in the editor, publish, trigger
- * a test run, read its timeline, cancel one), and conversations (a signed inbound message
- * arrives, the thread is read and answered). Each step checks the page and, where it changed
+ * a test run, read its timeline, cancel one by its key and one alone), and conversations (a
+ * signed inbound message arrives, the thread is read and answered). Each step checks the page and, where it changed
  * something, what the API now says; each page is also checked with axe-core for serious
  * accessibility violations. Screenshots go to SCREENSHOT_DIR as console-*.png.
  */
@@ -276,11 +276,25 @@ describe("workflows and runs", () => {
     expect(await page.evaluate("document.activeElement?.tagName")).toBe("H1");
     const runId = decodeURIComponent(page.url().split("/runs/")[1]!);
     expect((await api("GET", `/api/workflows/runs/${runId}`)).status).toBe("cancelled");
+    // A run without a cancellation key is cancelled on its own.
+    await page.click("text=← welcome");
+    await expect.poll(heading, SETTLE).toBe("Welcome");
+    await page.getByLabel("Recipient id").fill("cy");
+    await page.getByLabel("Recipient email").fill("cy@example.com");
+    await page.getByLabel("Cancellation key").fill("");
+    await page.click("text=Start a test run");
+    await expect.poll(heading, SETTLE).toBe("Run for customer/cy");
+    await expect.poll(() => page.textContent("#run-status .badge"), SETTLE).toBe("waiting");
+    expect(await page.locator("button", { hasText: "Cancel runs with key" }).count()).toBe(0);
+    await page.click("button:text-is('Cancel this run')");
+    await expect.poll(() => page.textContent("#run-status .badge"), SETTLE).toBe("cancelled");
+    expect(await page.locator("button:text-is('Cancel this run')").count()).toBe(0);
+    expect(await page.textContent("dl.facts")).toContain("Cancelled becausecancelled by id");
     await page.click("text=← welcome");
     await expect.poll(heading, SETTLE).toBe("Welcome");
     await page.getByLabel("Run status").selectOption("cancelled");
     await page.click("text=Filter runs");
-    await expect.poll(() => page.locator("[aria-label=Runs] tbody tr").count(), SETTLE).toBe(1);
+    await expect.poll(() => page.locator("[aria-label=Runs] tbody tr").count(), SETTLE).toBe(2);
     await page.click("text=Activate v1");
     await expect.poll(() => page.textContent("#workflow-version"), SETTLE).toContain("active version v1");
     expect((await api("GET", "/api/workflows/welcome")).version).toBe(1);

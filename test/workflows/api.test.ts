@@ -157,5 +157,6 @@ describe("workflow resource", () => {
     const reader = created.json.apiKey as string;
     expect((await call("GET", "/api/workflows", { key: reader })).status).toBe(200);
     expect((await call("POST", "/api/workflows", { key: reader, body: { key: "x", ...v1 } })).status).toBe(403);
+    expect((await call("POST", "/api/workflows/x/runs/0190a0a0-0000-7000-8000-000000000000/cancel", { key: reader })).status).toBe(403);
   });
 });

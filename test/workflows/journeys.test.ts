@@ -103,6 +103,7 @@ describe("cancel", () => {
     for (const r of runs) {
       const run = await waitForRun(key, r.id, finished);
       expect(run.status).toBe("cancelled");
+      expect(run.cancelReason).toBe("cancellation key signup-1");
       expect(run.finishedAt).not.toBeNull();
       expect(stepOf(run, "second")).toBeUndefined();
     }
@@ -130,6 +131,69 @@ describe("cancel", () => {
     const run = await getRunView(runs[0]!.id);
     expect(run.status).toBe("cancelled");
     expect(stepOf(run, "after")).toBeUndefined();
+  });
+});
+
+describe("cancel one run by id", () => {
+  const drip = { key: "drip", name: "Drip", steps: [inApp("first", "one"), { type: "delay", id: "wait", duration: "2d" }, inApp("second", "two")] };
+
+  it("stops that run mid-delay (no later send), keeping the reason, and leaves its siblings running", async () => {
+    await using wf = await introspectWorkflow(env.JOURNEYS);
+    await createWorkflow("drip", key, drip);
+    const { runs } = await trigger(key, "drip", { recipients: [user("u1"), user("u2")] });
+    for (const r of runs) await waitForRun(key, r.id, waitingOn("wait"));
+    const bad = await call("POST", `/api/workflows/drip/runs/${runs[0]!.id}/cancel`, { key, body: { reason: "" } });
+    expect([bad.status, bad.json.errors?.[0]?.field]).toEqual([422, "reason"]);
+    const res = await call("POST", `/api/workflows/drip/runs/${runs[0]!.id}/cancel`, { key, body: { reason: "customer asked to stop" } });
+    expect(res.status, res.text).toBe(200);
+    expect(res.json).toMatchObject({ id: runs[0]!.id, status: "cancelled", cancelReason: "customer asked to stop" });
+    expect(res.json.finishedAt).not.toBeNull();
+    void wf;
+    expect(await (await env.JOURNEYS.get(runs[0]!.id)).status()).toMatchObject({ status: "terminated" });
+    const run = await getRunView(runs[0]!.id);
+    expect(run.status).toBe("cancelled");
+    expect(stepOf(run, "second")).toBeUndefined();
+    expect((await getRunView(runs[1]!.id)).status).toBe("waiting");
+    // Without a body the run says how it was cancelled.
+    const other = await call("POST", `/api/workflows/drip/runs/${runs[1]!.id}/cancel`, { key });
+    expect(other.json).toMatchObject({ status: "cancelled", cancelReason: "cancelled by id" });
+    // The second cancel finds a finished run: a 409 naming its status, and nothing changes.
+    const again = await call("POST", `/api/workflows/drip/runs/${runs[0]!.id}/cancel`, { key });
+    expect(again.status).toBe(409);
+    expect(again.headers.get("content-type")).toContain("application/problem+json");
+    expect(again.json.detail).toContain("cancelled");
+    const audit = await call("GET", "/api/audit-log", { key });
+    expect(audit.json.results.filter((e: any) => e.action === "workflow.run_cancelled")).toHaveLength(2);
+  });
+
+  it("a run that already ran to its end is a 409 naming its status", async () => {
+    await using wf = await introspectWorkflow(env.JOURNEYS);
+    await createWorkflow("once", key, { key: "once", name: "Once", steps: [inApp("only", "hi")] });
+    const { runs } = await trigger(key, "once", { recipients: [user("u1")] });
+    await waitForRun(key, runs[0]!.id, finished);
+    void wf;
+    const res = await call("POST", `/api/workflows/once/runs/${runs[0]!.id}/cancel`, { key });
+    expect(res.status).toBe(409);
+    expect(res.json.detail).toContain("completed");
+    expect((await getRunView(runs[0]!.id)).status).toBe("completed");
+  });
+
+  it("an unknown id, another workflow's key or another tenant's run is a 404 that cancels nothing", async () => {
+    await using wf = await introspectWorkflow(env.JOURNEYS);
+    const other = await createTenant("Other");
+    await createWorkflow("drip", key, drip);
+    await createWorkflow("drip", other.key, drip);
+    const { runs } = await trigger(key, "drip", { recipients: [user("u1")] });
+    await waitForRun(key, runs[0]!.id, waitingOn("wait"));
+    expect((await call("POST", `/api/workflows/drip/runs/${runs[0]!.id}/cancel`, { key: other.key })).status).toBe(404);
+    expect((await call("POST", "/api/workflows/drip/runs/0190a0a0-0000-7000-8000-000000000000/cancel", { key })).status).toBe(404);
+    expect((await call("POST", `/api/workflows/nope/runs/${runs[0]!.id}/cancel`, { key })).status).toBe(404);
+    expect((await getRunView(runs[0]!.id)).status).toBe("waiting");
+    expect(["running", "waiting"]).toContain((await (await env.JOURNEYS.get(runs[0]!.id)).status()).status);
+    // Its own tenant can still cancel it.
+    expect((await call("POST", `/api/workflows/drip/runs/${runs[0]!.id}/cancel`, { key })).status).toBe(200);
+    const [instance] = await wf.get();
+    await instance!.waitForStatus("terminated");
   });
 });
 

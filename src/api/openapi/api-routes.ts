@@ -24,7 +24,7 @@ import { CreateCampaign } from "../../campaigns/create";
 import { SendRequest } from "../../pipeline/send-request";
 import { BusinessEventInput } from "../../automation/event";
 import { TriggerRuleInput } from "../../automation/rule";
-import { CancelRuns, CreateWorkflowDoc, RunsQuery, TriggerInput } from "../routes/workflows";
+import { CancelRun, CancelRuns, CreateWorkflowDoc, RunsQuery, TriggerInput } from "../routes/workflows";
 import { CopyTemplate } from "../routes/workflow-templates";
 import { WorkflowDefinition } from "../../workflows/definition";
 import { ConversationListQuery, MessageListQuery, ReplyRequest } from "../routes/conversations";
@@ -268,6 +268,12 @@ export const API_ROUTES: RouteDoc[] = [
     params: { key: "invoice" },
     success: { status: 202 },
     body: { name: "TriggerWorkflow", schema: TriggerInput, example: { recipients: [{ type: "customer", id: "c1", email: "ada@example.com" }], data: { number: "F-1" }, idempotencyKey: "invoice-F-1", cancellationKey: "invoice-F-1" } },
+  }),
+  journeys("POST /api/workflows/:key/runs/:id/cancel", "Cancel one open run", {
+    description: "The run stops before its next step and its instance is terminated; the answer is the cancelled run, whose `cancelReason` is the optional body's `reason` (else `cancelled by id`). A run that already finished is a 409 naming its status; an unknown run, or one of another workflow, is a 404.",
+    params: { key: "invoice", id: "0190a0a0-0000-7000-8000-000000000000" },
+    success: { status: 200 },
+    body: { name: "CancelRun", schema: CancelRun, example: { reason: "customer asked to stop" }, required: false },
   }),
   journeys("GET /api/workflows/:key/runs", "A workflow's runs, newest first", { params: { key: "invoice" }, query: RunsQuery }),
   journeys("GET /api/workflows/:key/fanouts/:id", "An audience trigger's progress: members when triggered, runs started, failed, pending, state", { params: { key: "invoice", id: "0190a0a0-0000-7000-8000-000000000000" } }),

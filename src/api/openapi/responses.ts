@@ -34,6 +34,7 @@ export const ROUTE_RESPONSES: Record<string, ResponseName> = {
   "PUT /api/workflows/:key": "Workflow",
   "POST /api/workflows/:key/versions/:version/activate": "Workflow",
   "GET /api/workflows/runs/:id": "WorkflowRun",
+  "POST /api/workflows/:key/runs/:id/cancel": "WorkflowRun",
   "GET /api/workflows/:key/runs": "WorkflowRunPage",
   "POST /api/workflow-templates/:key/copy": "Workflow",
   "GET /api/conversations": "ConversationPage",

@@ -10,7 +10,7 @@ import { z } from "zod";
 import type { AppEnv } from "../context";
 import { iso } from "../dto";
 import { audit, recordAudit } from "../audit";
-import { jsonBody, parseWith, queryOf } from "../validate";
+import { jsonBody, optionalJson, parseWith, queryOf } from "../validate";
 import { isUniqueViolation } from "../../db/client";
 import { RUN_STATUSES } from "../../db/schema/workflows";
 import {
@@ -35,7 +35,7 @@ import { EventRecipient } from "../../automation/event";
 import { AppError, notFound } from "../../lib/errors";
 import { uuidv7 } from "../../lib/ids";
 import { WorkflowDefinition, WorkflowKey } from "../../workflows/definition";
-import { cancelRuns, MAX_TRIGGER_RECIPIENTS, startRuns } from "../../workflows/runs";
+import { cancelRun, cancelRuns, MAX_TRIGGER_RECIPIENTS, startRuns } from "../../workflows/runs";
 import { startFanout } from "../../workflows/fanout";
 import { getAudience } from "../../db/audiences";
 import { getFanout, type WorkflowFanoutRow } from "../../db/workflow-fanouts";
@@ -44,6 +44,8 @@ const CreateWorkflow = z.object({ key: WorkflowKey }).passthrough();
 /** The create body as documented: the key plus a definition (the route checks them in that order). */
 export const CreateWorkflowDoc = z.object({ key: WorkflowKey }).and(WorkflowDefinition);
 export const CancelRuns = z.object({ cancellationKey: z.string().min(1).max(255) }).strict();
+/** The by-id cancel's optional body: why, kept on the run as `cancelReason`. */
+export const CancelRun = z.object({ reason: z.string().trim().min(1).max(500).optional() }).strict();
 
 export const TriggerInput = z
   .object({
@@ -101,6 +103,7 @@ export const runDto = (r: WorkflowRunRow, steps: WorkflowRunStepRow[]) => ({
   data: r.data,
   actor: r.actor,
   cancellationKey: r.cancellationKey,
+  cancelReason: r.cancelReason,
   createdAt: iso(r.createdAt),
   updatedAt: iso(r.updatedAt),
   finishedAt: iso(r.finishedAt),
@@ -267,6 +270,22 @@ export const workflows = new Hono<AppEnv>()
     const [f] = await getFanout(c.var.db, c.var.tenantId, c.req.param("id"));
     if (!f || f.workflowKey !== c.req.param("key")) throw notFound("workflow fan-out");
     return c.json(fanoutDto(f));
+  })
+  .post("/:key/runs/:id/cancel", async (c) => {
+    const { db, tenantId } = c.var;
+    const id = c.req.param("id");
+    const { reason } = await optionalJson(c, CancelRun, {});
+    const run = await getRun(db, tenantId, id);
+    if (!run || run.workflowKey !== c.req.param("key")) throw notFound("workflow run");
+    // The guarded update decides, not the read above: a run that finished in between is a 409 too.
+    const why = reason ?? "cancelled by id";
+    if (!(await cancelRun(c.env, tenantId, id, why))) {
+      const now = (await getRun(db, tenantId, id))?.status ?? run.status;
+      throw new AppError("conflict", `run is ${now}: only a running or waiting run can be cancelled`, [{ field: "status", message: now }]);
+    }
+    // The reason is the caller's free text: it stays on the run, not in the audit log (no content there).
+    await recordAudit(c, "workflow.run_cancelled", { resourceId: id, detail: { key: run.workflowKey } });
+    return c.json(runDto((await getRun(db, tenantId, id))!, await stepsOfRuns(db, tenantId, [id])));
   })
   .get("/:key/runs", async (c) => {
     const key = c.req.param("key");

@@ -1,7 +1,8 @@
 // One workflow run: its recipient, data and status, and its step timeline — each step's times,
 // its definition (the inputs it ran with, from the run's version), its outcome and output, and
 // the communications it sent, linked to their own pages. A running or waiting run is re-read
-// until it settles; one started with a cancellation key can be cancelled from here.
+// until it settles; an open run can be cancelled from here, alone or with every run sharing its
+// cancellation key.
 import { api } from "../api.js";
 import { announce, h, statusBadge, when } from "../dom.js";
 import { follow } from "./follow.js";
@@ -45,12 +46,23 @@ export async function render(view, [key, id]) {
 
 function show(view, key, r, defs, polls) {
   const actions = h("div", { class: "actions" });
+  const reread = async () => show(view, key, await api("GET", `/api/workflows/runs/${encodeURIComponent(r.id)}`), defs, 0);
+  if (OPEN.has(r.status)) {
+    actions.append(
+      h("button", { type: "button", class: "secondary", onclick: async () => {
+        // A run that finished meanwhile is a 409 naming its status: say so and show where it ended.
+        const said = await api("POST", `/api/workflows/${encodeURIComponent(key)}/runs/${encodeURIComponent(r.id)}/cancel`).then(() => "Run cancelled.", (err) => err.message);
+        announce(said);
+        await reread();
+      } }, "Cancel this run"),
+    );
+  }
   if (OPEN.has(r.status) && r.cancellationKey) {
     actions.append(
       h("button", { type: "button", class: "secondary", onclick: async () => {
         const { cancelled } = await api("POST", "/api/workflows/runs/cancel", { cancellationKey: r.cancellationKey });
         announce(`${cancelled} run${cancelled === 1 ? "" : "s"} cancelled.`);
-        show(view, key, await api("GET", `/api/workflows/runs/${encodeURIComponent(r.id)}`), defs, 0);
+        await reread();
       } }, `Cancel runs with key ${r.cancellationKey}`),
     );
   }
@@ -68,6 +80,7 @@ function show(view, key, r, defs, polls) {
         ["Started", when(r.createdAt)],
         ["Finished", when(r.finishedAt)],
         ["Cancellation key", r.cancellationKey ?? "—"],
+        ...(r.cancelReason ? [["Cancelled because", r.cancelReason]] : []),
         ["Actor", r.actor ? `${r.actor.type}/${r.actor.id}` : "—"],
       ].flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]),
     ),

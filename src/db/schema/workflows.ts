@@ -65,6 +65,8 @@ export const workflowRun = sqliteTable(
     data: text("data", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     actor: text("actor", { mode: "json" }).$type<{ type: string; id: string; name?: string } | null>(),
     cancellationKey: text("cancellation_key"),
+    /** Why a cancelled run was cancelled (its cancellation key, or the reason given to the by-id cancel). */
+    cancelReason: text("cancel_reason"),
     /** The trigger's idempotency key plus the recipient's position: a replayed trigger finds its runs. */
     idempotencyKey: text("idempotency_key"),
     /** The Workflows instance (JOURNEYS or JOURNEYS_BULK) carrying it; equal to `id`. */

@@ -73,6 +73,8 @@ export const workflows = (t: Transport) => ({
   run: (id: string, o: CallOptions = {}) => t.request<WorkflowRun>("GET", `/api/workflows/runs/${seg(id)}`, o),
   /** Cancels every run started with this cancellationKey. */
   cancelRuns: (cancellationKey: string, o: CallOptions = {}) => t.request<{ cancelled: number }>("POST", "/api/workflows/runs/cancel", { ...o, body: { cancellationKey } }),
+  /** Cancels one open run (it stops before its next step), keeping `reason`; a finished run is a 409 naming its status. */
+  cancelRun: (key: string, id: string, body: { reason?: string } = {}, o: CallOptions = {}) => t.request<WorkflowRun>("POST", `${wf(key)}/runs/${seg(id)}/cancel`, { ...o, body }),
 });
 
 export const workflowTemplates = (t: Transport) => ({

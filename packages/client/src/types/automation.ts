@@ -178,6 +178,8 @@ export type WorkflowRun = {
   data: Json;
   actor: { type: string; id: string; name?: string } | null;
   cancellationKey: string | null;
+  /** Why a cancelled run was cancelled: `cancellation key <key>`, or the reason given to cancelRun. */
+  cancelReason: string | null;
   createdAt: Timestamp | null;
   updatedAt: Timestamp | null;
   finishedAt: Timestamp | null;
