@@ -6,12 +6,10 @@
  * carries the entity, so the entity's history shows them.
  */
 import type { Db } from "../db/client";
-import { runBatch } from "../db/client";
-import { cancelCommunication, eventRow, insertEvent } from "../db/communications";
 import { advanceReminder, claimReminder, findDueReminders, pendingSequenceSends, type ReminderRow } from "../db/reminders";
 import { uuidv7 } from "../lib/ids";
 import type { EventMessage } from "../pipeline/event-message";
-import { announce, statsStatements, transitionOf, type Transition } from "../pipeline/transitions";
+import { cancelByIds } from "../pipeline/cancel";
 import { forTenant, STALE_CLAIM_MS, type AutomationDeps } from "./deps";
 import { dispatch, type SendError } from "./dispatch";
 import type { EventRecipient } from "./event";
@@ -171,15 +169,5 @@ export async function runDueReminders(d: AutomationDeps, now: Date, limit = REMI
 export async function cancelPendingSends(db: Db, events: Queue<EventMessage>, tenantId: string, sequenceIds: string[], reason: string, now: Date) {
   if (sequenceIds.length === 0) return 0;
   const pending = await pendingSequenceSends(db, tenantId, sequenceIds);
-  const moved: Transition[] = [];
-  for (const p of pending) {
-    const cancelled = await cancelCommunication(db, tenantId, p.id, now);
-    if (cancelled) moved.push(transitionOf(cancelled, "cancelled", now));
-  }
-  await runBatch(db, [
-    ...moved.map((t) => insertEvent(db, eventRow({ tenantId, communicationId: t.communicationId, kind: "status", status: "cancelled", detail: { reason }, createdAt: now }))),
-    ...statsStatements(db, moved),
-  ]);
-  await announce(events, moved);
-  return moved.length;
+  return cancelByIds({ EVENT_QUEUE: events }, db, tenantId, pending.map((p) => p.id), { reason }, now);
 }

@@ -202,14 +202,6 @@ function updateClaimedSql(keys: string[]) {
 
 export const CANCELLABLE: CommunicationStatus[] = ["scheduled", "queued"];
 
-export const cancelCommunication = (db: Db, tenantId: string, id: string, now: Date) =>
-  db
-    .update(communication)
-    .set({ status: "cancelled", cancelledAt: now, updatedAt: now })
-    .where(and(eq(communication.tenantId, tenantId), eq(communication.id, id), inArray(communication.status, CANCELLABLE)))
-    .returning()
-    .get();
-
 /** Marks a communication failed unless it already reached a state past sending. */
 export const failUnfinished = (db: Db, tenantId: string, id: string, reason: string, now: Date) =>
   db

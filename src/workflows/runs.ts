@@ -13,6 +13,7 @@ import { cancelById, cancelByKey, insertRuns, openRunsOf, runsByIdempotency } fr
 import { cancelFanoutsByKey } from "../db/workflow-fanouts";
 import type { Env } from "../env";
 import { uuidv7 } from "../lib/ids";
+import { cancelRunSends } from "../pipeline/cancel";
 import type { JourneyParams } from "./engine";
 import type { Actor } from "./steps/types";
 
@@ -105,24 +106,29 @@ export async function startRuns(env: Env, t: Trigger, now = new Date()): Promise
 
 /**
  * Stops audience fan-outs under the key (members not reached yet get no run), marks every open
- * run under it cancelled, then terminates their instances. The fan-outs go first: a page that was
- * starting runs meanwhile sees the cancel when it moves its cursor and cancels its own runs.
+ * run under it cancelled, then terminates their instances and cancels the sends they created that
+ * have not gone out (scheduled by quiet hours or a send time, or still queued). The fan-outs go
+ * first: a page that was starting runs meanwhile sees the cancel when it moves its cursor and
+ * cancels its own runs.
  */
 export async function cancelRuns(env: Env, tenantId: string, cancellationKey: string, now = new Date()): Promise<{ runs: number; fanouts: number }> {
   const db = database(env.DB);
   const fanouts = await cancelFanoutsByKey(db, tenantId, cancellationKey, now);
   const cancelled = await cancelByKey(db, tenantId, cancellationKey, `cancellation key ${cancellationKey}`, now);
   await terminateAll(env, cancelled);
+  await cancelRunSends(env, db, tenantId, cancelled.map((r) => r.id), now);
   return { runs: cancelled.length, fanouts: fanouts.length };
 }
 
 /**
- * Cancels one run the same way: the row first, then its instance. Answers false when the run was
+ * Cancels one run the same way: the row first, then its instance, then its pending sends. Answers false when the run was
  * not open (unknown, another tenant's, or finished meanwhile), so the caller can say which.
  */
 export async function cancelRun(env: Env, tenantId: string, runId: string, reason: string, now = new Date()): Promise<boolean> {
-  const cancelled = await cancelById(database(env.DB), tenantId, runId, reason, now);
+  const db = database(env.DB);
+  const cancelled = await cancelById(db, tenantId, runId, reason, now);
   await terminateAll(env, cancelled);
+  await cancelRunSends(env, db, tenantId, cancelled.map((r) => r.id), now);
   return cancelled.length > 0;
 }
 

@@ -116,6 +116,25 @@ describe("cancel", () => {
     expect((await call("POST", "/api/workflows/runs/cancel", { key, body: { cancellationKey: "signup-1" } })).json).toEqual({ cancelled: 0, fanouts: 0 });
   });
 
+  it("cancels the sends a cancelled run created that have not gone out", async () => {
+    await using wf = await introspectWorkflow(env.JOURNEYS);
+    await call("POST", "/api/providers", { key, body: { channel: "sms", provider: "sandbox" } });
+    // The recipient's quiet hours hold the run's SMS as `scheduled` (a window around now, in UTC).
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    const quiet = await call("PATCH", "/api/communication-preferences/user/q1", { key, body: { timezone: "UTC", quietHours: { start: hhmm(Date.now() - 3_600_000), end: hhmm(Date.now() + 3 * 3_600_000) } } });
+    expect(quiet.status, quiet.text).toBe(200);
+    await createWorkflow("quiet", key, { key: "quiet", name: "Quiet", steps: [{ type: "send", id: "sms", channel: "sms", content: "Your invoice is due" }, { type: "delay", id: "wait", duration: "2d" }] });
+    const { runs } = await trigger(key, "quiet", { recipients: [{ type: "user", id: "q1", phone: "+14155550100" }], cancellationKey: "q-1" });
+    const run = await waitForRun(key, runs[0]!.id, waitingOn("wait"));
+    const [id] = stepOf(run, "sms").communicationIds;
+    expect((await call("GET", `/api/communications/${id}`, { key })).json.status).toBe("scheduled");
+    expect((await call("POST", "/api/workflows/runs/cancel", { key, body: { cancellationKey: "q-1" } })).json).toEqual({ cancelled: 1, fanouts: 0 });
+    const sms = (await call("GET", `/api/communications/${id}`, { key })).json;
+    expect(sms.status).toBe("cancelled");
+    expect(sms.events).toContainEqual(expect.objectContaining({ kind: "status", status: "cancelled", detail: { reason: "workflow run cancelled" } }));
+    void wf;
+  });
+
   it("a run marked cancelled stops at its next step even if its instance was not terminated", async () => {
     await using wf = await introspectWorkflow(env.JOURNEYS);
     await wf.modifyAll(async (m) => m.disableSleeps());

@@ -6,12 +6,8 @@ import { communicationDto, storedStatuses, timelineDto } from "../dto";
 import { optionalJson, parseWith, queryOf } from "../validate";
 import { acceptContext } from "./send";
 import { attachmentChecker, copyAttachments, orUnstash, storedKeys } from "../../pipeline/attachments";
-import { runBatch } from "../../db/client";
 import {
-  cancelCommunication,
-  eventRow,
   getCommunication,
-  insertEvent,
   listCommunications,
   listEvents,
   CANCELLABLE,
@@ -22,7 +18,7 @@ import { buildPlanned, storeAndEnqueue } from "../../pipeline/accept";
 import { withinQuota } from "../../durable/quota";
 import { loadRecipients, planSend } from "../../pipeline/plan";
 import { SendRequest } from "../../pipeline/send-request";
-import { announce, statsStatements, transitionOf } from "../../pipeline/transitions";
+import { cancelOne } from "../../pipeline/cancel";
 
 /** `YYYY-MM-DD` (a whole day) or an ISO date-time. */
 const day = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
@@ -121,8 +117,7 @@ export const communications = new Hono<AppEnv>()
   })
   .post("/:id/cancel", async (c) => {
     const { db, tenantId } = c.var;
-    const now = new Date();
-    const cancelled = await cancelCommunication(db, tenantId, c.req.param("id"), now);
+    const cancelled = await cancelOne(c.env, db, tenantId, c.req.param("id"), { by: c.var.apiKeyId });
     if (!cancelled) {
       const row = await getCommunication(db, tenantId, c.req.param("id"));
       if (!row) throw notFound("communication");
@@ -133,11 +128,5 @@ export const communications = new Hono<AppEnv>()
           : `a ${row.status} communication cannot be cancelled; only ${CANCELLABLE.join(" or ")} ones can`,
       );
     }
-    const moved = [transitionOf(cancelled, "cancelled", now)];
-    await runBatch(db, [
-      insertEvent(db, eventRow({ tenantId, communicationId: cancelled.id, kind: "status", status: "cancelled", detail: { by: c.var.apiKeyId }, createdAt: now })),
-      ...statsStatements(db, moved),
-    ]);
-    await announce(c.env.EVENT_QUEUE, moved);
     return c.json(communicationDto(cancelled));
   });
