@@ -69,11 +69,20 @@ export function deliveryRows(m: StatusEvent, c: CommunicationRow, endpoints: Web
       metadata: c.metadata,
     },
   });
-  return endpoints.map((e) => pendingDelivery(m.tenantId, e.id, { eventId: `evt_${c.id}_${m.status}`, eventType: type, payload }, now));
+  return endpoints.map((e) => pendingDelivery(m.tenantId, e.id, { eventId: `evt_${c.id}_${m.status}`, eventType: type, payload, subjectId: c.id }, now));
 }
 
-/** A delivery-log row not yet attempted: what every event type writes, one per endpoint. */
-export const pendingDelivery = (tenantId: string, endpointId: string, event: { eventId: string; eventType: string; payload: string }, now: Date): WebhookDeliveryRow => ({
+/**
+ * A delivery-log row not yet attempted: what every event type writes, one per endpoint. The
+ * subject is what the payload is about (a communication, or a message's conversation): erasure
+ * finds the row by it (src/db/webhook-privacy.ts).
+ */
+export const pendingDelivery = (
+  tenantId: string,
+  endpointId: string,
+  event: { eventId: string; eventType: string; payload: string; subjectId: string },
+  now: Date,
+): WebhookDeliveryRow => ({
   id: uuidv7(now.getTime()),
   tenantId,
   endpointId,
@@ -84,6 +93,7 @@ export const pendingDelivery = (tenantId: string, endpointId: string, event: { e
   lastError: null,
   createdAt: now,
   updatedAt: now,
+  redacted: null,
 });
 
 /** What one attempt's read leads to: nothing to do, a failure without a call, or a call. */
@@ -94,6 +104,8 @@ export type AttemptPlan =
 
 export function planAttempt(config: Config, delivery: WebhookDeliveryRow | undefined, endpoint: WebhookEndpointRow | null | undefined, now: Date): AttemptPlan {
   if (!delivery || delivery.status !== "pending") return { kind: "done" };
+  // Erasure cancels a pending delivery; an attempt that raced it may have put it back to pending.
+  if (delivery.redacted) return { kind: "refuse", patch: { status: "failed", lastError: "cancelled: recipient erased before delivery", updatedAt: now } };
   if (!endpoint || !endpoint.enabled) return { kind: "refuse", patch: { status: "failed", lastError: "endpoint deleted or disabled", updatedAt: now } };
   // Checked again at each attempt: the rules may have tightened since the endpoint was saved (an
   // endpoint on a private address, accepted once on a developer's machine, is never called).
