@@ -94,6 +94,13 @@ describe("recipient erasure and tenant webhook payloads", () => {
     expect(events.sent).toHaveLength(0);
     const bobRow = about(after, s.bob.id)[0]!;
     expect((await call("POST", `/api/webhooks/${s.ep}/deliveries/${bobRow.id}/replay`, { key: s.key })).status).toBe(202);
+
+    // An erasure that ran before deliveries were covered (the row kept its content) is completed
+    // by erasing again: the communications are found by the pseudonym they carry now.
+    const statusRow = about(before, s.ada.id)[0]!;
+    await env.DB.prepare("UPDATE webhook_delivery SET payload = ?1, redacted = NULL WHERE id = ?2").bind(JSON.stringify(statusRow.payload), statusRow.id).run();
+    expect((await call("DELETE", "/api/recipients/customer/ada", { key: s.key })).status).toBe(200);
+    expect((await deliveries(s.key, s.ep)).find((d) => d.id === statusRow.id)).toMatchObject({ redacted: "erased", payload: { data: null } });
   });
 
   it("cancels a delivery still pending at erasure time: its old content is never sent, even after a racing attempt", async () => {

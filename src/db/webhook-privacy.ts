@@ -12,7 +12,8 @@
  */
 import { and, eq, inArray, isNull, lt, ne, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { webhookDelivery } from "./schema";
+import { communication, webhookDelivery } from "./schema";
+import type { RecipientRef } from "./recipients";
 import { chunk } from "../lib/chunk";
 
 export type Redaction = "erased" | "expired";
@@ -33,16 +34,40 @@ const redaction = (reason: Redaction, now: Date) => ({
 });
 
 /**
- * Erasure: stubs every delivery about these subjects (communication or conversation ids), as
- * statements for the erasure's batch, at most PART ids each.
+ * Erasure: stubs every delivery about these subjects (conversation ids), as statements for the
+ * erasure's batch, at most PART ids each.
  */
 export const eraseDeliveries = (db: Db, tenantId: string, subjectIds: string[], now: Date) =>
   chunk(subjectIds, PART).map((part) =>
     db
       .update(webhookDelivery)
       .set(redaction("erased", now))
-      .where(and(eq(webhookDelivery.tenantId, tenantId), inArray(webhookDelivery.subjectId, part))),
+      .where(and(eq(webhookDelivery.tenantId, tenantId), isNull(webhookDelivery.redacted), inArray(webhookDelivery.subjectId, part))),
   );
+
+/**
+ * Erasure of the deliveries about a recipient's communications (status and inbox.action events),
+ * found through the communications already renamed to the pseudonym: one statement however many
+ * there are, and an erasure that stopped part-way, or ran before deliveries were covered, is
+ * completed by running it again.
+ */
+export const eraseDeliveriesOfCommunications = (db: Db, r: RecipientRef, pseudonym: string, now: Date) =>
+  db
+    .update(webhookDelivery)
+    .set(redaction("erased", now))
+    .where(
+      and(
+        eq(webhookDelivery.tenantId, r.tenantId),
+        isNull(webhookDelivery.redacted),
+        inArray(
+          webhookDelivery.subjectId,
+          db
+            .select({ id: communication.id })
+            .from(communication)
+            .where(and(eq(communication.tenantId, r.tenantId), eq(communication.recipientType, r.recipientType), eq(communication.recipientId, pseudonym))),
+        ),
+      ),
+    );
 
 /**
  * Retention: up to `limit` finished (succeeded or failed) deliveries created before `cutoff` lose

@@ -37,7 +37,7 @@ import { deleteStored, storedKeys } from "../../pipeline/attachments";
 import { messagesOfThreads, threadsOfRecipient } from "../../db/conversation-privacy";
 import { eraseConversations } from "../../conversations/privacy";
 import { conversationDto, messageDto } from "./conversations";
-import { eraseDeliveries } from "../../db/webhook-privacy";
+import { eraseDeliveriesOfCommunications } from "../../db/webhook-privacy";
 
 const Recipient = z.object({ type: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug"), id: z.string().min(1).max(255) });
 
@@ -106,7 +106,7 @@ export const recipients = new Hono<AppEnv>()
     let erased = 0;
     for (let page = await communicationsOf(db, r, MAX_COMMUNICATIONS); page.length; page = await communicationsOf(db, r, MAX_COMMUNICATIONS)) {
       const ids = page.map((x) => x.id);
-      await runBatch(db, [...chunks(ids).map((part) => redactEvents(db, r.tenantId, part)), ...eraseDeliveries(db, r.tenantId, ids, now), redactCommunications(db, r, pseudonym)]);
+      await runBatch(db, [...chunks(ids).map((part) => redactEvents(db, r.tenantId, part)), redactCommunications(db, r, pseudonym)]);
       await deleteStored(c.env.ATTACHMENTS, storedKeys(page));
       erased += ids.length;
     }
@@ -114,6 +114,8 @@ export const recipients = new Hono<AppEnv>()
     await runBatch(db, [
       // That an erasure happened, with counts only: the recipient's own opaque id is all it names.
       audit(c, "recipient.erased", { resourceId: `${type}/${id}`, detail: { communications: erased, conversations: threads.conversations, consents: consents.length, suppressions: suppressions.length } }),
+      // After the loop: it finds them by the pseudonym their communications now carry.
+      eraseDeliveriesOfCommunications(db, r, pseudonym, now),
       deleteConsents(db, r),
       deleteDevicesOf(db, r),
       deleteMemberships(db, r.tenantId, type, id),
