@@ -1,15 +1,16 @@
 /**
  * Tenant webhook payloads under data-protection requests and retention: erasing a recipient stubs
- * the stored payloads of their status, message.received and inbox events (nobody else's, no other
+ * the stored payloads of their status, message.received and inbox.action events (nobody else's, no other
  * tenant's), cancels what was still pending so the old content is never sent, and a stubbed
  * delivery cannot be replayed; retention stubs only finished deliveries older than the cutoff.
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { call, captureEvents, captureQueue, mockProviders, runDelivery, type RecordedRequest } from "./helpers";
+import { call, captureEvents, captureQueue, mockProviders, runDelivery, testEnv, type RecordedRequest } from "./helpers";
 import { inbound, PHONE, receive, sendAndDeliver, tenantWithSandbox } from "./conversations/fixtures";
 import { applyRetention } from "../src/pipeline/retention";
 import { database } from "../src/db/client";
+import { emitInboxAction } from "../src/inbox/action-event";
 
 const HOOK = "https://hooks.acme.test";
 const BOB_PHONE = "+14155550177";
@@ -49,12 +50,14 @@ async function seed() {
   const ep = await endpoint(t.key);
   const ada = await sendAndDeliver(t.key, queue, { recipientType: "customer", recipientId: "ada", content: "Your code is 998877" });
   const bob = await sendAndDeliver(t.key, queue, { recipientType: "customer", recipientId: "bob", recipientContact: BOB_PHONE, content: "Hello Bob" });
+  // Each pressed an event button on their inbox item.
+  for (const c of [ada, bob]) await emitInboxAction(testEnv, t.tenantId, { itemId: c.id, index: 0, label: "Pay", event: "invoice.pay", data: { note: `from ${c.recipientId}` }, at: new Date() });
   const [adaMsg, bobMsg] = await receive(t.tenantId, [inbound(t.configs.sms!, { text: "Ada's secret reply" }), inbound(t.configs.sms!, { from: BOB_PHONE, text: "Bob's reply" })]);
   await drainEvents();
   return { ...t, ep, ada, bob, adaMsg: adaMsg!, bobMsg: bobMsg! };
 }
 
-const about = (rows: any[], id: string) => rows.filter((d) => d.payload.data?.id === id || d.payload.data?.conversationId === id);
+const about = (rows: any[], id: string) => rows.filter((d) => [d.payload.data?.id, d.payload.data?.conversationId, d.payload.data?.communicationId].includes(id));
 
 describe("recipient erasure and tenant webhook payloads", () => {
   it("stubs the recipient's delivered status and message.received payloads, leaves bob's and another tenant's, and refuses to replay a stub", async () => {
@@ -62,7 +65,7 @@ describe("recipient erasure and tenant webhook payloads", () => {
     const other = await seed();
     const before = await deliveries(s.key, s.ep);
     const adaRows = [...about(before, s.ada.id), ...about(before, s.adaMsg.conversationId)];
-    expect(adaRows.map((d) => d.eventType).sort()).toEqual(["communication.delivered", "communication.sent", "message.received"]);
+    expect(adaRows.map((d) => d.eventType).sort()).toEqual(["communication.delivered", "communication.sent", "inbox.action", "message.received"]);
     expect(adaRows.every((d) => d.status === "succeeded" && d.attempts === 1)).toBe(true);
 
     const erased = await call("DELETE", "/api/recipients/customer/ada", { key: s.key });
@@ -77,11 +80,12 @@ describe("recipient erasure and tenant webhook payloads", () => {
     }
     const untouched = (rows: any[]) => rows.filter((d) => !adaRows.some((a) => a.id === d.id));
     expect(untouched(after)).toEqual(untouched(before));
-    expect(untouched(after).map((d) => (d.eventType === "message.received" ? d.payload.data.text : d.payload.data.recipientId)).sort()).toEqual(["Bob's reply", "bob", "bob"]);
+    expect(untouched(after).map((d) => (d.eventType === "message.received" ? d.payload.data.text : d.payload.data.recipientId)).sort()).toEqual(["Bob's reply", "bob", "bob", "bob"]);
     const stored = (await rawPayloads(s.tenantId)).join("\n");
     expect(stored).not.toContain("Ada's secret reply");
     expect(stored).not.toContain(PHONE);
     expect(stored).not.toContain('"ada"');
+    expect(stored).not.toContain("from ada");
 
     // Another tenant's ada is another person.
     expect((await rawPayloads(other.tenantId)).join("\n")).toContain("Ada's secret reply");
