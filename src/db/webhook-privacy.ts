@@ -18,16 +18,19 @@ import { chunk } from "../lib/chunk";
 
 export type Redaction = "erased" | "expired";
 
+export const CANCELLED_BY_ERASURE = "cancelled: recipient erased before delivery";
+
 /** The ids bound per statement: D1 binds at most 100 parameters, and the update binds a few. */
 const PART = 80;
 
 const stub = (reason: Redaction) =>
   sql`json_object('type', ${webhookDelivery.eventType}, 'timestamp', CASE WHEN json_valid(${webhookDelivery.payload}) THEN json_extract(${webhookDelivery.payload}, '$.timestamp') END, 'data', json('null'), 'redacted', ${reason})`;
 
+/** The pending branches only ever apply to erasure: retention leaves pending deliveries alone. */
 const redaction = (reason: Redaction, now: Date) => ({
   payload: stub(reason),
   redacted: reason,
-  lastError: sql`CASE WHEN ${webhookDelivery.status} = 'pending' THEN ${"cancelled: recipient erased before delivery"} WHEN ${webhookDelivery.lastError} IS NULL THEN NULL ELSE ${`[${reason}]`} END`,
+  lastError: sql`CASE WHEN ${webhookDelivery.status} = 'pending' THEN ${CANCELLED_BY_ERASURE} WHEN ${webhookDelivery.lastError} IS NULL THEN NULL ELSE ${`[${reason}]`} END`,
   // The cancelled ones change status, so their time moves; the others keep theirs.
   updatedAt: sql`CASE WHEN ${webhookDelivery.status} = 'pending' THEN ${now.getTime()} ELSE ${webhookDelivery.updatedAt} END`,
   status: sql`CASE WHEN ${webhookDelivery.status} = 'pending' THEN 'failed' ELSE ${webhookDelivery.status} END`,

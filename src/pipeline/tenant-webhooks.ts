@@ -19,6 +19,7 @@ import { unsafeUrlReason } from "../lib/url-guard";
 import { uuidv7 } from "../lib/ids";
 import { signWebhook } from "../lib/standard-webhooks";
 import type { EventMessage } from "./event-message";
+import { CANCELLED_BY_ERASURE } from "../db/webhook-privacy";
 
 /** Seconds before attempt 2, 3, …; after the last, the delivery is failed (and can be replayed). */
 export const WEBHOOK_RETRY_DELAYS = [10, 60, 300, 1800, 7200] as const;
@@ -105,7 +106,7 @@ export type AttemptPlan =
 export function planAttempt(config: Config, delivery: WebhookDeliveryRow | undefined, endpoint: WebhookEndpointRow | null | undefined, now: Date): AttemptPlan {
   if (!delivery || delivery.status !== "pending") return { kind: "done" };
   // Erasure cancels a pending delivery; an attempt that raced it may have put it back to pending.
-  if (delivery.redacted) return { kind: "refuse", patch: { status: "failed", lastError: "cancelled: recipient erased before delivery", updatedAt: now } };
+  if (delivery.redacted) return { kind: "refuse", patch: { status: "failed", lastError: CANCELLED_BY_ERASURE, updatedAt: now } };
   if (!endpoint || !endpoint.enabled) return { kind: "refuse", patch: { status: "failed", lastError: "endpoint deleted or disabled", updatedAt: now } };
   // Checked again at each attempt: the rules may have tightened since the endpoint was saved (an
   // endpoint on a private address, accepted once on a developer's machine, is never called).
