@@ -39,7 +39,7 @@ export default {
     );
     ctx.waitUntil(
       applyRetention(database(env.DB), env.ATTACHMENTS, new Date(controller.scheduledTime)).then((r) => {
-        if (r.redacted || r.redactedMessages || r.expiredKeys || r.expiredChunks || r.expiredAudit) console.log(JSON.stringify({ msg: "retention", ...r }));
+        if (r.redacted || r.redactedMessages || r.redactedDeliveries || r.expiredKeys || r.expiredChunks || r.expiredAudit) console.log(JSON.stringify({ msg: "retention", ...r }));
       }),
     );
     // Due reminder steps, closed digests, lost business events, retention (src/automation/cron.ts).

@@ -17,6 +17,7 @@ import {
   threadsOfRecipient,
 } from "../db/conversation-privacy";
 import { deleteStored } from "../pipeline/attachments";
+import { eraseDeliveries } from "../db/webhook-privacy";
 
 const THREADS_PER_PAGE = 500;
 
@@ -24,14 +25,15 @@ const THREADS_PER_PAGE = 500;
  * Erases every thread of the recipient (see threadsOfRecipient). Erasing a page changes the
  * threads' contacts and recipient ids, so the next look finds only the rest.
  */
-export async function eraseConversations(db: Db, bucket: R2Bucket, r: RecipientRef, contacts: string[], pseudonym: string) {
+export async function eraseConversations(db: Db, bucket: R2Bucket, r: RecipientRef, contacts: string[], pseudonym: string, now: Date) {
   let conversations = 0;
   let media = 0;
   for (let page = await threadsOfRecipient(db, r, contacts, THREADS_PER_PAGE); page.length; page = await threadsOfRecipient(db, r, contacts, THREADS_PER_PAGE)) {
     const ids = page.map((t) => t.id);
     const keys = await storedMediaOfThreads(db, r.tenantId, ids);
     await deleteStored(bucket, keys);
-    await runBatch(db, eraseThreads(db, r, ids, pseudonym));
+    // Their message.received webhook payloads go in the same batch (src/db/webhook-privacy.ts).
+    await runBatch(db, [...eraseThreads(db, r, ids, pseudonym), ...eraseDeliveries(db, r.tenantId, ids, now)]);
     conversations += ids.length;
     media += keys.length;
   }

@@ -6,7 +6,7 @@
  */
 import type { ConversationMessageRow } from "../db/conversations";
 import type { WebhookDeliveryRow, WebhookEndpointRow } from "../db/webhooks";
-import { uuidv7 } from "../lib/ids";
+import { pendingDelivery } from "../pipeline/tenant-webhooks";
 import type { InboundMessage } from "./inbound";
 import type { Decision } from "./thread";
 import { mediaDto } from "./media";
@@ -47,19 +47,6 @@ export function receivedDeliveries(endpoints: WebhookEndpointRow[], received: Re
   if (to.length === 0) return [];
   return received.flatMap((r) => {
     const payload = JSON.stringify(receivedPayload(r));
-    return to.map((e) => ({
-      id: uuidv7(now.getTime()),
-      tenantId: r.row.tenantId,
-      endpointId: e.id,
-      eventId: `evt_msg_${r.row.id}`,
-      eventType: MESSAGE_RECEIVED,
-      payload,
-      status: "pending",
-      attempts: 0,
-      lastStatusCode: null,
-      lastError: null,
-      createdAt: now,
-      updatedAt: now,
-    }));
+    return to.map((e) => pendingDelivery(r.row.tenantId, e.id, { eventId: `evt_msg_${r.row.id}`, eventType: MESSAGE_RECEIVED, payload, subjectId: r.row.conversationId }, now));
   });
 }

@@ -43,7 +43,7 @@ export async function emitInboxAction(env: Pick<Env, "DB" | "EVENT_QUEUE">, tena
       actedAt: taken.at.toISOString(),
     },
   });
-  const event = { eventId: `evt_inbox_${taken.itemId}_${taken.index}`, eventType: INBOX_ACTION, payload };
+  const event = { eventId: `evt_inbox_${taken.itemId}_${taken.index}`, eventType: INBOX_ACTION, payload, subjectId: taken.itemId };
   const rows = to.map((e) => ({ ...pendingDelivery(tenantId, e.id, event, taken.at), id: `${event.eventId}_${e.id}` }));
   await runBatch(db, rows.map((r) => insertDelivery(db, r).onConflictDoNothing()));
   // After the commit: a lost queue send leaves the row pending in the delivery log, to replay.

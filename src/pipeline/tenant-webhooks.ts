@@ -19,6 +19,7 @@ import { unsafeUrlReason } from "../lib/url-guard";
 import { uuidv7 } from "../lib/ids";
 import { signWebhook } from "../lib/standard-webhooks";
 import type { EventMessage } from "./event-message";
+import { CANCELLED_BY_ERASURE } from "../db/webhook-privacy";
 
 /** Seconds before attempt 2, 3, …; after the last, the delivery is failed (and can be replayed). */
 export const WEBHOOK_RETRY_DELAYS = [10, 60, 300, 1800, 7200] as const;
@@ -69,11 +70,20 @@ export function deliveryRows(m: StatusEvent, c: CommunicationRow, endpoints: Web
       metadata: c.metadata,
     },
   });
-  return endpoints.map((e) => pendingDelivery(m.tenantId, e.id, { eventId: `evt_${c.id}_${m.status}`, eventType: type, payload }, now));
+  return endpoints.map((e) => pendingDelivery(m.tenantId, e.id, { eventId: `evt_${c.id}_${m.status}`, eventType: type, payload, subjectId: c.id }, now));
 }
 
-/** A delivery-log row not yet attempted: what every event type writes, one per endpoint. */
-export const pendingDelivery = (tenantId: string, endpointId: string, event: { eventId: string; eventType: string; payload: string }, now: Date): WebhookDeliveryRow => ({
+/**
+ * A delivery-log row not yet attempted: what every event type writes, one per endpoint. The
+ * subject is what the payload is about (a communication, or a message's conversation): erasure
+ * finds the row by it (src/db/webhook-privacy.ts).
+ */
+export const pendingDelivery = (
+  tenantId: string,
+  endpointId: string,
+  event: { eventId: string; eventType: string; payload: string; subjectId: string },
+  now: Date,
+): WebhookDeliveryRow => ({
   id: uuidv7(now.getTime()),
   tenantId,
   endpointId,
@@ -84,6 +94,7 @@ export const pendingDelivery = (tenantId: string, endpointId: string, event: { e
   lastError: null,
   createdAt: now,
   updatedAt: now,
+  redacted: null,
 });
 
 /** What one attempt's read leads to: nothing to do, a failure without a call, or a call. */
@@ -94,6 +105,8 @@ export type AttemptPlan =
 
 export function planAttempt(config: Config, delivery: WebhookDeliveryRow | undefined, endpoint: WebhookEndpointRow | null | undefined, now: Date): AttemptPlan {
   if (!delivery || delivery.status !== "pending") return { kind: "done" };
+  // Erasure cancels a pending delivery; an attempt that raced it may have put it back to pending.
+  if (delivery.redacted) return { kind: "refuse", patch: { status: "failed", lastError: CANCELLED_BY_ERASURE, updatedAt: now } };
   if (!endpoint || !endpoint.enabled) return { kind: "refuse", patch: { status: "failed", lastError: "endpoint deleted or disabled", updatedAt: now } };
   // Checked again at each attempt: the rules may have tightened since the endpoint was saved (an
   // endpoint on a private address, accepted once on a developer's machine, is never called).

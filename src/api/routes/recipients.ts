@@ -3,7 +3,8 @@
  * returns everything Herald holds about them as JSON; `DELETE /api/recipients/:type/:id` erases it
  * — communications redacted in place (stored attachment files deleted), conversations blanked
  * (their media deleted from R2, src/conversations/privacy.ts), timeline details, consents,
- * suppressions, push devices and the inbox gone —
+ * suppressions, push devices and the inbox gone, tenant webhook payloads about them stubbed
+ * (src/db/webhook-privacy.ts) —
  * and leaves only an opt-out marker, so messaging them again needs a new, deliberate opt-in.
  */
 import { Hono } from "hono";
@@ -36,6 +37,7 @@ import { deleteStored, storedKeys } from "../../pipeline/attachments";
 import { messagesOfThreads, threadsOfRecipient } from "../../db/conversation-privacy";
 import { eraseConversations } from "../../conversations/privacy";
 import { conversationDto, messageDto } from "./conversations";
+import { eraseDeliveriesOfCommunications } from "../../db/webhook-privacy";
 
 const Recipient = z.object({ type: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug"), id: z.string().min(1).max(255) });
 
@@ -108,10 +110,12 @@ export const recipients = new Hono<AppEnv>()
       await deleteStored(c.env.ATTACHMENTS, storedKeys(page));
       erased += ids.length;
     }
-    const threads = await eraseConversations(db, c.env.ATTACHMENTS, r, contacts, pseudonym);
+    const threads = await eraseConversations(db, c.env.ATTACHMENTS, r, contacts, pseudonym, now);
     await runBatch(db, [
       // That an erasure happened, with counts only: the recipient's own opaque id is all it names.
       audit(c, "recipient.erased", { resourceId: `${type}/${id}`, detail: { communications: erased, conversations: threads.conversations, consents: consents.length, suppressions: suppressions.length } }),
+      // After the loop: it finds them by the pseudonym their communications now carry.
+      eraseDeliveriesOfCommunications(db, r, pseudonym, now),
       deleteConsents(db, r),
       deleteDevicesOf(db, r),
       deleteMemberships(db, r.tenantId, type, id),

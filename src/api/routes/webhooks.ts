@@ -67,6 +67,8 @@ export const deliveryDto = (d: WebhookDeliveryRow) => ({
   lastStatusCode: d.lastStatusCode,
   lastError: d.lastError,
   payload: JSON.parse(d.payload) as unknown,
+  /** "erased" (recipient erasure) or "expired" (retention) once the payload is a stub. */
+  redacted: d.redacted,
   createdAt: d.createdAt.toISOString(),
   updatedAt: d.updatedAt.toISOString(),
 });
@@ -137,6 +139,8 @@ export const webhooks = new Hono<AppEnv>()
     const { db, tenantId } = c.var;
     const d = await getDelivery(db, tenantId, c.req.param("deliveryId"));
     if (!d || d.endpointId !== c.req.param("id")) throw notFound("webhook delivery");
+    // Sending the stub would tell the receiver nothing, under the real event's webhook-id.
+    if (d.redacted) throw new AppError("conflict", d.redacted === "erased" ? "webhook delivery payload was erased with its recipient; it cannot be replayed" : "webhook delivery payload was removed by the retention policy; it cannot be replayed");
     const replayed = await updateDelivery(db, tenantId, d.id, { status: "pending", attempts: 0, updatedAt: new Date() });
     await c.env.EVENT_QUEUE.send({ kind: "delivery", tenantId, deliveryId: d.id });
     return c.json(deliveryDto(replayed!), 202);

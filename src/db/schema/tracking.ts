@@ -105,8 +105,16 @@ export const webhookDelivery = sqliteTable(
     lastError: text("last_error"),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+    /** What the payload is about, for erasure: the communication, or a message's conversation. */
+    subjectId: text("subject_id"),
+    /** Set once the payload is a stub (src/db/webhook-privacy.ts); it is never sent again. */
+    redacted: text("redacted").$type<"erased" | "expired">(),
   },
-  (t) => [index("idx_webhook_delivery_endpoint").on(t.tenantId, t.endpointId, t.createdAt)],
+  (t) => [
+    index("idx_webhook_delivery_endpoint").on(t.tenantId, t.endpointId, t.createdAt),
+    index("idx_webhook_delivery_subject").on(t.tenantId, t.subjectId),
+    index("idx_webhook_delivery_tenant_created").on(t.tenantId, t.createdAt),
+  ],
 );
 
 /** Per provider config and day: how often silent failover left it behind. */
