@@ -1,9 +1,11 @@
 /**
- * Starting, cancelling and signalling runs. A trigger writes one workflow_run row per recipient
- * (in chunked D1 batches; the idempotency key makes a replayed trigger find the same rows) and
- * then creates their Workflows instances in batches of 100 (createBatch's limit). A cancel marks
- * the rows first, so a run the terminate call misses still stops before its next step (the
- * interpreter checks the flag). Business events reach waiting runs through `sendEvent`.
+ * Starting, cancelling and signalling runs. A trigger writes one `pending` workflow_run row per
+ * recipient (in chunked D1 batches; the idempotency key makes a replayed trigger find the same
+ * rows), creates the first 100 Workflows instances (createBatch's limit) and queues the creation
+ * of the rest (src/workflows/creation.ts), so it answers as soon as the runs are stored. A cancel
+ * marks the rows first, so a run the terminate call misses still stops before its next step (the
+ * interpreter checks the flag) and a queued one is never created. Business events reach waiting
+ * runs through `sendEvent`.
  */
 import { recipientKey, type EventRecipient } from "../automation/event";
 import { database, runBatch } from "../db/client";
@@ -12,12 +14,11 @@ import { cancelByKey, insertRuns, openRunsOf, runsByIdempotency } from "../db/wo
 import { cancelFanoutsByKey } from "../db/workflow-fanouts";
 import type { Env } from "../env";
 import { uuidv7 } from "../lib/ids";
-import type { JourneyParams } from "./engine";
+import { CREATE_CHUNK, createInstances, enqueueCreation, withoutInstance } from "./creation";
 import type { Actor } from "./steps/types";
 
 export const MAX_TRIGGER_RECIPIENTS = 1000;
 const INSERT_CHUNK = 250;
-const CREATE_CHUNK = 100;
 
 export type Trigger = {
   tenantId: string;
@@ -31,6 +32,8 @@ export type Trigger = {
   idempotencyKey?: string;
   cancellationKey?: string;
   binding?: "JOURNEYS" | "JOURNEYS_BULK";
+  /** How many instances to create before returning (default one createBatch call); the rest go to the queue. */
+  createInline?: number;
 };
 
 export type StartedRun = { id: string; recipient: { type: string; id: string } };
@@ -54,7 +57,7 @@ export async function startRuns(env: Env, t: Trigger, now = new Date()): Promise
       recipientType: r.type,
       recipientId: recipientIdOf(r),
       recipient: r,
-      status: "running",
+      status: "pending",
       data: own ? { ...t.data, ...own } : t.data,
       actor: t.actor,
       cancellationKey: t.cancellationKey ?? null,
@@ -85,19 +88,15 @@ export async function startRuns(env: Env, t: Trigger, now = new Date()): Promise
   }
   const stored = t.idempotencyKey ? rows.map((r) => existing.get(r.idempotencyKey!) ?? r) : rows;
   const mine = new Set(fresh.map((r) => r.id));
-  // A replay also starts any open run whose instance the first call stored but never created
-  // (it failed between the D1 write and createBatch): the rows say "running", Workflows knows nothing.
-  const replayed = stored.filter((r) => !mine.has(r.id) && r.status === "running" && !r.finishedAt);
-  const missing = await Promise.all(replayed.map((r) => env[r.binding].get(r.instanceId).then(() => null, () => r)));
-  const toCreate = [...stored.filter((r) => mine.has(r.id)), ...missing.filter((r): r is WorkflowRunRow => r !== null)];
-  for (let i = 0; i < toCreate.length; i += CREATE_CHUNK) {
-    await env[binding].createBatch(
-      toCreate.slice(i, i + CREATE_CHUNK).map((r) => ({
-        id: r.instanceId,
-        params: { runId: r.id, tenantId: t.tenantId, workflowKey: t.workflowKey, version: r.version } satisfies JourneyParams,
-      })),
-    );
-  }
+  // A replay also starts any run still pending whose instance the first call never created (it
+  // failed between the D1 write and createBatch, or its queue message has not run yet). Only the
+  // part created here is checked against Workflows; the queue's consumer checks the rest itself.
+  const inline = t.createInline ?? CREATE_CHUNK;
+  const pending = [...stored.filter((r) => mine.has(r.id)), ...stored.filter((r) => !mine.has(r.id) && r.status === "pending")];
+  const here = pending.slice(0, inline);
+  const toCreate = [...here.filter((r) => mine.has(r.id)), ...(await withoutInstance(env, here.filter((r) => !mine.has(r.id))))];
+  await createInstances(env, binding, toCreate);
+  await enqueueCreation(env, t.tenantId, pending.slice(inline).map((r) => r.id));
   return { runs: stored.map((r) => ({ id: r.id, recipient: { type: r.recipientType, id: r.recipientId ?? "" } })), created: toCreate.length };
 }
 
