@@ -57,8 +57,15 @@ export async function enqueueCreation(env: Env, tenantId: string, runIds: string
     // The trigger created one chunk itself: the first queued one waits a chunk's worth behind it.
     messages.push({ body, delaySeconds: Math.ceil(((n + 1) * CREATE_CHUNK) / CREATES_PER_SECOND) });
   }
+  if (!messages.length) return;
   // sendBatch takes at most 100 messages: a trigger's 1,000 recipients make 10 at most.
-  if (messages.length) await env.CAMPAIGN_QUEUE.sendBatch(messages);
+  try {
+    await env.CAMPAIGN_QUEUE.sendBatch(messages);
+  } catch (error) {
+    // The runs are stored: the cron's pass (createLostRuns) creates them after LOST_MS, so the
+    // trigger still answers with its runs rather than failing after storing them.
+    console.error(JSON.stringify({ msg: "workflow creation not queued", tenantId, runs: runIds.length, error: String(error) }));
+  }
 }
 
 /** One queue message: creates the instances its still-pending runs lack; returns how many. */
