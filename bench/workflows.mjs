@@ -1,8 +1,8 @@
 /**
  * The workflows phase (issue 23), on the served Workers with the sandbox email provider:
  * 1. trigger throughput: one `POST /api/workflows/:key/trigger` with 1,000 recipients of a
- *    one-send workflow; how long the call takes to answer (once every run is stored and the first
- *    100 instances created; the rest are created from the campaigns queue, src/workflows/creation.ts),
+ *    one-send workflow; how long the call takes to answer (once every run is stored; their
+ *    instances are created from the campaigns queue, src/workflows/creation.ts),
  *    until every run has started (none `pending`) and until every run is `completed`, read from D1;
  * 2. step overhead: a 3-send run's created → its last send delivered, against a direct
  *    `POST /api/communications/send`'s created → delivered, one at a time, interleaved;
@@ -180,7 +180,7 @@ export function printWorkflows(r) {
     table(
       ["step", "seconds", "runs per second"],
       [
-        ["POST …/trigger → 202 (every run stored, the first 100 instances created)", fmt(r.trigger.requestSeconds, 2), fmt(per(TRIGGER_RECIPIENTS, r.trigger.requestSeconds))],
+        ["POST …/trigger → 202 (every run stored, instance creation queued)", fmt(r.trigger.requestSeconds, 2), fmt(per(TRIGGER_RECIPIENTS, r.trigger.requestSeconds))],
         [`POST …/trigger → ${fmt(r.trigger.started)} runs started (none pending)`, fmt(r.trigger.startedSeconds, 1), fmt(per(r.trigger.started, r.trigger.startedSeconds))],
         [`POST …/trigger → ${fmt(r.trigger.completed)} runs completed`, fmt(r.trigger.completedSeconds, 1), fmt(per(r.trigger.completed, r.trigger.completedSeconds))],
       ],

@@ -1,9 +1,9 @@
 /**
  * Starting, cancelling and signalling runs. A trigger writes one `pending` workflow_run row per
  * recipient (in chunked D1 batches; the idempotency key makes a replayed trigger find the same
- * rows), creates the first 100 Workflows instances (createBatch's limit) and queues the creation
- * of the rest (src/workflows/creation.ts), so it answers as soon as the runs are stored. A cancel
- * marks the rows first, so a run the terminate call misses still stops before its next step (the
+ * rows), creates their Workflows instances itself when there are at most 20 and otherwise queues
+ * their creation (src/workflows/creation.ts), so it answers as soon as the runs are stored. A cancel marks the
+ * rows first, so a run the terminate call misses still stops before its next step (the
  * interpreter checks the flag) and a queued one is never created. Business events reach waiting
  * runs through `sendEvent`.
  */
@@ -14,7 +14,7 @@ import { cancelByKey, insertRuns, openRunsOf, runsByIdempotency } from "../db/wo
 import { cancelFanoutsByKey } from "../db/workflow-fanouts";
 import type { Env } from "../env";
 import { uuidv7 } from "../lib/ids";
-import { CREATE_CHUNK, createInstances, enqueueCreation, withoutInstance } from "./creation";
+import { INLINE_CREATES, createInstances, enqueueCreation, withoutInstance } from "./creation";
 import type { Actor } from "./steps/types";
 
 export const MAX_TRIGGER_RECIPIENTS = 1000;
@@ -32,11 +32,12 @@ export type Trigger = {
   idempotencyKey?: string;
   cancellationKey?: string;
   binding?: "JOURNEYS" | "JOURNEYS_BULK";
-  /** How many instances to create before returning (default one createBatch call); the rest go to the queue. */
+  /** Up to this many instances to create (default INLINE_CREATES) are created before returning; more all go to the queue. */
   createInline?: number;
 };
 
 export type StartedRun = { id: string; recipient: { type: string; id: string } };
+const runsOf = (rows: WorkflowRunRow[]): StartedRun[] => rows.map((r) => ({ id: r.id, recipient: { type: r.recipientType, id: r.recipientId ?? "" } }));
 
 const recipientIdOf = (r: EventRecipient) => r.id ?? r.email ?? r.phone ?? r.whatsapp ?? r.messengerId ?? null;
 
@@ -89,15 +90,16 @@ export async function startRuns(env: Env, t: Trigger, now = new Date()): Promise
   const stored = t.idempotencyKey ? rows.map((r) => existing.get(r.idempotencyKey!) ?? r) : rows;
   const mine = new Set(fresh.map((r) => r.id));
   // A replay also starts any run still pending whose instance the first call never created (it
-  // failed between the D1 write and createBatch, or its queue message has not run yet). Only the
-  // part created here is checked against Workflows; the queue's consumer checks the rest itself.
-  const inline = t.createInline ?? CREATE_CHUNK;
+  // failed between the D1 write and createBatch, or its queue message has not run yet). Runs
+  // created here are checked against Workflows first; the queue's consumer checks its own.
   const pending = [...stored.filter((r) => mine.has(r.id)), ...stored.filter((r) => !mine.has(r.id) && r.status === "pending")];
-  const here = pending.slice(0, inline);
-  const toCreate = [...here.filter((r) => mine.has(r.id)), ...(await withoutInstance(env, here.filter((r) => !mine.has(r.id))))];
+  if (pending.length > (t.createInline ?? INLINE_CREATES)) {
+    await enqueueCreation(env, t.tenantId, pending.map((r) => r.id));
+    return { runs: runsOf(stored), created: 0 };
+  }
+  const toCreate = [...pending.filter((r) => mine.has(r.id)), ...(await withoutInstance(env, pending.filter((r) => !mine.has(r.id))))];
   await createInstances(env, binding, toCreate);
-  await enqueueCreation(env, t.tenantId, pending.slice(inline).map((r) => r.id));
-  return { runs: stored.map((r) => ({ id: r.id, recipient: { type: r.recipientType, id: r.recipientId ?? "" } })), created: toCreate.length };
+  return { runs: runsOf(stored), created: toCreate.length };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * Recipient-list triggers answer once their runs are stored: the first 100 instances are created
- * in the call, the rest are queued as `workflow_create` messages on the campaigns queue (captured
+ * Recipient-list triggers answer once their runs are stored: up to 20 instances are created in
+ * the call, more are all queued as `workflow_create` messages on the campaigns queue (captured
  * here and run by hand through the delivery Worker's handler). Runs wait as `pending` until their
  * instance runs; a cancel before creation keeps the instance from ever existing; a failed
  * createBatch is retried by the queue; the cron creates what a lost message never did.
@@ -50,25 +50,35 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<
 }
 
 describe("recipient-list triggers create instances off the request path", () => {
-  it("250 recipients: the call answers with 100 instances created and 150 queued, and all 250 runs complete", async () => {
+  it("a trigger of up to 20 recipients creates its instances itself and queues nothing", async () => {
+    await using wf = await introspectWorkflow(env.JOURNEYS);
+    await createWorkflow("later", key, { key: "later", ...slow });
+    const res = await trigger(key, "later", { recipients: users(20) });
+    expect(await wf.get()).toHaveLength(20);
+    expect(creations()).toEqual([]);
+    await Promise.all(res.runs.map((r) => env.JOURNEYS.get(r.id)));
+  });
+
+  it("250 recipients: the call answers with every run stored and pending, its creation queued, and all 250 runs complete", async () => {
     await using wf = await introspectWorkflow(env.JOURNEYS);
     await createWorkflow("hello", key, { key: "hello", ...quick });
     const res = await trigger(key, "hello", { recipients: users(250) });
     expect(res.runs).toHaveLength(250);
     expect(new Set(res.runs.map((r) => r.id)).size).toBe(250);
-    // Answered before the last 150 instances exist: they are two queued messages, paced a second apart.
-    expect(await wf.get()).toHaveLength(100);
+    // Answered before any instance exists: three queued messages, paced a second apart.
+    expect(await wf.get()).toHaveLength(0);
     const queued = creations();
     expect(queued.map((m) => [m.body.kind, m.body.runIds.length, m.delaySeconds])).toEqual([
+      ["workflow_create", 100, 0],
       ["workflow_create", 100, 1],
       ["workflow_create", 50, 2],
     ]);
-    expect(queued.flatMap((m) => m.body.runIds)).toEqual(res.runs.slice(100).map((r) => r.id));
+    expect(queued.flatMap((m) => m.body.runIds)).toEqual(res.runs.map((r) => r.id));
     const last = await getRun(key, res.runs[249]!.id);
     expect(last.status).toBe("pending");
 
     const ran = await runCreations(queued);
-    expect(ran.explicitAcks).toHaveLength(2);
+    expect(ran.explicitAcks).toHaveLength(3);
     expect(await wf.get()).toHaveLength(250);
     // A cap, not a measure: 250 Workflows instances run in workerd, slow on a shared machine.
     await until(() => statusCounts("hello"), (c) => c.completed === 250);
@@ -83,11 +93,10 @@ describe("recipient-list triggers create instances off the request path", () => 
     const firstQueued = creations();
     const replay = await trigger(key, "later", body);
     expect(replay.runs.map((r) => r.id)).toEqual(first.runs.map((r) => r.id));
-    // The replay creates at once what is still pending without an instance, up to 100, and
-    // queues the rest again: whatever it did, each run ends with one instance.
+    // The replay queues the 150 still pending again: both sets of messages run, each instance once.
+    expect(await wf.get()).toHaveLength(0);
     const again = creations();
-    const queuedAgain = again.flatMap((m) => m.body.runIds);
-    expect(queuedAgain.every((id) => first.runs.slice(100).some((r) => r.id === id))).toBe(true);
+    expect(again.flatMap((m) => m.body.runIds)).toEqual(first.runs.map((r) => r.id));
     await runCreations([...firstQueued, ...again]);
     expect(await wf.get()).toHaveLength(150);
     await Promise.all(first.runs.map((r) => env.JOURNEYS.get(r.id)));
@@ -110,8 +119,8 @@ describe("recipient-list triggers create instances off the request path", () => 
     expect(cancel.status, cancel.text).toBe(200);
     expect(cancel.json.cancelled).toBe(130);
     const ran = await runCreations(queued);
-    expect(ran.explicitAcks).toHaveLength(1);
-    expect(await wf.get()).toHaveLength(100);
+    expect(ran.explicitAcks).toHaveLength(2);
+    expect(await wf.get()).toHaveLength(0);
     expect((await getRun(key, res.runs[120]!.id)).status).toBe("cancelled");
     expect(await statusCounts("later")).toEqual({ cancelled: 130 });
   }, 120_000);
@@ -122,15 +131,16 @@ describe("recipient-list triggers create instances off the request path", () => 
     const res = await trigger(key, "later", { recipients: users(160) });
     const queued = creations();
     vi.spyOn(env.JOURNEYS, "createBatch").mockRejectedValueOnce(new Error("instance creation rate exceeded"));
-    const failed = await runCreations(queued);
+    expect(queued.map((m) => m.body.runIds.length)).toEqual([100, 60]);
+    const failed = await runCreations([queued[0]!]);
     expect(failed.explicitAcks).toEqual([]);
     expect(failed.retryMessages).toHaveLength(1);
-    expect(await wf.get()).toHaveLength(100);
-    expect((await getRun(key, res.runs[150]!.id)).status).toBe("pending");
+    expect(await wf.get()).toHaveLength(0);
+    expect((await getRun(key, res.runs[50]!.id)).status).toBe("pending");
 
     vi.restoreAllMocks();
     const retried = await runCreations(queued);
-    expect(retried.explicitAcks).toHaveLength(1);
+    expect(retried.explicitAcks).toHaveLength(2);
     expect(await wf.get()).toHaveLength(160);
   }, 120_000);
 
@@ -139,24 +149,22 @@ describe("recipient-list triggers create instances off the request path", () => 
     await createWorkflow("later", key, { key: "later", ...slow });
     const res = await trigger(key, "later", { recipients: users(140) });
     const lost = creations().flatMap((m) => m.body.runIds);
-    expect(lost).toHaveLength(40);
+    expect(lost).toHaveLength(140);
 
     // A fresh pending run is the queue's to create: the cron leaves it alone.
     await cron();
-    expect(await wf.get()).toHaveLength(100);
+    expect(await wf.get()).toHaveLength(0);
 
-    // Ten minutes on, still pending: the cron looks at 100 pending runs a pass (the 100 created
-    // ones may be among them if they have not reached their first step), marking them looked at,
-    // so the next pass reaches the rest: the 40 missing instances exist after two passes.
-    await cron(Date.now() + 10 * 60_000);
-    await cron(Date.now() + 20 * 60_000);
+    // Ten minutes on, still pending: the cron looks at 100 pending runs a pass (oldest first,
+    // earlier tests' leftovers among them), marking them looked at, so the next passes reach the rest.
+    for (let pass = 1; pass <= 4; pass++) await cron(Date.now() + pass * 10 * 60_000);
     // Each run's instance exists and ran its first step (the delay): none is pending any more.
     await until(() => statusCounts("later"), (c) => c.waiting === 140);
     await Promise.all(res.runs.map((r) => env.JOURNEYS.get(r.id)));
     // Later passes create nothing more.
     const before = (await wf.get()).length;
-    await cron(Date.now() + 30 * 60_000);
-    await cron(Date.now() + 40 * 60_000);
+    await cron(Date.now() + 50 * 60_000);
+    await cron(Date.now() + 60 * 60_000);
     expect(await wf.get()).toHaveLength(before);
   }, 120_000);
 });
