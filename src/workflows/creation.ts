@@ -1,16 +1,17 @@
 /**
  * Creating runs' Workflows instances. A recipient-list trigger stores its runs `pending`; with at
- * most INLINE_CREATES of them it creates their instances itself (a transactional trigger starts at
- * once), otherwise it hands them all to the campaigns queue as `workflow_create` messages of up to
- * CREATE_CHUNK run ids, so the call answers as soon as the runs are stored. Each message reads its runs that are still pending (a
- * cancelled run is no longer pending, so its instance is never created), skips those whose
- * instance exists (a redelivery, a replayed trigger, the cron) and creates the others in one
- * createBatch; a failure throws and the queue retries the message.
+ * most INLINE_CREATES of them it creates their instances itself (a transactional trigger starts
+ * at once), otherwise it hands them all to the campaigns queue as `workflow_create` messages of
+ * up to CREATE_CHUNK run ids, so the call answers as soon as the runs are stored. Each message
+ * reads its runs that are still pending (a cancelled run is no longer pending, so its instance is
+ * never created), skips those whose instance exists (a redelivery, a replayed trigger, the cron)
+ * and creates the others in one createBatch; a failure throws and the queue retries the message.
  *
- * Workflows creates at most CREATES_PER_SECOND instances per second per workflow: each message
- * is delayed by what the messages before it create at that rate, like the audience fan-out's pacing. A message lost for good is
- * caught by the cron: pending runs not looked at for LOST_MS are checked and created if missing,
- * at most LOST_PER_PASS per pass, each marked as looked at so the next pass reads others.
+ * Workflows creates at most CREATES_PER_SECOND instances per second per workflow: each message is
+ * delayed by what the messages before it create at that rate, like the audience fan-out's pacing.
+ * A message lost for good is caught by the cron: pending runs not looked at for LOST_MS are
+ * checked and created if missing, at most LOST_PER_PASS per pass, each marked as looked at so the
+ * next pass reads others.
  */
 import { z } from "zod";
 import { database, runBatch } from "../db/client";
