@@ -10,6 +10,7 @@ import type { SendMessage } from "./pipeline/queue-message";
 import type { AutomationMessage } from "./automation/message";
 import type { CampaignMessage } from "./campaigns/message";
 import type { FanoutMessage } from "./workflows/fanout";
+import type { CreateRunsMessage } from "./workflows/creation";
 
 export type Env = {
   DB: D1Database;
@@ -18,8 +19,8 @@ export type Env = {
   EVENT_QUEUE: Queue<EventMessage>;
   /** Business events to run trigger rules for (src/automation), off the request path. */
   AUTOMATION_QUEUE: Queue<AutomationMessage>;
-  /** Campaign fan-out chunks (src/campaigns) and workflow audience-trigger pages (src/workflows/fanout.ts). */
-  CAMPAIGN_QUEUE: Queue<CampaignMessage | FanoutMessage>;
+  /** Campaign fan-out chunks (src/campaigns), workflow audience-trigger pages (src/workflows/fanout.ts) and run instance creation (src/workflows/creation.ts). */
+  CAMPAIGN_QUEUE: Queue<CampaignMessage | FanoutMessage | CreateRunsMessage>;
   /** Campaign communications: delivered by the same code as SEND_QUEUE, behind their own backlog. */
   BULK_QUEUE: Queue<SendMessage>;
   /** Urgent and high sends: the same delivery, on a lane no normal or bulk backlog stands in (src/pipeline/send-lanes.ts). */

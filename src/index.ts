@@ -14,6 +14,7 @@ import { runAutomationPasses } from "./automation/cron";
 import { campaignDeps } from "./campaigns/deps";
 import { runCampaignPass } from "./campaigns/cron";
 import { restartStalledFanouts } from "./workflows/fanout";
+import { createLostRuns } from "./workflows/creation";
 import { receiveEmail } from "./channels/email/inbound-worker";
 
 export { TenantLimiter } from "./durable/tenant-limiter";
@@ -60,6 +61,13 @@ export default {
       restartStalledFanouts(env, new Date(controller.scheduledTime)).then(
         (n) => n && console.log(JSON.stringify({ msg: "workflow fan-outs restarted", n })),
         (error) => console.error(JSON.stringify({ msg: "workflow fan-out pass failed", error: String(error) })),
+      ),
+    );
+    // Pending workflow runs whose queued instance creation was lost (src/workflows/creation.ts).
+    ctx.waitUntil(
+      createLostRuns(env, new Date(controller.scheduledTime)).then(
+        (n) => n && console.log(JSON.stringify({ msg: "lost workflow runs created", n })),
+        (error) => console.error(JSON.stringify({ msg: "lost workflow run pass failed", error: String(error) })),
       ),
     );
   },

@@ -136,7 +136,35 @@ export function listRuns(db: Db, tenantId: string, workflowKey: string, f: RunFi
     .all();
 }
 
-const OPEN: RunStatus[] = ["running", "waiting"];
+const OPEN: RunStatus[] = ["pending", "running", "waiting"];
+
+/** One bound parameter for a whole list of ids (D1 binds at most 100 per statement). */
+const idIn = (ids: string[]) => sql`${workflowRun.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`;
+
+/** The runs among these ids still waiting for their instance (a cancelled one is not among them). */
+export const pendingRunsByIds = (db: Db, tenantId: string, ids: string[]) =>
+  db
+    .select()
+    .from(workflowRun)
+    .where(and(eq(workflowRun.tenantId, tenantId), eq(workflowRun.status, "pending"), idIn(ids)))
+    .all();
+
+/** Pending runs nobody looked at since `before`, across tenants, least recently looked at first (the cron's pass). */
+export const untouchedPendingRuns = (db: Db, before: Date, limit: number) =>
+  db
+    .select()
+    .from(workflowRun)
+    .where(and(eq(workflowRun.status, "pending"), lt(workflowRun.updatedAt, before)))
+    .orderBy(asc(workflowRun.updatedAt))
+    .limit(limit)
+    .all();
+
+/** Marks pending runs as looked at, so the next pass reads others first. */
+export const touchPendingRuns = (db: Db, tenantId: string, ids: string[], now: Date) =>
+  db
+    .update(workflowRun)
+    .set({ updatedAt: now })
+    .where(and(eq(workflowRun.tenantId, tenantId), eq(workflowRun.status, "pending"), idIn(ids)));
 
 /** Marks the open runs matching `which` cancelled, with why; the caller terminates their instances. */
 const cancelOpen = (db: Db, tenantId: string, which: SQL, reason: string, now: Date) =>

@@ -21,14 +21,13 @@ import { advanceFanout, completeFanout, fanoutByIdempotency, getFanout, insertFa
 import type { Env } from "../env";
 import { uuidv7 } from "../lib/ids";
 import { cursorOf, sameCursor } from "../campaigns/message";
+import { CREATES_PER_SECOND } from "./creation";
 import { cancelRuns, startRuns } from "./runs";
 import type { Actor } from "./steps/types";
 
 /** Members per page: one startRuns call (its D1 writes chunk by 250), three createBatch calls. */
 export const PAGE = 250;
 export const PAGES_PER_MESSAGE = 4;
-/** Instance creations per second per workflow that Workflows allows (paid plan). */
-export const CREATES_PER_SECOND = 100;
 /** The wait before a failed page is tried again: the queue consumer's retry delay (src/lib/queue-batch.ts). */
 const RETRY_SECONDS = 30;
 
@@ -188,6 +187,8 @@ async function startPage(env: Env, db: Db, f: WorkflowFanoutRow, from: MemberKey
         idempotencyKey: f.idempotencyKey,
         cancellationKey: f.cancellationKey ?? undefined,
         binding: "JOURNEYS_BULK",
+        // This page is already on the queue, paced to the creation limit: it creates them all.
+        createInline: Infinity,
       })
     : { runs: [], created: 0 };
   const moved = await advanceFanout(db, f, from, members.at(-1)!, { started: runs.length, failed: members.length - valid.length, lastError }, new Date());

@@ -1,10 +1,12 @@
 /**
- * Starting, cancelling and signalling runs. A trigger writes one workflow_run row per recipient
- * (in chunked D1 batches; the idempotency key makes a replayed trigger find the same rows) and
- * then creates their Workflows instances in batches of 100 (createBatch's limit). A cancel marks
- * the rows first, so a run the terminate call misses still stops before its next step (the
- * interpreter checks the flag); one run can be cancelled by id the same way. Business events
- * reach waiting runs through `sendEvent`.
+ * Starting, cancelling and signalling runs. A trigger writes one `pending` workflow_run row per
+ * recipient (in chunked D1 batches; the idempotency key makes a replayed trigger find the same
+ * rows), creates their Workflows instances itself when there are at most 20 and otherwise queues
+ * their creation (src/workflows/creation.ts), so it answers as soon as the runs are stored. A
+ * cancel marks the rows first, so a run the terminate call misses still stops before its next
+ * step (the interpreter checks the flag) and a queued one is never created; one run can be
+ * cancelled by id the same way, and a cancelled run's pending sends are cancelled with it.
+ * Business events reach waiting runs through `sendEvent`.
  */
 import { recipientKey, type EventRecipient } from "../automation/event";
 import { database, runBatch } from "../db/client";
@@ -14,12 +16,11 @@ import { cancelFanoutsByKey } from "../db/workflow-fanouts";
 import type { Env } from "../env";
 import { uuidv7 } from "../lib/ids";
 import { cancelRunSends } from "../pipeline/cancel";
-import type { JourneyParams } from "./engine";
+import { INLINE_CREATES, createInstances, enqueueCreation, withoutInstance } from "./creation";
 import type { Actor } from "./steps/types";
 
 export const MAX_TRIGGER_RECIPIENTS = 1000;
 const INSERT_CHUNK = 250;
-const CREATE_CHUNK = 100;
 
 export type Trigger = {
   tenantId: string;
@@ -33,9 +34,12 @@ export type Trigger = {
   idempotencyKey?: string;
   cancellationKey?: string;
   binding?: "JOURNEYS" | "JOURNEYS_BULK";
+  /** Up to this many instances to create (default INLINE_CREATES) are created before returning; more all go to the queue. */
+  createInline?: number;
 };
 
 export type StartedRun = { id: string; recipient: { type: string; id: string } };
+const runsOf = (rows: WorkflowRunRow[]): StartedRun[] => rows.map((r) => ({ id: r.id, recipient: { type: r.recipientType, id: r.recipientId ?? "" } }));
 
 const recipientIdOf = (r: EventRecipient) => r.id ?? r.email ?? r.phone ?? r.whatsapp ?? r.messengerId ?? null;
 
@@ -56,7 +60,7 @@ export async function startRuns(env: Env, t: Trigger, now = new Date()): Promise
       recipientType: r.type,
       recipientId: recipientIdOf(r),
       recipient: r,
-      status: "running",
+      status: "pending",
       data: own ? { ...t.data, ...own } : t.data,
       actor: t.actor,
       cancellationKey: t.cancellationKey ?? null,
@@ -88,20 +92,17 @@ export async function startRuns(env: Env, t: Trigger, now = new Date()): Promise
   }
   const stored = t.idempotencyKey ? rows.map((r) => existing.get(r.idempotencyKey!) ?? r) : rows;
   const mine = new Set(fresh.map((r) => r.id));
-  // A replay also starts any open run whose instance the first call stored but never created
-  // (it failed between the D1 write and createBatch): the rows say "running", Workflows knows nothing.
-  const replayed = stored.filter((r) => !mine.has(r.id) && r.status === "running" && !r.finishedAt);
-  const missing = await Promise.all(replayed.map((r) => env[r.binding].get(r.instanceId).then(() => null, () => r)));
-  const toCreate = [...stored.filter((r) => mine.has(r.id)), ...missing.filter((r): r is WorkflowRunRow => r !== null)];
-  for (let i = 0; i < toCreate.length; i += CREATE_CHUNK) {
-    await env[binding].createBatch(
-      toCreate.slice(i, i + CREATE_CHUNK).map((r) => ({
-        id: r.instanceId,
-        params: { runId: r.id, tenantId: t.tenantId, workflowKey: t.workflowKey, version: r.version } satisfies JourneyParams,
-      })),
-    );
+  // A replay also starts any run still pending whose instance the first call never created (it
+  // failed between the D1 write and createBatch, or its queue message has not run yet). Runs
+  // created here are checked against Workflows first; the queue's consumer checks its own.
+  const pending = [...stored.filter((r) => mine.has(r.id)), ...stored.filter((r) => !mine.has(r.id) && r.status === "pending")];
+  if (pending.length > (t.createInline ?? INLINE_CREATES)) {
+    await enqueueCreation(env, t.tenantId, pending.map((r) => r.id));
+    return { runs: runsOf(stored), created: 0 };
   }
-  return { runs: stored.map((r) => ({ id: r.id, recipient: { type: r.recipientType, id: r.recipientId ?? "" } })), created: toCreate.length };
+  const toCreate = [...pending.filter((r) => mine.has(r.id)), ...(await withoutInstance(env, pending.filter((r) => !mine.has(r.id))))];
+  await createInstances(env, binding, toCreate);
+  return { runs: runsOf(stored), created: toCreate.length };
 }
 
 /**

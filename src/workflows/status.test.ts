@@ -10,6 +10,12 @@ describe("run status transitions", () => {
     expect(nextRunStatus("running", { kind: "step_started", stepType: "send" })).toBe("running");
     expect(nextRunStatus("running", { kind: "ended", status: "throttled" })).toBe("throttled");
   });
+  it("a pending run leaves pending at its first step, or when cancelled or ended before it", () => {
+    expect(nextRunStatus("pending", { kind: "step_started", stepType: "send" })).toBe("running");
+    expect(nextRunStatus("pending", { kind: "step_started", stepType: "wait_for_event" })).toBe("waiting");
+    expect(nextRunStatus("pending", { kind: "ended", status: "cancelled" })).toBe("cancelled");
+    expect(nextRunStatus("cancelled", { kind: "step_started", stepType: "send" })).toBe("cancelled");
+  });
   it("never moves a finished run: a cancel is not undone by the instance's last write", () => {
     expect(nextRunStatus("cancelled", { kind: "ended", status: "completed" })).toBe("cancelled");
     expect(nextRunStatus("completed", { kind: "step_started", stepType: "send" })).toBe("completed");

@@ -2,6 +2,9 @@
  * A run's status, moved by one pure function: what the interpreter saw happen (a step started,
  * a step finished, the run ended) in, the next status out. Terminal statuses never move again,
  * so a cancel written by the API is not overwritten by an instance finishing its current step.
+ * A run is stored `pending` (its instance not created, or not at its first step yet) and leaves it
+ * like any open status: its first step started moves it to `running` or `waiting`, a cancel or
+ * an end at any point to that terminal status; nothing moves a run back to `pending`.
  */
 import type { RunStatus, RunStepStatus } from "../db/schema/workflows";
 import type { Step } from "./definition";

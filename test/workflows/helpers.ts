@@ -37,7 +37,7 @@ export async function waitForRun(apiKey: string, id: string, done: (run: any) =>
   throw new Error(`run ${id} never got there: ${JSON.stringify(run)}`);
 }
 
-export const finished = (run: any) => !["running", "waiting"].includes(run.status);
+export const finished = (run: any) => !["pending", "running", "waiting"].includes(run.status);
 export const stepOf = (run: any, id: string) => run.steps.find((s: any) => s.id === id);
 export const waitingOn = (stepId: string) => (run: any) => stepOf(run, stepId)?.status === "waiting";
 

@@ -7,7 +7,7 @@ import { api } from "../api.js";
 import { announce, h, statusBadge, when } from "../dom.js";
 import { follow } from "./follow.js";
 
-const OPEN = new Set(["running", "waiting"]);
+const OPEN = new Set(["pending", "running", "waiting"]);
 const NESTED = new Set(["paths", "otherwise", "onEvent", "onTimeout"]);
 
 /** Each step of a definition by id, nested ones included. */

@@ -8,7 +8,7 @@ import { pathField, placeErrors } from "./field-errors.js";
 import { stepEditor, validateSteps } from "./workflow-steps.js";
 import * as run from "./workflow-run.js";
 
-export const RUN_STATUSES = ["running", "waiting", "completed", "cancelled", "failed", "throttled", "digested"];
+export const RUN_STATUSES = ["pending", "running", "waiting", "completed", "cancelled", "failed", "throttled", "digested"];
 const link = (key) => `#/workflows/${encodeURIComponent(key)}`;
 
 export async function render(view, [key, runId, search]) {

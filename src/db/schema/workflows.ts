@@ -4,6 +4,7 @@
  * Workflows instance each) and each run's steps as the run view shows them. A run pins the
  * version it started on, so publishing never changes a journey in flight.
  */
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { Step, StepOutcome } from "../../workflows/definition";
 import { tenant } from "./tenants";
@@ -43,7 +44,8 @@ export const workflowVersion = sqliteTable(
   (t) => [primaryKey({ columns: [t.workflowId, t.version] })],
 );
 
-export const RUN_STATUSES = ["running", "waiting", "completed", "cancelled", "failed", "throttled", "digested"] as const;
+/** `pending`: stored, its Workflows instance not created or not at its first step yet (src/workflows/creation.ts). */
+export const RUN_STATUSES = ["pending", "running", "waiting", "completed", "cancelled", "failed", "throttled", "digested"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const RUN_STEP_STATUSES = ["pending", "running", "waiting", "done", "skipped", "failed"] as const;
 export type RunStepStatus = (typeof RUN_STEP_STATUSES)[number];
@@ -81,6 +83,8 @@ export const workflowRun = sqliteTable(
     index("idx_workflow_run_list").on(t.tenantId, t.workflowKey, t.createdAt),
     index("idx_workflow_run_cancel").on(t.tenantId, t.cancellationKey),
     index("idx_workflow_run_recipient").on(t.tenantId, t.recipientType, t.recipientId, t.status),
+    /** The cron's lost-creation pass reads pending runs oldest-touched first, across tenants. */
+    index("idx_workflow_run_pending").on(t.updatedAt).where(sql`${t.status} = 'pending'`),
   ],
 );
 

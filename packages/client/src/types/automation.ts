@@ -158,7 +158,7 @@ export type TriggerWorkflow = {
   idempotencyKey?: string;
   cancellationKey?: string;
 };
-export type RunStatus = "running" | "waiting" | "completed" | "cancelled" | "failed" | "throttled" | "digested";
+export type RunStatus = "pending" | "running" | "waiting" | "completed" | "cancelled" | "failed" | "throttled" | "digested";
 export type RunStep = {
   id: string;
   type: string;
