@@ -185,7 +185,7 @@ export const cancelById = (db: Db, tenantId: string, id: string, reason: string,
 /** Open runs of a recipient that could be waiting for an event. */
 export const openRunsOf = (db: Db, tenantId: string, recipientType: string, recipientId: string) =>
   db
-    .select({ id: workflowRun.id, binding: workflowRun.binding, instanceId: workflowRun.instanceId })
+    .select({ id: workflowRun.id, binding: workflowRun.binding, instanceId: workflowRun.instanceId, status: workflowRun.status })
     .from(workflowRun)
     .where(
       and(eq(workflowRun.tenantId, tenantId), eq(workflowRun.recipientType, recipientType), eq(workflowRun.recipientId, recipientId), inArray(workflowRun.status, OPEN)),

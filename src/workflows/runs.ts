@@ -11,7 +11,7 @@
 import { recipientKey, type EventRecipient } from "../automation/event";
 import { database, runBatch } from "../db/client";
 import type { WorkflowRunRow } from "../db/workflows";
-import { cancelById, cancelByKey, insertRuns, openRunsOf, runsByIdempotency } from "../db/workflows";
+import { cancelById, cancelByKey, getRun, insertRuns, openRunsOf, runsByIdempotency } from "../db/workflows";
 import { cancelFanoutsByKey } from "../db/workflow-fanouts";
 import type { Env } from "../env";
 import { uuidv7 } from "../lib/ids";
@@ -153,14 +153,30 @@ const terminateAll = (env: Env, runs: CancelledRun[]) =>
  */
 export async function notifyRunsOfEvent(env: Env, tenantId: string, eventType: string, recipient: { type: string; id?: string | null }, data: Record<string, unknown>): Promise<number> {
   if (!recipient.id) return 0;
-  const runs = await openRunsOf(database(env.DB), tenantId, recipient.type, recipient.id);
+  const db = database(env.DB);
+  const runs = await openRunsOf(db, tenantId, recipient.type, recipient.id);
   const type = workflowsEventType(eventType);
+  const event = { type, payload: JSON.stringify({ type: eventType, data }) };
+  const send = async (r: (typeof runs)[number]) => (await env[r.binding].get(r.instanceId)).sendEvent(event);
   const sent = await Promise.all(
     runs.map(async (r) => {
       try {
-        await (await env[r.binding].get(r.instanceId)).sendEvent({ type, payload: JSON.stringify({ type: eventType, data }) });
+        await send(r);
         return 1;
       } catch (error) {
+        // A pending run's instance may not exist yet (its creation is queued): create it now, so
+        // Workflows keeps the event for the run's wait_for_event instead of it being lost. If the
+        // queue created it meanwhile, the createBatch fails and the second send reaches it.
+        if (r.status === "pending") {
+          const row = await getRun(db, tenantId, r.id);
+          if (row?.status === "pending") await createInstances(env, row.binding, [row]).catch(() => undefined);
+          try {
+            await send(r);
+            return 1;
+          } catch {
+            // fall through: logged below
+          }
+        }
         console.log(JSON.stringify({ msg: "sendEvent skipped", runId: r.id, error: String(error) }));
         return 0;
       }

@@ -12,7 +12,8 @@ import type { CampaignMessage } from "../../src/campaigns/message";
 import type { CreateRunsMessage } from "../../src/workflows/creation";
 import { call, createTenant } from "../helpers";
 import { captureQueues, cron, runChunks, type Queues } from "../campaigns/fixtures";
-import { createWorkflow, getRun, trigger } from "./helpers";
+import { createWorkflow, finished, getRun, stepOf, trigger, waitForRun } from "./helpers";
+import { notifyRunsOfEvent } from "../../src/workflows/runs";
 
 let key: string;
 let tenantId: string;
@@ -167,4 +168,19 @@ describe("recipient-list triggers create instances off the request path", () => 
     await cron(Date.now() + 60 * 60_000);
     expect(await wf.get()).toHaveLength(before);
   }, 120_000);
+
+  it("an event for a run still pending creates its instance, so its wait_for_event receives the event", async () => {
+    await using wf = await introspectWorkflow(env.JOURNEYS);
+    const steps = [{ type: "wait_for_event", id: "wait", event: "invoice.paid", timeout: "1d", onEvent: [{ type: "send", id: "thanks", channel: "in_app", content: "Thanks" }] }];
+    await createWorkflow("paid", key, { key: "paid", name: "Paid", steps });
+    const res = await trigger(key, "paid", { recipients: users(25) });
+    expect(creations().length).toBeGreaterThan(0); // queued (and never run here): no instance yet
+    const target = res.runs[24]!;
+    expect((await getRun(key, target.id)).status).toBe("pending");
+    expect(await notifyRunsOfEvent(env, tenantId, "invoice.paid", { type: "user", id: target.recipient.id }, { amount: 5 })).toBe(1);
+    const run = await waitForRun(key, target.id, finished);
+    expect(stepOf(run, "wait").outcome).toBe("event_received");
+    expect(stepOf(run, "thanks").outcome).toBe("sent");
+    void wf;
+  });
 });
