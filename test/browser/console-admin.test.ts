@@ -9,11 +9,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ROOT, SCREENSHOT_DIR, call, createSandboxTenant, launchChromium, startStack, watchPageErrors, type Stack } from "./stack";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { axeSerious, call, chromiumSession, createSandboxTenant, SCREENSHOT_DIR, type Stack, watchPageErrors } from "./stack";
 
 const SETTLE = { timeout: 15_000, interval: 100 };
-const AXE = `${ROOT}node_modules/axe-core/axe.min.js`;
 
 let stack: Stack | undefined;
 let browser: Browser | undefined;
@@ -23,7 +22,7 @@ let receiver: Server;
 let receiverUrl: string;
 const received: { type: string; id: string }[] = [];
 const pageErrors: string[] = [];
-let noBrowser: Error | undefined;
+const session = chromiumSession();
 
 const api = (method: string, path: string, body?: unknown) => call(stack!.url, apiKey, method, path, body);
 /** The status a key gets, for the calls that are meant to fail. */
@@ -39,21 +38,12 @@ const screenshot = async (name: string) => {
   await page.screenshot({ path: `${SCREENSHOT_DIR}console-${name}.png`, fullPage: true });
 };
 
-type Violation = { id: string; impact: string; help: string; nodes: { target: string[] }[] };
 /** axe-core on the page as it is now: the serious and critical violations, described. */
-async function axeFindings(where: string) {
-  if ((await page.evaluate("typeof window.axe")) === "undefined") await page.addScriptTag({ path: AXE });
-  const violations = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations)")) as Violation[];
-  return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${where}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}
+const axeFindings = async (where: string) => (await axeSerious(page, where)).findings;
 
 beforeAll(async () => {
-  const launched = await launchChromium();
-  if ("missing" in launched) {
-    noBrowser = launched.missing;
-    return;
-  }
-  browser = launched.browser;
+  if (!session.ready()) return;
+  ({ browser, stack } = session);
   // A tenant's webhook receiver on loopback (the stack allows loopback URLs, as `npm start` does).
   receiver = createServer((req, res) => {
     let body = "";
@@ -66,26 +56,17 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/herald`;
-  stack = await startStack(ROOT);
   stack.allowOutbound(new URL(receiverUrl).origin);
   ({ apiKey } = await createSandboxTenant(stack.url, stack.adminToken, "browser console admin"));
   await api("POST", "/api/providers", { channel: "sms", provider: "sandbox" });
-  // axe is injected as a script tag, which the console's CSP (script-src 'self') would refuse;
-  // console.test.ts checks the policy itself, with it in force.
-  page = await (await browser.newContext({ viewport: { width: 1100, height: 900 }, bypassCSP: true })).newPage();
+  page = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
   page.setDefaultTimeout(15_000);
   // Rotate, revoke and delete ask first; the user says yes.
   page.on("dialog", (d) => d.accept());
   watchPageErrors(page, pageErrors);
 });
 
-beforeEach(() => {
-  if (noBrowser) throw noBrowser;
-});
-
 afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
   receiver?.close();
 });
 

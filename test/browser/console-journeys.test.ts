@@ -7,22 +7,20 @@
  * something, what the API now says; each page is also checked with axe-core for serious
  * accessibility violations. Screenshots go to SCREENSHOT_DIR as console-*.png.
  */
-import { readFile } from "node:fs/promises";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { twilioSignature } from "../../src/channels/sms/twilio-webhook";
 import { hubSignature } from "../../src/channels/whatsapp/meta-graph";
-import { ROOT, SCREENSHOT_DIR, call, createSandboxTenant, launchChromium, startStack, watchPageErrors, type Stack } from "./stack";
+import { axeSerious, call, chromiumSession, createSandboxTenant, SCREENSHOT_DIR, type Stack, watchPageErrors } from "./stack";
 
 const SETTLE = { timeout: 15_000, interval: 100 };
-const AXE = `${ROOT}node_modules/axe-core/axe.min.js`;
 
 let stack: Stack | undefined;
 let browser: Browser | undefined;
 let page: Page;
 let apiKey: string;
 const pageErrors: string[] = [];
-let noBrowser: Error | undefined;
+const session = chromiumSession();
 
 const api = (method: string, path: string, body?: unknown) => call(stack!.url, apiKey, method, path, body);
 const heading = () => page.textContent("#view h1");
@@ -35,32 +33,16 @@ const screenshot = async (name: string) => {
   await page.screenshot({ path: `${SCREENSHOT_DIR}console-${name}.png`, fullPage: true });
 };
 
-/**
- * axe-core's serious and critical violations on the page as it is now (rule id and targets). The
- * console's policy forbids inline scripts, so axe goes in by evaluation (the DevTools protocol is
- * not bound by the page's CSP) rather than by an injected <script> tag.
- */
+/** axe-core's serious and critical violations on the page as it is now; a run that checked nothing would pass anything. */
 async function seriousViolations(): Promise<string[]> {
-  if ((await page.evaluate("typeof window.axe")) === "undefined") await page.evaluate(await readFile(AXE, "utf8"));
-  const { passes, serious } = (await page.evaluate(`axe.run(document).then((r) => ({
-    passes: r.passes.length,
-    serious: r.violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => v.id + " " + v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")),
-  }))`)) as { passes: number; serious: string[] };
-  // A run that checked nothing would pass anything.
+  const { findings, passes } = await axeSerious(page);
   expect(passes).toBeGreaterThan(10);
-  return serious;
+  return findings;
 }
 
 beforeAll(async () => {
-  const launched = await launchChromium();
-  if ("missing" in launched) {
-    noBrowser = launched.missing;
-    return;
-  }
-  browser = launched.browser;
-  stack = await startStack(ROOT);
+  if (!session.ready()) return;
+  ({ browser, stack } = session);
   ({ apiKey } = await createSandboxTenant(stack.url, stack.adminToken, "console journeys"));
   page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
   page.setDefaultTimeout(10_000);
@@ -69,15 +51,6 @@ beforeAll(async () => {
   await page.fill("#api-key", apiKey);
   await page.press("#api-key", "Enter");
   await page.waitForSelector("#view h1:has-text('Communication history')");
-});
-
-beforeEach(() => {
-  if (noBrowser) throw noBrowser;
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
 });
 
 describe("audiences and campaigns", () => {

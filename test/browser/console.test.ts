@@ -6,8 +6,8 @@
  * pages go to SCREENSHOT_DIR (test-results/, or docs/ under `npm run screenshots`) as console-*.png.
  */
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ROOT, SCREENSHOT_DIR, call, createSandboxTenant, launchChromium, startStack, watchPageErrors, type Stack } from "./stack";
+import { beforeAll, describe, expect, it } from "vitest";
+import { call, chromiumSession, createSandboxTenant, SCREENSHOT_DIR, type Stack, watchPageErrors } from "./stack";
 
 // page.evaluate takes expressions as strings here: the test project's types have no DOM lib.
 const shot = (name: string) => `${SCREENSHOT_DIR}console-${name}.png`;
@@ -40,30 +40,16 @@ const go = async (hash: string, title: string) => {
   expect(await page.textContent("#view")).not.toMatch(/\b(null|undefined|NaN|\[object Object\])\b/);
 };
 
-let noBrowser: Error | undefined;
+const session = chromiumSession();
 
 beforeAll(async () => {
-  const launched = await launchChromium();
-  if ("missing" in launched) {
-    noBrowser = launched.missing;
-    return;
-  }
-  browser = launched.browser;
-  stack = await startStack(ROOT);
+  if (!session.ready()) return;
+  ({ browser, stack } = session);
   ({ apiKey } = await createSandboxTenant(stack.url, stack.adminToken, "browser console"));
   await api("POST", "/api/providers", { channel: "sms", provider: "sandbox" });
   page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
   page.setDefaultTimeout(10_000);
   watchPageErrors(page, pageErrors);
-});
-
-beforeEach(() => {
-  if (noBrowser) throw noBrowser;
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
 });
 
 describe("the admin console in Chromium", () => {

@@ -8,19 +8,17 @@
  * state, and axe-core finding nothing serious.
  */
 import { createServer, type Server } from "node:http";
-import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintInboxToken } from "../../src/inbox/token";
-import { ROOT, SCREENSHOT_DIR, call, createSandboxTenant, launchChromium, startStack, watchPageErrors, type Stack } from "./stack";
+import { axeSerious, call, chromiumSession, createSandboxTenant, SCREENSHOT_DIR, type Stack, watchPageErrors } from "./stack";
 
 // The page's globals, inside page.evaluate (the type checker has no DOM library here).
 declare const document: any, window: any, customElements: any;
 
 /** A send crosses the local queue, which holds a partial batch for up to 1 s (max_batch_timeout). */
 const ARRIVAL = { timeout: 8_000, interval: 50 };
-const AXE = readFileSync(`${ROOT}node_modules/axe-core/axe.min.js`, "utf8");
 // A 1×1 PNG for the avatars.
 const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
 
@@ -82,17 +80,12 @@ const titles = (p: Page = page) => p.locator("herald-inbox li .title").allTextCo
 const item = (subject: string, p: Page = page) => p.locator("herald-inbox li", { hasText: subject });
 const commStatus = async (id: string) => (await api("GET", `/api/communications/${id}`)).status as string;
 
-let noBrowser: Error | undefined;
+const session = chromiumSession({ vars: { ALLOW_LOOPBACK_URLS: "true" } });
 const ids: Record<string, string> = {};
 
 beforeAll(async () => {
-  const launched = await launchChromium();
-  if ("missing" in launched) {
-    noBrowser = launched.missing;
-    return;
-  }
-  browser = launched.browser;
-  stack = await startStack(ROOT, undefined, { vars: { ALLOW_LOOPBACK_URLS: "true" } });
+  if (!session.ready()) return;
+  ({ browser, stack } = session);
   app = await startApp();
   appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}/`;
   stack.allowOutbound(appUrl.replace(/\/$/, ""));
@@ -105,13 +98,7 @@ beforeAll(async () => {
   watchPageErrors(page, pageErrors);
 });
 
-beforeEach(() => {
-  if (noBrowser) throw noBrowser;
-});
-
 afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
   await new Promise((resolve) => (app ? app.close(resolve) : resolve(undefined)));
 });
 
@@ -235,12 +222,7 @@ describe("<herald-inbox> in a host app, in Chromium", () => {
   });
 
   it("finds no serious or critical accessibility problem (axe-core), popover open", async () => {
-    await page.addScriptTag({ content: AXE });
-    const violations = await page.evaluate(async () => {
-      const result = await (window as any).axe.run(document, { resultTypes: ["violations"] });
-      return result.violations.filter((v: any) => v.impact === "serious" || v.impact === "critical").map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(" ")).join(", ")}`);
-    });
-    expect(violations).toEqual([]);
+    expect((await axeSerious(page, "herald-inbox")).findings).toEqual([]);
     await page.screenshot({ path: `${SCREENSHOT_DIR}herald-inbox.png` });
   });
 

@@ -5,8 +5,8 @@
  * in order as one recipient's session on one page; each says what the recipient sees.
  */
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ROOT, SCREENSHOT_DIR, call, createSandboxTenant, launchChromium, startStack, watchPageErrors, type Stack } from "./stack";
+import { beforeAll, describe, expect, it } from "vitest";
+import { call, chromiumSession, createSandboxTenant, SCREENSHOT_DIR, type Stack, watchPageErrors } from "./stack";
 
 /** test-results/ under `npm test`; docs/ under `npm run screenshots` (test/browser/stack.ts). */
 const SCREENSHOT = `${SCREENSHOT_DIR}inbox-demo.png`;
@@ -36,29 +36,15 @@ const listed = () => page.$$eval("#items li", (lis) => lis.map((li) => ({ text: 
 const itemFor = (subject: string) => page.locator("#items li", { hasText: subject });
 
 /** Why Chromium could not start: reported by every test, which fails (a failing beforeAll only skips them). */
-let noBrowser: Error | undefined;
+const session = chromiumSession();
 
 beforeAll(async () => {
-  const launched = await launchChromium();
-  if ("missing" in launched) {
-    noBrowser = launched.missing;
-    return;
-  }
-  browser = launched.browser;
-  stack = await startStack(ROOT);
+  if (!session.ready()) return;
+  ({ browser, stack } = session);
   ({ apiKey } = await createSandboxTenant(stack.url, stack.adminToken, "browser inbox demo"));
   ({ token } = await api("POST", "/api/inbox/tokens", { recipientType: "user", recipientId: "ada" }));
   page = await browser.newPage({ viewport: { width: 720, height: 480 } });
   watchPageErrors(page, pageErrors);
-});
-
-beforeEach(() => {
-  if (noBrowser) throw noBrowser;
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
 });
 
 describe("the inbox demo page in Chromium", () => {

@@ -5,8 +5,8 @@
  * and the tenant's API then shows the change. axe-core checks the page for accessibility.
  */
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ROOT, SCREENSHOT_DIR, call, createSandboxTenant, launchChromium, startStack, watchPageErrors, type Stack } from "./stack";
+import { beforeAll, describe, expect, it } from "vitest";
+import { axeSerious, call, chromiumSession, createSandboxTenant, SCREENSHOT_DIR, type Stack, watchPageErrors } from "./stack";
 
 const SCREENSHOT = `${SCREENSHOT_DIR}preference-center.png`;
 const LOGO = "https://logo.acme.test/acme.svg";
@@ -27,7 +27,7 @@ const prefs = () => api("GET", "/api/communication-preferences/user/ada");
 const forgive = (expected: RegExp) => pageErrors.splice(0, pageErrors.length, ...pageErrors.filter((e) => !expected.test(e)));
 
 /** Why Chromium could not start: reported by every test, which fails (a failing beforeAll only skips them). */
-let noBrowser: Error | undefined;
+const session = chromiumSession();
 
 async function newPage(javaScriptEnabled: boolean) {
   // bypassCSP: the page allows only its own script, and the test injects axe-core.
@@ -39,20 +39,11 @@ async function newPage(javaScriptEnabled: boolean) {
 }
 
 /** Serious and critical axe-core violations on the page as it is now. */
-async function axeViolations(p: Page) {
-  await p.addScriptTag({ path: `${ROOT}node_modules/axe-core/axe.min.js` });
-  const results = await p.evaluate(() => (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run());
-  return results.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.nodes.length})`);
-}
+const axeViolations = async (p: Page) => (await axeSerious(p)).findings;
 
 beforeAll(async () => {
-  const launched = await launchChromium();
-  if ("missing" in launched) {
-    noBrowser = launched.missing;
-    return;
-  }
-  browser = launched.browser;
-  stack = await startStack(ROOT);
+  if (!session.ready()) return;
+  ({ browser, stack } = session);
   ({ apiKey } = await createSandboxTenant(stack.url, stack.adminToken, "browser preference center"));
   await api("POST", "/api/providers", { channel: "sms", provider: "sandbox" });
   for (const [code, type] of [["invoice_ready", "invoice"], ["weekly_news", "newsletter"]]) {
@@ -61,15 +52,6 @@ beforeAll(async () => {
   await api("PATCH", "/api/settings", { branding: { name: "Acme Billing", logoUrl: LOGO, primaryColor: "#0f766e" } });
   ({ url: link } = await api("GET", "/api/recipients/user/ada/preference-link?expiresIn=3600"));
   page = await newPage(true);
-});
-
-beforeEach(() => {
-  if (noBrowser) throw noBrowser;
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
 });
 
 describe("the preference center in Chromium", () => {

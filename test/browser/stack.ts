@@ -5,7 +5,9 @@
  * checker does not follow a computed specifier, and the shapes below are the parts the tests use.
  */
 /// <reference types="vitest/importMeta" />
+import { readFile } from "node:fs/promises";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 export type Stack = {
   url: string;
   adminToken: string;
@@ -57,4 +59,53 @@ export function watchPageErrors(page: Page, errors: string[]) {
   page.on("response", (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
   page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && errors.push(m.text()));
   page.on("pageerror", (e) => errors.push(e.message));
+}
+
+export type Session = { browser: Browser; stack: Stack };
+
+/**
+ * The hooks every browser test file needs, registered once: Chromium and the stack started before
+ * the file's tests (register the file's own beforeAll after this call; it runs after, and should
+ * return early when `ready()` is false), both closed after them. Without Chromium each test fails
+ * naming what is missing instead of the file crashing.
+ */
+export function chromiumSession(options?: Parameters<StackModule["startStack"]>[2]): Session & { ready(): boolean } {
+  let missing: Error | undefined;
+  const session = { ready: () => !missing && !!session.stack } as Session & { ready(): boolean };
+  beforeAll(async () => {
+    const launched = await launchChromium();
+    if ("missing" in launched) {
+      missing = launched.missing;
+      return;
+    }
+    session.browser = launched.browser;
+    session.stack = await startStack(ROOT, undefined, options);
+  });
+  beforeEach(() => {
+    if (missing) throw missing;
+  });
+  afterAll(async () => {
+    await session.browser?.close();
+    await session.stack?.close();
+  });
+  return session;
+}
+
+const AXE_SOURCE = `${ROOT}node_modules/axe-core/axe.min.js`;
+
+/**
+ * axe-core on the page as it is now: its serious and critical violations, described (rule, impact,
+ * help and targets), and how many rules passed (a run that checked nothing would pass anything).
+ * axe goes in by evaluation: the DevTools protocol is not bound by the page's CSP, which forbids
+ * an injected <script> on the console.
+ */
+export async function axeSerious(page: Page, where = page.url()): Promise<{ findings: string[]; passes: number }> {
+  if ((await page.evaluate("typeof window.axe")) === "undefined") await page.evaluate(await readFile(AXE_SOURCE, "utf8"));
+  const { passes, serious } = (await page.evaluate(`axe.run(document).then((r) => ({
+    passes: r.passes.length,
+    serious: r.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => v.id + " (" + v.impact + ") " + v.help + " at " + v.nodes.map((n) => n.target.join(" ")).slice(0, 5).join(", ")),
+  }))`)) as { passes: number; serious: string[] };
+  return { findings: serious.map((s) => `${where}: ${s}`), passes };
 }
