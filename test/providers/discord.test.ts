@@ -3,9 +3,9 @@
  * the payload allows them, 429's Retry-After is honoured, an unknown webhook fails the send and a
  * 5xx fails over to the next config.
  */
-import { beforeEach, describe, expect, it, vi } from "vitest";
-import { addProvider, call, captureQueue, createTenant, json, mockProviders } from "../helpers";
-import { outbound } from "./support";
+import { beforeEach, describe, expect, it } from "vitest";
+import { addProvider, captureQueue, createTenant, json, mockProviders } from "../helpers";
+import { freshTenant, outbound } from "./support";
 import { deliverChat, detail, expectRefused } from "./chat-support";
 import { discord } from "../../src/channels/chat/discord";
 
@@ -17,9 +17,7 @@ const created = (id = "1180000000000000001") => json(200, { id, channel_id: "117
 let key: string;
 let queue: ReturnType<typeof captureQueue>;
 beforeEach(async () => {
-  vi.restoreAllMocks();
-  queue = captureQueue();
-  ({ key } = await createTenant());
+  ({ key, queue } = await freshTenant());
 });
 const send = (body: Record<string, unknown>) => deliverChat(key, queue, { channel: "discord", recipientContact: HOOK, ...body });
 

@@ -3,9 +3,9 @@
  * send to an incoming webhook URL posts there; Slack's 200 `{ ok: false, error }` answers and 429s
  * are classified, failover takes the next config, and bad contacts and payloads are 422s.
  */
-import { beforeEach, describe, expect, it, vi } from "vitest";
-import { addProvider, call, captureQueue, createTenant, json, mockProviders, runDelivery } from "../helpers";
-import { outbound } from "./support";
+import { beforeEach, describe, expect, it } from "vitest";
+import { addProvider, call, captureQueue, json, mockProviders, runDelivery } from "../helpers";
+import { freshTenant, outbound } from "./support";
 import { deliverChat, detail, expectRefused } from "./chat-support";
 import { slack, slackErrorKind } from "../../src/channels/chat/slack";
 
@@ -19,9 +19,7 @@ const posted = (channel = "C0123456789", ts = "1700000000.000100") => json(200, 
 let key: string;
 let queue: ReturnType<typeof captureQueue>;
 beforeEach(async () => {
-  vi.restoreAllMocks();
-  queue = captureQueue();
-  ({ key } = await createTenant());
+  ({ key, queue } = await freshTenant());
 });
 
 const send = (body: Record<string, unknown>) => deliverChat(key, queue, { channel: "slack", recipientContact: "C0123456789", ...body });

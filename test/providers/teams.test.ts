@@ -3,9 +3,9 @@
  * goes as it is; a Workflows 202 is `sent`, a connector's `1` is `delivered`, a connector's error
  * inside a 200 is a failure; 429 and failover as for every provider.
  */
-import { beforeEach, describe, expect, it, vi } from "vitest";
-import { addProvider, call, captureQueue, createTenant, json, mockProviders } from "../helpers";
-import { outbound } from "./support";
+import { beforeEach, describe, expect, it } from "vitest";
+import { addProvider, captureQueue, json, mockProviders } from "../helpers";
+import { freshTenant, outbound } from "./support";
 import { deliverChat, detail, expectRefused } from "./chat-support";
 import { ADAPTIVE_CARD, teams, textCard } from "../../src/channels/chat/teams";
 
@@ -17,9 +17,7 @@ const accepted = () => new Response(null, { status: 202, headers: { "x-ms-workfl
 let key: string;
 let queue: ReturnType<typeof captureQueue>;
 beforeEach(async () => {
-  vi.restoreAllMocks();
-  queue = captureQueue();
-  ({ key } = await createTenant());
+  ({ key, queue } = await freshTenant());
 });
 const send = (body: Record<string, unknown>) => deliverChat(key, queue, { channel: "teams", recipientContact: HOOK, ...body });
 

@@ -3,9 +3,9 @@
  * `<chat id>:<message id>`; 429's `retry_after`, a blocked bot (failed, and the chat suppressed)
  * and failover between bots.
  */
-import { beforeEach, describe, expect, it, vi } from "vitest";
-import { addProvider, call, captureQueue, createTenant, json, mockProviders } from "../helpers";
-import { outbound } from "./support";
+import { beforeEach, describe, expect, it } from "vitest";
+import { addProvider, call, captureQueue, json, mockProviders } from "../helpers";
+import { freshTenant, outbound } from "./support";
 import { deliverChat, detail, expectRefused } from "./chat-support";
 import { telegram, telegramBody } from "../../src/channels/chat/telegram";
 
@@ -17,9 +17,7 @@ const sent = (chatId: number, messageId: number) => json(200, { ok: true, result
 let key: string;
 let queue: ReturnType<typeof captureQueue>;
 beforeEach(async () => {
-  vi.restoreAllMocks();
-  queue = captureQueue();
-  ({ key } = await createTenant());
+  ({ key, queue } = await freshTenant());
 });
 const send = (body: Record<string, unknown>) => deliverChat(key, queue, { channel: "telegram", recipientContact: "123456789", ...body });
 
