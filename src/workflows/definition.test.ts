@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { CHANNELS } from "../domain";
 import { durationSeconds, WorkflowDefinition } from "./definition";
 
 const invoice = {
@@ -41,6 +42,12 @@ describe("workflow definitions", () => {
   it("refuses a send with both or neither of template and content", () => {
     const r = WorkflowDefinition.safeParse({ name: "x", steps: [{ type: "send", id: "a", channel: "email" }] });
     expect(r.success).toBe(false);
+  });
+
+  it("routes a send over every channel, chat channels included, and no channel twice as many", () => {
+    const send = (channels: string[]) => WorkflowDefinition.safeParse({ name: "x", steps: [{ type: "send", id: "a", channel: "auto", channels, content: "Hi" }] });
+    expect(send([...CHANNELS]).success).toBe(true);
+    expect(send([...CHANNELS, ...CHANNELS]).success).toBe(false);
   });
 
   it("reads durations", () => {

@@ -14,7 +14,7 @@
  * STEP_OUTCOMES).
  */
 import { z } from "zod";
-import { Channel, Priority } from "../domain";
+import { CHANNELS, Channel, Priority } from "../domain";
 import { EventType } from "../automation/event";
 import { RuleCondition } from "../automation/rule";
 
@@ -58,7 +58,7 @@ const SendStep = z
     id: StepId,
     /** One channel, or `auto`: the recipient's preferred among `channels` (all of them when absent). */
     channel: z.union([Channel, z.literal("auto")]),
-    channels: z.array(Channel).min(1).max(6).optional(),
+    channels: z.array(Channel).min(1).max(CHANNELS.length).optional(),
     templateCode: slug.optional(),
     /** Inline content instead of a template; mustache over the run's data. */
     subject: z.string().max(998).optional(),
@@ -127,7 +127,7 @@ const StartReminderStep = z
     name: slug,
     entityField: z.string().regex(/^data(\.[A-Za-z0-9_]+)+$/, "must be a path into the payload, e.g. data.invoiceId"),
     templateCode: slug,
-    channels: z.array(Channel).min(1).max(6),
+    channels: z.array(Channel).min(1).max(CHANNELS.length),
     every: Duration,
     maxSteps: z.number().int().min(1).max(20),
     cancelOn: z.array(EventType).max(10).default([]),
