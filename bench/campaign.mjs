@@ -147,6 +147,20 @@ export async function importAudience(stack, tenant, name, members, prefix) {
   return id;
 }
 
+/**
+ * The transactional series timed with nothing else running (the baseline a bulk phase is compared
+ * against), between two waits for workerd to go idle; `phase` prefixes the progress line.
+ */
+export async function seriesAlone(stack, tenants, { seconds, connections, rate, deadline, cpu }, phase, label, failures) {
+  await settle(cpu);
+  process.stdout.write(`${phase}: transactional sends alone… `);
+  const series = await bothSeries(stack, tenants, { seconds, connections, rate });
+  await drainSeries(stack, series, label, deadline, failures);
+  console.log(`urgent created → delivered p99 ${fmt(series.urgent.queue?.p99Ms, 0)} ms`);
+  await settle(cpu);
+  return series;
+}
+
 export const newTenants = async (stack, phase) =>
   Object.fromEntries(await Promise.all(SERIES.map(async (p) => [p, await createSandboxTenant(stack.url, stack.adminToken, `bench ${p} ${phase}`)])));
 
@@ -167,12 +181,7 @@ export async function measureCampaign(stack, { members, seconds = 5, connections
   if (count !== members) failures.push(`campaign: the audience holds ${count} members, not ${members}`);
   console.log(`${fmt(importSeconds, 1)} s`);
 
-  await settle(cpu);
-  process.stdout.write("campaign: transactional sends alone… ");
-  const before = await bothSeries(stack, alone, { seconds, connections, rate });
-  await drainSeries(stack, before, "alone", deadline, failures);
-  console.log(`urgent created → delivered p99 ${fmt(before.urgent.queue?.p99Ms, 0)} ms`);
-  await settle(cpu);
+  const before = await seriesAlone(stack, alone, { seconds, connections, rate, deadline, cpu }, "campaign", "alone", failures);
 
   const campaign = await call(stack.url, owner.apiKey, "POST", "/api/campaigns", { name: "bench", audienceId, channel: "email", subject: "Spring sale", content: "Hello, spring is here: 20% off everything this week." });
   const started = performance.now();

@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SEND_BODY, call, createSandboxTenant } from "./api.mjs";
 import { settle } from "./cpu.mjs";
-import { SERIES, bothSeries, drainSeries, importAudience, newTenants } from "./campaign.mjs";
+import { SERIES, bothSeries, drainSeries, importAudience, newTenants, seriesAlone } from "./campaign.mjs";
 import { fmt, median, table } from "./format.mjs";
 import { isMain, runAlone } from "./alone.mjs";
 
@@ -117,12 +117,7 @@ async function measureAudience(stack, { members, seconds, connections, rate, dea
   await call(stack.url, owner.apiKey, "POST", "/api/workflows", { key: "bench-bulk", name: "Audience", steps: [email("hello", "Hello {{name}}, spring is here.")] });
   console.log("done");
 
-  await settle(cpu);
-  process.stdout.write("workflows: transactional sends alone… ");
-  const before = await bothSeries(stack, alone, { seconds, connections, rate });
-  await drainSeries(stack, before, "alone (workflows)", deadline, failures);
-  console.log(`urgent created → delivered p99 ${fmt(before.urgent.queue?.p99Ms, 0)} ms`);
-  await settle(cpu);
+  const before = await seriesAlone(stack, alone, { seconds, connections, rate, deadline, cpu }, "workflows", "alone (workflows)", failures);
 
   const t0 = performance.now();
   const { fanout } = await call(stack.url, owner.apiKey, "POST", "/api/workflows/bench-bulk/trigger", { audienceId, data: {} });
