@@ -13,8 +13,7 @@ import { automationDeps } from "./automation/deps";
 import { runAutomationPasses } from "./automation/cron";
 import { campaignDeps } from "./campaigns/deps";
 import { runCampaignPass } from "./campaigns/cron";
-import { restartStalledFanouts } from "./workflows/fanout";
-import { createLostRuns } from "./workflows/creation";
+import { runWorkflowPass } from "./workflows/cron";
 import { receiveEmail } from "./channels/email/inbound-worker";
 
 export { TenantLimiter } from "./durable/tenant-limiter";
@@ -57,19 +56,12 @@ export default {
         (error) => console.error(JSON.stringify({ msg: "campaign pass failed", error: String(error) })),
       ),
     );
-    // Workflow audience triggers whose page chain stalled (src/workflows/fanout.ts).
+    // Stalled audience fan-outs and lost instance creations of workflow runs (src/workflows/cron.ts).
     ctx.waitUntil(
-      restartStalledFanouts(env, new Date(controller.scheduledTime)).then(
-        (n) => n && console.log(JSON.stringify({ msg: "workflow fan-outs restarted", n })),
-        (error) => console.error(JSON.stringify({ msg: "workflow fan-out pass failed", error: String(error) })),
-      ),
-    );
-    // Pending workflow runs whose queued instance creation was lost (src/workflows/creation.ts).
-    ctx.waitUntil(
-      createLostRuns(env, new Date(controller.scheduledTime)).then(
-        (n) => n && console.log(JSON.stringify({ msg: "lost workflow runs created", n })),
-        (error) => console.error(JSON.stringify({ msg: "lost workflow run pass failed", error: String(error) })),
-      ),
+      runWorkflowPass(env, new Date(controller.scheduledTime)).then((r) => {
+        if (r.errors.length) console.error(JSON.stringify({ msg: "workflow pass failed", errors: r.errors }));
+        if (r.fanoutsRestarted || r.lostRunsCreated) console.log(JSON.stringify({ msg: "workflow pass", fanoutsRestarted: r.fanoutsRestarted, lostRunsCreated: r.lostRunsCreated }));
+      }),
     );
   },
 } satisfies ExportedHandler<Env>;
