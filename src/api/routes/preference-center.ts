@@ -128,7 +128,7 @@ export const preferenceCenter = new Hono<AppEnv>()
     const unchanged = !Object.keys(parsed.data).length && !change.consents.length;
     const recipient = { entityType: link.entityType, entityId: link.entityId };
     const consents = change.consents.map((x) => ({ ...x, ...source }));
-    const row = unchanged ? undefined : (await writePreferences(recipientWriter(c, link.tenantId), recipient, parsed.data, consents, now)).row;
+    const row = unchanged ? undefined : (await writePreferences(recipientWriter(c, link.tenantId), recipient, parsed.data, consents, now, { found: pref, settings: tenant.settings })).row;
     if (wantsHtml(c)) return c.redirect(`/preferences/${c.req.param("token")}?saved=1`, 303);
     // What the page shows, not the whole row: the link may be forwarded, and contacts stay out.
     return c.json({ saved: !unchanged, preferences: centerView(row ?? pref, policy, choices) });
