@@ -13,6 +13,7 @@ import type { ConsentRecord, PatchPreferences } from "./routes/preferences";
 import { runBatch, type Db } from "../db/client";
 import { changePreference, getPreference, insertConsent, type ConsentRow, type PreferenceChange, type PreferenceRow, type RecipientKey } from "../db/preferences";
 import { tenantSettings } from "../db/tenants";
+import type { TenantSettings } from "../db/schema";
 import { maskContact } from "../lib/mask";
 import { uuidv7 } from "../lib/ids";
 import { consentChange } from "../preferences/consent";
@@ -54,18 +55,28 @@ async function patchChange(w: PreferenceWriter, found: PreferenceRow | undefined
   return { set, preferences: byType, optedOut, reseal };
 }
 
+/** The stored row (contacts as stored) and the tenant's settings, as a caller already read them. */
+export type WriteBasis = { found: PreferenceRow | undefined; settings: TenantSettings | null | undefined };
+
+async function readBasis(db: Db, tenantId: string, r: RecipientKey): Promise<WriteBasis> {
+  const [[found], [tenant]] = await db.batch([getPreference(db, tenantId, r), tenantSettings(db, tenantId)]);
+  return { found, settings: tenant?.settings };
+}
+
 /**
  * Applies `patch` (skipped when it names nothing and consents are given) and then each consent
  * record; answers the row as the batch left it, contacts opened, and the consent rows written.
+ * A caller that has just read the row and the tenant's settings passes them as `basis`, sparing
+ * a D1 round trip (contacts it does not name are swapped only if unchanged since, see above).
  */
-export async function writePreferences(w: PreferenceWriter, r: RecipientKey, patch: PreferencePatch, consents: ConsentInput[], now: Date) {
+export async function writePreferences(w: PreferenceWriter, r: RecipientKey, patch: PreferencePatch, consents: ConsentInput[], now: Date, basis?: WriteBasis) {
   const { db, tenantId } = w;
   const resourceId = `${r.entityType}/${r.entityId}`;
   const statements: BatchItem<"sqlite">[] = [];
   const fields = fieldsOf(patch);
   if (fields.length || !consents.length) {
-    const [[found], [tenant]] = await db.batch([getPreference(db, tenantId, r), tenantSettings(db, tenantId)]);
-    const change = await patchChange(w, found, tenant?.settings?.encryptContacts === true, patch, r);
+    const { found, settings } = basis ?? (await readBasis(db, tenantId, r));
+    const change = await patchChange(w, found, settings?.encryptContacts === true, patch, r);
     // The audit detail names the fields; contacts appear masked, other values not at all.
     const contacts = Object.fromEntries(CONTACT_FIELDS.filter((f) => patch[f] !== undefined).map((f) => [f, maskContact(patch[f])]));
     statements.push(changePreference(db, tenantId, r, change, now), w.audit("preference.updated", { resourceId, detail: { fields, ...contacts } }));

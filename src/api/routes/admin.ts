@@ -16,9 +16,6 @@ import { getApiKey, getTenant, insertTenantWithKey, listApiKeys } from "../../db
 import { notFound } from "../../lib/errors";
 import { uuidv7 } from "../../lib/ids";
 
-// Their home is src/api/keys.ts (shared with /api/keys); still exported here for existing importers.
-export { CreateKey, RotateKey } from "../keys";
-
 export const CreateTenant = z.object({ name: z.string().trim().min(1).max(200) }).strict();
 /** `rateLimit: null` goes back to the default; a quota of null removes that channel's cap. */
 export const UpdateTenant = z.object({ rateLimit: RateLimit.nullable().optional(), quotas: Quotas.optional() }).strict();

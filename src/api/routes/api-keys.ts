@@ -17,8 +17,8 @@ async function callerScopes(c: Context<AppEnv>) {
   return (await getApiKey(c.var.db, c.var.tenantId, c.var.apiKeyId))?.scopes ?? [];
 }
 
-async function refuseEscalation(c: Context<AppEnv>, wanted: readonly string[], field: string) {
-  const beyond = scopesBeyond(await callerScopes(c), wanted);
+function refuseEscalation(held: readonly string[], wanted: readonly string[], field: string) {
+  const beyond = scopesBeyond(held, wanted);
   if (beyond.length) {
     throw new AppError("forbidden", `this API key cannot grant scopes it does not hold: ${beyond.join(", ")}`, [{ field, message: `not held by the calling key: ${beyond.join(", ")}` }]);
   }
@@ -26,9 +26,10 @@ async function refuseEscalation(c: Context<AppEnv>, wanted: readonly string[], f
 
 /** A live key of this tenant that the caller may manage; another tenant's key is "not found". */
 async function manageable(c: Context<AppEnv>): Promise<ApiKeyRow> {
-  const key = await getApiKey(c.var.db, c.var.tenantId, c.req.param("id")!);
+  // Both reads at once: the target key and the caller's own scopes do not depend on each other.
+  const [key, held] = await Promise.all([getApiKey(c.var.db, c.var.tenantId, c.req.param("id")!), callerScopes(c)]);
   if (!key || key.revokedAt) throw notFound("API key");
-  await refuseEscalation(c, key.scopes, "scopes");
+  refuseEscalation(held, key.scopes, "scopes");
   return key;
 }
 
@@ -44,7 +45,7 @@ export const apiKeys = new Hono<AppEnv>()
   })
   .post("/", async (c) => {
     const body = await jsonBody(c, CreateKey);
-    await refuseEscalation(c, body.scopes, "scopes");
+    refuseEscalation(await callerScopes(c), body.scopes, "scopes");
     return c.json(await issueKey(c, c.var.tenantId, body), 201);
   })
   .post("/:id/rotate", async (c) => {

@@ -58,9 +58,13 @@ async function load(c: C, link: PreferenceLink) {
 
 const unknownSender = (c: C) => refuse(c, 404, "not_found", "This link does not work", "The sender of this link no longer uses this service.");
 
-/** The page; after a refused POST, as the recipient filled it in, with the errors beside the fields. */
-async function render(c: C, link: PreferenceLink, refused?: { form: FormFields; errors: FieldError[] }) {
-  const { tenant, pref, policy, choices } = await load(c, link);
+type Loaded = Awaited<ReturnType<typeof load>>;
+
+/**
+ * The page; after a refused POST, as the recipient filled it in, with the errors beside the
+ * fields. It renders what `load` read, so a refused POST does not read everything again.
+ */
+async function render(c: C, { tenant, pref, policy, choices }: Loaded, refused?: { form: FormFields; errors: FieldError[] }) {
   if (!tenant) return unknownSender(c);
   const raw = c.req.param("token")!;
   const view = centerView(pref, policy, choices);
@@ -84,8 +88,8 @@ const recipientWriter = (c: C, tenantId: string): PreferenceWriter => ({
 });
 
 /** A 400 naming the fields: the page again with the messages, or problem+json. */
-const invalid = (c: C, link: PreferenceLink, form: FormFields, errors: FieldError[]) =>
-  wantsHtml(c) ? render(c, link, { form, errors }) : problem(400, "bad_request", `invalid form: ${errors.map((e) => e.field).join(", ")}`, c.var.requestId ?? "", errors);
+const invalid = (c: C, loaded: Loaded, form: FormFields, errors: FieldError[]) =>
+  wantsHtml(c) ? render(c, loaded, { form, errors }) : problem(400, "bad_request", `invalid form: ${errors.map((e) => e.field).join(", ")}`, c.var.requestId ?? "", errors);
 
 export const preferenceCenter = new Hono<AppEnv>()
   .use(async function centerHeaders(c, next) {
@@ -102,7 +106,7 @@ export const preferenceCenter = new Hono<AppEnv>()
   })
   .get("/:token", async (c) => {
     const link = await linkOf(c);
-    return link instanceof Response ? link : render(c, link);
+    return link instanceof Response ? link : render(c, await load(c, link));
   })
   .post("/:token", async (c) => {
     const link = await linkOf(c);
@@ -117,18 +121,19 @@ export const preferenceCenter = new Hono<AppEnv>()
     if (!(await checkFormToken(c.var.config.encryptionKey, c.req.param("token"), formToken, now))) {
       return refuse(c, 403, "forbidden", "This form has expired", "Reload the page and make your changes again.");
     }
-    const { tenant, pref, policy, choices } = await load(c, link);
+    const loaded = await load(c, link);
+    const { tenant, pref, policy, choices } = loaded;
     if (!tenant) return unknownSender(c);
     const change = centerChange(form, pref, policy);
-    if (!change.ok) return invalid(c, link, form, change.errors);
+    if (!change.ok) return invalid(c, loaded, form, change.errors);
     // The API's own schema checks the values (time zone, times) exactly as a PATCH would.
     const parsed = PatchPreferences.safeParse(change.patch);
-    if (!parsed.success) return invalid(c, link, form, fieldErrors(parsed.error));
+    if (!parsed.success) return invalid(c, loaded, form, fieldErrors(parsed.error));
     const source = { scope: "all", source: "preference_center", ip: c.req.header("cf-connecting-ip")?.slice(0, 64), userAgent: c.req.header("user-agent")?.slice(0, 500) } as const;
     const unchanged = !Object.keys(parsed.data).length && !change.consents.length;
     const recipient = { entityType: link.entityType, entityId: link.entityId };
     const consents = change.consents.map((x) => ({ ...x, ...source }));
-    const row = unchanged ? undefined : (await writePreferences(recipientWriter(c, link.tenantId), recipient, parsed.data, consents, now)).row;
+    const row = unchanged ? undefined : (await writePreferences(recipientWriter(c, link.tenantId), recipient, parsed.data, consents, now, { found: pref, settings: tenant.settings })).row;
     if (wantsHtml(c)) return c.redirect(`/preferences/${c.req.param("token")}?saved=1`, 303);
     // What the page shows, not the whole row: the link may be forwarded, and contacts stay out.
     return c.json({ saved: !unchanged, preferences: centerView(row ?? pref, policy, choices) });

@@ -285,7 +285,8 @@ export const workflows = new Hono<AppEnv>()
     }
     // The reason is the caller's free text: it stays on the run, not in the audit log (no content there).
     await recordAudit(c, "workflow.run_cancelled", { resourceId: id, detail: { key: run.workflowKey } });
-    return c.json(runDto((await getRun(db, tenantId, id))!, await stepsOfRuns(db, tenantId, [id])));
+    const [after, steps] = await Promise.all([getRun(db, tenantId, id), stepsOfRuns(db, tenantId, [id])]);
+    return c.json(runDto(after!, steps));
   })
   .get("/:key/runs", async (c) => {
     const key = c.req.param("key");
