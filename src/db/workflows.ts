@@ -4,6 +4,7 @@
  * they sort by creation).
  */
 import { and, asc, desc, eq, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
+import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client";
 import { communication, workflow, workflowRun, workflowRunStep, workflowVersion, type RunStatus } from "./schema";
 
@@ -86,11 +87,15 @@ export const updateWorkflow = (db: Db, tenantId: string, id: string, patch: Part
 
 export const insertRuns = (db: Db, rows: WorkflowRunRow[]) => rows.map((r) => db.insert(workflowRun).values(r).onConflictDoNothing());
 
+/** One bound parameter for a whole list of values (D1 binds at most 100 per statement). */
+const inJson = (column: AnySQLiteColumn, values: string[]) => sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
+
+/** The runs stored under these idempotency keys: any number of keys in one statement. */
 export const runsByIdempotency = (db: Db, tenantId: string, workflowKey: string, keys: string[]) =>
   db
     .select()
     .from(workflowRun)
-    .where(and(eq(workflowRun.tenantId, tenantId), eq(workflowRun.workflowKey, workflowKey), inArray(workflowRun.idempotencyKey, keys)))
+    .where(and(eq(workflowRun.tenantId, tenantId), eq(workflowRun.workflowKey, workflowKey), inJson(workflowRun.idempotencyKey, keys)))
     .all();
 
 export const getRun = (db: Db, tenantId: string, id: string) =>
@@ -138,8 +143,7 @@ export function listRuns(db: Db, tenantId: string, workflowKey: string, f: RunFi
 
 const OPEN: RunStatus[] = ["pending", "running", "waiting"];
 
-/** One bound parameter for a whole list of ids (D1 binds at most 100 per statement). */
-const idIn = (ids: string[]) => sql`${workflowRun.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`;
+const idIn = (ids: string[]) => inJson(workflowRun.id, ids);
 
 /** The runs among these ids still waiting for their instance (a cancelled one is not among them). */
 export const pendingRunsByIds = (db: Db, tenantId: string, ids: string[]) =>
