@@ -105,24 +105,16 @@ export const getRun = (db: Db, tenantId: string, id: string) =>
     .where(and(eq(workflowRun.tenantId, tenantId), eq(workflowRun.id, id)))
     .get();
 
-/** D1 binds at most 100 parameters per statement: the tenant plus 99 run ids. */
-const STEP_READ_CHUNK = 99;
-
-/** The steps of these runs (a page of up to 100), in one D1 batch of as many reads as the bound-parameter cap needs. */
-export async function stepsOfRuns(db: Db, tenantId: string, runIds: string[]): Promise<WorkflowRunStepRow[]> {
-  const reads = [];
-  for (let i = 0; i < runIds.length; i += STEP_READ_CHUNK) {
-    reads.push(
-      db
+/** The steps of these runs (a page of up to 100), in one statement: the ids bind as one parameter. */
+export const stepsOfRuns = async (db: Db, tenantId: string, runIds: string[]): Promise<WorkflowRunStepRow[]> =>
+  runIds.length
+    ? db
         .select()
         .from(workflowRunStep)
-        .where(and(eq(workflowRunStep.tenantId, tenantId), inArray(workflowRunStep.runId, runIds.slice(i, i + STEP_READ_CHUNK))))
-        .orderBy(asc(workflowRunStep.startedAt)),
-    );
-  }
-  if (!reads.length) return [];
-  return ((await db.batch(reads as [(typeof reads)[0], ...typeof reads])) as WorkflowRunStepRow[][]).flat();
-}
+        .where(and(eq(workflowRunStep.tenantId, tenantId), inJson(workflowRunStep.runId, runIds)))
+        .orderBy(asc(workflowRunStep.startedAt))
+        .all()
+    : [];
 
 export type RunFilters = { status?: RunStatus; recipientType?: string; recipientId?: string; cursor?: string; limit: number };
 
