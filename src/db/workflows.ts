@@ -4,6 +4,7 @@
  * they sort by creation).
  */
 import { and, asc, desc, eq, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
+import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client";
 import { communication, workflow, workflowRun, workflowRunStep, workflowVersion, type RunStatus } from "./schema";
 
@@ -86,11 +87,15 @@ export const updateWorkflow = (db: Db, tenantId: string, id: string, patch: Part
 
 export const insertRuns = (db: Db, rows: WorkflowRunRow[]) => rows.map((r) => db.insert(workflowRun).values(r).onConflictDoNothing());
 
+/** One bound parameter for a whole list of values (D1 binds at most 100 per statement). */
+const inJson = (column: AnySQLiteColumn, values: string[]) => sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
+
+/** The runs stored under these idempotency keys: any number of keys in one statement. */
 export const runsByIdempotency = (db: Db, tenantId: string, workflowKey: string, keys: string[]) =>
   db
     .select()
     .from(workflowRun)
-    .where(and(eq(workflowRun.tenantId, tenantId), eq(workflowRun.workflowKey, workflowKey), inArray(workflowRun.idempotencyKey, keys)))
+    .where(and(eq(workflowRun.tenantId, tenantId), eq(workflowRun.workflowKey, workflowKey), inJson(workflowRun.idempotencyKey, keys)))
     .all();
 
 export const getRun = (db: Db, tenantId: string, id: string) =>
@@ -100,24 +105,16 @@ export const getRun = (db: Db, tenantId: string, id: string) =>
     .where(and(eq(workflowRun.tenantId, tenantId), eq(workflowRun.id, id)))
     .get();
 
-/** D1 binds at most 100 parameters per statement: the tenant plus 99 run ids. */
-const STEP_READ_CHUNK = 99;
-
-/** The steps of these runs (a page of up to 100), in one D1 batch of as many reads as the bound-parameter cap needs. */
-export async function stepsOfRuns(db: Db, tenantId: string, runIds: string[]): Promise<WorkflowRunStepRow[]> {
-  const reads = [];
-  for (let i = 0; i < runIds.length; i += STEP_READ_CHUNK) {
-    reads.push(
-      db
+/** The steps of these runs (a page of up to 100), in one statement: the ids bind as one parameter. */
+export const stepsOfRuns = async (db: Db, tenantId: string, runIds: string[]): Promise<WorkflowRunStepRow[]> =>
+  runIds.length
+    ? db
         .select()
         .from(workflowRunStep)
-        .where(and(eq(workflowRunStep.tenantId, tenantId), inArray(workflowRunStep.runId, runIds.slice(i, i + STEP_READ_CHUNK))))
-        .orderBy(asc(workflowRunStep.startedAt)),
-    );
-  }
-  if (!reads.length) return [];
-  return ((await db.batch(reads as [(typeof reads)[0], ...typeof reads])) as WorkflowRunStepRow[][]).flat();
-}
+        .where(and(eq(workflowRunStep.tenantId, tenantId), inJson(workflowRunStep.runId, runIds)))
+        .orderBy(asc(workflowRunStep.startedAt))
+        .all()
+    : [];
 
 export type RunFilters = { status?: RunStatus; recipientType?: string; recipientId?: string; cursor?: string; limit: number };
 
@@ -138,8 +135,7 @@ export function listRuns(db: Db, tenantId: string, workflowKey: string, f: RunFi
 
 const OPEN: RunStatus[] = ["pending", "running", "waiting"];
 
-/** One bound parameter for a whole list of ids (D1 binds at most 100 per statement). */
-const idIn = (ids: string[]) => sql`${workflowRun.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`;
+const idIn = (ids: string[]) => inJson(workflowRun.id, ids);
 
 /** The runs among these ids still waiting for their instance (a cancelled one is not among them). */
 export const pendingRunsByIds = (db: Db, tenantId: string, ids: string[]) =>

@@ -6,6 +6,7 @@
  * workflow runs, whose pending sends stop with them.
  */
 import { and, eq, inArray, type SQL } from "drizzle-orm";
+import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { runBatch } from "../db/client";
 import { CANCELLABLE, eventRow, insertEvent, type CommunicationRow } from "../db/communications";
@@ -38,18 +39,17 @@ async function cancelWhere(env: Events, db: Db, tenantId: string, which: SQL, de
 export const cancelOne = async (env: Events, db: Db, tenantId: string, id: string, detail: Record<string, unknown>, now = new Date()) =>
   (await cancelWhere(env, db, tenantId, eq(communication.id, id), detail, now))[0];
 
-/** Communications by id; answers how many were still pending and are now cancelled. */
-export async function cancelByIds(env: Events, db: Db, tenantId: string, ids: string[], detail: Record<string, unknown>, now = new Date()) {
+/** The pending rows whose `column` is one of `values`, CHUNK per statement; answers how many were cancelled. */
+async function cancelIn(env: Events, db: Db, tenantId: string, column: AnySQLiteColumn, values: string[], detail: Record<string, unknown>, now: Date) {
   let cancelled = 0;
-  for (let i = 0; i < ids.length; i += CHUNK) cancelled += (await cancelWhere(env, db, tenantId, inArray(communication.id, ids.slice(i, i + CHUNK)), detail, now)).length;
+  for (let i = 0; i < values.length; i += CHUNK) cancelled += (await cancelWhere(env, db, tenantId, inArray(column, values.slice(i, i + CHUNK)), detail, now)).length;
   return cancelled;
 }
 
+/** Communications by id; answers how many were still pending and are now cancelled. */
+export const cancelByIds = (env: Events, db: Db, tenantId: string, ids: string[], detail: Record<string, unknown>, now = new Date()) =>
+  cancelIn(env, db, tenantId, communication.id, ids, detail, now);
+
 /** Every pending communication the given workflow runs created; answers how many were cancelled. */
-export async function cancelRunSends(env: Events, db: Db, tenantId: string, runIds: string[], now = new Date()) {
-  let cancelled = 0;
-  for (let i = 0; i < runIds.length; i += CHUNK) {
-    cancelled += (await cancelWhere(env, db, tenantId, inArray(communication.workflowRunId, runIds.slice(i, i + CHUNK)), { reason: "workflow run cancelled" }, now)).length;
-  }
-  return cancelled;
-}
+export const cancelRunSends = (env: Events, db: Db, tenantId: string, runIds: string[], now = new Date()) =>
+  cancelIn(env, db, tenantId, communication.workflowRunId, runIds, { reason: "workflow run cancelled" }, now);

@@ -73,23 +73,14 @@ export async function startRuns(env: Env, t: Trigger, now = new Date()): Promise
       finishedAt: null,
     };
   });
-  let existing = new Map<string, WorkflowRunRow>();
-  if (t.idempotencyKey) {
-    const keys = rows.map((r) => r.idempotencyKey!);
-    for (let i = 0; i < keys.length; i += 90) {
-      for (const r of await runsByIdempotency(db, t.tenantId, t.workflowKey, keys.slice(i, i + 90))) existing.set(r.idempotencyKey!, r);
-    }
-  }
+  // The runs already stored under this trigger's keys, by key (one statement for all of them).
+  const storedByKey = async () =>
+    new Map(t.idempotencyKey ? (await runsByIdempotency(db, t.tenantId, t.workflowKey, rows.map((r) => r.idempotencyKey!))).map((r) => [r.idempotencyKey!, r]) : []);
+  let existing = await storedByKey();
   const fresh = rows.filter((r) => !r.idempotencyKey || !existing.has(r.idempotencyKey));
   for (let i = 0; i < fresh.length; i += INSERT_CHUNK) await runBatch(db, insertRuns(db, fresh.slice(i, i + INSERT_CHUNK)));
-  if (t.idempotencyKey && fresh.length) {
-    // A concurrent replay may have won some keys: whatever is stored is what runs.
-    existing = new Map();
-    const keys = rows.map((r) => r.idempotencyKey!);
-    for (let i = 0; i < keys.length; i += 90) {
-      for (const r of await runsByIdempotency(db, t.tenantId, t.workflowKey, keys.slice(i, i + 90))) existing.set(r.idempotencyKey!, r);
-    }
-  }
+  // A concurrent replay may have won some keys: whatever is stored is what runs.
+  if (t.idempotencyKey && fresh.length) existing = await storedByKey();
   const stored = t.idempotencyKey ? rows.map((r) => existing.get(r.idempotencyKey!) ?? r) : rows;
   const mine = new Set(fresh.map((r) => r.id));
   // A replay also starts any run still pending whose instance the first call never created (it
