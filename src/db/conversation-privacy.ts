@@ -19,7 +19,6 @@ export const ERASED = "[erased]";
 
 /** D1 binds at most 100 parameters per statement. */
 const parts = <T>(items: T[]) => chunk(items, 90);
-const idList = (ids: string[]) => sql.join(ids.map((id) => sql`${id}`), sql`, `);
 
 /** An erased or expired thread's contact: nothing can be sent to it. */
 export const isBlankedContact = (contact: string) => contact.startsWith(`${ERASED}:`) || contact.startsWith(`${REDACTED}:`);
@@ -110,14 +109,14 @@ export const messagesDue = (db: Db, tenantId: string, cutoff: Date, limit: numbe
     WHERE tenant_id = ${tenantId} AND created_at < ${cutoff.getTime()} AND (text IS NULL OR text NOT IN (${REDACTED}, ${ERASED}))
     LIMIT ${limit}`);
 
-/** Retention's blanking: the text, subject, button and media go; direction, keyword and times stay. */
-export async function redactMessages(db: Db, tenantId: string, ids: string[]) {
-  for (const part of parts(ids)) {
-    await db.run(sql`
-      UPDATE conversation_message SET text = ${REDACTED}, subject = NULL, button = NULL, media = NULL, in_reply_to = NULL
-      WHERE tenant_id = ${tenantId} AND id IN (${idList(part)})`);
-  }
-}
+/** Retention's blanking, as statements for one batch: the text, subject, button and media go; direction, keyword and times stay. */
+export const redactMessages = (db: Db, tenantId: string, ids: string[]) =>
+  parts(ids).map((part) =>
+    db
+      .update(conversationMessage)
+      .set({ text: REDACTED, subject: null, button: null, media: null, inReplyTo: null })
+      .where(and(eq(conversationMessage.tenantId, tenantId), inArray(conversationMessage.id, part))),
+  );
 
 /**
  * Retention of the threads themselves: one with no message since `cutoff` loses its contact, as an
