@@ -12,16 +12,16 @@ import { conversation, conversationMessage, type ConversationMedia } from "./sch
 import type { RecipientRef } from "./recipients";
 import { threadsWithContacts, type ConversationMessageRow, type ConversationRow } from "./conversations";
 import { chunk } from "../lib/chunk";
+// Retention's marker: the same as an expired communication gets.
+import { REDACTED } from "./retention";
 
 export const ERASED = "[erased]";
-export const REDACTED_TEXT = "[redacted]";
 
 /** D1 binds at most 100 parameters per statement. */
 const parts = <T>(items: T[]) => chunk(items, 90);
-const idList = (ids: string[]) => sql.join(ids.map((id) => sql`${id}`), sql`, `);
 
 /** An erased or expired thread's contact: nothing can be sent to it. */
-export const isBlankedContact = (contact: string) => contact.startsWith(`${ERASED}:`) || contact.startsWith(`${REDACTED_TEXT}:`);
+export const isBlankedContact = (contact: string) => contact.startsWith(`${ERASED}:`) || contact.startsWith(`${REDACTED}:`);
 
 /**
  * Up to `limit` threads of a recipient: linked to the profile, or with one of its contacts (the
@@ -106,17 +106,17 @@ export const eraseThreads = (db: Db, r: RecipientRef, ids: string[], pseudonym: 
 export const messagesDue = (db: Db, tenantId: string, cutoff: Date, limit: number) =>
   db.all<{ id: string; media: string | null }>(sql`
     SELECT id, media FROM conversation_message
-    WHERE tenant_id = ${tenantId} AND created_at < ${cutoff.getTime()} AND (text IS NULL OR text NOT IN (${REDACTED_TEXT}, ${ERASED}))
+    WHERE tenant_id = ${tenantId} AND created_at < ${cutoff.getTime()} AND (text IS NULL OR text NOT IN (${REDACTED}, ${ERASED}))
     LIMIT ${limit}`);
 
-/** Retention's blanking: the text, subject, button and media go; direction, keyword and times stay. */
-export async function redactMessages(db: Db, tenantId: string, ids: string[]) {
-  for (const part of parts(ids)) {
-    await db.run(sql`
-      UPDATE conversation_message SET text = ${REDACTED_TEXT}, subject = NULL, button = NULL, media = NULL, in_reply_to = NULL
-      WHERE tenant_id = ${tenantId} AND id IN (${idList(part)})`);
-  }
-}
+/** Retention's blanking, as statements for one batch: the text, subject, button and media go; direction, keyword and times stay. */
+export const redactMessages = (db: Db, tenantId: string, ids: string[]) =>
+  parts(ids).map((part) =>
+    db
+      .update(conversationMessage)
+      .set({ text: REDACTED, subject: null, button: null, media: null, inReplyTo: null })
+      .where(and(eq(conversationMessage.tenantId, tenantId), inArray(conversationMessage.id, part))),
+  );
 
 /**
  * Retention of the threads themselves: one with no message since `cutoff` loses its contact, as an
@@ -124,7 +124,7 @@ export async function redactMessages(db: Db, tenantId: string, ids: string[]) {
  */
 export const redactIdleThreads = (db: Db, tenantId: string, cutoff: Date, limit: number) =>
   db.run(sql`
-    UPDATE conversation SET contact = ${REDACTED_TEXT} || ':' || id
+    UPDATE conversation SET contact = ${REDACTED} || ':' || id
     WHERE id IN (
       SELECT id FROM conversation
       WHERE tenant_id = ${tenantId} AND last_message_at < ${cutoff.getTime()} AND contact NOT LIKE '[%'

@@ -25,11 +25,14 @@ export async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs
   return res;
 }
 
-/** `Retry-After` is either delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+/**
+ * `Retry-After` is either delay-seconds or an HTTP date (RFC 9110 §10.2.3); fractional seconds
+ * (Discord sends "1.337") are rounded up.
+ */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.ceil(Number(trimmed));
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, Math.ceil((at - now) / 1000));

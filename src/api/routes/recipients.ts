@@ -77,6 +77,8 @@ export const recipients = new Hono<AppEnv>()
       threadsOfRecipient(c.var.db, r, contacts, MAX_CONVERSATIONS),
     ]);
     const messages = await messagesOfThreads(c.var.db, r.tenantId, threads.map((t) => t.id), MAX_MESSAGES);
+    // Grouped once (oldest first, as fetched): up to 1000 threads by 10,000 messages.
+    const byThread = Map.groupBy(messages, (m) => m.conversationId);
     return c.json({
       recipient: { type, id },
       exportedAt: new Date().toISOString(),
@@ -86,7 +88,7 @@ export const recipients = new Hono<AppEnv>()
       suppressions,
       devices: devices.map(deviceDto),
       inbox,
-      conversations: threads.map((t) => ({ ...conversationDto(t), messages: messages.filter((m) => m.conversationId === t.id).map(messageDto) })),
+      conversations: threads.map((t) => ({ ...conversationDto(t), messages: (byThread.get(t.id) ?? []).map(messageDto) })),
       truncated: communications.length === MAX_COMMUNICATIONS || threads.length === MAX_CONVERSATIONS || messages.length === MAX_MESSAGES,
     });
   })

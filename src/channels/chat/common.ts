@@ -7,7 +7,7 @@
 import type { z } from "zod";
 import type { Channel } from "../../domain";
 import type { FailureKind, OutboundMessage, SendOutcome } from "../types";
-import { fetchWithTimeout } from "../../lib/http";
+import { fetchWithTimeout, parseRetryAfter } from "../../lib/http";
 import { unsafeUrlReason } from "../../lib/url-guard";
 
 export const CHAT_CHANNELS = ["slack", "teams", "discord", "telegram"] as const satisfies readonly Channel[];
@@ -128,15 +128,11 @@ export function withoutUrl(e: unknown, url: string): unknown {
 }
 
 /**
- * Seconds to wait, from `Retry-After` (seconds, possibly fractional as Discord sends it, or an
- * HTTP date) or a vendor's own field in the body (Discord's `retry_after`, Telegram's
- * `parameters.retry_after`).
+ * Seconds to wait, from `Retry-After` (parseRetryAfter) or a vendor's own field in the body
+ * (Discord's `retry_after`, Telegram's `parameters.retry_after`).
  */
 export function retryAfter(headers: Headers, fromBody?: unknown): number | undefined {
-  const header = headers.get("retry-after")?.trim();
-  if (header && /^\d+(\.\d+)?$/.test(header)) return Math.ceil(Number(header));
-  if (header && !Number.isNaN(Date.parse(header))) return Math.max(0, Math.ceil((Date.parse(header) - Date.now()) / 1000));
-  return typeof fromBody === "number" && fromBody >= 0 ? Math.ceil(fromBody) : undefined;
+  return parseRetryAfter(headers.get("retry-after")) ?? (typeof fromBody === "number" && fromBody >= 0 ? Math.ceil(fromBody) : undefined);
 }
 
 /**
