@@ -12,10 +12,7 @@ import { conversation, conversationMessage, type ConversationMedia } from "./sch
 import type { RecipientRef } from "./recipients";
 import { threadsWithContacts, type ConversationMessageRow, type ConversationRow } from "./conversations";
 import { chunk } from "../lib/chunk";
-// Retention's marker: the same as an expired communication gets.
-import { REDACTED } from "./retention";
-
-export const ERASED = "[erased]";
+import { ERASED, REDACTED } from "./markers";
 
 /** D1 binds at most 100 parameters per statement. */
 const parts = <T>(items: T[]) => chunk(items, 90);

@@ -7,6 +7,7 @@
  */
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "./client";
+import { ERASED } from "./markers";
 import { communication, communicationEvent, consent, suppression } from "./schema";
 
 export type RecipientRef = { tenantId: string; recipientType: string; recipientId: string };
@@ -49,9 +50,9 @@ export const redactCommunications = (db: Db, r: RecipientRef, pseudonym: string)
     .set({
       recipientId: pseudonym,
       recipientName: null,
-      recipientContact: "[erased]",
+      recipientContact: ERASED,
       subject: null,
-      content: "[erased]",
+      content: ERASED,
       textContent: null,
       templateVariables: null,
       attachments: null,

@@ -7,7 +7,7 @@ import type { Db } from "./client";
 import type { Attachment, TenantSettings } from "./schema";
 import { chunk } from "../lib/chunk";
 
-export const REDACTED = "[redacted]";
+import { REDACTED } from "./markers";
 
 export const tenantsWithRetention = (db: Db, limit: number) =>
   db.all<{ id: string; settings: string }>(

@@ -38,6 +38,7 @@ import { messagesOfThreads, threadsOfRecipient } from "../../db/conversation-pri
 import { eraseConversations } from "../../conversations/privacy";
 import { conversationDto, messageDto } from "./conversations";
 import { eraseDeliveriesOfCommunications } from "../../db/webhook-privacy";
+import { isMarker } from "../../db/markers";
 
 const Recipient = z.object({ type: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lowercase slug"), id: z.string().min(1).max(255) });
 
@@ -56,7 +57,7 @@ async function gather(c: { var: AppEnv["Variables"] }, r: RecipientRef) {
   const contacts = [
     ...new Set(
       [pref?.preferredEmail, pref?.preferredPhone, pref?.preferredWhatsapp, pref?.preferredMessengerId, ...communications.map((x) => x.recipientContact)].filter(
-        (x): x is string => !!x && x !== "[erased]",
+        (x): x is string => !!x && !isMarker(x),
       ),
     ),
   ];
