@@ -314,4 +314,19 @@ describe("tokens on the socket", () => {
     );
     expect(Date.now()).toBeGreaterThanOrEqual(Math.floor(expiresAt.getTime() / 1000) * 1000);
   });
+
+  it("closes an idle socket with 4401 when its token runs out, without being used again", async () => {
+    const { token, expiresAt } = await mintInboxToken(env.ENCRYPTION_KEY!, { tenantId, recipientType: "user", recipientId: "t3" }, 60, new Date(Date.now() - 58_500));
+    const device = await connect(token);
+    await device.next((m) => m.type === "hello");
+    // Nothing is sent on it: the inbox's alarm at the token's expiry closes it.
+    expect(await device.closed).toMatchObject({ code: 4401 });
+    expect(Date.now()).toBeGreaterThanOrEqual(Math.floor(expiresAt.getTime() / 1000) * 1000);
+    // A device with a good token on the same inbox stays open and live.
+    const other = await connect(await tokenFor("t3"));
+    await other.next((m) => m.type === "hello");
+    const id = await notify("t3", "Still here");
+    expect((await other.next((m) => m.type === "items")).items.map((i: { id: string }) => i.id)).toContain(id);
+    other.ws.close();
+  });
 });

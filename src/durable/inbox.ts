@@ -145,13 +145,14 @@ export class Inbox extends DurableObject<Env> {
   }
 
   /**
-   * The alarm rings at the earliest snooze's end or outbox retry (src/durable/inbox-outbox.ts),
-   * whichever comes first (one alarm per object; re-armed after each).
+   * The alarm rings at the earliest snooze's end, outbox retry (src/durable/inbox-outbox.ts) or
+   * connected socket's token expiry, whichever comes first (one alarm per object; re-armed after
+   * each), so an idle device learns at once that it must sign in again.
    */
   private async scheduleWake() {
     const snooze = this.sql.exec<{ at: number | null }>("SELECT min(snoozed_until) AS at FROM item").one().at;
-    const retry = outboxDue(this.sql);
-    const next = snooze === null ? retry : retry === null ? snooze : Math.min(snooze, retry);
+    const due = [snooze, outboxDue(this.sql), this.nextExpiry()].filter((t): t is number => t !== null);
+    const next = due.length ? Math.min(...due) : null;
     if (next === null) await this.ctx.storage.deleteAlarm();
     else if ((await this.ctx.storage.getAlarm()) !== next) await this.ctx.storage.setAlarm(next);
   }
@@ -161,6 +162,7 @@ export class Inbox extends DurableObject<Env> {
     for (let i = 0; i < due.length; i += 100) this.change(due.slice(i, i + 100), "snoozed_until = ?1", "snoozed_until IS NOT NULL", null);
     const tenantId = this.meta("tenant");
     if (tenantId) await flushOutbox(this.sql, this.env, tenantId, { dueBy: Date.now() });
+    for (const ws of this.ctx.getWebSockets()) this.expired(ws);
     await this.scheduleWake();
   }
 
@@ -243,6 +245,7 @@ export class Inbox extends DurableObject<Env> {
     // `hello` echoes the client's own cursor: the catch-up that follows is what moves it forward.
     this.send(server, { type: "hello", counts: this.counts(), cursor });
     this.sync(server, cursor);
+    await this.scheduleWake();
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -307,13 +310,22 @@ export class Inbox extends DurableObject<Env> {
     for (const ws of this.ctx.getWebSockets()) if (!this.expired(ws)) this.send(ws, message);
   }
 
+  private expiresAt = (ws: WebSocket) => ((ws.deserializeAttachment() as Attachment | null) ?? { expiresAt: Number.MAX_SAFE_INTEGER }).expiresAt;
+
+  /** When the next connected socket's token runs out (sockets already past theirs are closing). */
+  private nextExpiry(): number | null {
+    const now = Date.now();
+    const ends = this.ctx.getWebSockets().map(this.expiresAt).filter((t) => t > now && t < Number.MAX_SAFE_INTEGER);
+    return ends.length ? Math.min(...ends) : null;
+  }
+
   /**
-   * A socket outlives its token only until it is next used: then it is closed with 4401, which a
-   * client reads as "get a new token", not as a dropped network.
+   * A socket outlives its token by no more than the alarm's lateness: at expiry (or when it is
+   * used after, whichever comes first) it is closed with 4401, which a client reads as "get a new
+   * token", not as a dropped network.
    */
   private expired(ws: WebSocket): boolean {
-    const { expiresAt } = (ws.deserializeAttachment() as Attachment | null) ?? { expiresAt: Number.MAX_SAFE_INTEGER };
-    if (Date.now() < expiresAt) return false;
+    if (Date.now() < this.expiresAt(ws)) return false;
     try {
       ws.close(CLOSE_UNAUTHORIZED, "inbox token expired");
     } catch {
