@@ -11,6 +11,7 @@ import { CHANNELS, PRIORITIES } from "../domain";
 import { PROVIDER_KINDS } from "../channels/kinds";
 import { SUPPRESSION_REASONS } from "../channels/types";
 import { RUN_STATUSES, RUN_STEP_STATUSES } from "../db/schema/workflows";
+import { StepSchema } from "../workflows/definition";
 
 const Channel = z.enum(CHANNELS);
 const at = z.iso.datetime();
@@ -179,8 +180,8 @@ export const SuppressionOut = z.object({
 export const WebhookEndpointOut = z.object({ id: z.string(), url: z.string(), description: text, eventTypes: z.array(z.string()), enabled: z.boolean(), createdAt: at, updatedAt: at });
 export const CreatedWebhookEndpointOut = WebhookEndpointOut.extend({ secret: z.string().meta({ description: "The signing secret, shown only here." }) });
 
-// Steps are the workflow definition's (src/workflows/definition.ts), documented with the request bodies.
-const steps = z.array(json);
+// Steps as the workflow definition validates them (src/workflows/definition.ts), one recursive schema.
+const steps = z.array(StepSchema);
 export const WorkflowOut = z.object({
   key: z.string(),
   name: z.string(),
@@ -322,6 +323,8 @@ export const RESPONSE_SCHEMAS = {
   CreatedWebhookEndpoint: CreatedWebhookEndpointOut,
   WebhookEndpointList: results(WebhookEndpointOut),
   Workflow: WorkflowOut,
+  // Its own component: the step tree refers to itself (branches, waits), so it needs a name to point at.
+  WorkflowStep: StepSchema,
   WorkflowList: results(WorkflowOut),
   WorkflowRun: WorkflowRunOut,
   WorkflowRunPage: WorkflowRunPageOut,

@@ -111,6 +111,19 @@ describe("OpenAPI document (Node, ajv)", () => {
     expect(examples).toBeGreaterThanOrEqual(24);
   });
 
+  it("points every $ref at a component that exists, never at a $defs that would resolve against the document root", () => {
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"([^"]*)"/g)].map((m) => m[1]!);
+    expect(refs.filter((r) => !r.startsWith("#/components/"))).toEqual([]);
+    for (const r of new Set(refs)) {
+      const [, kind, name] = r.split("/").slice(1);
+      expect(doc.components[kind!]?.[name!], r).toBeDefined();
+    }
+    // The step tree is recursive: one component each way, referring to itself.
+    expect(JSON.stringify(doc.components.schemas.CreateWorkflow)).toContain('"#/components/schemas/WorkflowStepInput"');
+    expect(JSON.stringify(doc.components.schemas.WorkflowStepInput)).toContain('"#/components/schemas/WorkflowStepInput"');
+    expect(JSON.stringify(doc.components.schemas.Workflow)).toContain('"#/components/schemas/WorkflowStep"');
+  });
+
   it("documents the main routes' responses with schemas that compile, their $refs resolved", async () => {
     const { ROUTE_RESPONSES } = await import("../../src/api/openapi/responses");
     const ajv = documentAjv();

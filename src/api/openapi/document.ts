@@ -10,6 +10,7 @@ import type { Auth, RouteDoc } from "./types";
 import { requiredScope } from "../scopes";
 import { RESPONSE_SCHEMAS } from "../responses";
 import { ROUTE_RESPONSES } from "./responses";
+import { StepSchema } from "../../workflows/definition";
 
 export const ROUTES: RouteDoc[] = [...API_ROUTES, ...PUBLIC_ROUTES];
 
@@ -23,6 +24,27 @@ function jsonSchema(schema: z.ZodType): Json {
   // Refinements and transforms have no JSON Schema form; the input shape is what clients need.
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Json;
   return rest;
+}
+
+/**
+ * The request bodies as components, in their input form. One registry for all of them, so a
+ * recursive schema (a workflow's step tree) is one component that bodies point at by $ref, not a
+ * `#/$defs/…` that would resolve against the OpenAPI document's root.
+ */
+function bodySchemas(): Json {
+  const registry = z.registry<{ id: string }>();
+  registry.add(StepSchema, { id: "WorkflowStepInput" });
+  const aliases: [string, string][] = [];
+  for (const r of ROUTES) {
+    if (!r.body) continue;
+    const known = registry.get(r.body.schema)?.id;
+    if (known === undefined) registry.add(r.body.schema, { id: r.body.name });
+    else if (known !== r.body.name) aliases.push([r.body.name, known]);
+  }
+  const { schemas } = z.toJSONSchema(registry, { io: "input", unrepresentable: "any", uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Json> };
+  const out: Json = Object.fromEntries(Object.entries(schemas).map(([id, { $id: _, $schema: __, ...rest }]) => [id, rest]));
+  for (const [name, target] of aliases) out[name] = { $ref: `#/components/schemas/${target}` };
+  return out;
 }
 
 /** The response schemas as components, referring to one another by $ref (Communication inside SendResult…). */
@@ -59,7 +81,7 @@ function errorResponses(r: RouteDoc): Json {
   return out;
 }
 
-function operation(r: RouteDoc, schemas: Json): Json {
+function operation(r: RouteDoc): Json {
   const parameters: Json[] = paramNames(r.path).map((name) => ({
     name,
     in: "path",
@@ -83,7 +105,6 @@ function operation(r: RouteDoc, schemas: Json): Json {
   };
   if (r.auth === "apiKey") op["x-required-scope"] = requiredScope(r.method, r.path);
   if (r.body) {
-    schemas[r.body.name] = jsonSchema(r.body.schema);
     op.requestBody = {
       required: r.body.required ?? true,
       content: { "application/json": { schema: { $ref: `#/components/schemas/${r.body.name}` }, example: r.body.example } },
@@ -101,9 +122,9 @@ function operation(r: RouteDoc, schemas: Json): Json {
 }
 
 function build(): Json {
-  const schemas: Json = responseSchemas();
+  const schemas: Json = { ...responseSchemas(), ...bodySchemas() };
   const paths: Record<string, Json> = {};
-  for (const r of ROUTES) (paths[openApiPath(r.path)] ??= {})[r.method.toLowerCase()] = operation(r, schemas);
+  for (const r of ROUTES) (paths[openApiPath(r.path)] ??= {})[r.method.toLowerCase()] = operation(r);
   return {
     openapi: "3.1.0",
     info: {

@@ -42,7 +42,7 @@ import { getFanout, type WorkflowFanoutRow } from "../../db/workflow-fanouts";
 
 const CreateWorkflow = z.object({ key: WorkflowKey }).passthrough();
 /** The create body as documented: the key plus a definition (the route checks them in that order). */
-export const CreateWorkflowDoc = z.object({ key: WorkflowKey }).and(WorkflowDefinition);
+export const CreateWorkflowDoc = z.object({ key: WorkflowKey, ...WorkflowDefinition.shape }).strict();
 export const CancelRuns = z.object({ cancellationKey: z.string().min(1).max(255) }).strict();
 /** The by-id cancel's optional body: why, kept on the run as `cancelReason`. */
 export const CancelRun = z.object({ reason: z.string().trim().min(1).max(500).optional() }).strict();
