@@ -26,8 +26,8 @@ const SlackId = z.string().regex(/^[CDGUW][A-Z0-9]{6,20}$/);
 const File = z
   .object({
     id: z.string().min(1).max(64),
-    name: z.string().optional(),
-    mimetype: z.string().optional(),
+    name: z.string().nullish(),
+    mimetype: z.string().nullish(),
     size: z.number().int().min(0).optional(),
     url_private: z.url({ protocol: /^https$/ }).optional(),
     url_private_download: z.url({ protocol: /^https$/ }).optional(),
@@ -39,15 +39,13 @@ const MessageEvent = z
     channel: SlackId,
     channel_type: z.string().optional(),
     user: SlackId.optional(),
-    bot_id: z.string().nullish(),
-    subtype: z.string().optional(),
-    hidden: z.boolean().optional(),
     text: z.string().optional(),
     ts: Ts,
     thread_ts: Ts.optional(),
     files: z.array(File).max(20).optional(),
   })
   .loose();
+const Skip = z.object({ subtype: z.string().optional(), bot_id: z.string().nullish(), hidden: z.boolean().optional(), user: z.string().optional() }).loose();
 const Envelope = z.discriminatedUnion("type", [
   z.object({ type: z.literal("url_verification"), challenge: z.string().regex(/^[\w-]{1,256}$/) }).loose(),
   z.object({ type: z.literal("event_callback"), event: z.object({ type: z.string() }).loose() }).loose(),
@@ -78,9 +76,12 @@ const media = (files: Event["files"]) =>
 export function parseSlackInbound(rawBody: string, configId: string, channel: Channel): InboundMessage[] {
   const envelope = envelopeOf(rawBody);
   if (envelope.type !== "event_callback" || !["message", "app_mention"].includes(envelope.event.type)) return [];
-  const e = MessageEvent.parse(envelope.event);
+  // Skipped events are read no further: a shape we do not know must not be a 400, which Slack
+  // retries and, repeated, answers by turning the app's subscriptions off.
+  const skip = Skip.parse(envelope.event);
   // Slackbot's own posts (reminders, notices) carry no bot_id but are no one's reply.
-  if (e.bot_id || e.hidden || e.user === "USLACKBOT" || (e.subtype !== undefined && !PERSON_SUBTYPES.has(e.subtype))) return [];
+  if (skip.bot_id || skip.hidden || skip.user === "USLACKBOT" || (skip.subtype !== undefined && !PERSON_SUBTYPES.has(skip.subtype))) return [];
+  const e = MessageEvent.parse(envelope.event);
   const files = media(e.files);
   return [
     {
