@@ -127,16 +127,20 @@ async function telegramMedia(source: MediaSource, reference: string, size: numbe
   return get(`/file/bot${token}/${path}`, run);
 }
 
-function slackMedia(source: MediaSource, url: string, size: number | undefined, run: Run): Promise<FetchedMedia> {
+async function slackMedia(source: MediaSource, url: string, size: number | undefined, run: Run): Promise<FetchedMedia> {
   // Files Slack gives no URL for (a Slack Connect file to look up with files.info) stay references.
-  if (url.startsWith("slack-file:")) return Promise.resolve({ ok: false, reason: "Slack gave no download URL for this file" });
-  if (size && size > run.max) return Promise.resolve(tooLarge(run.max));
+  if (url.startsWith("slack-file:")) return { ok: false, reason: "Slack gave no download URL for this file" };
+  if (size && size > run.max) return tooLarge(run.max);
   const token = str(source.credentials.botToken);
-  if (!token) return Promise.resolve({ ok: false, reason: "the Slack config has no botToken to download files with" });
+  if (!token) return { ok: false, reason: "the Slack config has no botToken to download files with" };
   // The config's baseUrl is where its token already goes (chat.postMessage): a test's mock, or a proxy.
-  const hosts = new Set([SLACK_FILES, originOf(str(source.settings.baseUrl))]);
-  if (!hosts.has(originOf(url))) return Promise.resolve({ ok: false, reason: "the file URL is not on files.slack.com" });
-  return download(url, { authorization: `Bearer ${token}` }, (o) => hosts.has(o), run);
+  const hosts = new Set([SLACK_FILES, originOf(str(source.settings.baseUrl)) ?? SLACK_FILES]);
+  if (!hosts.has(originOf(url) ?? "")) return { ok: false, reason: "the file URL is not on files.slack.com" };
+  const file = await download(url, { authorization: `Bearer ${token}` }, (o) => hosts.has(o), run);
+  // A token without files:read is answered with Slack's sign-in page (200, HTML), not an error.
+  // (A customer's own .html upload is caught too: it keeps its reference, as any failure does.)
+  if (file.ok && /^text\/html\b/i.test(file.contentType ?? "")) return { ok: false, reason: "Slack answered a web page, not the file: does the app have the files:read scope?" };
+  return file;
 }
 
 /** A lookup's JSON object (fields still unchecked), or undefined. */
