@@ -5,7 +5,8 @@
  * `GET /{media-id}` names a download URL, fetched with the same bearer token) and Messenger's
  * signed attachment URL (no credentials) and Telegram's file id (`getFile` names a `file_path`,
  * downloaded from the Bot API's file endpoint; the bot token is in both paths, so an error that
- * quotes one is rethrown without it). Credentials only ever go to the provider's own hosts;
+ * quotes one is rethrown without it) and Slack's `url_private_download` (the bot token as
+ * `Authorization: Bearer`, to files.slack.com only; the app needs `files:read`). Credentials only ever go to the provider's own hosts;
  * every hop passes the URL guard; a download is bounded in bytes and time. A failure is a reason,
  * never an exception: the message is stored anyway, its media marked with why.
  */
@@ -26,7 +27,7 @@ export type FetchedMedia = { ok: true; bytes: Uint8Array; contentType: string | 
 type Limits = { allowLoopback: boolean; maxBytes?: number; timeoutMs?: number };
 
 /** The providers whose linked media are fetched. */
-export const FETCHES_MEDIA: ReadonlySet<string> = new Set(["twilio", "meta_whatsapp", "meta_messenger", "telegram"]);
+export const FETCHES_MEDIA: ReadonlySet<string> = new Set(["twilio", "meta_whatsapp", "meta_messenger", "telegram", "slack"]);
 
 /** The Bot API's `getFile` refuses larger files ("file is too big"): only a self-hosted Bot API server hands them out. */
 export const TELEGRAM_DOWNLOAD_MAX = 20 * 1024 * 1024;
@@ -34,6 +35,7 @@ export const TELEGRAM_DOWNLOAD_MAX = 20 * 1024 * 1024;
 const TWILIO_API = "https://api.twilio.com";
 const GRAPH_API = "https://graph.facebook.com";
 const TELEGRAM_API = "https://api.telegram.org";
+const SLACK_FILES = "https://files.slack.com";
 /** Where Graph's media URLs point (`lookaside.fbsbx.com`). */
 const META_CDN = /(^|\.)fbsbx\.com$/;
 
@@ -60,6 +62,8 @@ export async function fetchMedia(source: MediaSource, reference: string, limits:
         return await download(reference, {}, () => false, { ...limits, signal, max });
       case "telegram":
         return await telegramMedia(source, reference, size, { ...limits, signal, max });
+      case "slack":
+        return await slackMedia(source, reference, size, { ...limits, signal, max });
       default:
         return { ok: false, reason: `media from ${source.provider} is not fetched` };
     }
@@ -121,6 +125,22 @@ async function telegramMedia(source: MediaSource, reference: string, size: numbe
   const bytes = answer.result?.file_size;
   if (typeof bytes === "number" && bytes > run.max) return tooLarge(run.max);
   return get(`/file/bot${token}/${path}`, run);
+}
+
+async function slackMedia(source: MediaSource, url: string, size: number | undefined, run: Run): Promise<FetchedMedia> {
+  // Files Slack gives no URL for (a Slack Connect file to look up with files.info) stay references.
+  if (url.startsWith("slack-file:")) return { ok: false, reason: "Slack gave no download URL for this file" };
+  if (size && size > run.max) return tooLarge(run.max);
+  const token = str(source.credentials.botToken);
+  if (!token) return { ok: false, reason: "the Slack config has no botToken to download files with" };
+  // The config's baseUrl is where its token already goes (chat.postMessage): a test's mock, or a proxy.
+  const hosts = new Set([SLACK_FILES, originOf(str(source.settings.baseUrl)) ?? SLACK_FILES]);
+  if (!hosts.has(originOf(url) ?? "")) return { ok: false, reason: "the file URL is not on files.slack.com" };
+  const file = await download(url, { authorization: `Bearer ${token}` }, (o) => hosts.has(o), run);
+  // A token without files:read is answered with Slack's sign-in page (200, HTML), not an error.
+  // (A customer's own .html upload is caught too: it keeps its reference, as any failure does.)
+  if (file.ok && /^text\/html\b/i.test(file.contentType ?? "")) return { ok: false, reason: "Slack answered a web page, not the file: does the app have the files:read scope?" };
+  return file;
 }
 
 /** A lookup's JSON object (fields still unchecked), or undefined. */

@@ -4,7 +4,8 @@
  * rendered by the same code as POST /api/communications/send (preferences, suppressions,
  * templates), stored by the caller with `storeAndEnqueue` beside its own statements, and delivered
  * by the normal pipeline (failover, retries, tracking). An email reply carries In-Reply-To and
- * References naming the customer's message (src/conversations/email-headers.ts).
+ * References naming the customer's message (src/conversations/email-headers.ts); a chat reply may
+ * carry vendor fields (Slack's `thread_ts`) under `metadata.<channel>`.
  */
 import type { BatchItem } from "drizzle-orm/batch";
 import { insertOutbound, type ConversationRow } from "../db/conversations";
@@ -27,6 +28,8 @@ export type ThreadSend = {
   whatsappTemplate?: { name: string; language: string; components?: Record<string, unknown>[] };
   /** Email: the customer's Message-ID this answers. */
   inReplyTo?: string;
+  /** Chat: vendor fields for the channel (`metadata.<channel>`), as Slack's `thread_ts` for an in-thread reply. */
+  vendor?: Record<string, unknown>;
   type?: string;
 };
 
@@ -38,6 +41,7 @@ export async function prepareThreadSend(ctx: AcceptContext, thread: Conversation
   const metadata: Record<string, unknown> = { conversationId: thread.id };
   if (send.whatsappTemplate) metadata.whatsappTemplate = send.whatsappTemplate;
   if (send.inReplyTo) metadata.inReplyTo = send.inReplyTo;
+  if (send.vendor) metadata[thread.channel] = send.vendor;
   const parsed = SendRequest.safeParse({
     channel: thread.channel,
     recipientContact: thread.contact,

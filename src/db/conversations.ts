@@ -156,10 +156,10 @@ export const getMessage = (db: Db, tenantId: string, conversationId: string, id:
     .where(and(eq(conversationMessage.tenantId, tenantId), eq(conversationMessage.conversationId, conversationId), eq(conversationMessage.id, id)))
     .get();
 
-/** The newest inbound email Message-ID in a thread, for In-Reply-To on a reply. */
+/** The newest inbound message of a thread: its Message-ID for an email reply's In-Reply-To, what it answered for a Slack reply's thread. */
 export const lastInboundReference = (db: Db, tenantId: string, conversationId: string) =>
   db
-    .select({ providerMessageId: conversationMessage.providerMessageId, subject: conversationMessage.subject })
+    .select({ providerMessageId: conversationMessage.providerMessageId, subject: conversationMessage.subject, inReplyTo: conversationMessage.inReplyTo })
     .from(conversationMessage)
     .where(and(eq(conversationMessage.tenantId, tenantId), eq(conversationMessage.conversationId, conversationId), eq(conversationMessage.direction, "in"), isNotNull(conversationMessage.providerMessageId)))
     .orderBy(desc(conversationMessage.at))

@@ -1,7 +1,8 @@
 /**
  * fetchMedia on its own, against mock providers on loopback origins (allowed here explicitly, as
  * `ALLOW_LOOPBACK_URLS` allows them in local development): where credentials go, the deadline,
- * the redirect limit, the URL guard, and Telegram's bot token kept out of every reason.
+ * the redirect limit, the URL guard, Telegram's bot token kept out of every reason, and Slack's sent
+ * to its files host only.
  */
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { hangs, mockProviders } from "../helpers";
@@ -65,5 +66,29 @@ describe("fetchMedia", () => {
     expect(await fetchMedia(TELEGRAM, "telegram-file:huge", { ...local, maxBytes: 4096 })).toEqual({ ok: false, reason: "larger than 4096 bytes, left at the provider" });
     expect(await fetchMedia(TELEGRAM, "https://api.telegram.org/file/bot1/x", local)).toEqual({ ok: false, reason: "not a Telegram file id" });
     expect(requests.map((r) => new URL(r.url).pathname)).toEqual(["/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getFile", "/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getFile"]);
+  });
+
+  it("Slack: the bot token goes to the files host only (not to a redirect's other host), a sign-in page is no file, and files over the cap, without a URL or without a token are not fetched", async () => {
+    const SLACK: MediaSource = { provider: "slack", credentials: { botToken: "xoxb-1-2-abc" }, settings: { baseUrl: "http://127.0.0.1:8794" } };
+    const { requests } = mockProviders({
+      "http://127.0.0.1:8794": (req) =>
+        req.url.endsWith("/moved") ? new Response(null, { status: 302, headers: { location: "http://127.0.0.1:8795/cdn/F1" } })
+        : req.url.endsWith("/no-scope") ? new Response("<!DOCTYPE html><title>Slack</title>", { headers: { "content-type": "text/html; charset=utf-8" } })
+        : new Response("png", { headers: { "content-type": "image/png" } }),
+      "http://127.0.0.1:8795": () => new Response("png", { headers: { "content-type": "image/png" } }),
+    });
+    expect(await fetchMedia(SLACK, "http://127.0.0.1:8794/files-pri/T1-F1/download/a.png", local, 3)).toMatchObject({ ok: true, contentType: "image/png" });
+    expect(await fetchMedia(SLACK, "http://127.0.0.1:8794/files-pri/T1-F1/moved", local)).toMatchObject({ ok: true });
+    expect(await fetchMedia(SLACK, "http://127.0.0.1:8794/files-pri/T1-F1/no-scope", local)).toEqual({ ok: false, reason: "Slack answered a web page, not the file: does the app have the files:read scope?" });
+    expect(await fetchMedia(SLACK, "http://127.0.0.1:8795/files-pri/T1-F1/a.png", local)).toEqual({ ok: false, reason: "the file URL is not on files.slack.com" });
+    expect(await fetchMedia(SLACK, "http://127.0.0.1:8794/files-pri/T1-F2/big.mov", { ...local, maxBytes: 4096 }, 5000)).toEqual({ ok: false, reason: "larger than 4096 bytes, left at the provider" });
+    expect(await fetchMedia(SLACK, "slack-file:F3", local)).toEqual({ ok: false, reason: "Slack gave no download URL for this file" });
+    expect(await fetchMedia({ ...SLACK, credentials: {} }, "http://127.0.0.1:8794/files-pri/T1-F1/a.png", local)).toEqual({ ok: false, reason: "the Slack config has no botToken to download files with" });
+    expect(requests.map((r) => [r.url, r.headers.get("authorization")])).toEqual([
+      ["http://127.0.0.1:8794/files-pri/T1-F1/download/a.png", "Bearer xoxb-1-2-abc"],
+      ["http://127.0.0.1:8794/files-pri/T1-F1/moved", "Bearer xoxb-1-2-abc"],
+      ["http://127.0.0.1:8795/cdn/F1", null],
+      ["http://127.0.0.1:8794/files-pri/T1-F1/no-scope", "Bearer xoxb-1-2-abc"],
+    ]);
   });
 });

@@ -209,6 +209,36 @@ describe("every provider's webhook parser, with hostile field values", () => {
       runs(100, 0x9b0),
     );
   });
+
+  it("slack: Events API callbacks with hostile values are messages of strings, dropped, or refused by the schema", async () => {
+    const ts = fc.oneof(fc.constant("1700000000.000100"), hostile);
+    const event = fc.record({
+      type: known("message", "app_mention", "reaction_added"),
+      subtype: opt(known("file_share", "thread_broadcast", "bot_message", "message_changed")),
+      channel: fc.oneof(fc.constant("C0123456789"), hostile),
+      channel_type: opt(known("im", "channel", "mpim")),
+      user: opt(fc.oneof(fc.constant("U0AAAAAAA1"), hostile)),
+      bot_id: opt(hostile),
+      text: opt(hostile),
+      ts,
+      thread_ts: opt(ts),
+      files: opt(fc.array(fc.record({ id: present, name: opt(hostile), mimetype: opt(hostile), size: opt(nastyNumber), url_private_download: opt(fc.oneof(fc.constant("https://files.slack.com/f"), hostile)) }), { maxLength: 2 })),
+    });
+    const body = fc.record({ type: known("event_callback", "url_verification", "app_rate_limited"), challenge: opt(hostile), event: event.map(strip) });
+    await fc.assert(
+      fc.asyncProperty(body, async (b) => {
+        try {
+          for (const m of await inbound("slack", request(JSON.stringify(b)))) {
+            expectMessage(m);
+            for (const item of m.media ?? []) expect([item.contentType, item.url].every((v) => typeof v === "string") && Number.isFinite(item.size)).toBe(true);
+          }
+        } catch (error) {
+          expect(refusedBySchema(error), String(error)).toBe(true);
+        }
+      }),
+      runs(150, 0x51ac),
+    );
+  });
 });
 
 describe("the same payloads, signed, through POST /webhooks/:provider/:configId", () => {

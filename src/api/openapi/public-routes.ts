@@ -69,10 +69,10 @@ export const PUBLIC_ROUTES: RouteDoc[] = [
     description: "The body is the provider's own format; the request must carry the provider's signature for this config's secrets.",
   }),
   hooks("POST /webhooks/:provider/:configId/inbound", "Inbound messages (the first inbound URL; same as /webhooks/inbound/…)", { params: { provider: "twilio", configId: "<provider config id>" }, success: { status: 200, contentType: "text/xml" } }),
-  hooks("POST /webhooks/inbound/:provider/:configId", "Inbound messages from a provider (Twilio, Vonage, Meta, Mailgun, Postmark, Telegram), to conversations", {
+  hooks("POST /webhooks/inbound/:provider/:configId", "Inbound messages from a provider (Twilio, Vonage, Meta, Mailgun, Postmark, Telegram, Slack), to conversations", {
     params: { provider: "vonage", configId: "<provider config id>" },
     success: { status: 200 },
-    description: "The body is the provider's own format, verified with this config's secrets (docs/inbound.md). Twilio is answered with empty TwiML; a replayed Mailgun token is a 406.",
+    description: "The body is the provider's own format, verified with this config's secrets (docs/inbound.md). Twilio is answered with empty TwiML; a replayed Mailgun token is a 406; Slack's signed url_verification is answered with its challenge (text/plain).",
   }),
   hooks("POST /webhooks/inbound/:provider/:configId/:secret", "SendGrid Inbound Parse (the config's inboundParseSecret in the path)", {
     params: { provider: "sendgrid", configId: "<provider config id>", secret: "<inboundParseSecret>" },

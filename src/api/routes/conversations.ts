@@ -5,7 +5,9 @@
  * sends through the normal pipeline (src/conversations/send.ts);
  * `/:id/messages/:messageId/media/:n` downloads a message's stored medium (src/conversations/media.ts). WhatsApp only allows free text
  * within 24 hours of the customer's last message: outside that window a reply must name a
- * template, and one that does not is a 422 naming `templateCode`.
+ * template, and one that does not is a 422 naming `templateCode`. An email reply names the
+ * customer's last message (In-Reply-To); a Slack reply goes into the Slack thread the customer
+ * last wrote in, if they wrote in one.
  */
 import { Hono } from "hono";
 import { z } from "zod";
@@ -21,6 +23,7 @@ import { storeAndEnqueue } from "../../pipeline/accept";
 import { WhatsappTemplate } from "../../channels/whatsapp/template";
 import { prepareThreadSend } from "../../conversations/send";
 import { mediaDto } from "../../conversations/media";
+import { slackThreadOf } from "../../channels/slack/slack-inbound";
 
 /** WhatsApp's customer-service window, from the customer's last message. */
 export const WHATSAPP_WINDOW_MS = 24 * 3600 * 1000;
@@ -158,12 +161,17 @@ export const conversations = new Hono<AppEnv>()
     }
     let subject = body.subject;
     let inReplyTo: string | undefined;
+    let vendor: Record<string, unknown> | undefined;
     if (t.channel === "email") {
       const last = await lastInboundReference(c.var.db, c.var.tenantId, t.id);
       inReplyTo = last?.providerMessageId ?? undefined;
       subject ??= last?.subject ? (/^re:/i.test(last.subject) ? last.subject : `Re: ${last.subject}`) : body.templateCode ? undefined : "Re:";
+    } else if (t.channel === "slack") {
+      // A customer who wrote in a Slack thread is answered in that thread.
+      const threadTs = slackThreadOf((await lastInboundReference(c.var.db, c.var.tenantId, t.id))?.inReplyTo);
+      if (threadTs) vendor = { thread_ts: threadTs };
     }
-    const prepared = await prepareThreadSend(ctx, t, { ...body, subject, inReplyTo });
+    const prepared = await prepareThreadSend(ctx, t, { ...body, subject, inReplyTo, vendor });
     const [row] = prepared.rows;
     if (!row) throw new AppError("validation_failed", "the reply produced no message", [{ field: "content", message: "nothing to send" }]);
     await admitted(c, prepared.rows, () => storeAndEnqueue(ctx, prepared.rows, [...prepared.statements, touchThread(c.var.db, c.var.tenantId, t.id, ctx.now)], prepared.followUps));

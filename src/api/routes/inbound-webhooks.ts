@@ -6,7 +6,8 @@
  * request signed for one tenant's config cannot land in another's. A scheme that signs a nonce
  * (Vonage, Mailgun) accepts it once: the claim is committed before the batch is received and
  * given back if receiving fails, so the provider's retry is not taken for a replay. The parsed
- * batch goes to `receiveInbound` (src/conversations/inbound.ts) in one call.
+ * batch goes to `receiveInbound` (src/conversations/inbound.ts) in one call. A verified setup
+ * request (Slack's `url_verification`) is answered with the handler's `handshake` text instead.
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../context";
@@ -88,6 +89,8 @@ export async function handleInbound(c: Context<AppEnv>, provider: string, config
   const { row, handler } = await inboundConfig(c, provider, configId, pathSecret !== undefined);
   const request = await inboundRequest(c, pathSecret);
   const replay = await verifyInbound(c, row, handler, request);
+  const handshake = handler.handshake?.(request);
+  if (handshake !== undefined) return c.text(handshake);
   const messages = await parseInbound(row, handler, request);
   const results = await receiveOnce(c, row, handler, replay, messages, request.now);
   const stored = results.filter((r) => r.status === "stored").length;

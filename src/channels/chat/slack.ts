@@ -15,6 +15,12 @@ import { failure, isUrl, postJson, vendorJson, webhookFailureKind, withSubject, 
 const credentials = z.object({
   /** A bot token (`xoxb-…`) with `chat:write`: needed for channel and user ids, not for webhook URLs. */
   botToken: z.string().regex(/^xox[bp]-[\w-]+$/, "a Slack bot token (xoxb-…)").optional(),
+  /**
+   * The app's Signing Secret (Basic Information → App Credentials): needed only to receive
+   * replies through the Events API (src/channels/slack/slack-inbound.ts); without it the config's
+   * inbound URL refuses every request.
+   */
+  signingSecret: z.string().regex(/^[A-Za-z0-9]{16,128}$/, "the Slack app's signing secret (16 to 128 letters and digits)").optional(),
 });
 const settings = baseSettings.extend({
   /** Slack's link previews; off by default, as notifications rarely want them. */

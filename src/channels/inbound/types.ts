@@ -23,6 +23,11 @@ export type InboundHandler<C = unknown, S = unknown> = {
   verify(request: InboundRequest, credentials: C, settings: S): Promise<Verification>;
   /** Called only once `verify` accepted the request, so it reads what the signature covers. */
   replayKey?(request: InboundRequest): Promise<ReplayKey>;
+  /**
+   * A provider's setup request, verified like any other (Slack's `url_verification`): the text to
+   * answer with 200, or undefined for an ordinary request. Nothing is claimed or stored for it.
+   */
+  handshake?(request: InboundRequest): string | undefined;
   /** Throws on a body that is not the provider's inbound format. */
   parse(request: InboundRequest, config: InboundConfig): Promise<InboundMessage[]>;
   /** The proof is a secret in the URL's last segment (SendGrid Parse); other URLs have no such segment. */
