@@ -23,7 +23,7 @@ const fileOf = (n: number) => Uint8Array.from({ length: n }, (_, i) => 0x20 + ((
 
 /** The multipart body Herald posted, read back as the Bot API would. */
 const formOf = (r: RecordedRequest) => new Response(r.body, { headers: { "content-type": r.headers.get("content-type")! } }).formData();
-const bytesOf = async (f: FormDataEntryValue | null) => new Uint8Array(await (f as File).arrayBuffer());
+const bytesOf = async (f: File | string | null) => new Uint8Array(await (f as File).arrayBuffer());
 
 let key: string;
 let queue: Awaited<ReturnType<typeof freshTenant>>["queue"];
