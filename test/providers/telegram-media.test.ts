@@ -151,6 +151,15 @@ describe("Telegram media calls (pure)", () => {
     expect(calls.body[2]!.body).toEqual({ chat_id: 1, audio: `${FILES}/d.mp3` });
   });
 
+  it("splits an album past Telegram's 10 items, a lone last file going by its own method", () => {
+    const photos = Array.from({ length: 11 }, (_, i) => url(`p${i}.jpg`, "image/jpeg"));
+    const calls = telegramCalls(body, photos);
+    expect(methods(calls)).toEqual(["sendMediaGroup", "sendPhoto"]);
+    if (!calls.ok) throw new Error(calls.reason);
+    expect(calls.body[0]!.body.media).toHaveLength(10);
+    expect(calls.body[1]!.body).toEqual({ chat_id: 1, photo: `${FILES}/p10.jpg` });
+  });
+
   it("keeps buttons with the text: on a single file's caption, on a message of its own before an album", () => {
     const reply_markup = { inline_keyboard: [[{ text: "Pay", url: "https://pay.acme.test" }]] };
     const one = telegramCalls({ ...body, reply_markup }, [url("a.bin")]);

@@ -51,7 +51,7 @@ export type TelegramCall = { method: string; body: Record<string, unknown>; uplo
 /** What the sendMessage body carries that media calls take too, or take differently. */
 type TextBody = { chat_id: number | string; text: string; parse_mode?: string; reply_markup?: unknown; link_preview_options?: unknown } & Record<string, unknown>;
 
-type File = { index: number; type: TelegramMediaType; attachment: Attachment };
+type Item = { index: number; type: TelegramMediaType; attachment: Attachment };
 
 /** The calls that send `body` (a shaped sendMessage body) with `attachments`, in order. */
 export function telegramCalls(body: TextBody, attachments: Attachment[]): Shaped<TelegramCall[]> {
@@ -63,7 +63,7 @@ export function telegramCalls(body: TextBody, attachments: Attachment[]): Shaped
     if (!a.fileUrl && !a.content) return { ok: false, field: `attachments.${index}`, reason: `${a.filename} has no content to upload` };
   }
   const { text, parse_mode, reply_markup, link_preview_options, ...common } = body;
-  const albums = new Map<TelegramMediaType, File[]>();
+  const albums = new Map<TelegramMediaType, Item[]>();
   for (const [index, attachment] of attachments.entries()) {
     const type = telegramMediaType(attachment.mimeType);
     const album = albums.get(albumOf(type)) ?? [];
@@ -85,14 +85,14 @@ export function telegramCalls(body: TextBody, attachments: Attachment[]): Shaped
   return { ok: true, body: calls };
 }
 
-function oneFile(common: Record<string, unknown>, f: File, caption: Record<string, unknown>, replyMarkup: unknown): TelegramCall {
+function oneFile(common: Record<string, unknown>, f: Item, caption: Record<string, unknown>, replyMarkup: unknown): TelegramCall {
   const a = f.attachment;
   const media = a.fileUrl ? { [f.type]: a.fileUrl } : {};
   const uploads = a.fileUrl ? [] : [upload(f.type, a)];
   return { method: METHOD[f.type], body: { ...common, ...media, ...caption, ...(replyMarkup !== undefined ? { reply_markup: replyMarkup } : {}) }, uploads };
 }
 
-function album(common: Record<string, unknown>, files: File[], caption: Record<string, unknown>): TelegramCall {
+function album(common: Record<string, unknown>, files: Item[], caption: Record<string, unknown>): TelegramCall {
   const uploads: TelegramUpload[] = [];
   const media = files.map((f, i) => {
     const a = f.attachment;
