@@ -1,7 +1,7 @@
 /**
  * What each provider accepts in attachments (see /work/shared/reference/providers.md): email APIs
  * cap the whole message, which travels base64-encoded, so their totals are compared with the
- * encoded size (4/3 of the bytes); MMS and WhatsApp cap each media file by type. A provider kind
+ * encoded size (4/3 of the bytes); MMS, WhatsApp and Telegram cap each media file by type. A provider kind
  * missing here has no limit Herald knows of. Checked at accept against the sizes known then, and
  * at delivery once every file's size is known.
  */
@@ -31,6 +31,9 @@ const LIMITS: Partial<Record<ProviderKind, Limits>> = {
   meta_whatsapp: { perFile: (t) => (t.startsWith("image/") ? 5 * MB : t.startsWith("video/") || t.startsWith("audio/") ? 16 * MB : 100 * MB) },
   // Messenger's Send API takes attachments up to 25 MB.
   meta_messenger: { perFile: () => 25 * MB },
+  // Bot API uploads: photos up to 10 MB, other files up to 50 MB. By URL Telegram takes less (5 MB
+  // photos, 20 MB others), but a URL's size is Telegram's to find: see chat/telegram-media.ts.
+  telegram: { perFile: (t) => (t.startsWith("image/") ? 10 * MB : 50 * MB) },
 };
 
 export const encodedSize = (bytes: number) => Math.ceil(bytes / 3) * 4;

@@ -2,7 +2,8 @@
  * Attachments at delivery: each provider gets them in the form it takes. Email APIs that want the
  * bytes get stored objects read from the bucket and `fileUrl`s fetched by Herald — through the
  * SSRF guard (redirects included), with a deadline and a size cap; Resend fetches a URL itself
- * (`path`), MMS and WhatsApp take URLs. Every file is loaded at most once per delivery, however
+ * (`path`), MMS and WhatsApp take URLs; Telegram takes URLs as they are except documents of types
+ * it will not fetch, and uploads everything else, stored objects included. Every file is loaded at most once per delivery, however
  * many providers are tried. Once sizes are known, a provider whose limits they exceed is skipped
  * (failover); a missing stored object fails for good, a URL that cannot be fetched now is retried.
  */
@@ -16,10 +17,21 @@ import { unsafeUrlReason } from "../lib/url-guard";
 import { base64Encode } from "../lib/base64";
 import { MAX_INLINE_ATTACHMENT_BYTES } from "./send-request";
 import { sizedFiles } from "./attachments";
+import { telegramTakesUrl } from "../channels/chat/telegram-media";
 
 /** Email APIs that take attachment bytes only; Resend also takes a URL, which it fetches. */
 const NEEDS_BYTES: ReadonlySet<ProviderKind> = new Set(["sendgrid", "mailgun", "ses", "postmark", "resend"]);
 const FETCHES_URLS: ReadonlySet<ProviderKind> = new Set(["resend"]);
+/** Providers that fetch some URLs themselves and take everything else as bytes: which URLs. */
+const UPLOADS_UNLESS: Partial<Record<ProviderKind, (a: Attachment) => boolean>> = { telegram: telegramTakesUrl };
+
+/** Whether `kind` needs this file's bytes, which the loader then reads or fetches. */
+function wantsBytes(kind: ProviderKind, a: Attachment): boolean {
+  if (a.content) return false;
+  if (NEEDS_BYTES.has(kind)) return !(a.fileUrl && FETCHES_URLS.has(kind));
+  const takesUrl = UPLOADS_UNLESS[kind];
+  return !!takesUrl && !(a.fileUrl && takesUrl(a));
+}
 
 const FETCH_TIMEOUT_MS = 15_000;
 const MAX_FETCH_BYTES = MAX_INLINE_ATTACHMENT_BYTES;
@@ -44,8 +56,7 @@ export function attachmentLoader(bucket: R2Bucket, c: Pick<CommunicationRow, "at
     const kind = row.provider;
     const out: Attachment[] = [];
     for (const [index, a] of files.entries()) {
-      const wantsBytes = NEEDS_BYTES.has(kind) && !a.content && !(a.fileUrl && FETCHES_URLS.has(kind));
-      if (!wantsBytes) {
+      if (!wantsBytes(kind, a)) {
         out.push(a);
         continue;
       }

@@ -104,7 +104,8 @@ export function channelIssues(
     issues.push({ field: `${prefix}subject`, message: "email needs a subject" });
   }
   if (isChatChannel(req.channel)) {
-    if (req.attachments?.length) issues.push({ field: `${prefix}attachments`, message: `${req.channel} messages carry no attachments: link to files in the content` });
+    // Telegram has media methods (src/channels/chat/telegram-media.ts); the webhook platforms take no files.
+    if (req.attachments?.length && req.channel !== "telegram") issues.push({ field: `${prefix}attachments`, message: `${req.channel} messages carry no attachments: link to files in the content` });
     const shape = chatShapeIssue(req.channel, { to: contact.ok ? contact.value : req.recipientContact, subject: req.subject ?? null, content: req.content, metadata: req.metadata });
     if (shape) issues.push({ field: `${prefix}${shape.field}`, message: shape.reason });
   }

@@ -5,7 +5,9 @@
  *   what `@slack/webhook`'s IncomingWebhook posts (both SDKs pointed at a loopback capture server);
  * - Discord: our webhook body is a `RESTPostAPIWebhookWithTokenJSONBody` (discord-api-types) and
  *   our URL is the `Routes.webhook` path;
- * - Telegram: our sendMessage body fits the Bot API's `sendMessage` parameters and our inbound
+ * - Telegram: our sendMessage body fits the Bot API's `sendMessage` parameters, our media calls
+ *   (sendPhoto, sendDocument, sendMediaGroup, files uploaded under their parameter's name or an
+ *   `attach://` one) fit theirs, albums grouped as `sendMediaGroup`'s `media` union allows, and our inbound
  *   parser reads `Update`s typed by @grammyjs/types, photos (`PhotoSize`) and documents included,
  *   and fetchMedia reads a `getFile` answer that is a `File` (from a loopback Bot API);
  * - Teams: our text card equals the one `@microsoft/teams.cards` builds.
@@ -21,6 +23,7 @@ import { AdaptiveCard, TextBlock } from "@microsoft/teams.cards";
 import { slackBody } from "../../src/channels/chat/slack";
 import { discordBody, waitUrl, type DiscordBody } from "../../src/channels/chat/discord";
 import { telegramBody, type TelegramBody } from "../../src/channels/chat/telegram";
+import { telegramCalls, type TelegramCall } from "../../src/channels/chat/telegram-media";
 import { textCard } from "../../src/channels/chat/teams";
 import { parseTelegramInbound } from "../../src/channels/telegram/telegram-inbound";
 import { fetchMedia } from "../../src/conversations/media-fetch";
@@ -109,6 +112,66 @@ describe("Telegram", () => {
     if (!shaped.ok) throw new Error(shaped.reason);
     const params: SendMessage = shaped.body as TelegramBody & SendMessage;
     expect(params).toEqual({ chat_id: -1001234567890, text: "<b>Invoice</b>\nTotal <b>$10</b>", reply_markup, parse_mode: "HTML", disable_notification: true });
+  });
+
+  /** An uploaded file where the Bot API types put an InputFile: `F`. */
+  type Upload = { upload: string };
+  type Params<M extends keyof ApiMethods<Upload>> = Parameters<ApiMethods<Upload>[M]>[0];
+  /** A call as the Bot API reads it: each multipart file in the parameter it fills, directly or by `attach://<field>`. */
+  const asRead = (call: TelegramCall) => {
+    const files = new Map(call.uploads.map((u) => [u.field, { upload: u.filename }]));
+    const attached = (v: unknown) => (typeof v === "string" && v.startsWith("attach://") ? files.get(v.slice("attach://".length)) ?? v : v);
+    const body: Record<string, unknown> = { ...call.body };
+    if (Array.isArray(body.media)) body.media = body.media.map((m: Record<string, unknown>) => ({ ...m, media: attached(m.media) }));
+    const referenced = JSON.stringify(call.body);
+    for (const [field, file] of files) if (!referenced.includes(`"attach://${field}"`)) body[field] = file;
+    return { method: call.method, body };
+  };
+  const callsFor = (content: string, attachments: Parameters<typeof telegramCalls>[1], chat?: Record<string, unknown>) => {
+    const shaped = telegramBody({ to: "-1001234567890", subject: null, content, chat }, { parseMode: "HTML", disableNotification: true });
+    if (!shaped.ok) throw new Error(shaped.reason);
+    const calls = telegramCalls(shaped.body, attachments);
+    if (!calls.ok) throw new Error(calls.reason);
+    return calls.body.map(asRead);
+  };
+
+  it("our sendPhoto and sendDocument calls fit the Bot API's parameters, by URL and uploaded", () => {
+    const reply_markup = { inline_keyboard: [[{ text: "Pay", url: "https://pay.acme.test" }]] };
+    const photo: Params<"sendPhoto"> = { chat_id: -1001234567890, photo: "https://files.acme.test/chart.png", caption: "Weekly <b>chart</b>", parse_mode: "HTML", reply_markup, disable_notification: true };
+    expect(callsFor("Weekly <b>chart</b>", [{ filename: "chart.png", fileUrl: "https://files.acme.test/chart.png", mimeType: "image/png" }], { reply_markup })).toEqual([{ method: "sendPhoto", body: photo }]);
+    const document: Params<"sendDocument"> = { chat_id: -1001234567890, document: { upload: "invoice.pdf" }, caption: "Invoice", parse_mode: "HTML", disable_notification: true };
+    expect(callsFor("Invoice", [{ filename: "invoice.pdf", content: btoa("%PDF"), mimeType: "application/pdf" }])).toEqual([{ method: "sendDocument", body: document }]);
+  });
+
+  it("our albums are sendMediaGroup calls whose media the Bot API's union allows, text too long for a caption sent first", () => {
+    const send: Params<"sendMessage"> = { chat_id: -1001234567890, text: "t".repeat(1500), parse_mode: "HTML", disable_notification: true };
+    const visual: Params<"sendMediaGroup"> = {
+      chat_id: -1001234567890,
+      disable_notification: true,
+      media: [
+        { type: "photo", media: "https://files.acme.test/a.png" },
+        { type: "video", media: { upload: "b.mp4" } },
+      ],
+    };
+    const documents: Params<"sendMediaGroup"> = {
+      chat_id: -1001234567890,
+      disable_notification: true,
+      media: [
+        { type: "document", media: { upload: "c.csv" } },
+        { type: "document", media: "https://files.acme.test/d.pdf" },
+      ],
+    };
+    const calls = callsFor(send.text, [
+      { filename: "a.png", fileUrl: "https://files.acme.test/a.png", mimeType: "image/png" },
+      { filename: "c.csv", content: btoa("a,b"), mimeType: "text/csv" },
+      { filename: "b.mp4", content: btoa("mp4"), mimeType: "video/mp4" },
+      { filename: "d.pdf", fileUrl: "https://files.acme.test/d.pdf", mimeType: "application/pdf" },
+    ]);
+    expect(calls).toEqual([
+      { method: "sendMessage", body: send },
+      { method: "sendMediaGroup", body: visual },
+      { method: "sendMediaGroup", body: documents },
+    ]);
   });
 
   it("reads Updates as @grammyjs/types describes them", () => {

@@ -97,11 +97,17 @@ export const chatExtras = (channel: Channel, metadata: Record<string, unknown> |
 export type Answer = { status: number; headers: Headers; text: string; json: Record<string, unknown> };
 
 /**
- * POSTs JSON. The URL is a secret on every chat platform (a webhook's token, Telegram's bot token
+ * POSTs JSON (postForm a multipart form). The URL is a secret on every chat platform (a webhook's token, Telegram's bot token
  * in the path), so an error that quotes it is rethrown without it: the reason goes on the timeline.
  */
-export async function postJson(url: string, body: unknown, timeoutMs: number, headers: Record<string, string> = {}): Promise<Answer> {
-  const init = { method: "POST", headers: { "content-type": "application/json; charset=utf-8", ...headers }, body: JSON.stringify(body) };
+export function postJson(url: string, body: unknown, timeoutMs: number, headers: Record<string, string> = {}): Promise<Answer> {
+  return post(url, { method: "POST", headers: { "content-type": "application/json; charset=utf-8", ...headers }, body: JSON.stringify(body) }, timeoutMs);
+}
+
+/** POSTs a multipart form (Telegram's file uploads); fetch writes the boundary into its content type. */
+export const postForm = (url: string, form: FormData, timeoutMs: number): Promise<Answer> => post(url, { method: "POST", body: form }, timeoutMs);
+
+async function post(url: string, init: RequestInit, timeoutMs: number): Promise<Answer> {
   const res = await fetchWithTimeout(url, init, timeoutMs).catch((e: unknown) => {
     throw withoutUrl(e, url);
   });

@@ -4,13 +4,18 @@
  * { retry_after } }` (a 429 says how long to wait in the body). A sent message is named
  * `<chat id>:<message id>`, as the inbound parser names a reply's `reply_to_message`, so replies
  * thread onto what Herald sent. Replies arrive through the inbound route (telegram-inbound.ts)
- * with the config's `webhookSecret` as setWebhook's `secret_token`.
+ * with the config's `webhookSecret` as setWebhook's `secret_token`. A send with attachments goes
+ * through the media methods instead (telegram-media.ts): its first message names it, and once one
+ * call is out a later one's failure is permanent, as a retry would repeat what arrived.
  */
 import { z } from "zod";
 import { baseSettings } from "../settings";
 import { defineProvider, type FailureKind, type OutboundMessage, type SendOutcome, type SuppressionReason } from "../types";
 import { joinBase } from "../../lib/http";
-import { failure, isRecord, parseExtras, postJson, vendorJson, withSubject, type Shaped } from "./common";
+import { base64Decode } from "../../lib/base64";
+import { sendInParts } from "../whatsapp/meta-graph";
+import { failure, isRecord, parseExtras, postForm, postJson, vendorJson, withSubject, type Shaped } from "./common";
+import { telegramCalls, telegramForm, type TelegramCall } from "./telegram-media";
 
 const credentials = z.object({
   /** From @BotFather: `<bot id>:<secret>`. */
@@ -101,17 +106,25 @@ export const telegram = defineProvider({
     async send(message): Promise<SendOutcome> {
       const shaped = telegramBody(message, s);
       if (!shaped.ok) return { ok: false, failure: "permanent", reason: `${shaped.field} ${shaped.reason}` };
-      const answer = await postJson(joinBase(s.baseUrl ?? "https://api.telegram.org", `/bot${c.botToken}/sendMessage`), shaped.body, s.timeoutMs);
-      const result = answer.json.result;
-      if (answer.json.ok === true && isRecord(result) && typeof result.message_id === "number") {
-        const chat = isRecord(result.chat) && typeof result.chat.id === "number" ? result.chat.id : shaped.body.chat_id;
-        return { ok: true, providerMessageId: `${chat}:${result.message_id}`, httpStatus: answer.status, delivered: true };
-      }
-      const description = typeof answer.json.description === "string" ? answer.json.description : undefined;
-      const parameters = isRecord(answer.json.parameters) ? answer.json.parameters : {};
-      const failed = failure("Telegram", answer, kindOf(answer.status), description, parameters.retry_after);
-      const gone = goneChat(answer.status, description);
-      return gone ? { ...failed, failure: "permanent", suppress: { reason: gone, detail: `Telegram: ${description}` } } : failed;
+      const calls = telegramCalls(shaped.body, message.attachments);
+      if (!calls.ok) return { ok: false, failure: "permanent", reason: `${calls.field} ${calls.reason}` };
+      const base = s.baseUrl ?? "https://api.telegram.org";
+      return sendInParts(calls.body, (call) => callBotApi(joinBase(base, `/bot${c.botToken}/${call.method}`), call, shaped.body.chat_id, s.timeoutMs));
     },
   }),
 });
+
+/** One Bot API call and its answer: a Message, or sendMediaGroup's list of them (the first names it). */
+async function callBotApi(url: string, call: TelegramCall, chatId: number | string, timeoutMs: number): Promise<SendOutcome> {
+  const answer = call.uploads.length ? await postForm(url, telegramForm(call, base64Decode), timeoutMs) : await postJson(url, call.body, timeoutMs);
+  const result = Array.isArray(answer.json.result) ? answer.json.result[0] : answer.json.result;
+  if (answer.json.ok === true && isRecord(result) && typeof result.message_id === "number") {
+    const chat = isRecord(result.chat) && typeof result.chat.id === "number" ? result.chat.id : chatId;
+    return { ok: true, providerMessageId: `${chat}:${result.message_id}`, httpStatus: answer.status, delivered: true };
+  }
+  const description = typeof answer.json.description === "string" ? answer.json.description : undefined;
+  const parameters = isRecord(answer.json.parameters) ? answer.json.parameters : {};
+  const failed = failure("Telegram", answer, kindOf(answer.status), description, parameters.retry_after);
+  const gone = goneChat(answer.status, description);
+  return gone ? { ...failed, failure: "permanent", suppress: { reason: gone, detail: `Telegram: ${description}` } } : failed;
+}
