@@ -13,7 +13,7 @@ import { baseSettings } from "../settings";
 import { defineProvider, type FailureKind, type OutboundMessage, type SendOutcome, type SuppressionReason } from "../types";
 import { joinBase } from "../../lib/http";
 import { base64Decode } from "../../lib/base64";
-import { sendInParts } from "../whatsapp/meta-graph";
+import { sendInParts } from "../send-in-parts";
 import { failure, isRecord, parseExtras, postForm, postJson, vendorJson, withSubject, type Shaped } from "./common";
 import { telegramCalls, telegramForm, type TelegramCall } from "./telegram-media";
 

@@ -8,7 +8,8 @@
 import { z } from "zod";
 import type { Attachment } from "../../db/schema";
 import { defineProvider, type OutboundMessage, type SendOutcome } from "../types";
-import { graphFailure, graphUrl, metaCredentials, metaSettings, postGraph, sendInParts, type CodeRule, type GraphError } from "../whatsapp/meta-graph";
+import { graphFailure, graphUrl, metaCredentials, metaSettings, postGraph, type CodeRule, type GraphError } from "../whatsapp/meta-graph";
+import { sendInParts } from "../send-in-parts";
 import { metaMessengerWebhook } from "./meta-messenger-webhook";
 
 const settings = metaSettings

@@ -70,24 +70,6 @@ export function graphFailure(provider: string, answer: GraphAnswer, rule: (e: Gr
   };
 }
 
-/**
- * Sends the parts of one message in order (Meta takes one medium per message). Once a part is
- * out, a later failure is permanent: a retry or another provider would repeat what arrived.
- */
-export async function sendInParts<T>(parts: T[], sendOne: (part: T) => Promise<SendOutcome>): Promise<SendOutcome> {
-  let first: SendOutcome | undefined;
-  for (const [i, part] of parts.entries()) {
-    const outcome = await sendOne(part);
-    if (!outcome.ok && first?.ok) {
-      return { ...outcome, failure: "permanent", reason: `part ${i + 1} of ${parts.length} failed after ${first.providerMessageId} was sent: ${outcome.reason}` };
-    }
-    if (!outcome.ok) return outcome;
-    first ??= outcome;
-  }
-  if (!first) return { ok: false, failure: "permanent", reason: "nothing to send" };
-  return first;
-}
-
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
 export const SIGNATURE_HEADER = "x-hub-signature-256";

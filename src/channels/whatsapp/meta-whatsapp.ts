@@ -9,7 +9,8 @@
 import { z } from "zod";
 import type { Attachment } from "../../db/schema";
 import { defineProvider, type OutboundMessage, type SendOutcome } from "../types";
-import { graphFailure, graphUrl, metaCredentials, metaSettings, postGraph, sendInParts, type CodeRule, type GraphError } from "./meta-graph";
+import { graphFailure, graphUrl, metaCredentials, metaSettings, postGraph, type CodeRule, type GraphError } from "./meta-graph";
+import { sendInParts } from "../send-in-parts";
 import { metaWhatsappWebhook, OUTSIDE_WINDOW, WINDOW_CODES } from "./meta-whatsapp-webhook";
 
 const settings = metaSettings.extend({
