@@ -1,13 +1,17 @@
 /**
  * The batch ingest behind `receiveInbound` (STYLE 7a): one D1 round trip reads what every message
  * in the batch needs (stored duplicates, threads, the communications they may answer, profiles),
- * `decide` (thread.ts) settles each message, media goes to R2 concurrently (media.ts: fetched
- * first when the provider only links to it), and one `batch()`
- * writes every thread, message, keyword effect, business event and webhook delivery, together
- * with any HELP answer's communication (storeAndEnqueue). Queue sends follow the write: the
- * automation queue for tenant keywords, the events queue for `message.received` deliveries.
+ * `decide` (thread.ts) settles each message, media in hand (email attachments) goes to R2
+ * concurrently while media a provider only links to is recorded as pending (media.ts), and one
+ * `batch()` writes every thread, message, keyword effect, business event and webhook delivery,
+ * together with any HELP answer's communication (storeAndEnqueue). Queue sends follow the write:
+ * the automation queue for tenant keywords, the events queue for `message.received` deliveries
+ * and for one media job (media-job.ts) naming the messages with pending media, whose
+ * `message.received` waits for them to be fetched. Nothing here calls a media host, so the
+ * provider's webhook is answered however slow one is; keywords never wait for media.
  */
 import type { BatchItem } from "drizzle-orm/batch";
+import type { ConversationMedia } from "../db/schema";
 import { database, runBatch } from "../db/client";
 import {
   insertMessage,
@@ -36,7 +40,8 @@ import { keywordStatements } from "../pipeline/opt-out";
 import { sendQueues } from "../pipeline/send-lanes";
 import type { InboundMessage, ReceiveResult } from "./inbound";
 import { receivedDeliveries } from "./received-event";
-import { mediaSources, storeMedia } from "./media";
+import { isPending, recordMedia } from "./media";
+import { mediaJobs } from "./media-job";
 import { prepareThreadSend } from "./send";
 import { ANSWER_WINDOW_MS, contactOf, decide, keyString, referencedIds, storedKey, type BatchView, type Decision } from "./thread";
 import { verifyReplyToken, tokenOfAddress } from "./reply-token";
@@ -71,7 +76,7 @@ export async function ingestInbound(env: Env, tenantId: string, messages: Inboun
   ]);
   const [settings, endpoints] = settingsAndEndpoints;
   const [stored, threads, named, byToken, recent, profiles] = rows as [
-    { id: string; conversationId: string; providerConfigId: string | null; providerMessageId: string | null }[],
+    { id: string; conversationId: string; providerConfigId: string | null; providerMessageId: string | null; media: ConversationMedia[] | null }[],
     ConversationRow[],
     SentRow[],
     SentRow[],
@@ -88,6 +93,11 @@ export async function ingestInbound(env: Env, tenantId: string, messages: Inboun
     keywords: settings?.conversations?.keywords ?? [],
   };
 
+  // A provider's retry of a message whose media are still pending brings back its media job (the
+  // job is idempotent): the one queued with the original may have been lost.
+  const stillFetching = new Set(stored.filter((s) => (s.media ?? []).some(isPending)).map((s) => s.id));
+  const refetch: string[] = [];
+
   // Decide each message; a repeat inside the batch is a duplicate of the first.
   const results: ReceiveResult[] = [];
   const kept: Stored[] = [];
@@ -95,7 +105,10 @@ export async function ingestInbound(env: Env, tenantId: string, messages: Inboun
   messages.forEach((m, i) => {
     const at = new Date(Date.parse(m.receivedAt) || now.getTime());
     const d = decide(m, view, tokens[i], at);
-    if (d.kind === "duplicate") return void results.push({ status: "duplicate", messageId: d.messageId, conversationId: d.conversationId });
+    if (d.kind === "duplicate") {
+      if (stillFetching.delete(d.messageId)) refetch.push(d.messageId);
+      return void results.push({ status: "duplicate", messageId: d.messageId, conversationId: d.conversationId });
+    }
     const k = keyString(d.key);
     const conversationId = d.thread?.id ?? newThreads.get(k)?.id ?? uuidv7(now.getTime());
     if (!d.thread && !newThreads.has(k)) newThreads.set(k, threadRow(tenantId, conversationId, d, m, at, now));
@@ -104,10 +117,12 @@ export async function ingestInbound(env: Env, tenantId: string, messages: Inboun
     kept.push(s);
     results.push({ status: "stored", messageId: s.messageId, conversationId, ...(d.keyword ? { keyword: d.keyword } : {}) });
   });
-  if (kept.length === 0) return results;
+  if (kept.length === 0) {
+    if (refetch.length) await env.EVENT_QUEUE.sendBatch(mediaJobs(tenantId, refetch).map((body) => ({ body })));
+    return results;
+  }
 
-  const sources = await mediaSources(db, config.encryptionKey, tenantId, kept.map((s) => s.m));
-  const media = await storeMedia(env, tenantId, kept.map((s) => ({ messageId: s.messageId, items: s.m.media ?? [], source: sources.get(s.m.providerConfigId) })), config.allowLoopbackUrls);
+  const media = await recordMedia(env, tenantId, kept.map((s) => ({ messageId: s.messageId, items: s.m.media ?? [] })));
   const statements: BatchItem<"sqlite">[] = [];
   // One upsert per thread, counting the batch's messages to it.
   const perThread = new Map<string, Stored[]>();
@@ -159,7 +174,10 @@ export async function ingestInbound(env: Env, tenantId: string, messages: Inboun
   // Tenant keywords become business events, processed by the automation consumer like POST /api/events.
   const events: BusinessEventRow[] = kept.filter((s) => s.tenantEvent).map((s) => businessEvent(tenantId, s, now));
   statements.push(...events.map((e) => insertBusinessEvent(db, e)));
-  const deliveries = receivedDeliveries(endpoints as WebhookEndpointRow[], kept.map((s, i) => ({ row: messageRows[i]!, message: s.m, decision: s })), now);
+  // A message with media to fetch is announced by its media job, once they are stored (or given up on).
+  const fetching = [...refetch, ...kept.filter((_, i) => media[i]!.some(isPending)).map((s) => s.messageId)];
+  const announced = kept.flatMap((s, i) => (media[i]!.some(isPending) ? [] : [{ row: messageRows[i]!, channel: s.key.channel, from: s.key.contact, to: s.m.to, recipient: s.recipient, answered: s.answered }]));
+  const deliveries = receivedDeliveries(endpoints as WebhookEndpointRow[], announced, now);
   statements.push(...deliveries.map((d) => insertDelivery(db, d)));
 
   // HELP: the tenant's text goes back in the thread, stored in the same write.
@@ -176,8 +194,10 @@ export async function ingestInbound(env: Env, tenantId: string, messages: Inboun
   }
 
   // After the commit: a lost queue send is recovered by the cron passes (events) or left to the
-  // delivery log (webhooks), never by writing twice.
+  // delivery log (webhooks), never by writing twice. A lost media job fails the request, so a
+  // provider that retries its webhook brings the job back (the duplicate path below re-enqueues it).
   await Promise.all([
+    fetching.length ? env.EVENT_QUEUE.sendBatch(mediaJobs(tenantId, fetching).map((body) => ({ body }))) : undefined,
     events.length ? enqueueEvents(env.AUTOMATION_QUEUE, events.map((e) => eventMessage(tenantId, e.id))).catch((error) => console.error(JSON.stringify({ msg: "could not enqueue keyword events; the cron pass will", error: String(error) }))) : undefined,
     ...chunk(deliveries, 100).map((part) => env.EVENT_QUEUE.sendBatch(part.map((d) => ({ body: { kind: "delivery" as const, tenantId, deliveryId: d.id } })))),
   ]);

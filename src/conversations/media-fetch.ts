@@ -18,12 +18,17 @@ import { withoutUrl } from "../channels/chat/common";
 
 /** WhatsApp's largest video; a larger file (a WhatsApp document can be 100 MB) is left at the provider. */
 export const MAX_MEDIA_BYTES = 16 * 1024 * 1024;
-/** Every download of a batch together (media.ts), every hop: Twilio waits 15 s for the webhook's answer. */
-export const MEDIA_TIMEOUT_MS = 10_000;
+/**
+ * One medium's download, every hop included. The media job runs off the webhook request
+ * (media-job.ts), so this no longer has to fit inside a provider's wait for the answer; it bounds
+ * how long one slow host holds a connection of the queue consumer's six.
+ */
+export const MEDIA_TIMEOUT_MS = 30_000;
 const MAX_HOPS = 3;
 
 export type MediaSource = { provider: string; credentials: Record<string, unknown>; settings: Record<string, unknown> };
-export type FetchedMedia = { ok: true; bytes: Uint8Array; contentType: string | null } | { ok: false; reason: string };
+/** `retryable`: the failure may pass (a timeout, a dropped connection, a 5xx or 429), so the media job tries again later. */
+export type FetchedMedia = { ok: true; bytes: Uint8Array; contentType: string | null } | { ok: false; reason: string; retryable?: true };
 type Limits = { allowLoopback: boolean; maxBytes?: number; timeoutMs?: number };
 
 /** The providers whose linked media are fetched. */
@@ -69,8 +74,8 @@ export async function fetchMedia(source: MediaSource, reference: string, limits:
     }
   } catch (error) {
     const e = error as Error;
-    if (e.name === "TimeoutError" || signal.aborted) return { ok: false, reason: `the download did not finish within ${Math.round((limits.timeoutMs ?? MEDIA_TIMEOUT_MS) / 100) / 10} s` };
-    return { ok: false, reason: `the download failed: ${e.message}`.slice(0, 300) };
+    if (e.name === "TimeoutError" || signal.aborted) return { ok: false, reason: `the download did not finish within ${Math.round((limits.timeoutMs ?? MEDIA_TIMEOUT_MS) / 100) / 10} s`, retryable: true };
+    return { ok: false, reason: `the download failed: ${e.message}`.slice(0, 300), retryable: true };
   }
 }
 
@@ -91,7 +96,7 @@ async function metaMedia(source: MediaSource, reference: string, run: Run): Prom
   const auth = { authorization: `Bearer ${str(source.credentials.accessToken)}` };
   const mine = (o: string) => o === originOf(base) || o === GRAPH_API || META_CDN.test(new URL(o).hostname);
   const info = await download(joinBase(base, `/${str(source.settings.graphVersion) ?? "v23.0"}/${id}`), auth, mine, { ...run, max: 64 * 1024 });
-  if (!info.ok) return { ok: false, reason: `Graph media lookup: ${info.reason}` };
+  if (!info.ok) return { ...info, reason: `Graph media lookup: ${info.reason}` };
   const answer = jsonOf<{ url?: unknown; mime_type?: unknown; file_size?: unknown }>(info.bytes);
   if (!answer) return { ok: false, reason: "Graph media lookup: not JSON" };
   const url = str(answer.url);
@@ -116,7 +121,7 @@ async function telegramMedia(source: MediaSource, reference: string, size: numbe
     });
   };
   const info = await get(`/bot${token}/getFile?file_id=${encodeURIComponent(id)}`, { ...run, max: 64 * 1024 });
-  if (!info.ok) return { ok: false, reason: `Telegram getFile: ${info.reason}` };
+  if (!info.ok) return { ...info, reason: `Telegram getFile: ${info.reason}` };
   const answer = jsonOf<{ result?: { file_path?: unknown; file_size?: unknown } }>(info.bytes);
   if (!answer) return { ok: false, reason: "Telegram getFile: not JSON" };
   const path = str(answer.result?.file_path);
@@ -174,7 +179,7 @@ async function download(url: string, headers: Record<string, string>, trusted: (
     }
     if (!res.ok) {
       await res.body?.cancel();
-      return { ok: false, reason: `the provider answered ${res.status}` };
+      return { ok: false, reason: `the provider answered ${res.status}`, ...(res.status >= 500 || res.status === 429 ? { retryable: true as const } : {}) };
     }
     const bytes = await readCapped(res, run.max);
     return bytes ? { ok: true, bytes, contentType: res.headers.get("content-type") } : tooLarge(run.max);

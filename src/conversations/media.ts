@@ -1,15 +1,16 @@
 /**
- * Inbound media into R2, under `<tenantId>/inbound/<messageId>/<n>` with its type: bytes the
- * route already has (email attachments) are stored as they are; media a provider only links to
- * is fetched first (media-fetch.ts) with the credentials of the config that received the message,
- * read once per batch and only when some message needs it. An item that could not be had keeps
- * its provider reference and says why (`error`); the message is stored either way. The API serves
- * stored items at `GET /api/conversations/:id/messages/:messageId/media/:n` (mediaDto's `downloadUrl`).
+ * Inbound media into R2, under `<tenantId>/inbound/<messageId>/<n>` with its type, in two steps.
+ * While the provider's webhook is answered (ingest.ts), `recordMedia` stores the bytes the route
+ * already has (email attachments: no outbound call) and records every medium a provider only
+ * links to as `pending`. The media job (media-job.ts, on the events queue) then fetches each
+ * pending medium (media-fetch.ts) with the credentials of the config that received the message.
+ * An item that could not be had keeps its provider reference and says why (`error`). The API
+ * serves stored items at `GET /api/conversations/:id/messages/:messageId/media/:n`; mediaDto is
+ * the one place that says what a client sees of an item (stored, pending, its `downloadUrl`).
  */
 import type { Env } from "../env";
-import type { Db } from "../db/client";
 import type { ConversationMedia } from "../db/schema";
-import { providerConfigsByIds } from "../db/providers";
+import type { ProviderConfigRow } from "../db/providers";
 import { readProviderConfig } from "../pipeline/provider-configs";
 import type { InboundMessage } from "./inbound";
 import { FETCHES_MEDIA, fetchMedia, MEDIA_TIMEOUT_MS, type MediaSource } from "./media-fetch";
@@ -17,18 +18,26 @@ import { mapPool } from "../lib/pool";
 
 type Item = NonNullable<InboundMessage["media"]>[number];
 
-/** The sources (decrypted credentials) of the configs whose messages carry media to fetch. */
-export async function mediaSources(db: Db, key: string, tenantId: string, messages: InboundMessage[]): Promise<Map<string, MediaSource>> {
-  const ids = [...new Set(messages.filter((m) => m.media?.some((i) => !i.bytes && i.url)).map((m) => m.providerConfigId))];
-  if (ids.length === 0) return new Map();
-  const rows = await providerConfigsByIds(db, tenantId, ids);
+/**
+ * Downloads (and R2 writes) at once: each download may hold up to MAX_MEDIA_BYTES in memory, and
+ * an isolate has 128 MB.
+ */
+const AT_ONCE = 3;
+
+export const mediaKey = (tenantId: string, messageId: string, n: number) => `${tenantId}/inbound/${messageId}/${n}`;
+
+/** Still waiting for the media job: a linked medium neither stored nor given up on. */
+export const isPending = (m: ConversationMedia) => m.pending === true;
+
+/** The sources (decrypted credentials) of these configs, for the providers whose media are fetched. */
+export async function mediaSources(key: string, rows: ProviderConfigRow[]): Promise<Map<string, MediaSource>> {
   const sources = await Promise.all(
     rows.filter((row) => FETCHES_MEDIA.has(row.provider)).map(async (row) => {
       try {
         const { credentials, settings } = await readProviderConfig(key, row);
         return [row.id, { provider: row.provider, credentials: credentials as Record<string, unknown>, settings: settings as Record<string, unknown> }] as const;
       } catch (error) {
-        // A config that no longer opens: its media keep their references, the messages are still stored.
+        // A config that no longer opens: its media keep their references, the messages their events.
         console.error(JSON.stringify({ msg: "inbound media: provider config unusable", providerConfigId: row.id, error: String(error) }));
         return undefined;
       }
@@ -37,44 +46,62 @@ export async function mediaSources(db: Db, key: string, tenantId: string, messag
   return new Map(sources.filter((s) => s !== undefined));
 }
 
+export type MessageMedia = { messageId: string; items: Item[] };
+
 /**
- * Downloads (and R2 writes) at once across a batch: each download may hold up to MAX_MEDIA_BYTES
- * in memory, and an isolate has 128 MB. All of a batch's downloads share one MEDIA_TIMEOUT_MS, so
- * a ten-item MMS still answers Twilio inside its 15 s.
+ * The webhook's part, per message in order: bytes in hand go to R2 now, linked media are recorded
+ * as pending (no outbound call here: a slow media host never delays the provider's answer).
  */
-const AT_ONCE = 3;
-
-export type MessageMedia = { messageId: string; items: Item[]; source: MediaSource | undefined };
-
-/** Stores the batch's media, per message in order; what cannot be stored keeps the reference and the reason. */
-export async function storeMedia(env: Env, tenantId: string, messages: MessageMedia[], allowLoopback: boolean): Promise<ConversationMedia[][]> {
+export async function recordMedia(env: Env, tenantId: string, messages: MessageMedia[]): Promise<ConversationMedia[][]> {
   const flat = messages.flatMap((m, i) => m.items.map((item, n) => ({ i, n, item, m })));
-  const deadline = Date.now() + MEDIA_TIMEOUT_MS;
-  const stored = await mapPool(flat, AT_ONCE, ({ item, n, m }) => storeOne(env, `${tenantId}/inbound/${m.messageId}/${n}`, item, m.source, { allowLoopback, timeoutMs: deadline - Date.now() }));
+  const recorded = await mapPool(flat, AT_ONCE, async ({ item, n, m }): Promise<ConversationMedia> => {
+    const base = { contentType: item.contentType, size: item.bytes?.byteLength ?? item.size, ...(item.filename ? { filename: item.filename } : {}) };
+    if (item.bytes) return put(env, mediaKey(tenantId, m.messageId, n), { ...base, ...(item.url ? { url: item.url } : {}) }, item.bytes, item.contentType);
+    return item.url ? { ...base, url: item.url, pending: true } : base;
+  });
   const out = messages.map((): ConversationMedia[] => []);
-  flat.forEach((f, k) => (out[f.i]![f.n] = stored[k]!));
+  flat.forEach((f, k) => (out[f.i]![f.n] = recorded[k]!));
   return out;
 }
 
-async function storeOne(env: Env, key: string, item: Item, source: MediaSource | undefined, limits: { allowLoopback: boolean; timeoutMs: number }): Promise<ConversationMedia> {
-  const base = { contentType: item.contentType, size: item.bytes?.byteLength ?? item.size, ...(item.filename ? { filename: item.filename } : {}) };
-  let bytes = item.bytes;
-  let contentType = item.contentType;
-  if (!bytes) {
-    if (!item.url) return base;
+/** One pending medium as the job fetches it; `retryable` when the failure may pass on a later try. */
+export type Fetched = { medium: ConversationMedia; retryable: boolean };
+
+/**
+ * The job's part: fetches the pending items (each with its own MEDIA_TIMEOUT_MS) AT_ONCE at a
+ * time and stores them; every other item is returned as it was.
+ */
+export async function fetchPending(
+  env: Env,
+  items: { tenantId: string; messageId: string; n: number; medium: ConversationMedia; source: MediaSource | undefined }[],
+  allowLoopback: boolean,
+): Promise<Fetched[]> {
+  return mapPool(items, AT_ONCE, async ({ tenantId, messageId, n, medium, source }): Promise<Fetched> => {
+    const { pending: _, error: __, ...base } = medium;
     // Only providers with a fetcher have a source (and a config that still opens); others keep the reference.
-    if (!source) return { ...base, url: item.url };
-    if (limits.timeoutMs < 100) return { ...base, url: item.url, error: `not fetched: the batch's ${MEDIA_TIMEOUT_MS / 1000} s for media had passed` };
-    const got = await fetchMedia(source, item.url, limits, item.size);
-    if (!got.ok) return { ...base, url: item.url, error: got.reason };
-    bytes = got.bytes;
+    if (!source || !base.url) return { medium: base, retryable: false };
+    const got = await fetchMedia(source, base.url, { allowLoopback, timeoutMs: MEDIA_TIMEOUT_MS }, base.size || undefined);
+    if (!got.ok) return { medium: { ...base, error: got.reason }, retryable: got.retryable === true };
     // The provider's own type (Twilio's MediaContentType, Meta's mime_type) unless it is only a kind ("image/*", a file).
+    let contentType = base.contentType;
     if (!contentType || contentType.includes("*") || contentType === "application/octet-stream") contentType = got.contentType?.split(";")[0]?.trim() || contentType || "application/octet-stream";
-  }
-  await env.ATTACHMENTS.put(key, bytes, { httpMetadata: { contentType } });
-  return { ...base, contentType, size: bytes.byteLength, key, ...(item.url ? { url: item.url } : {}) };
+    return { medium: await put(env, mediaKey(tenantId, messageId, n), base, got.bytes, contentType), retryable: false };
+  });
 }
 
-/** Media as the API and `message.received` show it: the R2 key stays inside, a stored item has its download path. */
+async function put(env: Env, key: string, base: ConversationMedia, bytes: Uint8Array, contentType: string): Promise<ConversationMedia> {
+  await env.ATTACHMENTS.put(key, bytes, { httpMetadata: { contentType } });
+  return { ...base, contentType, size: bytes.byteLength, key };
+}
+
+/**
+ * Media as the API and `message.received` show it: the R2 key stays inside; a stored item has its
+ * download path, one still being fetched says `pending: true` (and has no download path yet).
+ */
 export const mediaDto = (conversationId: string, messageId: string, media: ConversationMedia[] | null) =>
-  (media ?? []).map(({ key, ...m }, n) => ({ ...m, stored: !!key, ...(key ? { downloadUrl: `/api/conversations/${conversationId}/messages/${messageId}/media/${n}` } : {}) }));
+  (media ?? []).map(({ key, pending, ...m }, n) => ({
+    ...m,
+    stored: !!key,
+    ...(pending ? { pending: true } : {}),
+    ...(key ? { downloadUrl: `/api/conversations/${conversationId}/messages/${messageId}/media/${n}` } : {}),
+  }));

@@ -4,7 +4,8 @@
  */
 import { and, desc, eq, gt, inArray, isNotNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { communication, conversation, conversationMessage, recipientPreference } from "./schema";
+import { communication, conversation, conversationMessage, providerConfig, recipientPreference } from "./schema";
+import type { ConversationMedia } from "./schema";
 import type { Channel } from "../domain";
 
 export type ConversationRow = typeof conversation.$inferSelect;
@@ -13,7 +14,7 @@ export type ConversationMessageRow = typeof conversationMessage.$inferSelect;
 /** Inbound messages already stored under any of these provider ids. */
 export const storedByProviderIds = (db: Db, tenantId: string, ids: string[]) =>
   db
-    .select({ id: conversationMessage.id, conversationId: conversationMessage.conversationId, providerConfigId: conversationMessage.providerConfigId, providerMessageId: conversationMessage.providerMessageId })
+    .select({ id: conversationMessage.id, conversationId: conversationMessage.conversationId, providerConfigId: conversationMessage.providerConfigId, providerMessageId: conversationMessage.providerMessageId, media: conversationMessage.media })
     .from(conversationMessage)
     .where(and(eq(conversationMessage.tenantId, tenantId), inArray(conversationMessage.providerMessageId, ids)));
 
@@ -109,6 +110,32 @@ export const insertMessage = (db: Db, row: Omit<ConversationMessageRow, "convers
       conversationId: sql`(select ${conversation.id} from ${conversation} where ${conversation.tenantId} = ${row.tenantId} and ${conversation.channel} = ${key.channel} and ${conversation.contact} = ${key.contact} and ${conversation.ourAddress} = ${key.ourAddress})`,
     })
     .onConflictDoNothing();
+
+/** The media job's read (src/conversations/media-job.ts): inbound messages by id, with their threads, the communications they answer and their configs. */
+export const inboundByIds = (db: Db, tenantId: string, ids: string[]) =>
+  db.select().from(conversationMessage).where(and(eq(conversationMessage.tenantId, tenantId), eq(conversationMessage.direction, "in"), inArray(conversationMessage.id, ids)));
+
+const ofMessages = (db: Db, tenantId: string, ids: string[], column: typeof conversationMessage.conversationId | typeof conversationMessage.inReplyToCommunicationId | typeof conversationMessage.providerConfigId) =>
+  db.select({ id: column }).from(conversationMessage).where(and(eq(conversationMessage.tenantId, tenantId), inArray(conversationMessage.id, ids)));
+
+export const threadsOfMessages = (db: Db, tenantId: string, ids: string[]) =>
+  db.select().from(conversation).where(and(eq(conversation.tenantId, tenantId), inArray(conversation.id, ofMessages(db, tenantId, ids, conversationMessage.conversationId))));
+
+export const answeredByMessages = (db: Db, tenantId: string, ids: string[]) =>
+  db.select(sentColumns).from(communication).where(and(eq(communication.tenantId, tenantId), inArray(communication.id, ofMessages(db, tenantId, ids, conversationMessage.inReplyToCommunicationId))));
+
+export const configsOfMessages = (db: Db, tenantId: string, ids: string[]) =>
+  db.select().from(providerConfig).where(and(eq(providerConfig.tenantId, tenantId), inArray(providerConfig.id, ofMessages(db, tenantId, ids, conversationMessage.providerConfigId))));
+
+/**
+ * A message's media as the media job settled them, only if they are still what it read: an
+ * erasure (or a second run of the job) that got there first is not overwritten.
+ */
+export const settleMedia = (db: Db, tenantId: string, id: string, read: ConversationMedia[], media: ConversationMedia[]) =>
+  db
+    .update(conversationMessage)
+    .set({ media })
+    .where(and(eq(conversationMessage.tenantId, tenantId), eq(conversationMessage.id, id), sql`${conversationMessage.media} = ${JSON.stringify(read)}`));
 
 export const insertOutbound = (db: Db, row: ConversationMessageRow) => db.insert(conversationMessage).values(row);
 

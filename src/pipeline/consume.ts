@@ -17,7 +17,8 @@ import { deliverBatch } from "./deliver-batch";
 import { providerThrottle } from "../durable/provider-throttle";
 import { SendMessage } from "./queue-message";
 import { sendQueues } from "./send-lanes";
-import { EventMessage } from "./event-message";
+import { EventMessage, type WebhookEvent } from "./event-message";
+import { handleMediaJobs, type MediaJob } from "../conversations/media-job";
 import type { WebhookDeps } from "./tenant-webhooks";
 import { handleEvents } from "./event-batch";
 import { announce, statsStatements, transitionOf } from "./transitions";
@@ -141,31 +142,48 @@ export async function consumeDeadLetters(env: Env, batch: MessageBatch<unknown>)
 }
 
 /**
- * The events queue, a batch at a time (event-batch.ts). Each message is acked or retried on its
- * own: a failing endpoint's message with its back-off, one whose handling threw after
- * CRASH_RETRY_SECONDS, and the rest of its batch as their own outcomes say.
+ * The events queue, a batch at a time: webhook events through event-batch.ts, media jobs through
+ * src/conversations/media-job.ts, side by side, so downloads from a slow media host never hold up
+ * the outcomes of webhook attempts (nor the other way round). Each message is acked or retried on
+ * its own: a failing endpoint's message with its back-off, a media job with a download left to
+ * try again after its delay, one whose handling threw after CRASH_RETRY_SECONDS, and the rest of
+ * its batch as their own outcomes say.
  */
 export async function consumeEvents(env: Env, batch: MessageBatch<unknown>): Promise<void> {
   const d: WebhookDeps = { db: database(env.DB), events: env.EVENT_QUEUE, config: depsOrExplain(env).config, now: () => new Date() };
-  const valid: { message: Message<unknown>; body: EventMessage }[] = [];
+  const events: { message: Message<unknown>; body: WebhookEvent }[] = [];
+  const media: { message: Message<unknown>; body: MediaJob }[] = [];
   for (const message of batch.messages) {
     const parsed = EventMessage.safeParse(message.body);
-    if (parsed.success) valid.push({ message, body: parsed.data });
-    else message.ack();
+    if (!parsed.success) message.ack();
+    else if (parsed.data.kind === "media") media.push({ message, body: parsed.data });
+    else events.push({ message, body: parsed.data });
   }
+  await Promise.all([
+    settle(events, () => handleEvents(d, events.map((v) => v.body)), "event"),
+    settle(media, () => handleMediaJobs(env, media.map((v) => ({ job: v.body, attempts: v.message.attempts }))), "media job"),
+  ]);
+}
+
+/** Acks or retries each message as its settlement says; a handler that threw retries them all. */
+async function settle<B extends { kind: string; tenantId: string }>(
+  valid: { message: Message<unknown>; body: B }[],
+  handle: () => Promise<({ outcome: { action: "ack" } | { action: "retry"; delaySeconds: number } } | { error: unknown })[]>,
+  what: string,
+): Promise<void> {
   if (valid.length === 0) return;
   let settled;
   try {
-    settled = await handleEvents(d, valid.map((v) => v.body));
+    settled = await handle();
   } catch (error) {
-    console.error(JSON.stringify({ msg: "event batch threw", count: valid.length, error: String(error) }));
+    console.error(JSON.stringify({ msg: `${what} batch threw`, count: valid.length, error: String(error) }));
     for (const { message } of valid) message.retry({ delaySeconds: CRASH_RETRY_SECONDS });
     return;
   }
   for (const [i, { message, body }] of valid.entries()) {
     const result = settled[i]!;
     if ("error" in result) {
-      console.error(JSON.stringify({ msg: "event handling threw", kind: body.kind, tenantId: body.tenantId, error: String(result.error) }));
+      console.error(JSON.stringify({ msg: `${what} handling threw`, kind: body.kind, tenantId: body.tenantId, error: String(result.error) }));
       message.retry({ delaySeconds: CRASH_RETRY_SECONDS });
     } else if (result.outcome.action === "ack") message.ack();
     else message.retry({ delaySeconds: result.outcome.delaySeconds });

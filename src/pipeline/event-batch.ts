@@ -15,7 +15,7 @@ import { announcedCommunication, deliveryOf, endpointOfDelivery, insertDelivery,
 import { cachedEndpoints } from "../cache/tenant-config";
 import { chunk } from "../lib/chunk";
 import { mapPool } from "../lib/pool";
-import type { EventMessage } from "./event-message";
+import type { EventMessage, WebhookEvent } from "./event-message";
 import { ACK, afterCall, callEndpoint, deliveryRows, planAttempt, subscribers, type DeliveryEvent, type Outcome, type StatusEvent, type WebhookDeps } from "./tenant-webhooks";
 
 /** Endpoint calls in flight at once: an invocation keeps at most 6 connections open. */
@@ -28,7 +28,7 @@ export type Settled = { outcome: Outcome } | { error: unknown };
 /** One message's writes and follow-ups, and how it settles once they are done. */
 type Work = { index: number; statements: BatchItem<"sqlite">[]; followUps: MessageSendRequest<EventMessage>[]; outcome: Outcome };
 
-export async function handleEvents(deps: WebhookDeps, messages: EventMessage[]): Promise<Settled[]> {
+export async function handleEvents(deps: WebhookDeps, messages: WebhookEvent[]): Promise<Settled[]> {
   const { db } = deps;
   const settled = new Array<Settled | undefined>(messages.length);
   const statuses: { index: number; m: StatusEvent }[] = [];

@@ -10,9 +10,11 @@ import type { Channel } from "../../domain";
 
 /**
  * One inbound medium: `key` once its bytes are in R2, `url` the provider's reference (a link or
- * `meta-media:<id>`), `error` why a linked medium could not be fetched (too large, a failed download).
+ * `meta-media:<id>`), `error` why a linked medium could not be fetched (too large, a failed download),
+ * `pending` while a linked medium waits for the media job (src/conversations/media-job.ts). A
+ * medium is settled once it has a key, an error, or neither flag (a reference nobody fetches).
  */
-export type ConversationMedia = { key?: string; url?: string; contentType: string; size: number; filename?: string; error?: string };
+export type ConversationMedia = { key?: string; url?: string; contentType: string; size: number; filename?: string; error?: string; pending?: true };
 
 export const conversation = sqliteTable(
   "conversation",
