@@ -197,6 +197,18 @@ export function spyOnD1(name: "batch" | "prepare") {
 /** The events queue (status announcements, webhook deliveries). */
 export const captureEvents = () => capture(testEnv.EVENT_QUEUE, (body: EventMessage) => body);
 
+/**
+ * Hands the media jobs captured on the events queue so far (src/conversations/media-job.ts) to the
+ * delivery Worker, leaving every other captured event where it was; what the jobs enqueue (the
+ * `message.received` deliveries) is captured after them.
+ */
+export async function runMediaJobs(events: ReturnType<typeof captureEvents>, opts: { attempts?: number } = {}) {
+  const all = events.drain();
+  const jobs = all.filter((m) => m.kind === "media");
+  events.sent.push(...all.filter((m) => m.kind !== "media"));
+  return { jobs, ...(await runDelivery(jobs, { queue: "herald-events", ...opts })) };
+}
+
 /** The automation queue (business events waiting for their trigger rules). */
 export const captureAutomation = () => capture(testEnv.AUTOMATION_QUEUE, (body: AutomationMessage) => body);
 

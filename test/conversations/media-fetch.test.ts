@@ -36,10 +36,15 @@ describe("fetchMedia", () => {
       "http://127.0.0.1:8788": (req) => (req.url.endsWith("/hang") ? hangs(req) : new Response(null, { status: 307, headers: { location: "/loop" } })),
       "http://127.0.0.1:8790": () => Response.json({ url: "http://127.0.0.1:8791/x", mime_type: "image/jpeg" }),
     });
-    expect(await fetchMedia(TWILIO, "http://127.0.0.1:8788/hang", { ...local, timeoutMs: 200 })).toEqual({ ok: false, reason: "the download did not finish within 0.2 s" });
+    expect(await fetchMedia(TWILIO, "http://127.0.0.1:8788/hang", { ...local, timeoutMs: 200 })).toEqual({ ok: false, reason: "the download did not finish within 0.2 s", retryable: true });
     expect(await fetchMedia(TWILIO, "http://127.0.0.1:8788/loop", local)).toEqual({ ok: false, reason: "more than 3 redirects" });
     expect(await fetchMedia(META, "meta-media:123", local)).toEqual({ ok: false, reason: "the Graph media URL is not on Meta's hosts" });
     expect(await fetchMedia(META, "https://example.com/not-an-id", local)).toEqual({ ok: false, reason: "not a Meta media id" });
+    // What may pass says so (the media job tries it again later); what cannot, does not.
+    mockProviders({ "http://127.0.0.1:8788": (req) => new Response("no", { status: Number(req.url.split("/").pop()) }) });
+    expect(await fetchMedia(TWILIO, "http://127.0.0.1:8788/503", local)).toEqual({ ok: false, reason: "the provider answered 503", retryable: true });
+    expect(await fetchMedia(TWILIO, "http://127.0.0.1:8788/429", local)).toEqual({ ok: false, reason: "the provider answered 429", retryable: true });
+    expect(await fetchMedia(TWILIO, "http://127.0.0.1:8788/404", local)).toEqual({ ok: false, reason: "the provider answered 404" });
   });
 
   it("passes every hop through the URL guard, and fetches Messenger's links without credentials", async () => {
@@ -55,7 +60,7 @@ describe("fetchMedia", () => {
   it("Telegram: a network error loses the bot token, and a file_path out of the file endpoint or a file over the cap is not downloaded", async () => {
     mockProviders({});
     const failed = await fetchMedia(TELEGRAM, "telegram-file:abc", local);
-    expect(failed).toEqual({ ok: false, reason: expect.stringContaining("<url>") });
+    expect(failed).toEqual({ ok: false, reason: expect.stringContaining("<url>"), retryable: true });
     expect(JSON.stringify(failed)).not.toContain("AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw");
 
     const { requests } = mockProviders({

@@ -6,17 +6,21 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { ADMIN, addProvider, call, createTenant, mockProviders, TWILIO, type RecordedRequest } from "../helpers";
+import { ADMIN, addProvider, call, captureEvents, createTenant, hangs, mockProviders, runDelivery, runMediaJobs, TWILIO, type RecordedRequest } from "../helpers";
 import { twilioHeaders } from "../signing";
 import { hubSignature } from "../../src/channels/whatsapp/meta-graph";
 import { MAX_MEDIA_BYTES } from "../../src/conversations/media-fetch";
 import { base64Encode } from "../../src/lib/base64";
 import { TWILIO_SID } from "../helpers";
 
+let events: ReturnType<typeof captureEvents>;
 beforeEach(() => {
   vi.restoreAllMocks();
-  vi.spyOn(env.EVENT_QUEUE, "sendBatch").mockResolvedValue(undefined as never);
+  events = captureEvents();
 });
+
+const deliveriesOf = async (tenantId: string) =>
+  (await env.DB.prepare("SELECT id, payload FROM webhook_delivery WHERE tenant_id = ?1 AND event_type = 'message.received'").bind(tenantId).all<{ id: string; payload: string }>()).results;
 
 const TWILIO_API = "https://twilio.mock";
 const CDN = "https://media-cdn.mock";
@@ -46,11 +50,12 @@ async function messagesOf(key: string) {
 }
 
 describe("inbound media", () => {
-  it("Twilio MMS: fetched with the account's credentials (not past Twilio's redirect), stored with type and size; too large and failed ones are marked", async () => {
+  it("Twilio MMS: the webhook stores the message with its media pending; the media job fetches with the account's credentials (not past Twilio's redirect), stores, marks what failed, then sends message.received once", async () => {
     const { key, tenantId } = await createTenant();
     const p = await addProvider(key, TWILIO());
-    expect((await call("POST", "/api/webhooks", { key, body: { url: "https://hooks.acme.test/in", eventTypes: ["message.received"] } })).status).toBe(201);
+    const endpoint = (await call("POST", "/api/webhooks", { key, body: { url: "https://hooks.acme.test/in", eventTypes: ["message.received"] } })).json;
     const media = `${TWILIO_API}/2010-04-01/Accounts/${TWILIO_SID}/Messages/MM1/Media`;
+    const hook: RecordedRequest[] = [];
     const { requests } = mockProviders({
       // Twilio answers an authenticated media GET with a redirect to a short-lived CDN URL.
       [TWILIO_API]: (req) =>
@@ -58,6 +63,7 @@ describe("inbound media", () => {
         : req.url.endsWith("/ME2") ? new Response(endless(MAX_MEDIA_BYTES + 1), { headers: { "content-type": "video/mp4" } })
         : new Response("upstream trouble", { status: 500 }),
       [CDN]: () => new Response(JPEG, { headers: { "content-type": "image/jpeg" } }),
+      "https://hooks.acme.test": (req) => (hook.push(req), new Response("ok")),
     });
     const url = `https://herald.test/webhooks/inbound/twilio/${p.id}`;
     const form = new URLSearchParams({
@@ -68,25 +74,59 @@ describe("inbound media", () => {
     });
     await postInbound(url, form.toString(), await twilioHeaders("twilio-auth-token", url, form));
 
-    const auth = `Basic ${base64Encode(`${TWILIO_SID}:twilio-auth-token`)}`;
-    expect(requests.filter((r) => r.url.startsWith(TWILIO_API)).map((r) => r.headers.get("authorization"))).toEqual([auth, auth, auth]);
-    expect(requests.filter((r) => r.url.startsWith(CDN)).map((r) => r.headers.get("authorization"))).toEqual([null]);
-
+    // Answered without a single media request; the message is there, its media pending, no event yet.
+    expect(requests).toEqual([]);
     const { thread, messages } = await messagesOf(key);
     const [m] = messages;
     expect(m.text).toBe("receipt attached");
-    const download = `/api/conversations/${thread.id}/messages/${m.id}/media/0`;
     expect(m.media).toEqual([
-      { url: `${media}/ME1`, contentType: "image/jpeg", size: JPEG.byteLength, stored: true, downloadUrl: download },
-      { url: `${media}/ME2`, contentType: "video/mp4", size: 0, stored: false, error: `larger than ${MAX_MEDIA_BYTES} bytes, left at the provider` },
-      { url: `${media}/ME3`, contentType: "image/png", size: 0, stored: false, error: "the provider answered 500" },
+      { url: `${media}/ME1`, contentType: "image/jpeg", size: 0, stored: false, pending: true },
+      { url: `${media}/ME2`, contentType: "video/mp4", size: 0, stored: false, pending: true },
+      { url: `${media}/ME3`, contentType: "image/png", size: 0, stored: false, pending: true },
     ]);
-    // The tenant's webhook is told the same, download path included.
-    const delivery = await env.DB.prepare("SELECT payload FROM webhook_delivery WHERE tenant_id = ?1").bind(tenantId).first<{ payload: string }>();
-    expect(JSON.parse(delivery!.payload).data.media).toEqual(m.media);
+    expect(await deliveriesOf(tenantId)).toEqual([]);
+    expect(events.sent).toEqual([{ kind: "media", tenantId, messageIds: [m.id] }]);
+
+    // First try: ME1 stored, ME2 too large for good; ME3's 500 may pass, so it stays pending and the job is retried.
+    const first = await runMediaJobs(events);
+    expect(first.retrySpies[0]).toHaveBeenCalledWith({ delaySeconds: 30 });
+    const auth = `Basic ${base64Encode(`${TWILIO_SID}:twilio-auth-token`)}`;
+    expect(requests.filter((r) => r.url.startsWith(TWILIO_API)).map((r) => r.headers.get("authorization"))).toEqual([auth, auth, auth]);
+    expect(requests.filter((r) => r.url.startsWith(CDN)).map((r) => r.headers.get("authorization"))).toEqual([null]);
+    const download = `/api/conversations/${thread.id}/messages/${m.id}/media/0`;
+    const stored = { url: `${media}/ME1`, contentType: "image/jpeg", size: JPEG.byteLength, stored: true, downloadUrl: download };
+    const tooLarge = { url: `${media}/ME2`, contentType: "video/mp4", size: 0, stored: false, error: `larger than ${MAX_MEDIA_BYTES} bytes, left at the provider` };
+    expect((await messagesOf(key)).messages[0].media).toEqual([stored, tooLarge, { url: `${media}/ME3`, contentType: "image/png", size: 0, stored: false, pending: true }]);
+    expect(await deliveriesOf(tenantId)).toEqual([]);
+    expect(events.sent).toEqual([]);
+
+    // The queue's last try: only ME3 is fetched again; its error is kept and the event goes out.
+    requests.length = 0;
+    const last = await runDelivery(first.jobs, { queue: "herald-events", attempts: 3 });
+    expect(last.result.explicitAcks).toEqual([last.batch.messages[0]!.id]);
+    expect(requests.map((r) => r.url)).toEqual([`${media}/ME3`]);
+    const settled = [stored, tooLarge, { url: `${media}/ME3`, contentType: "image/png", size: 0, stored: false, error: "the provider answered 500" }];
+    expect((await messagesOf(key)).messages[0].media).toEqual(settled);
+    const [delivery] = await deliveriesOf(tenantId);
+    expect(await deliveriesOf(tenantId)).toHaveLength(1);
+    expect(JSON.parse(delivery!.payload).data).toMatchObject({ id: m.id, conversationId: thread.id, channel: "sms", from: "+14155550199", to: "+14155550100", text: "receipt attached", media: settled });
+    const attempts = events.drain();
+    expect(attempts).toEqual([{ kind: "delivery", tenantId, deliveryId: `evt_msg_${m.id}_${endpoint.id}` }]);
+    await runDelivery(attempts, { queue: "herald-events" });
+    expect(hook).toHaveLength(1);
+    expect(JSON.parse(hook[0]!.body).data.media).toEqual(settled);
+    expect(hook[0]!.headers.get("webhook-id")).toBe(`evt_msg_${m.id}`);
+
+    // Redelivered once more: nothing fetched, nothing logged or sent again.
+    requests.length = 0;
+    const again = await runDelivery(first.jobs, { queue: "herald-events", attempts: 4 });
+    expect(again.result.explicitAcks).toHaveLength(1);
+    expect(requests).toEqual([]);
+    expect(await deliveriesOf(tenantId)).toHaveLength(1);
+    expect(events.sent).toEqual([]);
+
     const object = await env.ATTACHMENTS.get(`${tenantId}/inbound/${m.id}/0`);
     expect(object!.httpMetadata?.contentType).toBe("image/jpeg");
-
     const res = await exports.default.fetch(`https://herald.test${download}`, { headers: { authorization: `Bearer ${key}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("image/jpeg");
@@ -103,6 +143,32 @@ describe("inbound media", () => {
     expect(bad.json.errors).toEqual([{ field: "n", message: expect.any(String) }]);
   });
 
+  it("a media host that never answers does not hold up the webhook's answer, nor STOP; the event waits for the medium", async () => {
+    const { key, tenantId } = await createTenant();
+    const p = await addProvider(key, TWILIO());
+    await call("POST", "/api/webhooks", { key, body: { url: "https://hooks.acme.test/in", eventTypes: ["message.received"] } });
+    const { requests } = mockProviders({ [TWILIO_API]: hangs });
+    const url = `https://herald.test/webhooks/inbound/twilio/${p.id}`;
+    const medium = `${TWILIO_API}/2010-04-01/Accounts/${TWILIO_SID}/Messages/MM2/Media/ME9`;
+    const form = new URLSearchParams({ MessageSid: "MMhang", From: "+14155550199", To: "+14155550100", Body: "STOP", NumMedia: "1", MediaUrl0: medium, MediaContentType0: "image/jpeg" });
+    await postInbound(url, form.toString(), await twilioHeaders("twilio-auth-token", url, form));
+    expect(requests).toEqual([]);
+    // The keyword took effect in the webhook's request.
+    const listed = await call("GET", `/api/suppressions?channel=sms&contact=${encodeURIComponent("+14155550199")}`, { key });
+    expect(listed.json.results[0]).toMatchObject({ reason: "opt_out", source: "inbound" });
+    expect((await messagesOf(key)).messages[0].media).toEqual([{ url: medium, contentType: "image/jpeg", size: 0, stored: false, pending: true }]);
+
+    // Once the host answers, the job stores the medium and only then announces the message.
+    expect(await deliveriesOf(tenantId)).toEqual([]);
+    mockProviders({ [TWILIO_API]: () => new Response(JPEG, { headers: { "content-type": "image/jpeg" } }) });
+    await runMediaJobs(events);
+    const [m] = (await messagesOf(key)).messages;
+    expect(m.media).toEqual([{ url: medium, contentType: "image/jpeg", size: JPEG.byteLength, stored: true, downloadUrl: `/api/conversations/${m.conversationId}/messages/${m.id}/media/0` }]);
+    const [delivery] = await deliveriesOf(tenantId);
+    expect(JSON.parse(delivery!.payload).data).toMatchObject({ keyword: "stop", media: m.media });
+    expect(events.sent).toEqual([expect.objectContaining({ kind: "delivery", tenantId })]);
+  });
+
   it("a media URL off Twilio's host is not fetched with the credentials", async () => {
     const { key } = await createTenant();
     const p = await addProvider(key, TWILIO());
@@ -110,6 +176,7 @@ describe("inbound media", () => {
     const url = `https://herald.test/webhooks/inbound/twilio/${p.id}`;
     const form = new URLSearchParams({ MessageSid: "MMoff", From: "+14155550199", To: "+14155550100", NumMedia: "1", MediaUrl0: "https://elsewhere.mock/x.jpg", MediaContentType0: "image/jpeg" });
     await postInbound(url, form.toString(), await twilioHeaders("twilio-auth-token", url, form));
+    await runMediaJobs(events);
     expect(requests).toEqual([]);
     const { messages } = await messagesOf(key);
     expect(messages[0].media).toEqual([{ url: "https://elsewhere.mock/x.jpg", contentType: "image/jpeg", size: 0, stored: false, error: "the media URL is not on Twilio's API host" }]);
@@ -139,6 +206,10 @@ describe("inbound media", () => {
       ] } }] }],
     });
     await postInbound(`https://herald.test/webhooks/inbound/meta_whatsapp/${p.id}`, body, { "content-type": "application/json", "x-hub-signature-256": await hubSignature(APP_SECRET, body) });
+    // One job for the webhook's batch, naming both messages.
+    expect(seen).toEqual([]);
+    expect(events.sent).toEqual([{ kind: "media", tenantId, messageIds: [expect.any(String), expect.any(String)] }]);
+    await runMediaJobs(events);
 
     expect(seen.map((r) => r.headers.get("authorization"))).toEqual(["Bearer EAAG-test", "Bearer EAAG-test", "Bearer EAAG-test"]);
     const { thread, messages } = await messagesOf(key);

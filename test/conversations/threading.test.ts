@@ -1,13 +1,14 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { call, captureEvents, captureQueue, testEnv } from "../helpers";
+import { call, captureEvents, captureQueue, runMediaJobs, testEnv } from "../helpers";
 import { inbound, OUR_NUMBER, PHONE, receive, sendAndDeliver, tenantWithSandbox } from "./fixtures";
 import { replyAddress } from "../../src/conversations/reply-token";
 
 let queue: ReturnType<typeof captureQueue>;
+let events: ReturnType<typeof captureEvents>;
 beforeEach(() => {
   vi.restoreAllMocks();
   queue = captureQueue();
-  captureEvents();
+  events = captureEvents();
 });
 
 describe("threading inbound messages", () => {
@@ -113,13 +114,15 @@ describe("threading inbound messages", () => {
         ],
       }),
     ]);
-    const [m] = (await call("GET", `/api/conversations/${r!.conversationId}/messages`, { key: t.key })).json.results;
+    const mediaOf = async () => (await call("GET", `/api/conversations/${r!.conversationId}/messages`, { key: t.key })).json.results[0].media;
     const key = `${t.tenantId}/inbound/${r!.messageId}/0`;
+    const stored = { contentType: "image/jpeg", size: bytes.byteLength, filename: "receipt.jpg", stored: true, downloadUrl: `/api/conversations/${r!.conversationId}/messages/${r!.messageId}/media/0` };
+    // The bytes in hand are stored at once; the link waits for the media job.
+    expect(await mediaOf()).toEqual([stored, { url: "https://lookaside.example/media/1", contentType: "audio/ogg", size: 1234, stored: false, pending: true }]);
+    const { jobs } = await runMediaJobs(events);
+    expect(jobs).toEqual([{ kind: "media", tenantId: t.tenantId, messageIds: [r!.messageId] }]);
     // A sandbox config fetches nothing: the link stays a reference.
-    expect(m.media).toEqual([
-      { contentType: "image/jpeg", size: bytes.byteLength, filename: "receipt.jpg", stored: true, downloadUrl: `/api/conversations/${r!.conversationId}/messages/${r!.messageId}/media/0` },
-      { url: "https://lookaside.example/media/1", contentType: "audio/ogg", size: 1234, stored: false },
-    ]);
+    expect(await mediaOf()).toEqual([stored, { url: "https://lookaside.example/media/1", contentType: "audio/ogg", size: 1234, stored: false }]);
     const obj = await testEnv.ATTACHMENTS.get(key);
     expect(await obj!.text()).toBe("fake-jpeg");
     expect(obj!.httpMetadata?.contentType).toBe("image/jpeg");
