@@ -8,12 +8,13 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { Message, Update } from "@grammyjs/types";
-import { addProvider, call, createTenant, mockProviders } from "../helpers";
+import { addProvider, call, captureEvents, createTenant, mockProviders, runMediaJobs } from "../helpers";
 import { TELEGRAM_DOWNLOAD_MAX } from "../../src/conversations/media-fetch";
 
+let events: ReturnType<typeof captureEvents>;
 beforeEach(() => {
   vi.restoreAllMocks();
-  vi.spyOn(env.EVENT_QUEUE, "sendBatch").mockResolvedValue(undefined as never);
+  events = captureEvents();
 });
 
 const API = "https://telegram.mock";
@@ -57,11 +58,15 @@ describe("Telegram inbound media", () => {
     await post(p.id, update(7001, { caption: "receipt", photo: [{ file_id: "photo-small", file_unique_id: "u-small", width: 90, height: 90, file_size: 900 }, { file_id: "photo-big", file_unique_id: "u-big", width: 1280, height: 960, file_size: JPEG.byteLength }] }));
     await post(p.id, update(7002, { document: { file_id: "doc-big", file_unique_id: "u-doc", file_name: "scan.pdf", mime_type: "application/pdf", file_size: big } }));
     await post(p.id, update(7003, { voice: { file_id: "voice-gone", file_unique_id: "u-voice", duration: 3, mime_type: "audio/ogg", file_size: 4000 } }));
+    // Nothing fetched while Telegram waited; the three webhooks' jobs are then one queue batch.
+    expect(requests).toEqual([]);
+    expect((await runMediaJobs(events)).jobs).toHaveLength(3);
 
-    expect(requests.map((r) => new URL(r.url).pathname + new URL(r.url).search)).toEqual([
+    // The batch's downloads run side by side, so in no set order.
+    expect(requests.map((r) => new URL(r.url).pathname + new URL(r.url).search).sort()).toEqual([
       `/bot${TOKEN}/getFile?file_id=photo-big`,
-      `/file/bot${TOKEN}/photos/file_7.jpg`,
       `/bot${TOKEN}/getFile?file_id=voice-gone`,
+      `/file/bot${TOKEN}/photos/file_7.jpg`,
     ]);
 
     const [thread] = (await call("GET", "/api/conversations?channel=telegram", { key })).json.results;

@@ -13,7 +13,7 @@ import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { Webhook } from "standardwebhooks";
 import type { AppMentionEvent, BotMessageEvent, GenericMessageEvent, MessageChangedEvent } from "@slack/types";
-import { addProvider, call, captureEvents, captureQueue, createTenant, json, mockProviders, runDelivery, type RecordedRequest } from "../helpers";
+import { addProvider, call, captureEvents, captureQueue, createTenant, json, mockProviders, runDelivery, runMediaJobs, type RecordedRequest } from "../helpers";
 
 const API = "https://slack.mock";
 const HOOK = "https://hooks.acme.test";
@@ -256,6 +256,9 @@ describe("Slack inbound", () => {
       files: [file("F0FFFFFFF6", `${API}/files-pri/T0CCCCCCC3-F0FFFFFFF6/download/receipt.png`), file("F0GGGGGGG7", "https://files.elsewhere.test/receipt.png")],
     };
     expect((await post(inboundUrl(p.id), await signed(callback(event)))).status).toBe(200);
+    // Slack is answered before the file is fetched, by the media job.
+    expect(requests).toEqual([]);
+    await runMediaJobs(events);
     expect(requests).toHaveLength(1);
     expect(requests[0]!.headers.get("authorization")).toBe(`Bearer ${TOKEN}`);
 
