@@ -102,6 +102,6 @@ export const mediaDto = (conversationId: string, messageId: string, media: Conve
   (media ?? []).map(({ key, pending, ...m }, n) => ({
     ...m,
     stored: !!key,
-    ...(pending ? { pending: true } : {}),
+    ...(pending ? { pending: true as const } : {}),
     ...(key ? { downloadUrl: `/api/conversations/${conversationId}/messages/${messageId}/media/${n}` } : {}),
   }));

@@ -88,8 +88,11 @@ export type ConversationMessage = {
   providerMessageId: string | null;
   at: Timestamp | null;
 };
-/** A medium an inbound message carried; `downloadUrl` (an API path) when Herald stored a copy. */
-export type ConversationMedia = { contentType: string; size: number; filename?: string; url?: string; stored: boolean; downloadUrl?: string; error?: string };
+/**
+ * A medium an inbound message carried; `downloadUrl` (an API path) when Herald stored a copy,
+ * `pending` while Herald is still fetching one the provider only linked to.
+ */
+export type ConversationMedia = { contentType: string; size: number; filename?: string; url?: string; stored: boolean; pending?: true; downloadUrl?: string; error?: string };
 export type MessageListQuery = { cursor?: string; limit?: number };
 export type WhatsappTemplateRef = { name: string; language: string; components?: Record<string, unknown>[] };
 export type ReplyRequest = { content?: string; templateCode?: string; data?: Json; subject?: string; whatsappTemplate?: WhatsappTemplateRef };
