@@ -6,7 +6,7 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { ADMIN, addProvider, call, captureEvents, createTenant, hangs, mockProviders, runDelivery, runMediaJobs, TWILIO, type RecordedRequest } from "../helpers";
+import { ADMIN, addProvider, call, captureEvents, createTenant, hangs, mockProviders, runDelivery, runMediaJobs, spyOnD1, TWILIO, type RecordedRequest } from "../helpers";
 import { twilioHeaders } from "../signing";
 import { hubSignature } from "../../src/channels/whatsapp/meta-graph";
 import { MAX_MEDIA_BYTES } from "../../src/conversations/media-fetch";
@@ -158,10 +158,17 @@ describe("inbound media", () => {
     expect(listed.json.results[0]).toMatchObject({ reason: "opt_out", source: "inbound" });
     expect((await messagesOf(key)).messages[0].media).toEqual([{ url: medium, contentType: "image/jpeg", size: 0, stored: false, pending: true }]);
 
-    // Once the host answers, the job stores the medium and only then announces the message.
+    // Twilio retrying the webhook meanwhile stores nothing twice but brings the job back (the first may have been lost).
+    await postInbound(url, form.toString(), await twilioHeaders("twilio-auth-token", url, form));
+    expect((await messagesOf(key)).messages).toHaveLength(1);
+    expect(events.sent.map((e) => e.kind)).toEqual(["media", "media"]);
+
+    // Once the host answers, the job stores the medium (once for both jobs) and only then announces the message.
     expect(await deliveriesOf(tenantId)).toEqual([]);
-    mockProviders({ [TWILIO_API]: () => new Response(JPEG, { headers: { "content-type": "image/jpeg" } }) });
-    await runMediaJobs(events);
+    const answered = mockProviders({ [TWILIO_API]: () => new Response(JPEG, { headers: { "content-type": "image/jpeg" } }) });
+    const { result } = await runMediaJobs(events);
+    expect(result.explicitAcks).toHaveLength(2);
+    expect(answered.requests).toHaveLength(1);
     const [m] = (await messagesOf(key)).messages;
     expect(m.media).toEqual([{ url: medium, contentType: "image/jpeg", size: JPEG.byteLength, stored: true, downloadUrl: `/api/conversations/${m.conversationId}/messages/${m.id}/media/0` }]);
     const [delivery] = await deliveriesOf(tenantId);
@@ -209,7 +216,10 @@ describe("inbound media", () => {
     // One job for the webhook's batch, naming both messages.
     expect(seen).toEqual([]);
     expect(events.sent).toEqual([{ kind: "media", tenantId, messageIds: [expect.any(String), expect.any(String)] }]);
+    // The job is one unit: one D1 round trip reads both messages, one writes both.
+    const batches = spyOnD1("batch");
     await runMediaJobs(events);
+    expect(batches).toHaveBeenCalledTimes(2);
 
     expect(seen.map((r) => r.headers.get("authorization"))).toEqual(["Bearer EAAG-test", "Bearer EAAG-test", "Bearer EAAG-test"]);
     const { thread, messages } = await messagesOf(key);
