@@ -156,7 +156,11 @@ describe("inbound media", () => {
     // The keyword took effect in the webhook's request.
     const listed = await call("GET", `/api/suppressions?channel=sms&contact=${encodeURIComponent("+14155550199")}`, { key });
     expect(listed.json.results[0]).toMatchObject({ reason: "opt_out", source: "inbound" });
-    expect((await messagesOf(key)).messages[0].media).toEqual([{ url: medium, contentType: "image/jpeg", size: 0, stored: false, pending: true }]);
+    const pending = (await messagesOf(key)).messages[0];
+    expect(pending.media).toEqual([{ url: medium, contentType: "image/jpeg", size: 0, stored: false, pending: true }]);
+    const early = await call("GET", `/api/conversations/${pending.conversationId}/messages/${pending.id}/media/0`, { key });
+    expect(early.status).toBe(404);
+    expect(early.json.detail ?? early.json.title).toMatch(/still being fetched/);
 
     // Twilio retrying the webhook meanwhile stores nothing twice but brings the job back (the first may have been lost).
     await postInbound(url, form.toString(), await twilioHeaders("twilio-auth-token", url, form));

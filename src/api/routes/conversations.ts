@@ -127,7 +127,7 @@ export const conversations = new Hono<AppEnv>()
     const message = await getMessage(c.var.db, c.var.tenantId, t.id, c.req.param("messageId"));
     const item = message?.media?.[Number(n)];
     if (!item) throw notFound("media");
-    if (!item.key) throw new AppError("not_found", `media not stored${item.error ? `: ${item.error}` : ": the provider's reference is kept in url"}`);
+    if (!item.key) throw new AppError("not_found", `media not stored${item.pending ? " yet: it is still being fetched from the provider" : item.error ? `: ${item.error}` : ": the provider's reference is kept in url"}`);
     const object = await c.env.ATTACHMENTS.get(item.key);
     if (!object) throw notFound("media");
     const filename = item.filename ? `; filename*=UTF-8''${encodeURIComponent(item.filename)}` : "";
