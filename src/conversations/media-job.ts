@@ -48,6 +48,12 @@ export const mediaJobs = (tenantId: string, messageIds: string[]): MediaJob[] =>
 export const MEDIA_ATTEMPTS = 3;
 /** Seconds before the second and third try. */
 const RETRY_DELAYS = [30, 120] as const;
+/**
+ * Pending media one invocation takes on: 3 downloads at a time of up to MEDIA_TIMEOUT_MS each
+ * makes 60 at most 10 minutes when every host hangs, inside a queue consumer's 15 minutes of wall
+ * time. A batch's first job is always taken, however many it holds.
+ */
+const BATCH_MEDIA = 60;
 
 export type MediaOutcome = { action: "ack" } | { action: "retry"; delaySeconds: number };
 export type MediaSettled = { outcome: MediaOutcome } | { error: unknown };
@@ -59,9 +65,6 @@ export async function handleMediaJobs(env: Env, jobs: { job: MediaJob; attempts:
   const db = database(env.DB);
   const config = readConfig(env);
   const now = new Date();
-  // A message named by two jobs of the batch (a redelivery beside its original) is handled once, at the later try.
-  const lastTry = new Map<string, boolean>();
-  for (const { job, attempts } of jobs) for (const id of job.messageIds) lastTry.set(`${job.tenantId}\u0000${id}`, (lastTry.get(`${job.tenantId}\u0000${id}`) ?? false) || attempts >= MEDIA_ATTEMPTS);
   const tenants = [...new Set(jobs.map((j) => j.job.tenantId))];
   const idsOf = (t: string) => [...new Set(jobs.filter((j) => j.job.tenantId === t).flatMap((j) => j.job.messageIds))];
   const parts = tenants.flatMap((tenantId) => chunk(idsOf(tenantId), MEDIA_JOB_MAX).map((ids) => ({ tenantId, ids })));
@@ -86,8 +89,24 @@ export async function handleMediaJobs(env: Env, jobs: { job: MediaJob; attempts:
     return jobs.map(() => ({ error }));
   }
 
-  // Every pending medium of the batch, fetched together.
-  const work = [...read].flatMap(([tenantId, r]) => r.messages.filter((m) => (m.media ?? []).some(isPending)).map((row) => ({ tenantId, row, read: r })));
+  // The jobs this invocation takes, in order, up to BATCH_MEDIA pending media; the rest go back on the queue.
+  const pendingOf = new Map([...read].flatMap(([tenantId, r]) => r.messages.map((m) => [`${tenantId}\u0000${m.id}`, (m.media ?? []).filter(isPending).length] as const)));
+  const taken: boolean[] = [];
+  let budget = BATCH_MEDIA;
+  for (const { job } of jobs) {
+    const count = job.messageIds.reduce((n, id) => n + (pendingOf.get(`${job.tenantId}\u0000${id}`) ?? 0), 0);
+    taken.push(budget === BATCH_MEDIA || count <= budget);
+    if (taken.at(-1)) budget -= count;
+  }
+  // A message named by two jobs of the batch (a redelivery beside its original) is handled once, at the later try.
+  const lastTry = new Map<string, boolean>();
+  jobs.forEach(({ job, attempts }, j) => {
+    if (!taken[j]) return;
+    for (const id of job.messageIds) lastTry.set(`${job.tenantId}\u0000${id}`, (lastTry.get(`${job.tenantId}\u0000${id}`) ?? false) || attempts >= MEDIA_ATTEMPTS);
+  });
+
+  // Every pending medium of the jobs taken, fetched together.
+  const work = [...read].flatMap(([tenantId, r]) => r.messages.filter((m) => lastTry.has(`${tenantId}\u0000${m.id}`) && (m.media ?? []).some(isPending)).map((row) => ({ tenantId, row, read: r })));
   const sources = new Map(await Promise.all(tenants.map(async (t) => [t, await mediaSources(config.encryptionKey, read.get(t)!.configs)] as const)));
   const items = work.flatMap((w, i) =>
     (w.row.media ?? []).flatMap((medium, n) => (isPending(medium) ? [{ i, n, tenantId: w.tenantId, messageId: w.row.id, medium, source: w.row.providerConfigId ? sources.get(w.tenantId)!.get(w.row.providerConfigId) : undefined }] : [])),
@@ -100,7 +119,7 @@ export async function handleMediaJobs(env: Env, jobs: { job: MediaJob; attempts:
   const unsettled = new Set<string>();
   work.forEach((w, i) => {
     const media: ConversationMedia[] = [...(w.row.media ?? [])];
-    const last = lastTry.get(`${w.tenantId}\u0000${w.row.id}`) ?? true;
+    const last = lastTry.get(`${w.tenantId}\u0000${w.row.id}`)!;
     items.forEach((item, k) => {
       if (item.i !== i) return;
       const got = fetched[k]!;
@@ -122,8 +141,13 @@ export async function handleMediaJobs(env: Env, jobs: { job: MediaJob; attempts:
   await Promise.all(chunk(deliveries, 100).map((part) => env.EVENT_QUEUE.sendBatch(part.map((d) => ({ body: { kind: "delivery" as const, tenantId: d.tenantId, deliveryId: d.id } }))))).catch((error) =>
     console.error(JSON.stringify({ msg: "media job: could not enqueue message.received deliveries; they stay pending in the delivery log", error: String(error) })),
   );
+  // Jobs left for another invocation go back as fresh messages, so the wait costs them none of their tries.
+  const deferred = jobs.filter((_, j) => !taken[j]);
+  let requeued = true;
+  if (deferred.length) await env.EVENT_QUEUE.sendBatch(deferred.map(({ job }) => ({ body: job }))).catch(() => (requeued = false));
 
-  return jobs.map(({ job, attempts }): MediaSettled => {
+  return jobs.map(({ job, attempts }, j): MediaSettled => {
+    if (!taken[j]) return { outcome: requeued ? { action: "ack" } : { action: "retry", delaySeconds: 1 } };
     const left = job.messageIds.some((id) => unsettled.has(`${job.tenantId}\u0000${id}`));
     return { outcome: left ? { action: "retry", delaySeconds: RETRY_DELAYS[Math.min(Math.max(attempts, 1), RETRY_DELAYS.length) - 1]! } : { action: "ack" } };
   });

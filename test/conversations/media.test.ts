@@ -11,6 +11,7 @@ import { twilioHeaders } from "../signing";
 import { hubSignature } from "../../src/channels/whatsapp/meta-graph";
 import { MAX_MEDIA_BYTES } from "../../src/conversations/media-fetch";
 import { base64Encode } from "../../src/lib/base64";
+import { receiveInbound, type InboundMessage } from "../../src/conversations/inbound";
 import { TWILIO_SID } from "../helpers";
 
 let events: ReturnType<typeof captureEvents>;
@@ -178,6 +179,30 @@ describe("inbound media", () => {
     const [delivery] = await deliveriesOf(tenantId);
     expect(JSON.parse(delivery!.payload).data).toMatchObject({ keyword: "stop", media: m.media });
     expect(events.sent).toEqual([expect.objectContaining({ kind: "delivery", tenantId })]);
+  });
+
+  it("a batch takes on at most 60 pending media; the jobs past them go back on the queue as fresh messages, none of their tries spent", async () => {
+    const { key, tenantId } = await createTenant();
+    const p = await addProvider(key, TWILIO());
+    const { requests } = mockProviders({ [TWILIO_API]: () => new Response(JPEG, { headers: { "content-type": "image/jpeg" } }) });
+    const mms = (i: number): InboundMessage => ({
+      channel: "sms", providerConfigId: p.id, providerMessageId: `MMmany${i}`, from: "+14155550199", to: "+14155550100", receivedAt: new Date().toISOString(),
+      media: Array.from({ length: 10 }, (_, n) => ({ contentType: "image/jpeg", size: 0, url: `${TWILIO_API}/2010-04-01/Accounts/${TWILIO_SID}/Messages/MMmany${i}/Media/ME${n}` })),
+    });
+    const results = [];
+    for (let i = 0; i < 7; i++) results.push(...(await receiveInbound(env, tenantId, [mms(i)])));
+    const { jobs, result } = await runMediaJobs(events);
+    expect(jobs).toHaveLength(7);
+    expect(result.explicitAcks).toHaveLength(7);
+    expect(requests).toHaveLength(60);
+    const last = results[6]!.messageId;
+    // The seventh job was acked and sent again, not retried.
+    expect(result.retryMessages).toEqual([]);
+    expect(events.sent).toEqual([{ kind: "media", tenantId, messageIds: [last] }]);
+    await runMediaJobs(events);
+    expect(requests).toHaveLength(70);
+    const { messages } = await messagesOf(key);
+    expect(messages.flatMap((m: { media: { stored: boolean }[] }) => m.media.map((x) => x.stored))).toEqual(Array(70).fill(true));
   });
 
   it("a media URL off Twilio's host is not fetched with the credentials", async () => {
