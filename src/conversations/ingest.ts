@@ -96,7 +96,7 @@ export async function ingestInbound(env: Env, tenantId: string, messages: Inboun
   // A provider's retry of a message whose media are still pending brings back its media job (the
   // job is idempotent): the one queued with the original may have been lost.
   const stillFetching = new Set(stored.filter((s) => (s.media ?? []).some(isPending)).map((s) => s.id));
-  const refetch: string[] = [];
+  const refetch: { id: string; to: string }[] = [];
 
   // Decide each message; a repeat inside the batch is a duplicate of the first.
   const results: ReceiveResult[] = [];
@@ -106,7 +106,7 @@ export async function ingestInbound(env: Env, tenantId: string, messages: Inboun
     const at = new Date(Date.parse(m.receivedAt) || now.getTime());
     const d = decide(m, view, tokens[i], at);
     if (d.kind === "duplicate") {
-      if (stillFetching.delete(d.messageId)) refetch.push(d.messageId);
+      if (stillFetching.delete(d.messageId)) refetch.push({ id: d.messageId, to: m.to });
       return void results.push({ status: "duplicate", messageId: d.messageId, conversationId: d.conversationId });
     }
     const k = keyString(d.key);
@@ -175,7 +175,7 @@ export async function ingestInbound(env: Env, tenantId: string, messages: Inboun
   const events: BusinessEventRow[] = kept.filter((s) => s.tenantEvent).map((s) => businessEvent(tenantId, s, now));
   statements.push(...events.map((e) => insertBusinessEvent(db, e)));
   // A message with media to fetch is announced by its media job, once they are stored (or given up on).
-  const fetching = [...refetch, ...kept.filter((_, i) => media[i]!.some(isPending)).map((s) => s.messageId)];
+  const fetching = [...refetch, ...kept.filter((_, i) => media[i]!.some(isPending)).map((s) => ({ id: s.messageId, to: s.m.to }))];
   const announced = kept.flatMap((s, i) => (media[i]!.some(isPending) ? [] : [{ row: messageRows[i]!, channel: s.key.channel, from: s.key.contact, to: s.m.to, recipient: s.recipient, answered: s.answered }]));
   const deliveries = receivedDeliveries(endpoints as WebhookEndpointRow[], announced, now);
   statements.push(...deliveries.map((d) => insertDelivery(db, d)));

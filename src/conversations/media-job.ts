@@ -34,11 +34,19 @@ import { receivedDeliveries, type Received } from "./received-event";
 /** Messages per job: each read binds the ids once, and D1 binds at most 100 parameters a statement. */
 export const MEDIA_JOB_MAX = 50;
 
-export const MediaJob = z.object({ kind: z.literal("media"), tenantId: z.string().min(1), messageIds: z.array(z.string().min(1)).min(1).max(MEDIA_JOB_MAX) });
+/**
+ * Names the messages by id, each with the `to` the provider gave: `message.received` carries it
+ * as received (Twilio's `whatsapp:+1…`), and the thread keeps only its normalised form.
+ */
+export const MediaJob = z.object({
+  kind: z.literal("media"),
+  tenantId: z.string().min(1),
+  messages: z.array(z.object({ id: z.string().min(1), to: z.string() })).min(1).max(MEDIA_JOB_MAX),
+});
 export type MediaJob = z.infer<typeof MediaJob>;
 
 /** The jobs for one ingest batch's messages with media to fetch (one, unless it held more than MEDIA_JOB_MAX). */
-export const mediaJobs = (tenantId: string, messageIds: string[]): MediaJob[] => chunk(messageIds, MEDIA_JOB_MAX).map((ids) => ({ kind: "media", tenantId, messageIds: ids }));
+export const mediaJobs = (tenantId: string, messages: MediaJob["messages"]): MediaJob[] => chunk(messages, MEDIA_JOB_MAX).map((part) => ({ kind: "media", tenantId, messages: part }));
 
 /**
  * Tries of a job before a download that keeps failing for a reason that may pass (a timeout, a
@@ -66,7 +74,8 @@ export async function handleMediaJobs(env: Env, jobs: { job: MediaJob; attempts:
   const config = readConfig(env);
   const now = new Date();
   const tenants = [...new Set(jobs.map((j) => j.job.tenantId))];
-  const idsOf = (t: string) => [...new Set(jobs.filter((j) => j.job.tenantId === t).flatMap((j) => j.job.messageIds))];
+  const toOf = new Map(jobs.flatMap(({ job }) => job.messages.map((m) => [`${job.tenantId}\u0000${m.id}`, m.to] as const)));
+  const idsOf = (t: string) => [...new Set(jobs.filter((j) => j.job.tenantId === t).flatMap((j) => j.job.messages.map((m) => m.id)))];
   const parts = tenants.flatMap((tenantId) => chunk(idsOf(tenantId), MEDIA_JOB_MAX).map((ids) => ({ tenantId, ids })));
 
   let read: Map<string, Read>;
@@ -94,7 +103,7 @@ export async function handleMediaJobs(env: Env, jobs: { job: MediaJob; attempts:
   const taken: boolean[] = [];
   let budget = BATCH_MEDIA;
   for (const { job } of jobs) {
-    const count = job.messageIds.reduce((n, id) => n + (pendingOf.get(`${job.tenantId}\u0000${id}`) ?? 0), 0);
+    const count = job.messages.reduce((n, { id }) => n + (pendingOf.get(`${job.tenantId}\u0000${id}`) ?? 0), 0);
     taken.push(budget === BATCH_MEDIA || count <= budget);
     if (taken.at(-1)) budget -= count;
   }
@@ -102,7 +111,7 @@ export async function handleMediaJobs(env: Env, jobs: { job: MediaJob; attempts:
   const lastTry = new Map<string, boolean>();
   jobs.forEach(({ job, attempts }, j) => {
     if (!taken[j]) return;
-    for (const id of job.messageIds) lastTry.set(`${job.tenantId}\u0000${id}`, (lastTry.get(`${job.tenantId}\u0000${id}`) ?? false) || attempts >= MEDIA_ATTEMPTS);
+    for (const { id } of job.messages) lastTry.set(`${job.tenantId}\u0000${id}`, (lastTry.get(`${job.tenantId}\u0000${id}`) ?? false) || attempts >= MEDIA_ATTEMPTS);
   });
 
   // Every pending medium of the jobs taken, fetched together.
@@ -129,7 +138,7 @@ export async function handleMediaJobs(env: Env, jobs: { job: MediaJob; attempts:
     });
     if (media.some(isPending)) unsettled.add(`${w.tenantId}\u0000${w.row.id}`);
     if (JSON.stringify(media) !== JSON.stringify(w.row.media)) statements.push(settleMedia(db, w.tenantId, w.row.id, w.row.media ?? [], media));
-    const facts = media.some(isPending) ? undefined : received({ ...w.row, media }, w.read);
+    const facts = media.some(isPending) ? undefined : received({ ...w.row, media }, toOf.get(`${w.tenantId}\u0000${w.row.id}`)!, w.read);
     if (facts) deliveries.push(...receivedDeliveries(endpoints.get(w.tenantId)!, [facts], now));
   });
   try {
@@ -148,13 +157,13 @@ export async function handleMediaJobs(env: Env, jobs: { job: MediaJob; attempts:
 
   return jobs.map(({ job, attempts }, j): MediaSettled => {
     if (!taken[j]) return { outcome: requeued ? { action: "ack" } : { action: "retry", delaySeconds: 1 } };
-    const left = job.messageIds.some((id) => unsettled.has(`${job.tenantId}\u0000${id}`));
+    const left = job.messages.some(({ id }) => unsettled.has(`${job.tenantId}\u0000${id}`));
     return { outcome: left ? { action: "retry", delaySeconds: RETRY_DELAYS[Math.min(Math.max(attempts, 1), RETRY_DELAYS.length) - 1]! } : { action: "ack" } };
   });
 }
 
 /** What `message.received` says of a message, read back from its thread and the communication it answers (as ingest decided them). */
-function received(row: ConversationMessageRow, r: Read): Received | undefined {
+function received(row: ConversationMessageRow, to: string, r: Read): Received | undefined {
   const thread = r.threads.find((t) => t.id === row.conversationId);
   // A thread erased meanwhile takes its messages along: nothing left to announce.
   if (!thread) return undefined;
@@ -162,14 +171,13 @@ function received(row: ConversationMessageRow, r: Read): Received | undefined {
   // As decide() chose (thread.ts): the answered communication's recipient, else the thread's (which ingest set from the decision).
   const recipient =
     answered?.recipientId ? { type: answered.recipientType, id: answered.recipientId }
-    : thread?.recipientId && thread.recipientType ? { type: thread.recipientType, id: thread.recipientId }
+    : thread.recipientId && thread.recipientType ? { type: thread.recipientType, id: thread.recipientId }
     : undefined;
   return {
     row,
     channel: thread.channel,
     from: thread.contact,
-    // Our address as the thread keeps it (normalised); only email differs from the raw `to`, and email media are never linked.
-    to: thread.ourAddress,
+    to,
     recipient,
     answered: answered ? { entityType: answered.entityType, entityId: answered.entityId } : undefined,
   };

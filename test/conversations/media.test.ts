@@ -86,7 +86,7 @@ describe("inbound media", () => {
       { url: `${media}/ME3`, contentType: "image/png", size: 0, stored: false, pending: true },
     ]);
     expect(await deliveriesOf(tenantId)).toEqual([]);
-    expect(events.sent).toEqual([{ kind: "media", tenantId, messageIds: [m.id] }]);
+    expect(events.sent).toEqual([{ kind: "media", tenantId, messages: [{ id: m.id, to: "+14155550100" }] }]);
 
     // First try: ME1 stored, ME2 too large for good; ME3's 500 may pass, so it stays pending and the job is retried.
     const first = await runMediaJobs(events);
@@ -198,7 +198,7 @@ describe("inbound media", () => {
     const last = results[6]!.messageId;
     // The seventh job was acked and sent again, not retried.
     expect(result.retryMessages).toEqual([]);
-    expect(events.sent).toEqual([{ kind: "media", tenantId, messageIds: [last] }]);
+    expect(events.sent).toEqual([{ kind: "media", tenantId, messages: [{ id: last, to: "+14155550100" }] }]);
     await runMediaJobs(events);
     expect(requests).toHaveLength(70);
     const { messages } = await messagesOf(key);
@@ -244,7 +244,7 @@ describe("inbound media", () => {
     await postInbound(`https://herald.test/webhooks/inbound/meta_whatsapp/${p.id}`, body, { "content-type": "application/json", "x-hub-signature-256": await hubSignature(APP_SECRET, body) });
     // One job for the webhook's batch, naming both messages.
     expect(seen).toEqual([]);
-    expect(events.sent).toEqual([{ kind: "media", tenantId, messageIds: [expect.any(String), expect.any(String)] }]);
+    expect(events.sent).toEqual([{ kind: "media", tenantId, messages: [{ id: expect.any(String), to: "+15550001234" }, { id: expect.any(String), to: "+15550001234" }] }]);
     // The job is one unit: one D1 round trip reads both messages, one writes both.
     const batches = spyOnD1("batch");
     await runMediaJobs(events);

@@ -120,11 +120,26 @@ describe("threading inbound messages", () => {
     // The bytes in hand are stored at once; the link waits for the media job.
     expect(await mediaOf()).toEqual([stored, { url: "https://lookaside.example/media/1", contentType: "audio/ogg", size: 1234, stored: false, pending: true }]);
     const { jobs } = await runMediaJobs(events);
-    expect(jobs).toEqual([{ kind: "media", tenantId: t.tenantId, messageIds: [r!.messageId] }]);
+    expect(jobs).toEqual([{ kind: "media", tenantId: t.tenantId, messages: [{ id: r!.messageId, to: `whatsapp:${OUR_NUMBER}` }] }]);
     // A sandbox config fetches nothing: the link stays a reference.
     expect(await mediaOf()).toEqual([stored, { url: "https://lookaside.example/media/1", contentType: "audio/ogg", size: 1234, stored: false }]);
     const obj = await testEnv.ATTACHMENTS.get(key);
     expect(await obj!.text()).toBe("fake-jpeg");
     expect(obj!.httpMetadata?.contentType).toBe("image/jpeg");
+  });
+  it("a message with media to fetch is announced by its job with what ingest decided: the communication it answers, its recipient, its addresses", async () => {
+    const t = await tenantWithSandbox();
+    expect((await call("POST", "/api/webhooks", { key: t.key, body: { url: "https://hooks.acme.test/in", eventTypes: ["message.received"] } })).status).toBe(201);
+    const sent = await sendAndDeliver(t.key, queue, { recipientType: "customer", recipientId: "cust-1", entityType: "invoice", entityId: "INV-1" });
+    const payloads = async () =>
+      (await testEnv.DB.prepare("SELECT payload FROM webhook_delivery WHERE tenant_id = ?1 AND event_type = 'message.received' ORDER BY id").bind(t.tenantId).all<{ payload: string }>()).results.map((r) => JSON.parse(r.payload).data);
+    const [plain] = await receive(t.tenantId, [inbound(t.configs.sms!, { text: "paid" })]);
+    const [withMedia] = await receive(t.tenantId, [inbound(t.configs.sms!, { text: "receipt", media: [{ contentType: "image/jpeg", size: 10, url: "https://lookaside.example/media/2" }] })]);
+    expect((await payloads()).map((p) => p.id)).toEqual([plain!.messageId]);
+    await runMediaJobs(events);
+    const [a, b] = await payloads();
+    const { id: _a, text: _t, media: _m, receivedAt: _r, providerMessageId: _p, ...same } = a;
+    expect(b).toMatchObject({ ...same, id: withMedia!.messageId, text: "receipt", media: [{ url: "https://lookaside.example/media/2", contentType: "image/jpeg", size: 10, stored: false }] });
+    expect(b).toMatchObject({ from: PHONE, to: OUR_NUMBER, recipientType: "customer", recipientId: "cust-1", entityType: "invoice", entityId: "INV-1", inReplyToCommunicationId: sent.id });
   });
 });
