@@ -175,8 +175,9 @@ export async function ingestInbound(env: Env, tenantId: string, messages: Inboun
   const events: BusinessEventRow[] = kept.filter((s) => s.tenantEvent).map((s) => businessEvent(tenantId, s, now));
   statements.push(...events.map((e) => insertBusinessEvent(db, e)));
   // A message with media to fetch is announced by its media job, once they are stored (or given up on).
-  const fetching = [...refetch, ...kept.filter((_, i) => media[i]!.some(isPending)).map((s) => ({ id: s.messageId, to: s.m.to }))];
-  const announced = kept.flatMap((s, i) => (media[i]!.some(isPending) ? [] : [{ row: messageRows[i]!, channel: s.key.channel, from: s.key.contact, to: s.m.to, recipient: s.recipient, answered: s.answered }]));
+  const waits = media.map((items) => items.some(isPending));
+  const fetching = [...refetch, ...kept.filter((_, i) => waits[i]).map((s) => ({ id: s.messageId, to: s.m.to }))];
+  const announced = kept.flatMap((s, i) => (waits[i] ? [] : [{ row: messageRows[i]!, channel: s.key.channel, from: s.key.contact, to: s.m.to, recipient: s.recipient, answered: s.answered }]));
   const deliveries = receivedDeliveries(endpoints as WebhookEndpointRow[], announced, now);
   statements.push(...deliveries.map((d) => insertDelivery(db, d)));
 
@@ -195,7 +196,8 @@ export async function ingestInbound(env: Env, tenantId: string, messages: Inboun
 
   // After the commit: a lost queue send is recovered by the cron passes (events) or left to the
   // delivery log (webhooks), never by writing twice. A lost media job fails the request, so a
-  // provider that retries its webhook brings the job back (the duplicate path below re-enqueues it).
+  // provider that retries its webhook brings the job back (a duplicate whose media are still
+  // pending queues it again, above).
   await Promise.all([
     fetching.length ? env.EVENT_QUEUE.sendBatch(mediaJobs(tenantId, fetching).map((body) => ({ body }))) : undefined,
     events.length ? enqueueEvents(env.AUTOMATION_QUEUE, events.map((e) => eventMessage(tenantId, e.id))).catch((error) => console.error(JSON.stringify({ msg: "could not enqueue keyword events; the cron pass will", error: String(error) }))) : undefined,

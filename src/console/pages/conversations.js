@@ -58,7 +58,7 @@ function messageItem(m) {
     m.subject ? h("p", {}, h("strong", {}, "Subject: "), m.subject) : null,
     m.text ? h("p", { class: "message-text" }, m.text) : null,
     m.button ? h("p", { class: "muted" }, `Tapped: ${m.button.text}`) : null,
-    m.media.length ? h("ul", { class: "media", "aria-label": "Attachments" }, ...m.media.map((x) => h("li", {}, `${x.contentType}${x.size ? ` (${x.size} bytes)` : ""}: `, x.stored ? "stored" : h("span", { class: "form-error" }, `not stored: ${x.error ?? "no copy"}`)))) : null,
+    m.media.length ? h("ul", { class: "media", "aria-label": "Attachments" }, ...m.media.map((x) => h("li", {}, `${x.contentType}${x.size ? ` (${x.size} bytes)` : ""}: `, x.stored ? "stored" : x.pending ? "being fetched" : h("span", { class: "form-error" }, `not stored: ${x.error ?? "no copy"}`)))) : null,
     m.communicationId ? h("p", {}, h("a", { href: `#/communications/${encodeURIComponent(m.communicationId)}` }, inbound ? "The message it answers" : "Delivery of this reply")) : null,
   );
 }
