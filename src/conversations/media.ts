@@ -85,7 +85,12 @@ export async function fetchPending(
     // The provider's own type (Twilio's MediaContentType, Meta's mime_type) unless it is only a kind ("image/*", a file).
     let contentType = base.contentType;
     if (!contentType || contentType.includes("*") || contentType === "application/octet-stream") contentType = got.contentType?.split(";")[0]?.trim() || contentType || "application/octet-stream";
-    return { medium: await put(env, mediaKey(tenantId, messageId, n), base, got.bytes, contentType), retryable: false };
+    try {
+      return { medium: await put(env, mediaKey(tenantId, messageId, n), base, got.bytes, contentType), retryable: false };
+    } catch (error) {
+      // R2 failing is ours, not the provider's: tried again like a download that may pass.
+      return { medium: { ...base, error: `the download could not be stored: ${String(error)}`.slice(0, 300) }, retryable: true };
+    }
   });
 }
 
