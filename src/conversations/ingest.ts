@@ -164,6 +164,7 @@ export async function ingestInbound(env: Env, tenantId: string, messages: Inboun
     keyword: s.keyword ?? null,
     at: s.at,
     createdAt: now,
+    mediaSweptAt: null,
   }));
   kept.forEach((s, i) => {
     const { conversationId: _, ...row } = messageRows[i]!;

@@ -76,6 +76,7 @@ export async function prepareThreadSend(ctx: AcceptContext, thread: Conversation
       keyword: null,
       at: ctx.now,
       createdAt: ctx.now,
+      mediaSweptAt: null,
     }),
   );
   return { rows, statements: [...notes, ...outbound], followUps };

@@ -5,6 +5,7 @@
  * known, and the communication it was started by. Inbound messages dedupe on the provider's id per
  * provider config, so a provider's retry writes nothing.
  */
+import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { Channel } from "../../domain";
 
@@ -67,11 +68,17 @@ export const conversationMessage = sqliteTable(
     keyword: text("keyword"),
     at: integer("at", { mode: "timestamp_ms" }).notNull(),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    /** When the events sweep last queued a media job for it (src/pipeline/events-sweep.ts), so it does so once per wait. */
+    mediaSweptAt: integer("media_swept_at", { mode: "timestamp_ms" }),
   },
   (t) => [
     uniqueIndex("uq_conversation_message_provider").on(t.tenantId, t.providerConfigId, t.providerMessageId),
     index("idx_conversation_message_thread").on(t.conversationId, t.at),
     index("idx_conversation_message_communication").on(t.tenantId, t.communicationId),
     index("idx_conversation_message_tenant_created").on(t.tenantId, t.createdAt),
+    // Messages with a medium still waiting for the media job, by arrival. The index holds only
+    // those (a handful at any time), so the events sweep never scans settled messages. JSON.stringify
+    // writes the flag as `"pending":true`; a string value cannot contain it unescaped.
+    index("idx_conversation_message_media_pending").on(t.createdAt).where(sql`instr(${t.media}, '"pending":true') > 0`),
   ],
 );

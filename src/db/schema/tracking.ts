@@ -2,6 +2,7 @@
  * What delivery tracking keeps: the suppression list, daily stats rollups (so stats never scan
  * the ledger), and the tenant's own webhook endpoints with their delivery log.
  */
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Channel } from "../../domain";
 import { tenant } from "./tenants";
@@ -114,6 +115,9 @@ export const webhookDelivery = sqliteTable(
     index("idx_webhook_delivery_endpoint").on(t.tenantId, t.endpointId, t.createdAt),
     index("idx_webhook_delivery_subject").on(t.tenantId, t.subjectId),
     index("idx_webhook_delivery_tenant_created").on(t.tenantId, t.createdAt),
+    // The events sweep (src/pipeline/events-sweep.ts) finds pending deliveries nothing has touched
+    // for a while, across tenants, from this index alone; its query repeats the WHERE verbatim.
+    index("idx_webhook_delivery_pending").on(t.updatedAt).where(sql`${t.status} = 'pending'`),
   ],
 );
 
