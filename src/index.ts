@@ -7,6 +7,7 @@ import { createApp } from "./api/app";
 import { database } from "./db/client";
 import { readConfig, type Env } from "./env";
 import { sweep } from "./pipeline/sweep";
+import { sweepEvents } from "./pipeline/events-sweep";
 import { sendQueues } from "./pipeline/send-lanes";
 import { applyRetention } from "./pipeline/retention";
 import { automationDeps } from "./automation/deps";
@@ -36,6 +37,13 @@ export default {
       sweep(database(env.DB), sendQueues(env), config.sweepStaleMs).then((r) => {
         if (r.reenqueued) console.log(JSON.stringify({ msg: "sweep re-enqueued", ...r }));
       }),
+    );
+    // Webhook deliveries and media jobs herald-events lost (src/pipeline/events-sweep.ts).
+    ctx.waitUntil(
+      sweepEvents(database(env.DB), env.EVENT_QUEUE, new Date(controller.scheduledTime)).then(
+        (r) => console.log(JSON.stringify({ msg: "events sweep", ...r })),
+        (error) => console.error(JSON.stringify({ msg: "events sweep failed", error: String(error) })),
+      ),
     );
     ctx.waitUntil(
       applyRetention(database(env.DB), env.ATTACHMENTS, new Date(controller.scheduledTime)).then((r) => {
