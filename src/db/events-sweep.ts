@@ -2,8 +2,9 @@
  * The events sweep's statements (src/pipeline/events-sweep.ts). They read across tenants by
  * design, as the send sweep's do: a lost queue message can belong to anyone, and each row found is
  * queued again under the tenant it holds. Each candidate query repeats its partial index's WHERE
- * verbatim (schema/tracking.ts, schema/conversations.ts): SQLite uses a partial index only for a
- * query whose WHERE contains the index's own, and a bound `status = ?` would not.
+ * verbatim, with literal constants (schema/tracking.ts, schema/conversations.ts): SQLite uses a
+ * partial index only for a query whose WHERE implies the index's own, and literals keep that from
+ * depending on how a driver prepares and binds the statement.
  */
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client";
