@@ -6,12 +6,13 @@
  * associated data binds a ciphertext to the record it belongs to, so a copied one will not open.
  */
 import { base64Decode as fromB64, base64Encode as toB64 } from "./base64";
+import { hexEncode } from "./hex";
 
 const encoder = new TextEncoder();
 
 export async function sha256Hex(input: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", encoder.encode(input));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return hexEncode(digest);
 }
 
 

@@ -5,7 +5,7 @@
  * made — a timeline's events keep their order. API keys are 32 random bytes, base64url.
  */
 import { base64urlEncode } from "./base64";
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+import { hexEncode } from "./hex";
 
 // Isolate-wide on purpose: monotonicity only has to hold for ids this isolate mints.
 let lastMs = 0;
@@ -31,7 +31,7 @@ export function uuidv7(now = Date.now()): string {
   for (let i = 0; i < 6; i++) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
   bytes[6] = bytes[6]! | 0x70;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const h = hex(bytes);
+  const h = hexEncode(bytes);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 

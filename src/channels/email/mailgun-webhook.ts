@@ -13,6 +13,7 @@ import type { TrackedStatus } from "../../pipeline/status";
 import { COMMUNICATION_TAG } from "./parts";
 import { own } from "../../lib/own";
 import { unixSeconds, withinWindow } from "../webhook-time";
+import { hexEncode } from "../../lib/hex";
 
 /**
  * Mailgun is reported to resend the original signature block when it retries (after 5, 10, 15
@@ -47,7 +48,7 @@ type EventData = z.infer<typeof Payload>["event-data"];
 const SignatureBlock = z.object({ signature: Payload.shape.signature });
 
 export async function mailgunSignature(signingKey: string, timestamp: string, token: string): Promise<string> {
-  return Array.from(await hmac("SHA-256", signingKey, timestamp + token), (b) => b.toString(16).padStart(2, "0")).join("");
+  return hexEncode(await hmac("SHA-256", signingKey, timestamp + token));
 }
 
 /** Mailgun's `reason` on a permanent failure, when it says the address must not be mailed again. */

@@ -11,17 +11,16 @@ import type { ReplayKey, Verification } from "../types";
 import type { InboundRequest } from "../inbound/types";
 import { constantTimeEqual, hmac } from "../../lib/crypto";
 import { unixSeconds, withinWindow } from "../webhook-time";
+import { hexEncode } from "../../lib/hex";
 
 export const SIGNATURE_HEADER = "x-slack-signature";
 export const TIMESTAMP_HEADER = "x-slack-request-timestamp";
 /** Slack's documented window: "more than five minutes from local time" is a possible replay. */
 export const REPLAY_WINDOW_SECONDS = 5 * 60;
 
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-
 /** The `X-Slack-Signature` Slack sends for this timestamp and body. */
 export async function slackSignature(signingSecret: string, timestamp: string, rawBody: string): Promise<string> {
-  return `v0=${hex(await hmac("SHA-256", signingSecret, `v0:${timestamp}:${rawBody}`))}`;
+  return `v0=${hexEncode(await hmac("SHA-256", signingSecret, `v0:${timestamp}:${rawBody}`))}`;
 }
 
 export async function verifySlackRequest(request: Pick<InboundRequest, "headers" | "rawBody" | "now">, signingSecret: string | undefined): Promise<Verification> {

@@ -14,6 +14,7 @@ import { constantTimeEqual } from "../../lib/crypto";
 import { own } from "../../lib/own";
 import { unixSeconds, withinWindow } from "../webhook-time";
 import type { TrackedStatus } from "../../pipeline/status";
+import { hexEncode } from "../../lib/hex";
 
 export const SIGNATURE_METHODS = ["md5hash", "md5", "sha1", "sha256", "sha512"] as const;
 export type SignatureMethod = (typeof SIGNATURE_METHODS)[number];
@@ -22,7 +23,6 @@ export const REPLAY_WINDOW_SECONDS = 5 * 60;
 
 const HMAC_HASH = { md5: "MD5", sha1: "SHA-1", sha256: "SHA-256", sha512: "SHA-512" } as const;
 const encoder = new TextEncoder();
-const hex = (buffer: ArrayBuffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
 
 export async function vonageSignature(params: Record<string, string>, secret: string, method: SignatureMethod): Promise<string> {
   const query = Object.keys(params)
@@ -31,9 +31,9 @@ export async function vonageSignature(params: Record<string, string>, secret: st
     .map((name) => `&${name}=${params[name]!.replace(/[&=]/g, "_")}`)
     .join("");
   // MD5 is a non-standard WebCrypto extension in Workers; Vonage's "MD5 hash" mode needs it.
-  if (method === "md5hash") return hex(await crypto.subtle.digest("MD5", encoder.encode(query + secret)));
+  if (method === "md5hash") return hexEncode(await crypto.subtle.digest("MD5", encoder.encode(query + secret)));
   const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: HMAC_HASH[method] }, false, ["sign"]);
-  return hex(await crypto.subtle.sign("HMAC", key, encoder.encode(query)));
+  return hexEncode(await crypto.subtle.sign("HMAC", key, encoder.encode(query)));
 }
 
 /** The webhook's parameters, from a form or a flat JSON body, as strings. */

@@ -9,6 +9,7 @@ import { baseSettings, classifyHttpStatus } from "../settings";
 import type { FailureKind, InboundWebhook, SendOutcome, Verification } from "../types";
 import { constantTimeEqual, hmac } from "../../lib/crypto";
 import { fetchWithTimeout, joinBase, parseRetryAfter } from "../../lib/http";
+import { hexEncode } from "../../lib/hex";
 
 export const metaCredentials = z.object({
   /** A system-user or Page access token. */
@@ -70,12 +71,10 @@ export function graphFailure(provider: string, answer: GraphAnswer, rule: (e: Gr
   };
 }
 
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-
 export const SIGNATURE_HEADER = "x-hub-signature-256";
 
 /** The `X-Hub-Signature-256` value Meta sends with this body. */
-export const hubSignature = async (appSecret: string, rawBody: string) => `sha256=${hex(await hmac("SHA-256", appSecret, rawBody))}`;
+export const hubSignature = async (appSecret: string, rawBody: string) => `sha256=${hexEncode(await hmac("SHA-256", appSecret, rawBody))}`;
 
 export async function verifyHubSignature(request: InboundWebhook, appSecret: string | undefined): Promise<Verification> {
   if (!appSecret) return { ok: false, reason: "no appSecret is configured for this provider" };
