@@ -54,6 +54,7 @@ const withThread = and(eq(conversation.tenantId, conversationMessage.tenantId), 
 
 export type StaleMediaMessage = { id: string; tenantId: string; to: string };
 
+/** The oldest `limit` such messages, with what a job needs of each; the read and the touch share it. */
 export const staleMediaMessages = (db: Db, before: Date, limit: number) =>
   db
     .select({ id: conversationMessage.id, tenantId: conversationMessage.tenantId, to: conversation.ourAddress })
@@ -64,19 +65,10 @@ export const staleMediaMessages = (db: Db, before: Date, limit: number) =>
     .limit(limit);
 
 /** Marks the same messages as swept now; in the read's batch (one transaction), so both see the same rows. */
-export const touchStaleMedia = (db: Db, before: Date, limit: number, now: Date) =>
-  db
+export const touchStaleMedia = (db: Db, before: Date, limit: number, now: Date) => {
+  const stale = staleMediaMessages(db, before, limit).as("stale");
+  return db
     .update(conversationMessage)
     .set({ mediaSweptAt: now })
-    .where(
-      inArray(
-        conversationMessage.id,
-        db
-          .select({ id: conversationMessage.id })
-          .from(conversationMessage)
-          .innerJoin(conversation, withThread)
-          .where(staleMediaWhere(before))
-          .orderBy(asc(conversationMessage.createdAt), asc(conversationMessage.id))
-          .limit(limit),
-      ),
-    );
+    .where(inArray(conversationMessage.id, db.select({ id: stale.id }).from(stale)));
+};

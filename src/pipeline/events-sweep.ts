@@ -73,7 +73,5 @@ export async function sweepEvents(db: Db, events: Queue<EventMessage>, now: Date
 
 /** One job per tenant (per MEDIA_JOB_MAX messages): a job names one tenant's messages only. */
 function jobsByTenant(messages: StaleMediaMessage[]) {
-  const byTenant = new Map<string, { id: string; to: string }[]>();
-  for (const m of messages) byTenant.set(m.tenantId, [...(byTenant.get(m.tenantId) ?? []), { id: m.id, to: m.to }]);
-  return [...byTenant].flatMap(([tenantId, list]) => mediaJobs(tenantId, list));
+  return [...Map.groupBy(messages, (m) => m.tenantId)].flatMap(([tenantId, list]) => mediaJobs(tenantId, list.map(({ id, to }) => ({ id, to }))));
 }
