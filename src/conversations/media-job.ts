@@ -66,6 +66,9 @@ const BATCH_MEDIA = 60;
 export type MediaOutcome = { action: "ack" } | { action: "retry"; delaySeconds: number };
 export type MediaSettled = { outcome: MediaOutcome } | { error: unknown };
 
+/** A message's key across the batch's tenants. */
+const keyOf = (tenantId: string, messageId: string) => `${tenantId}\u0000${messageId}`;
+
 type Read = { messages: ConversationMessageRow[]; threads: ConversationRow[]; answered: SentRow[]; configs: ProviderConfigRow[] };
 
 /** Handles a queue batch's media jobs (with the queue's attempt count each); one settlement per job, in order. */
@@ -74,7 +77,7 @@ export async function handleMediaJobs(env: Env, jobs: { job: MediaJob; attempts:
   const config = readConfig(env);
   const now = new Date();
   const tenants = [...new Set(jobs.map((j) => j.job.tenantId))];
-  const toOf = new Map(jobs.flatMap(({ job }) => job.messages.map((m) => [`${job.tenantId}\u0000${m.id}`, m.to] as const)));
+  const toOf = new Map(jobs.flatMap(({ job }) => job.messages.map((m) => [keyOf(job.tenantId, m.id), m.to] as const)));
   const idsOf = (t: string) => [...new Set(jobs.filter((j) => j.job.tenantId === t).flatMap((j) => j.job.messages.map((m) => m.id)))];
   const parts = tenants.flatMap((tenantId) => chunk(idsOf(tenantId), MEDIA_JOB_MAX).map((ids) => ({ tenantId, ids })));
 
@@ -99,11 +102,11 @@ export async function handleMediaJobs(env: Env, jobs: { job: MediaJob; attempts:
   }
 
   // The jobs this invocation takes, in order, up to BATCH_MEDIA pending media; the rest go back on the queue.
-  const pendingOf = new Map([...read].flatMap(([tenantId, r]) => r.messages.map((m) => [`${tenantId}\u0000${m.id}`, (m.media ?? []).filter(isPending).length] as const)));
+  const pendingOf = new Map([...read].flatMap(([tenantId, r]) => r.messages.map((m) => [keyOf(tenantId, m.id), (m.media ?? []).filter(isPending).length] as const)));
   const taken: boolean[] = [];
   let budget = BATCH_MEDIA;
   for (const { job } of jobs) {
-    const count = job.messages.reduce((n, { id }) => n + (pendingOf.get(`${job.tenantId}\u0000${id}`) ?? 0), 0);
+    const count = job.messages.reduce((n, { id }) => n + (pendingOf.get(keyOf(job.tenantId, id)) ?? 0), 0);
     taken.push(budget === BATCH_MEDIA || count <= budget);
     if (taken.at(-1)) budget -= count;
   }
@@ -111,11 +114,11 @@ export async function handleMediaJobs(env: Env, jobs: { job: MediaJob; attempts:
   const lastTry = new Map<string, boolean>();
   jobs.forEach(({ job, attempts }, j) => {
     if (!taken[j]) return;
-    for (const { id } of job.messages) lastTry.set(`${job.tenantId}\u0000${id}`, (lastTry.get(`${job.tenantId}\u0000${id}`) ?? false) || attempts >= MEDIA_ATTEMPTS);
+    for (const { id } of job.messages) lastTry.set(keyOf(job.tenantId, id), (lastTry.get(keyOf(job.tenantId, id)) ?? false) || attempts >= MEDIA_ATTEMPTS);
   });
 
   // Every pending medium of the jobs taken, fetched together.
-  const work = [...read].flatMap(([tenantId, r]) => r.messages.filter((m) => lastTry.has(`${tenantId}\u0000${m.id}`) && (m.media ?? []).some(isPending)).map((row) => ({ tenantId, row, read: r })));
+  const work = [...read].flatMap(([tenantId, r]) => r.messages.filter((m) => lastTry.has(keyOf(tenantId, m.id)) && (m.media ?? []).some(isPending)).map((row) => ({ tenantId, row, read: r })));
   const sources = new Map(await Promise.all(tenants.map(async (t) => [t, await mediaSources(config.encryptionKey, read.get(t)!.configs)] as const)));
   const items = work.flatMap((w, i) =>
     (w.row.media ?? []).flatMap((medium, n) => (isPending(medium) ? [{ i, n, tenantId: w.tenantId, messageId: w.row.id, medium, source: w.row.providerConfigId ? sources.get(w.tenantId)!.get(w.row.providerConfigId) : undefined }] : [])),
@@ -128,7 +131,7 @@ export async function handleMediaJobs(env: Env, jobs: { job: MediaJob; attempts:
   const unsettled = new Set<string>();
   work.forEach((w, i) => {
     const media: ConversationMedia[] = [...(w.row.media ?? [])];
-    const last = lastTry.get(`${w.tenantId}\u0000${w.row.id}`)!;
+    const last = lastTry.get(keyOf(w.tenantId, w.row.id))!;
     items.forEach((item, k) => {
       if (item.i !== i) return;
       const got = fetched[k]!;
@@ -136,9 +139,9 @@ export async function handleMediaJobs(env: Env, jobs: { job: MediaJob; attempts:
       if (got.retryable && !last) return;
       media[item.n] = got.medium;
     });
-    if (media.some(isPending)) unsettled.add(`${w.tenantId}\u0000${w.row.id}`);
+    if (media.some(isPending)) unsettled.add(keyOf(w.tenantId, w.row.id));
     if (JSON.stringify(media) !== JSON.stringify(w.row.media)) statements.push(settleMedia(db, w.tenantId, w.row.id, w.row.media ?? [], media));
-    const facts = media.some(isPending) ? undefined : received({ ...w.row, media }, toOf.get(`${w.tenantId}\u0000${w.row.id}`)!, w.read);
+    const facts = media.some(isPending) ? undefined : received({ ...w.row, media }, toOf.get(keyOf(w.tenantId, w.row.id))!, w.read);
     if (facts) deliveries.push(...receivedDeliveries(endpoints.get(w.tenantId)!, [facts], now));
   });
   try {
@@ -157,7 +160,7 @@ export async function handleMediaJobs(env: Env, jobs: { job: MediaJob; attempts:
 
   return jobs.map(({ job, attempts }, j): MediaSettled => {
     if (!taken[j]) return { outcome: requeued ? { action: "ack" } : { action: "retry", delaySeconds: 1 } };
-    const left = job.messages.some(({ id }) => unsettled.has(`${job.tenantId}\u0000${id}`));
+    const left = job.messages.some(({ id }) => unsettled.has(keyOf(job.tenantId, id)));
     return { outcome: left ? { action: "retry", delaySeconds: RETRY_DELAYS[Math.min(Math.max(attempts, 1), RETRY_DELAYS.length) - 1]! } : { action: "ack" } };
   });
 }
